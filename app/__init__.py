@@ -1,0 +1,1 @@
+"""NeverMissCall: texts back the callers a small business missed, quotes the job, books it, bills it."""

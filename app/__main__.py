@@ -1,0 +1,82 @@
+"""Command line: `python -m app migrate | downgrade | serve | worker`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from types import SimpleNamespace
+
+from app import logs
+from app.settings import get_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m app", description="NeverMissCall application")
+    sub = parser.add_subparsers(dest="command", required=True)
+    migrate = sub.add_parser("migrate", help="upgrade the database schema (default: to the newest)")
+    migrate.add_argument("--revision", default="heads")
+    downgrade = sub.add_parser("downgrade", help="downgrade the database schema")
+    downgrade.add_argument("--revision", default="base")
+    serve = sub.add_parser("serve", help="run the web app (and the outbox worker in-process)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--no-migrate", action="store_true", help="do not upgrade the schema before serving")
+    serve.add_argument("--no-worker", action="store_true", help="run the outbox worker separately")
+    sub.add_parser("worker", help="run the outbox worker on its own")
+    args = parser.parse_args(argv)
+
+    try:
+        settings = get_settings()
+    except Exception as exc:  # a configuration error deserves one clear line, not a traceback
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    logs.configure(settings.log_level, settings.log_file)
+    from app import migrations
+
+    if args.command == "migrate":
+        migrations.upgrade(settings.database_url, args.revision)
+        return 0
+    if args.command == "downgrade":
+        migrations.downgrade(settings.database_url, args.revision)
+        return 0
+    if args.command == "serve":
+        import uvicorn
+
+        from app.main import create_app
+
+        if not args.no_migrate:
+            migrations.upgrade(settings.database_url)
+            logs.configure(settings.log_level, settings.log_file)  # alembic's fileConfig-free setup keeps ours
+        app = create_app(settings, start_worker=False if args.no_worker else None)
+        uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
+        return 0
+    return run_worker(settings)
+
+
+def run_worker(settings: object) -> int:
+    from app.db import Database
+    from app.outbox.worker import OutboxWorker
+    from app.providers.factory import build_telephony
+    from app.settings import Settings
+
+    assert isinstance(settings, Settings)
+    import app.handlers  # noqa: F401  registers every event handler
+
+    db = Database(settings.database_url)
+    services = SimpleNamespace(settings=settings, db=db, telephony=build_telephony(settings))
+    worker = OutboxWorker(db, settings, services)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    worker.start()
+    logging.getLogger("app.outbox").info("standalone worker running; Ctrl-C to stop")
+    stop.wait()
+    worker.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Conversations with callers: the inbox, threads, takeover, the assistant."""

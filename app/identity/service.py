@@ -1,0 +1,115 @@
+"""User operations: create, authenticate (with lockout), look up."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db import utcnow
+from app.errors import Conflict, Forbidden, NotAuthenticated, NotFound, TooManyRequests, ValidationFailed
+from app.identity import security
+from app.identity.models import LoginThrottle, Role, User
+from app.settings import Settings
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD_LENGTH = 8
+
+
+def normalize_email(email: str) -> str:
+    email = (email or "").strip().lower()
+    if not EMAIL.match(email) or len(email) > 254:
+        raise ValidationFailed(f"{email!r} is not a valid email address")
+    return email
+
+
+def create_user(
+    *, db: Session, settings: Settings, tenant_id: str, email: str, password: str, name: str, role: str
+) -> User:
+    """Creates a user with a hashed password; emails are unique across the service (409)."""
+    if role not in (Role.OWNER, Role.TECH):
+        raise ValidationFailed("role must be OWNER or TECH")
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    email = normalize_email(email)
+    if db.scalar(select(User).where(User.email == email)) is not None:
+        raise Conflict(f"a user with email {email} already exists", code="email_taken")
+    user = User(
+        tenant_id=tenant_id, email=email, name=name.strip() or email, role=str(role),
+        password_hash=security.hash_password(settings, password),
+    )
+    db.add(user)
+    db.flush()
+    return user
+
+
+def get_user(*, db: Session, user_id: str) -> User | None:
+    return db.get(User, user_id)
+
+
+def get_tenant_user(*, db: Session, tenant_id: str, user_id: str) -> User:
+    """A user of this tenant; someone else's user is a 404."""
+    user = db.get(User, user_id)
+    if user is None or user.tenant_id != tenant_id:
+        raise NotFound("user not found")
+    return user
+
+
+def find_tenant_user(*, db: Session, tenant_id: str, email_or_id: str) -> User:
+    """Finds a tenant's user by id or email (the operator API accepts either)."""
+    user = db.get(User, email_or_id)
+    if user is None:
+        user = db.scalar(select(User).where(User.email == email_or_id.strip().lower()))
+    if user is None or user.tenant_id != tenant_id:
+        raise NotFound("user not found in this tenant")
+    return user
+
+
+def users_of(*, db: Session, tenant_id: str) -> list[User]:
+    return list(db.scalars(select(User).where(User.tenant_id == tenant_id).order_by(User.created_at)))
+
+
+def set_active(*, db: Session, user: User, active: bool) -> None:
+    user.active = active
+    db.flush()
+
+
+def authenticate(*, db: Session, settings: Settings, email: str, password: str) -> User:
+    """Checks email and password; repeated failures lock the email out for a while (429)."""
+    email = (email or "").strip().lower()
+    throttle = db.get(LoginThrottle, email) if email else None
+    now = utcnow()
+    if throttle and throttle.locked_until and throttle.locked_until > now:
+        minutes = max(1, int((throttle.locked_until - now).total_seconds() // 60) + 1)
+        raise TooManyRequests(
+            f"Too many failed sign-in attempts. Try again in {minutes} minute{'s' if minutes > 1 else ''}.",
+            code="login_locked",
+        )
+    user = db.scalar(select(User).where(User.email == email)) if email else None
+    hashed = user.password_hash if user else security.dummy_hash(settings)
+    if user is None or not security.verify_password(settings, hashed, password or ""):
+        _record_failure(db=db, settings=settings, email=email, throttle=throttle)
+        raise NotAuthenticated("Wrong email or password.", code="invalid_credentials")
+    if not user.active:
+        raise Forbidden("This account has been deactivated.", code="user_inactive")
+    if throttle:
+        db.delete(throttle)
+    db.flush()
+    return user
+
+
+def _record_failure(*, db: Session, settings: Settings, email: str, throttle: LoginThrottle | None) -> None:
+    if not email:
+        return
+    if throttle is None:
+        throttle = LoginThrottle(email=email, failures=0)
+        db.add(throttle)
+    throttle.failures += 1
+    throttle.updated_at = utcnow()
+    if throttle.failures >= settings.login_max_failures:
+        throttle.locked_until = utcnow() + timedelta(seconds=settings.login_lockout_seconds)
+        throttle.failures = 0
+    # Failures must be remembered even though the request fails.
+    db.commit()

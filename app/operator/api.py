@@ -1,0 +1,138 @@
+"""Operator API routes. Mounted only when OPERATOR_TOKEN is set; every route needs the bearer token."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from app.db import utcnow
+from app.deps import AppSettings, DbSession, TelephonyDep
+from app.errors import NotAuthenticated, ValidationFailed
+from app.identity import security
+from app.identity import service as identity_service
+from app.operator import schemas
+from app.operator import service as operator_service
+from app.tenancy import service as tenancy_service
+from app.tenancy.models import Tenant
+
+log = logging.getLogger("app.operator")
+
+
+def require_operator(request: Request, settings: AppSettings) -> None:
+    header = request.headers.get("authorization", "")
+    supplied = header[7:].strip() if header.lower().startswith("bearer ") else ""
+    # compare_digest takes time independent of where the strings differ.
+    if not settings.operator_token or not hmac.compare_digest(supplied.encode(), settings.operator_token.encode()):
+        raise NotAuthenticated("operator token missing or wrong", code="operator_unauthorized")
+
+
+router = APIRouter(prefix="/api/operator", tags=["operator"], dependencies=[Depends(require_operator)])
+
+
+def tenant_out(db: DbSession, tenant: Tenant, extra: dict[str, object] | None = None) -> schemas.TenantOut:
+    numbers = [n.e164 for n in tenancy_service.phone_numbers(db=db, tenant_id=tenant.id)]
+    users = [
+        schemas.UserOut(id=u.id, email=u.email, name=u.name, role=u.role, active=u.active)
+        for u in identity_service.users_of(db=db, tenant_id=tenant.id)
+    ]
+    return schemas.TenantOut(
+        id=tenant.id, name=tenant.name, timezone=tenant.timezone, phone_number=numbers[0] if numbers else None,
+        phone_numbers=numbers, compliance_status=tenant.compliance_status, billing_state=tenant.billing_state,
+        ephemeral=tenant.ephemeral, expires_at=tenant.expires_at, labels=tenant.labels or {}, users=users,
+        created_at=tenant.created_at, extra=dict(extra or {}),
+    )
+
+
+@router.post("/tenants", status_code=201, response_model=schemas.TenantOut)
+def create_tenant(
+    body: schemas.CreateTenantRequest, db: DbSession, settings: AppSettings, telephony: TelephonyDep
+) -> schemas.TenantOut:
+    """Creates a tenant with its users, number and domain data; nothing is kept if any part fails."""
+    ctx = operator_service.create_tenant(db=db, settings=settings, telephony=telephony, spec=body)
+    try:
+        db.commit()
+    except Exception:
+        db.rollback()
+        operator_service.release_provisioned(ctx)
+        raise
+    log.info("tenant created", extra={"tenant_id": ctx.tenant.id})
+    return tenant_out(db, ctx.tenant, ctx.report)
+
+
+@router.get("/tenants", response_model=schemas.TenantList)
+def list_tenants(
+    db: DbSession,
+    ephemeral: bool | None = None,
+    expired: bool | None = None,
+    label: Annotated[list[str] | None, Query(description="key:value, repeatable")] = None,
+) -> schemas.TenantList:
+    labels: dict[str, str] = {}
+    for item in label or []:
+        key, sep, value = item.partition(":")
+        if not sep or not key:
+            raise ValidationFailed(f"label filter {item!r} must look like key:value")
+        labels[key] = value
+    tenants = tenancy_service.list_tenants(db=db, ephemeral=ephemeral, expired=expired, labels=labels)
+    return schemas.TenantList(tenants=[tenant_out(db, t) for t in tenants])
+
+
+@router.get("/tenants/{tenant_id}", response_model=schemas.TenantOut)
+def get_tenant(tenant_id: str, db: DbSession) -> schemas.TenantOut:
+    return tenant_out(db, tenancy_service.get(db=db, tenant_id=tenant_id))
+
+
+@router.delete("/tenants/{tenant_id}", status_code=204)
+def delete_tenant(tenant_id: str, db: DbSession, telephony: TelephonyDep) -> Response:
+    """Deletes an ephemeral tenant and all its rows, then releases its numbers; 409 if not ephemeral."""
+    tenant = tenancy_service.get(db=db, tenant_id=tenant_id)
+    sids = [n.provider_sid for n in tenancy_service.phone_numbers(db=db, tenant_id=tenant.id) if n.provider_sid]
+    tenancy_service.delete_tenant(db=db, tenant=tenant)
+    db.commit()
+    for sid in sids:
+        try:
+            telephony.release_number(provider_sid=sid)
+        except Exception:  # the tenant is gone either way; a stray number is an operations task
+            log.warning("could not release number %s at the provider", sid, extra={"tenant_id": tenant_id})
+    log.info("tenant deleted", extra={"tenant_id": tenant_id})
+    return Response(status_code=204)
+
+
+@router.post("/tenants/{tenant_id}/sessions", status_code=201, response_model=schemas.SessionOut)
+def mint_session(tenant_id: str, body: schemas.SessionRequest, db: DbSession, settings: AppSettings) -> schemas.SessionOut:
+    """A session cookie value for one of the tenant's users, so a test can start logged in."""
+    tenant = tenancy_service.get(db=db, tenant_id=tenant_id)
+    user = identity_service.find_tenant_user(db=db, tenant_id=tenant.id, email_or_id=body.user)
+    token = security.issue_session_token(settings, user_id=user.id, tenant_id=tenant.id, role=user.role)
+    return schemas.SessionOut(
+        cookie_name=security.SESSION_COOKIE, cookie_value=token, token=token, user_id=user.id,
+        expires_at=utcnow() + timedelta(seconds=settings.session_ttl_seconds),
+    )
+
+
+@router.patch("/tenants/{tenant_id}/users/{user_id}", response_model=schemas.UserOut)
+def patch_user(tenant_id: str, user_id: str, body: schemas.UserPatch, db: DbSession) -> schemas.UserOut:
+    """Activates or deactivates a user (a deactivated user is refused even with a valid session)."""
+    user = identity_service.find_tenant_user(db=db, tenant_id=tenant_id, email_or_id=user_id)
+    identity_service.set_active(db=db, user=user, active=body.active)
+    db.commit()
+    return schemas.UserOut(id=user.id, email=user.email, name=user.name, role=user.role, active=user.active)
+
+
+@router.get("/tenants/{tenant_id}/clock", response_model=schemas.ClockOut)
+def get_clock(tenant_id: str, db: DbSession) -> schemas.ClockOut:
+    tenant = tenancy_service.get(db=db, tenant_id=tenant_id)
+    return schemas.ClockOut(tenant_id=tenant.id, now=tenancy_service.now(tenant=tenant),
+                            offset_seconds=tenant.clock_offset_seconds)
+
+
+@router.put("/tenants/{tenant_id}/clock", response_model=schemas.ClockOut)
+def set_clock(tenant_id: str, body: schemas.ClockRequest, db: DbSession) -> schemas.ClockOut:
+    """Sets this tenant's clock (holds, offers, auto-close and reports read it); others are untouched."""
+    tenant = tenancy_service.get(db=db, tenant_id=tenant_id)
+    now = tenancy_service.set_clock(db=db, tenant=tenant, at=body.now, advance_seconds=body.advance_seconds)
+    db.commit()
+    return schemas.ClockOut(tenant_id=tenant.id, now=now, offset_seconds=tenant.clock_offset_seconds)

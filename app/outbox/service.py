@@ -1,0 +1,78 @@
+"""Writing events to the outbox and registering their handlers."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.outbox.models import OutboxEvent
+
+
+@dataclass(frozen=True)
+class HandlerContext:
+    """What a handler gets besides the event: the session to work in and the app's collaborators."""
+
+    db: Session
+    services: Any  # app.state-like object: settings, telephony, billing gateway...
+
+
+Handler = Callable[[OutboxEvent, HandlerContext], None]
+_handlers: dict[str, Handler] = {}
+_wakeup = threading.Event()
+_seq_lock = threading.Lock()
+_seq_counter = itertools.count(int(time.time() * 1000) * 1000)
+
+
+def handles(event_type: str) -> Callable[[Handler], Handler]:
+    """Registers the handler of one event type. Handlers must be idempotent: delivery is at least once."""
+
+    def register(handler: Handler) -> Handler:
+        if event_type in _handlers and _handlers[event_type] is not handler:
+            raise RuntimeError(f"a handler for {event_type} is already registered")
+        _handlers[event_type] = handler
+        return handler
+
+    return register
+
+
+def handler_for(event_type: str) -> Handler | None:
+    return _handlers.get(event_type)
+
+
+def emit(
+    *, db: Session, event_type: str, payload: dict[str, Any], tenant_id: str | None, schema_version: int = 1
+) -> OutboxEvent:
+    """Adds an event to the current transaction; it exists only if the state change commits."""
+    with _seq_lock:
+        seq = next(_seq_counter)
+    event = OutboxEvent(
+        event_type=event_type, payload=payload, tenant_id=tenant_id, schema_version=schema_version, seq=seq
+    )
+    db.add(event)
+    db.info["outbox_dirty"] = True
+    return event
+
+
+def wake_worker() -> None:
+    """Tells an in-process worker that new events were committed, so it need not wait for its poll."""
+    _wakeup.set()
+
+
+def wait_for_work(timeout: float) -> None:
+    _wakeup.wait(timeout)
+    _wakeup.clear()
+
+
+def pending_count(*, db: Session) -> int:
+    return int(db.scalar(select(func.count()).select_from(OutboxEvent).where(OutboxEvent.status == "pending")) or 0)
+
+
+def events_for_tenant(*, db: Session, tenant_id: str) -> list[OutboxEvent]:
+    return list(db.scalars(select(OutboxEvent).where(OutboxEvent.tenant_id == tenant_id).order_by(OutboxEvent.seq)))

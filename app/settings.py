@@ -1,0 +1,76 @@
+"""One settings class, read from the environment and an optional `.env` file (python-dotenv)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET_KEY = "dev-secret-key-change-me"
+
+
+class Settings(BaseSettings):
+    """Every setting the app reads; `.env.example` documents each one."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    app_env: Literal["dev", "test", "production"] = "dev"
+    database_url: str = "sqlite:///./nevermisscall.db"
+    secret_key: str = DEV_SECRET_KEY
+    public_base_url: str = "http://127.0.0.1:8000"
+    operator_token: str = ""
+
+    session_ttl_seconds: int = 8 * 3600
+    jwt_issuer: str = "nevermisscall"
+    jwt_audience: str = "nevermisscall-web"
+    # argon2 cost; tests and the e2e stack lower it so seeding a tenant stays fast.
+    password_hash_time_cost: int = 3
+    password_hash_memory_kib: int = 65536
+    login_max_failures: int = 5
+    login_lockout_seconds: int = 300
+    max_body_bytes: int = 1_000_000
+
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_api_base: str = ""
+    twilio_http_timeout_seconds: float = 5.0
+    # Trust Hub bundles that A2P brand registrations reference (any value works against the fake).
+    twilio_customer_profile_sid: str = ""
+    twilio_a2p_profile_sid: str = ""
+
+    stripe_api_key: str = ""
+    stripe_webhook_secret: str = ""
+    stripe_api_base: str = ""
+    stripe_price_id: str = ""
+
+    outbox_poll_interval_seconds: float = 0.5
+    outbox_batch_size: int = 20
+    outbox_max_attempts: int = 8
+    outbox_backoff_base_seconds: float = 0.2
+    outbox_backoff_cap_seconds: float = 30.0
+    outbox_lease_seconds: float = 30.0
+    outbox_rng_seed: int | None = None
+    run_worker_in_process: bool = True
+
+    log_level: str = "INFO"
+    log_file: str = Field(default="", description="JSON log lines are appended here when set")
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets_in_production(self) -> Settings:
+        if self.app_env == "production":
+            if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
+                raise ValueError("SECRET_KEY must be set to a random value of 32+ characters in production")
+            if self.operator_token and len(self.operator_token) < 24:
+                raise ValueError("OPERATOR_TOKEN must be 24+ characters in production")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Tenants: the businesses using NeverMissCall, their phone numbers and their clock."""

@@ -1,0 +1,1 @@
+"""Shared pieces of the server-rendered UI: templating, navigation, banners."""

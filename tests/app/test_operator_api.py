@@ -1,0 +1,159 @@
+"""The operator API: what the seeder relies on."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from app.db import Database, utcnow
+from app.identity.models import User
+from app.outbox import service as outbox_service
+from app.providers import MemoryTelephony
+from app.tenancy.models import PhoneNumber, Tenant
+from tests.conftest import OPERATOR_TOKEN, make_settings, tenant_spec
+
+
+def test_create_returns_ids_number_and_users(operator: TestClient, telephony: MemoryTelephony) -> None:
+    spec = tenant_spec(phone_number="+15550100001", labels={"run_id": "r1", "worker": "gw0"}, ttl_seconds=600)
+    response = operator.post("/api/operator/tenants", json=spec)
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["name"] == spec["name"]
+    assert body["phone_number"] == "+15550100001"
+    assert body["ephemeral"] is True
+    assert body["labels"] == {"run_id": "r1", "worker": "gw0"}
+    assert body["expires_at"] is not None
+    assert sorted(u["role"] for u in body["users"]) == ["OWNER", "TECH"]
+    # the number was provisioned at the provider with the app's webhook URLs
+    assert [n.e164 for n in telephony.numbers.values()] == ["+15550100001"]
+
+
+def test_missing_or_wrong_token_is_401(app: Any) -> None:
+    with TestClient(app) as anonymous:
+        assert anonymous.get("/api/operator/tenants").status_code == 401
+        wrong = anonymous.get("/api/operator/tenants", headers={"Authorization": "Bearer nope"})
+        assert wrong.status_code == 401
+        assert wrong.json()["code"] == "operator_unauthorized"
+        almost = anonymous.get("/api/operator/tenants", headers={"Authorization": f"Bearer {OPERATOR_TOKEN[:-1]}x"})
+        assert almost.status_code == 401
+
+
+def test_operator_api_absent_without_token(database_url: str, database: Database) -> None:
+    from app.main import create_app
+
+    app = create_app(make_settings(database_url, operator_token=""), database=database,
+                     telephony=MemoryTelephony(), start_worker=False)
+    with TestClient(app) as client:
+        response = client.post("/api/operator/tenants", json=tenant_spec(),
+                               headers={"Authorization": "Bearer anything"})
+        assert response.status_code == 404
+
+
+def test_delete_removes_every_row_and_releases_the_number(
+    operator: TestClient, database: Database, telephony: MemoryTelephony
+) -> None:
+    created = operator.post("/api/operator/tenants", json=tenant_spec()).json()
+    keep = operator.post("/api/operator/tenants", json=tenant_spec()).json()
+    with database.session() as db:
+        outbox_service.emit(db=db, event_type="Probe", payload={}, tenant_id=created["id"])
+        db.commit()
+    assert operator.delete(f"/api/operator/tenants/{created['id']}").status_code == 204
+    with database.session() as db:
+        assert db.get(Tenant, created["id"]) is None
+        assert db.scalar(select(func.count()).select_from(User).where(User.tenant_id == created["id"])) == 0
+        assert db.scalar(select(func.count()).select_from(PhoneNumber).where(PhoneNumber.tenant_id == created["id"])) == 0
+        assert outbox_service.events_for_tenant(db=db, tenant_id=created["id"]) == []
+        assert db.get(Tenant, keep["id"]) is not None  # the other tenant is untouched
+    assert len(telephony.released) == 1
+    assert operator.delete(f"/api/operator/tenants/{created['id']}").status_code == 404
+
+
+def test_non_ephemeral_tenant_is_never_deleted(operator: TestClient) -> None:
+    real = operator.post("/api/operator/tenants", json=tenant_spec(ephemeral=False)).json()
+    response = operator.delete(f"/api/operator/tenants/{real['id']}")
+    assert response.status_code == 409
+    assert response.json()["code"] == "not_ephemeral"
+    assert operator.get(f"/api/operator/tenants/{real['id']}").status_code == 200
+
+
+def test_list_filters_by_label_ephemeral_and_expiry(operator: TestClient, database: Database) -> None:
+    a = operator.post("/api/operator/tenants", json=tenant_spec(labels={"run_id": "A"})).json()
+    b = operator.post("/api/operator/tenants", json=tenant_spec(labels={"run_id": "B"})).json()
+    operator.post("/api/operator/tenants", json=tenant_spec(labels={"run_id": "A"}, ephemeral=False))
+    by_label = operator.get("/api/operator/tenants", params={"label": "run_id:A", "ephemeral": "true"}).json()
+    assert [t["id"] for t in by_label["tenants"]] == [a["id"]]
+    with database.session() as db:  # expiry is wall-clock time, so put b's in the past
+        db.get(Tenant, b["id"]).expires_at = utcnow() - timedelta(seconds=1)  # type: ignore[union-attr]
+        db.commit()
+    expired = operator.get("/api/operator/tenants", params={"expired": "true"}).json()["tenants"]
+    assert [t["id"] for t in expired] == [b["id"]]
+    bad = operator.get("/api/operator/tenants", params={"label": "no-colon"})
+    assert bad.status_code == 422
+
+
+def test_duplicate_number_is_409_and_nothing_is_kept(operator: TestClient, telephony: MemoryTelephony) -> None:
+    operator.post("/api/operator/tenants", json=tenant_spec(phone_number="+15550100777"))
+    before = operator.get("/api/operator/tenants").json()["tenants"]
+    second = operator.post("/api/operator/tenants", json=tenant_spec(phone_number="+15550100777"))
+    assert second.status_code == 409
+    assert second.json()["code"] == "phone_number_taken"
+    assert len(operator.get("/api/operator/tenants").json()["tenants"]) == len(before)
+    assert len(telephony.numbers) == 1
+
+
+def test_duplicate_email_is_409_and_nothing_is_kept(operator: TestClient) -> None:
+    first = tenant_spec()
+    operator.post("/api/operator/tenants", json=first)
+    count = len(operator.get("/api/operator/tenants").json()["tenants"])
+    second = operator.post("/api/operator/tenants", json=tenant_spec(owner=first["owner"]))
+    assert second.status_code == 409
+    assert len(operator.get("/api/operator/tenants").json()["tenants"]) == count
+
+
+def test_mint_session_logs_the_user_in(operator: TestClient, app: Any) -> None:
+    tenant = operator.post("/api/operator/tenants", json=tenant_spec()).json()
+    minted = operator.post(f"/api/operator/tenants/{tenant['id']}/sessions", json={"user": tenant["users"][0]["email"]})
+    assert minted.status_code == 201
+    with TestClient(app) as browser:
+        browser.cookies.set(minted.json()["cookie_name"], minted.json()["cookie_value"])
+        me = browser.get("/api/v1/me")
+        assert me.status_code == 200
+        assert me.json()["tenant_id"] == tenant["id"]
+
+
+def test_session_for_another_tenants_user_is_404(operator: TestClient) -> None:
+    a = operator.post("/api/operator/tenants", json=tenant_spec()).json()
+    b = operator.post("/api/operator/tenants", json=tenant_spec()).json()
+    response = operator.post(f"/api/operator/tenants/{a['id']}/sessions", json={"user": b["users"][0]["email"]})
+    assert response.status_code == 404
+
+
+def test_clock_moves_only_that_tenant(operator: TestClient) -> None:
+    a = operator.post("/api/operator/tenants", json=tenant_spec()).json()
+    b = operator.post("/api/operator/tenants", json=tenant_spec()).json()
+    moved = operator.put(f"/api/operator/tenants/{a['id']}/clock", json={"now": "2030-01-07T14:00:00Z"})
+    assert moved.status_code == 200
+    assert moved.json()["now"].startswith("2030-01-07T14:00")
+    advanced = operator.put(f"/api/operator/tenants/{a['id']}/clock", json={"advance_seconds": 900})
+    assert advanced.json()["now"].startswith("2030-01-07T14:15")
+    assert operator.get(f"/api/operator/tenants/{b['id']}/clock").json()["offset_seconds"] == 0
+    both = operator.put(f"/api/operator/tenants/{a['id']}/clock", json={"now": "2030-01-07T14:00:00Z", "advance_seconds": 1})
+    assert both.status_code == 422
+    naive = operator.put(f"/api/operator/tenants/{a['id']}/clock", json={"now": "2030-01-07T14:00:00"})
+    assert naive.status_code == 422
+
+
+def test_deactivated_user_gets_403_with_a_valid_session(operator: TestClient, app: Any) -> None:
+    tenant = operator.post("/api/operator/tenants", json=tenant_spec()).json()
+    owner = next(u for u in tenant["users"] if u["role"] == "OWNER")
+    cookie = operator.post(f"/api/operator/tenants/{tenant['id']}/sessions", json={"user": owner["id"]}).json()
+    patched = operator.patch(f"/api/operator/tenants/{tenant['id']}/users/{owner['id']}", json={"active": False})
+    assert patched.status_code == 200 and patched.json()["active"] is False
+    with TestClient(app) as browser:
+        browser.cookies.set(cookie["cookie_name"], cookie["cookie_value"])
+        response = browser.get("/api/v1/me")
+        assert response.status_code == 403
+        assert response.json()["code"] == "user_inactive"
