@@ -53,11 +53,11 @@ def create_app(
     errors.install(app)
     middleware.install(app, settings)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
-    app.include_router(health_router)
-    app.include_router(identity_views.router)
-    app.include_router(identity_api.router)
-    for router in domain_routers():
-        app.include_router(router)
+    routers = [health_router, identity_views.router, identity_api.router, *domain_routers()]
     if settings.operator_token:
-        app.include_router(operator_api.router)
+        routers.append(operator_api.router)
+    for router in routers:
+        app.include_router(router)
+    # Kept for introspection (route-table tests): FastAPI's own included-router objects are internal.
+    app.state.routers = routers
     return app

@@ -14,7 +14,7 @@ DEV_SECRET_KEY = "dev-secret-key-change-me"
 class Settings(BaseSettings):
     """Every setting the app reads; `.env.example` documents each one."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True)
 
     app_env: Literal["dev", "test", "production"] = "dev"
     database_url: str = "sqlite:///./nevermisscall.db"

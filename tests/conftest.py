@@ -188,7 +188,8 @@ def login_as(app: FastAPI, operator: TestClient) -> Callable[[dict[str, Any], st
         browser = TestClient(app)
         browser.__enter__()
         clients.append(browser)
-        browser.cookies.set(minted.json()["cookie_name"], minted.json()["cookie_value"])
+        # "testserver.local" is how the cookie jar records the TestClient host, so Set-Cookie can replace it
+        browser.cookies.set(minted.json()["cookie_name"], minted.json()["cookie_value"], domain="testserver.local")
         browser.get("/login")  # picks up the CSRF cookie like a browser would
         return browser
 

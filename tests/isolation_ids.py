@@ -45,3 +45,9 @@ def _user_id(ctx: IsolationContext) -> str:
 
 
 # Domains add their factories below (one function each).
+
+
+# Example request bodies for tenant-scoped routes that take one, keyed by (METHOD, path template), so the
+# isolation test reaches the handler (and its 404) instead of stopping at body validation (422).
+# Values: {"json": {...}} for JSON bodies or {"data": {...}} for form posts (csrf_token is added).
+EXAMPLE_BODIES: dict[tuple[str, str], dict[str, Any]] = {}

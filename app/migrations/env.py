@@ -21,8 +21,6 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     connectable = engine_from_config({"sqlalchemy.url": url}, prefix="sqlalchemy.", poolclass=pool.NullPool)
     with connectable.connect() as connection:
-        if connection.dialect.name == "sqlite":
-            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
         # batch mode lets ALTERs work on SQLite, which cannot alter most things in place
         context.configure(connection=connection, target_metadata=metadata, render_as_batch=True,
                           compare_type=True)

@@ -1,0 +1,64 @@
+# NeverMissCall: the two commands are `make e2e` and `make test`. Every target bootstraps what it needs
+# (virtualenv, dependencies, a browser, PostgreSQL for tests) and skips what is already there.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMPS := .stamps
+E2E_PROFILE ?= $(if $(filter true,$(CI)),ci,default)
+PYTEST_WORKERS ?= 2
+E2E_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help bootstrap deps browser e2e test lint unit unit-sqlite serve fakes migrate sweep clean lock
+
+help:  ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(PY):
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required ($(PYTHON))"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(STAMPS)/deps: pyproject.toml constraints.txt | $(PY)
+	$(PY) -m pip install -q -c constraints.txt -e ".[dev]"
+	@mkdir -p $(STAMPS) && touch $@
+
+deps: $(STAMPS)/deps  ## virtualenv + dependencies (pinned by constraints.txt)
+
+browser: deps  ## Playwright's Chromium, or the system's (installed with apt when root)
+	@scripts/ensure-browser.sh
+
+bootstrap: deps browser
+
+e2e: bootstrap  ## start the stack and run the flow suite headless
+	$(PY) -m pytest e2e --profile $(E2E_PROFILE) -n $(PYTEST_WORKERS) $(E2E_ARGS)
+
+test: bootstrap lint unit e2e  ## everything: lint, unit + integration (SQLite and PostgreSQL), fakes vs SDKs, e2e
+
+lint: deps  ## ruff and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+unit: bootstrap  ## the project's own tests on SQLite and PostgreSQL
+	TEST_DATABASE_URL="$$(scripts/postgres-for-tests.sh)" REQUIRE_POSTGRES=1 \
+		$(PY) -m pytest tests -n $(PYTEST_WORKERS) -q
+
+unit-sqlite: bootstrap  ## the project's own tests on SQLite only (no PostgreSQL needed)
+	$(PY) -m pytest tests -n $(PYTEST_WORKERS) -q
+
+serve: deps  ## run the app on http://127.0.0.1:8000 with the settings in .env
+	$(PY) -m app serve --host 127.0.0.1 --port 8000
+
+migrate: deps  ## upgrade the database in DATABASE_URL
+	$(PY) -m app migrate
+
+sweep: deps  ## delete expired/leftover ephemeral tenants (E2E_BASE_URL, E2E_OPERATOR_TOKEN)
+	$(PY) -m seed sweep
+
+lock:  ## refresh constraints.txt from the current virtualenv
+	$(PY) -m pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
+
+clean:  ## remove the virtualenv, stamps and test output
+	rm -rf $(VENV) $(STAMPS) test-results .pytest_cache .mypy_cache .ruff_cache

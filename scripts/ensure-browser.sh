@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Makes sure a Chromium exists for Playwright, preferring Playwright's own build:
+#   1. Playwright's Chromium already installed             -> done
+#   2. `playwright install chromium` works (a normal laptop) -> done
+#   3. a system Chromium (/usr/bin/chromium...)             -> done (the suite passes it as executable_path)
+#   4. root on Debian/Ubuntu                                -> apt-get install chromium
+#   5. otherwise: say exactly what to install.
+# The result is remembered in .stamps/browser so a second run costs nothing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+STAMP=.stamps/browser
+mkdir -p .stamps
+
+say() { echo "ensure-browser: $*" >&2; }
+
+if [ -f "$STAMP" ] && [ -x "$(cat "$STAMP")" ]; then
+  exit 0
+fi
+
+playwright_chromium() {
+  "$PY" - <<'PYEOF' 2>/dev/null
+import os
+from playwright.sync_api import sync_playwright
+with sync_playwright() as p:
+    path = p.chromium.executable_path
+print(path if os.path.exists(path) else "")
+PYEOF
+}
+
+system_chromium() {
+  for candidate in /usr/bin/chromium /usr/bin/chromium-browser /usr/bin/google-chrome /usr/bin/google-chrome-stable; do
+    if [ -x "$candidate" ]; then echo "$candidate"; return 0; fi
+  done
+  return 1
+}
+
+found="$(playwright_chromium || true)"
+if [ -z "$found" ]; then
+  say "trying Playwright's own Chromium (playwright install chromium)"
+  if timeout 600 "$PY" -m playwright install chromium >/tmp/playwright-install.log 2>&1; then
+    found="$(playwright_chromium || true)"
+  else
+    say "Playwright could not download its browser (see /tmp/playwright-install.log); using the system's"
+  fi
+fi
+if [ -z "$found" ]; then
+  found="$(system_chromium || true)"
+fi
+if [ -z "$found" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  say "installing Debian's chromium package"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >&2
+  found="$(system_chromium || true)"
+fi
+if [ -z "$found" ]; then
+  say "no Chromium available. Install one of:"
+  say "  - Playwright's: .venv/bin/python -m playwright install --with-deps chromium"
+  say "  - Debian/Ubuntu's: sudo apt-get install chromium"
+  exit 1
+fi
+echo "$found" > "$STAMP"
+say "using $found ($("$found" --version 2>/dev/null || echo 'version unknown'))"
