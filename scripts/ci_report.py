@@ -1,0 +1,158 @@
+"""Merges the junit XML and artifacts of several e2e shards into one report.
+
+    python -m scripts.ci_report --out test-results/merged test-results-shard-1 test-results-shard-2 ...
+
+Writes `<out>/junit.xml` (every shard's test cases in one file, counts recomputed) and `<out>/index.html`
+(one page: totals, every test with its outcome and duration, failure messages, and links to each failed
+test's trace, bundle and screenshot found in the shard folders, plus each shard's own HTML report).
+Prints a closing line `N passed, N failed, N skipped` and, with --fail-on-failure, exits 1 when any test
+failed or errored — that is how the CI's final job fails when a shard failed. The GitHub workflow and
+`make ci-report` both call this module.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import os
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from junitparser import Error, Failure, JUnitXml, Skipped, TestCase, TestSuite
+
+
+@dataclass
+class CaseResult:
+    shard: str
+    classname: str
+    name: str
+    outcome: str  # passed | failed | error | skipped
+    seconds: float
+    message: str = ""
+    artifacts: list[Path] = field(default_factory=list)
+
+    @property
+    def nodeid(self) -> str:
+        return f"{self.classname}::{self.name}" if self.classname else self.name
+
+
+def junit_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*.xml") if p.name.startswith("junit"))
+
+
+def outcome_of(case: TestCase) -> tuple[str, str]:
+    for result in case.result:
+        if isinstance(result, Failure):
+            return "failed", result.message or (result.text or "")
+        if isinstance(result, Error):
+            return "error", result.message or (result.text or "")
+        if isinstance(result, Skipped):
+            return "skipped", result.message or ""
+    return "passed", ""
+
+
+def artifact_index(folder: Path) -> dict[str, list[Path]]:
+    """Files under a shard folder grouped by the test-output directory they sit in."""
+    found: dict[str, list[Path]] = {}
+    for path in folder.rglob("*"):
+        if path.is_file() and path.suffix in {".zip", ".json", ".png", ".webm"} and path.parent != folder:
+            found.setdefault(path.parent.name, []).append(path)
+    return found
+
+
+def slug(text: str) -> str:
+    return "".join(ch if ch.isalnum() else "-" for ch in text.lower())
+
+
+def collect(folders: list[Path]) -> tuple[JUnitXml, list[CaseResult]]:
+    merged = JUnitXml()
+    results: list[CaseResult] = []
+    for folder in folders:
+        files = junit_files(folder)
+        if not files:
+            raise SystemExit(f"ci_report: no junit*.xml under {folder}")
+        artifacts = artifact_index(folder)
+        for file in files:
+            xml = JUnitXml.fromfile(str(file))
+            suites = [xml] if isinstance(xml, TestSuite) else list(xml)
+            for suite in suites:
+                suite.name = f"{folder.name}:{suite.name}"
+                merged.add_testsuite(suite)
+                for case in suite:
+                    outcome, message = outcome_of(case)
+                    key = slug(f"{case.classname}-{case.name}")
+                    files_for_case = [p for d, ps in artifacts.items() if slug(d).endswith(key[-40:]) for p in ps]
+                    results.append(CaseResult(folder.name, case.classname or "", case.name or "", outcome,
+                                              float(case.time or 0), message, files_for_case))
+    merged.update_statistics()
+    return merged, results
+
+
+def write_html(out: Path, results: list[CaseResult], shard_reports: list[Path]) -> None:
+    counts = {k: sum(r.outcome == k for r in results) for k in ("passed", "failed", "error", "skipped")}
+    rows = []
+    for r in sorted(results, key=lambda r: (r.outcome == "passed", r.nodeid)):
+        links = " ".join(
+            f'<a href="{html.escape(os.path.relpath(p, out))}">{html.escape(p.name)}</a>' for p in r.artifacts
+        )
+        message = f"<pre>{html.escape(r.message[:4000])}</pre>" if r.message else ""
+        rows.append(
+            f'<tr class="{r.outcome}"><td>{html.escape(r.nodeid)}{message}</td><td>{r.outcome}</td>'
+            f"<td>{r.seconds:.2f}s</td><td>{html.escape(r.shard)}</td><td>{links}</td></tr>"
+        )
+    shard_links = "".join(
+        f'<li><a href="{html.escape(os.path.relpath(p, out))}">{html.escape(str(p))}</a></li>' for p in shard_reports
+    )
+    page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>E2E report</title>
+<style>
+body{{font-family:system-ui,sans-serif;margin:2rem;color:#1c2430}} table{{border-collapse:collapse;width:100%}}
+td,th{{border-bottom:1px solid #d9e0e8;padding:.4rem .6rem;text-align:left;vertical-align:top}}
+tr.failed td,tr.error td{{background:#fde8e6}} tr.skipped td{{color:#5d6b7e}} pre{{white-space:pre-wrap;font-size:.8rem}}
+.totals span{{margin-right:1.5rem;font-weight:600}}
+</style></head><body>
+<h1>End-to-end report</h1>
+<p class="totals"><span>{len(results)} tests</span><span>{counts["passed"]} passed</span>
+<span>{counts["failed"]} failed</span><span>{counts["error"]} errors</span><span>{counts["skipped"]} skipped</span></p>
+<h2>Shard reports</h2><ul>{shard_links or "<li>none</li>"}</ul>
+<h2>Tests</h2>
+<table><thead><tr><th>test</th><th>outcome</th><th>time</th><th>shard</th><th>artifacts</th></tr></thead>
+<tbody>{"".join(rows)}</tbody></table></body></html>"""
+    (out / "index.html").write_text(page, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scripts.ci_report", description=__doc__.splitlines()[0])
+    parser.add_argument("folders", nargs="+", type=Path, help="shard result folders (test-results*)")
+    parser.add_argument("--out", type=Path, default=Path("test-results/merged"))
+    parser.add_argument("--fail-on-failure", action="store_true")
+    args = parser.parse_args(argv)
+    folders = [f for f in args.folders if f.resolve() != args.out.resolve()]
+    missing = [str(f) for f in folders if not f.is_dir()]
+    if missing:
+        print(f"ci_report: not a folder: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    merged, results = collect(folders)
+    args.out.mkdir(parents=True, exist_ok=True)
+    merged.write(str(args.out / "junit.xml"))
+    shard_reports = []
+    for folder in folders:
+        for report in sorted(folder.rglob("*.html")):
+            if args.out.resolve() in report.resolve().parents:
+                continue
+            target = args.out / "shards" / folder.name / report.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(report, target)
+            shard_reports.append(target)
+    write_html(args.out, results, shard_reports)
+    failed = sum(r.outcome in ("failed", "error") for r in results)
+    skipped = sum(r.outcome == "skipped" for r in results)
+    passed = sum(r.outcome == "passed" for r in results)
+    print(f"merged {len(folders)} shard(s) into {args.out}/junit.xml and {args.out}/index.html")
+    print(f"totals: passed={passed} failed={failed} skipped={skipped}")
+    return 1 if args.fail_on_failure and failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""`make ci-report` merges shard results: run two real pytest shards, merge them, check the counts."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from junitparser import JUnitXml
+
+from scripts import ci_report
+
+SHARD_TESTS = {
+    "shard-1": "def test_a():\n    assert True\n\ndef test_b():\n    assert 1 + 1 == 3, 'arithmetic'\n",
+    "shard-2": "import pytest\n\ndef test_c():\n    assert True\n\n@pytest.mark.skip(reason='later')\ndef test_d():\n    pass\n",
+}
+
+
+def run_shard(tmp_path: Path, name: str, source: str) -> Path:
+    folder = tmp_path / f"test-results-{name}"
+    folder.mkdir()
+    test_file = tmp_path / f"test_{name.replace('-', '_')}.py"
+    test_file.write_text(source)
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test_file),
+         f"--junitxml={folder / 'junit.xml'}"],
+        cwd=tmp_path, capture_output=True, check=False,
+    )
+    (folder / "report.html").write_text(f"<html><body>{name}</body></html>")
+    return folder
+
+
+def test_merges_two_real_shards_with_the_right_counts(tmp_path: Path, capsys: object) -> None:
+    folders = [run_shard(tmp_path, name, source) for name, source in SHARD_TESTS.items()]
+    out = tmp_path / "merged"
+    code = ci_report.main([*map(str, folders), "--out", str(out), "--fail-on-failure"])
+    assert code == 1  # shard-1 has a failure
+    merged = JUnitXml.fromfile(str(out / "junit.xml"))
+    assert (merged.tests, merged.failures, merged.skipped) == (4, 1, 1)
+    page = (out / "index.html").read_text()
+    assert "4 tests" in page and "2 passed" in page and "1 failed" in page and "1 skipped" in page
+    assert "arithmetic" in page  # the failure message is shown
+    assert (out / "shards" / "test-results-shard-1" / "report.html").exists()
+
+
+def test_all_green_shards_exit_zero(tmp_path: Path) -> None:
+    folder = run_shard(tmp_path, "shard-9", "def test_ok():\n    assert True\n")
+    assert ci_report.main([str(folder), "--out", str(tmp_path / "m"), "--fail-on-failure"]) == 0
+
+
+def test_a_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
+    assert ci_report.main([str(tmp_path / "nope"), "--out", str(tmp_path / "m")]) == 2
+
+
+def test_a_folder_without_junit_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    try:
+        ci_report.main([str(tmp_path / "empty"), "--out", str(tmp_path / "m")])
+    except SystemExit as exc:
+        assert "no junit" in str(exc)
+    else:
+        raise AssertionError("expected a clear error")
