@@ -2,7 +2,7 @@
 [--public-url URL] [--webhook-url URL [--webhook-secret whsec_...] [--webhook-events a,b]]``.
 
 Prints exactly one line, ``listening on http://HOST:PORT``. Each option falls back to an environment
-variable (``STRIPE_FAKE_API_KEY``, ``STRIPE_FAKE_PRICES``, ``STRIPE_FAKE_PUBLIC_URL``,
+variable (``STRIPE_API_KEY`` — the same name the app reads — then ``STRIPE_FAKE_API_KEY``; ``STRIPE_FAKE_PRICES``, ``STRIPE_FAKE_PUBLIC_URL``,
 ``STRIPE_FAKE_WEBHOOK_URL``, ``STRIPE_FAKE_WEBHOOK_SECRET``, ``STRIPE_FAKE_WEBHOOK_EVENTS``).
 """
 
@@ -21,7 +21,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = base_parser("python -m fakes stripe", "Local Stripe fake: /v1 API subset, hosted checkout, webhooks.")
     parser.add_argument(
         "--api-key",
-        default=env("STRIPE_FAKE_API_KEY", DEFAULT_API_KEY),
+        default=env("STRIPE_API_KEY") or env("STRIPE_FAKE_API_KEY") or DEFAULT_API_KEY,
         help=f"the secret key clients must send (default {DEFAULT_API_KEY})",
     )
     parser.add_argument(
