@@ -12,7 +12,10 @@ from scripts import ci_report
 
 SHARD_TESTS = {
     "shard-1": "def test_a():\n    assert True\n\ndef test_b():\n    assert 1 + 1 == 3, 'arithmetic'\n",
-    "shard-2": "import pytest\n\ndef test_c():\n    assert True\n\n@pytest.mark.skip(reason='later')\ndef test_d():\n    pass\n",
+    "shard-2": (
+        "import pytest\n\ndef test_c():\n    assert True\n\n"
+        "@pytest.mark.skip(reason='later')\ndef test_d():\n    pass\n"
+    ),
 }
 
 
