@@ -2,8 +2,9 @@
 [--public-url URL] [--webhook-url URL [--webhook-secret whsec_...] [--webhook-events a,b]]``.
 
 Prints exactly one line, ``listening on http://HOST:PORT``. Each option falls back to an environment
-variable (``STRIPE_API_KEY`` — the same name the app reads — then ``STRIPE_FAKE_API_KEY``; ``STRIPE_FAKE_PRICES``, ``STRIPE_FAKE_PUBLIC_URL``,
-``STRIPE_FAKE_WEBHOOK_URL``, ``STRIPE_FAKE_WEBHOOK_SECRET``, ``STRIPE_FAKE_WEBHOOK_EVENTS``).
+variable (``STRIPE_API_KEY`` — the same name the app reads — then ``STRIPE_FAKE_API_KEY``;
+``STRIPE_FAKE_PRICES``, ``STRIPE_FAKE_PUBLIC_URL``, ``STRIPE_FAKE_WEBHOOK_URL``,
+``STRIPE_FAKE_WEBHOOK_SECRET``, ``STRIPE_FAKE_WEBHOOK_EVENTS``).
 """
 
 from __future__ import annotations
