@@ -47,7 +47,24 @@ def _user_id(ctx: IsolationContext) -> str:
 # Domains add their factories below (one function each).
 
 
+@factory("conversation_id")
+def _conversation_id(ctx: IsolationContext) -> str:
+    from app.conversations import service as conversations_service  # messaging
+    from app.tenancy import service as tenancy_service
+
+    with ctx.database.session() as db:
+        tenant = tenancy_service.get(db=db, tenant_id=ctx.tenant["id"])
+        conversation = conversations_service.record_missed_call(
+            db=db, tenant=tenant, customer_phone="+15550109876", business_phone=ctx.tenant["phone_number"],
+            call_sid=f"CA{tenant.id}", call_status="no-answer")
+        db.commit()
+        return conversation.id
+
+
 # Example request bodies for tenant-scoped routes that take one, keyed by (METHOD, path template), so the
 # isolation test reaches the handler (and its 404) instead of stopping at body validation (422).
 # Values: {"json": {...}} for JSON bodies or {"data": {...}} for form posts (csrf_token is added).
 EXAMPLE_BODIES: dict[tuple[str, str], dict[str, Any]] = {}
+EXAMPLE_BODIES[("POST", "/api/v1/conversations/{conversation_id}/messages")] = {"json": {"body": "hello"}}  # messaging
+EXAMPLE_BODIES[("POST", "/conversations/{conversation_id}/messages")] = {"data": {"body": "hello"}}  # messaging
+from tests.booking import isolation as _booking_isolation  # noqa: E402, F401  catalog/scheduling/booking factories

@@ -3,6 +3,9 @@ leave TWILIO_API_BASE empty. For the local fake, TWILIO_API_BASE replaces every 
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from datetime import datetime, timedelta
+
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
@@ -54,3 +57,20 @@ class TwilioTelephony:
     def send_sms(self, *, from_: str, to: str, body: str, status_callback: str) -> SentMessage:
         message = self.client.messages.create(from_=from_, to=to, body=body, status_callback=status_callback)
         return SentMessage(provider_sid=str(message.sid), status=str(message.status))
+
+    def find_sent_message(
+        self, *, from_: str, to: str, body: str, created_after: datetime, exclude_sids: Collection[str] = ()
+    ) -> SentMessage | None:
+        """A message Twilio already created for this pair and body (after a timeout), so it is adopted, not resent.
+
+        Lists the newest messages of the pair and compares in code: filtering by DateSent at Twilio would
+        miss messages still queued (they have no date_sent yet), which are exactly the ones to find.
+        """
+        cutoff = created_after - timedelta(minutes=1)  # our clock and Twilio's may differ a little
+        for message in self.client.messages.list(to=to, from_=from_, limit=50):
+            if message.sid in exclude_sids or message.body != body:
+                continue
+            if message.date_created is not None and message.date_created < cutoff:
+                continue
+            return SentMessage(provider_sid=str(message.sid), status=str(message.status))
+        return None

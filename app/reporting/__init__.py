@@ -1,0 +1,1 @@
+"""Reporting: the first-response tracker and the dashboard figures."""

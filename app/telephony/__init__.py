@@ -1,0 +1,1 @@
+"""Telephony ingestion: Twilio's webhooks (calls, texts, delivery status, compliance), verified and deduplicated."""
