@@ -1,0 +1,1 @@
+"""Business hours, availability, holds and appointments, with double booking ruled out by the database."""
