@@ -58,5 +58,21 @@ if [ -z "$found" ]; then
   say "  - Debian/Ubuntu's: sudo apt-get install chromium"
   exit 1
 fi
+# Video: Playwright records with its own ffmpeg build, which arrives with `playwright install`. Where
+# that download is impossible, the system's ffmpeg (Debian's has the VP8 encoder it needs) stands in.
+playwright_ffmpeg="$("$PY" -c 'from e2e.plugins.browser import playwright_ffmpeg; print(playwright_ffmpeg())' 2>/dev/null || true)"
+if [ -n "$playwright_ffmpeg" ] && [ ! -e "$playwright_ffmpeg" ]; then
+  if ! command -v ffmpeg >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing Debian's ffmpeg package (for video recording)"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg) >&2 || true
+  fi
+  if command -v ffmpeg >/dev/null 2>&1; then
+    mkdir -p "$(dirname "$playwright_ffmpeg")"
+    ln -sf "$(command -v ffmpeg)" "$playwright_ffmpeg"
+    say "video: Playwright will record with $(command -v ffmpeg)"
+  else
+    say "no ffmpeg: videos stay off (install Playwright's with: .venv/bin/python -m playwright install ffmpeg)"
+  fi
+fi
 echo "$found" > "$STAMP"
 say "using $found ($("$found" --version 2>/dev/null || echo 'version unknown'))"

@@ -1,0 +1,1 @@
+"""The Playwright flow suite. Run it with `pytest e2e` (see docs/suite.md)."""

@@ -1,0 +1,74 @@
+"""The flow suite's wiring. Fixtures for flow authors (details in docs/suite.md and each plugin):
+
+stack, twilio, stripe, seeder, tenant (+ @pytest.mark.tenant(...)), owner_page, tech_page,
+customer_context, customer_page, customer_phone, app_api, settle, wait_until — and pytest-playwright's
+page/context/browser, whose launch, contexts and timeouts are adjusted below.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+
+pytest.register_assert_rewrite("e2e.plugins")  # imported below, before pytest would load them itself
+
+from playwright.sync_api import Browser, BrowserContext  # noqa: E402
+from pytest_playwright.pytest_playwright import CreateContextCallback  # noqa: E402
+
+from e2e.plugins import browser as browser_plugin  # noqa: E402
+from e2e.plugins.common import profile_of  # noqa: E402
+from e2e.plugins.guards import TestObservations  # noqa: E402
+from seed.stack import Stack  # noqa: E402
+
+pytest_plugins = [
+    "e2e.plugins.profile",
+    "e2e.plugins.browser",
+    "e2e.plugins.stack",
+    "e2e.plugins.tenants",
+    "e2e.plugins.guards",
+    "e2e.plugins.bundles",
+    "e2e.plugins.shard",
+]
+
+# Tests of the suite itself (a deliberate failure, a leak...): run only by tests/seed/ in a subprocess.
+collect_ignore = [] if os.environ.get("E2E_SELF_CHECK") == "1" else ["selfcheck"]
+
+
+@pytest.fixture(scope="session")
+def base_url(stack: Stack) -> str:
+    """Relative URLs in page.goto() resolve against the app."""
+    return stack.base_url
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any], pytestconfig: pytest.Config) -> dict[str, Any]:
+    return browser_plugin.launch_args(browser_plugin.browser_choice(pytestconfig), browser_type_launch_args)
+
+
+@pytest.fixture(scope="session")
+def connect_options(browser_type_launch_args: dict[str, Any], pytestconfig: pytest.Config) -> dict[str, Any] | None:
+    return browser_plugin.connect_options(browser_plugin.browser_choice(pytestconfig), browser_type_launch_args)
+
+
+@pytest.fixture(scope="session")
+def browser(browser: Browser, pytestconfig: pytest.Config) -> Browser:
+    browser_plugin.report_connected(pytestconfig, browser)
+    return browser
+
+
+@pytest.fixture
+def new_context(new_context: CreateContextCallback, pytestconfig: pytest.Config,
+                _e2e_observer: TestObservations) -> CreateContextCallback:
+    """Every context gets the profile's timeouts and is watched for page errors and app 5xx."""
+    profile = profile_of(pytestconfig)
+
+    def make(**kwargs: Any) -> BrowserContext:
+        context = new_context(**kwargs)
+        context.set_default_timeout(profile.action_timeout_ms)
+        context.set_default_navigation_timeout(profile.navigation_timeout_ms)
+        _e2e_observer.watch(context)
+        return context
+
+    return make  # type: ignore[return-value]

@@ -1,0 +1,214 @@
+"""Failure bundles, the end-of-run summary, and the leak check's verdict.
+
+For each failed test, ``bundle.json`` lands next to its trace (test-results/<test>/): the tenant
+handles, both fakes' journals filtered to those tenants (the fakes' ``contains=`` filter: the
+tenant's phone number at Twilio, its id at Stripe), the app's log lines for those tenants during the
+test, and the page errors / 5xx seen. The summary at the end prints, per failed test, the
+``playwright show-trace`` command for each trace and the bundle's path.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from e2e.plugins.browser import CONNECTED_KEY
+from e2e.plugins.common import is_controller
+from e2e.plugins.guards import OBSERVATIONS_KEY, TestObservations, tenant_ids_of
+from e2e.plugins.stack import STACK_TIMINGS
+from e2e.plugins.tenants import LEAKS_KEY, SEEDER_KEY
+from fakes.stripe.client import StripeFakeClient
+from fakes.twilio.client import TwilioFakeClient
+
+REPORTS_KEY = pytest.StashKey[dict[str, pytest.TestReport]]()
+BUNDLE_PROPERTY = "e2e_bundle"
+JOURNAL_TIMEOUT_S = 5.0  # a hung fake must not hang the run while it is already reporting a failure
+
+
+def _failed_so_far(item: pytest.Item) -> bool:
+    return any(report.failed for report in item.stash.get(REPORTS_KEY, {}).values())
+
+
+def collect_if_failed(item: pytest.Item, observations: TestObservations) -> None:
+    """Called from the observer's teardown, while the stack still runs."""
+    if _failed_so_far(item):
+        observations.bundle = collect(item, observations)
+
+
+def collect(item: pytest.Item, observations: TestObservations) -> dict[str, Any]:
+    stack = observations.stack
+    seeder = item.stash.get(SEEDER_KEY, None)
+    tenants = list(seeder.created) if seeder else []
+    tenant_ids = tenant_ids_of(item)
+    bundle: dict[str, Any] = {
+        "test": item.nodeid,
+        "collected_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "run": {"run_id": os.environ.get("E2E_RUN_ID"), "worker": os.environ.get("PYTEST_XDIST_WORKER", "main")},
+        "stack": {"base_url": stack.base_url, "twilio_url": stack.twilio_url, "stripe_url": stack.stripe_url,
+                  "app_log_file": str(stack.app_log_file) if stack.app_log_file else None},
+        "tenants": [t.to_dict() for t in tenants],
+        "page_errors": observations.page_errors,
+        "app_5xx_seen_by_browser": observations.browser_server_errors,
+        "twilio": {"requests": []},
+        "stripe": {"requests": []},
+        "app_log": observations.log_entries(tenant_ids),
+        "notes": [],
+    }
+    if stack.twilio_url:
+        try:
+            with TwilioFakeClient(stack.twilio_url, timeout=JOURNAL_TIMEOUT_S) as twilio:
+                bundle["twilio"]["requests"] = _journal(twilio.requests, [t.phone_number for t in tenants])
+        except Exception as exc:
+            bundle["notes"].append(f"Twilio journal unavailable: {exc!r}")
+    if stack.stripe_url:
+        try:
+            with StripeFakeClient(stack.stripe_url, timeout=JOURNAL_TIMEOUT_S) as stripe:
+                bundle["stripe"]["requests"] = _journal(stripe.requests, [t.id for t in tenants])
+        except Exception as exc:
+            bundle["notes"].append(f"Stripe journal unavailable: {exc!r}")
+    if not stack.app_log_file:
+        bundle["notes"].append("app log not readable from here (set E2E_APP_LOG_FILE for an external target)")
+    return bundle
+
+
+def _journal(fetch: Any, needles: list[str]) -> list[dict[str, Any]]:
+    """Journal entries mentioning any needle, each once, in journal order."""
+    entries: dict[int, dict[str, Any]] = {}
+    for needle in needles:
+        if needle:
+            for entry in fetch(contains=needle):
+                entries[entry["id"]] = entry
+    return [entries[key] for key in sorted(entries)]
+
+
+def _artifacts(folder: Path) -> dict[str, list[str]]:
+    if not folder.is_dir():
+        return {"traces": [], "screenshots": [], "videos": []}
+    return {
+        "traces": sorted(str(p) for p in folder.glob("trace*.zip")),
+        "screenshots": sorted(str(p) for p in folder.glob("*.png")),
+        "videos": sorted(str(p) for p in folder.glob("*.webm")),
+    }
+
+
+def _relative(path: Path, config: pytest.Config) -> str:
+    try:
+        return str(path.relative_to(config.invocation_params.dir))
+    except ValueError:
+        return str(path)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    # A plain wrapper: its code after `yield` runs after pytest-playwright's (trylast) one, so the
+    # trace has been moved into the test's folder by then.
+    report: pytest.TestReport = yield
+    item.stash.setdefault(REPORTS_KEY, {})[report.when] = report
+    if report.when == "teardown" and _failed_so_far(item):
+        observations = item.stash.get(OBSERVATIONS_KEY, None)
+        if observations is not None:
+            _write_bundle(item, report, observations)
+    return report
+
+
+def _write_bundle(item: pytest.Item, report: pytest.TestReport, observations: TestObservations) -> None:
+    folder = Path(observations.output_path)
+    bundle = observations.bundle or collect_offline(item, observations)
+    reports = item.stash.get(REPORTS_KEY, {})
+    bundle["outcome"] = {when: r.outcome for when, r in reports.items()}
+    bundle["error"] = "\n\n".join(r.longreprtext[-6000:] for r in reports.values() if r.failed)
+    bundle["artifacts"] = _artifacts(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "bundle.json"
+    path.write_text(json.dumps(bundle, indent=2, default=str), encoding="utf-8")
+    report.user_properties.append((BUNDLE_PROPERTY, _relative(path, item.config)))
+
+
+def collect_offline(item: pytest.Item, observations: TestObservations) -> dict[str, Any]:
+    """A test that failed only in teardown: its bundle is written without asking the fakes again."""
+    seeder = item.stash.get(SEEDER_KEY, None)
+    return {"test": item.nodeid, "tenants": [t.to_dict() for t in (seeder.created if seeder else [])],
+            "page_errors": observations.page_errors, "app_5xx_seen_by_browser": observations.browser_server_errors,
+            "app_log": observations.log_entries(tenant_ids_of(item)),
+            "notes": ["failed during teardown: fake journals were not collected"]}
+
+
+# -- the controller's view: summary and verdict ------------------------------------------------------------
+TRACE_KINDS = {"playwright_trace": "traces", "playwright_screenshot": "screenshots",
+               "playwright_video": "videos", BUNDLE_PROPERTY: "bundles"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if is_controller(config):
+        config.pluginmanager.register(RunSummary(config), "e2e-run-summary")
+
+
+class RunSummary:
+    """Lives in the controller: sees every report (xdist forwards them) and each worker's final output."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.failures: dict[str, dict[str, list[str]]] = {}
+        self.leaks: list[dict[str, Any]] = []
+        self.stack_timings: list[dict[str, float]] = []
+        self.browsers: set[str] = set()
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.failed:
+            self.failures.setdefault(report.nodeid, {kind: [] for kind in TRACE_KINDS.values()})
+        if report.when == "teardown" and report.nodeid in self.failures:
+            for name, value in report.user_properties:
+                if name in TRACE_KINDS:
+                    self.failures[report.nodeid][TRACE_KINDS[name]].append(str(value))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        output = getattr(node, "workeroutput", None) or {}
+        self.leaks.extend(output.get("e2e_leaks", []))
+        if output.get("e2e_stack_timings"):
+            self.stack_timings.append(output["e2e_stack_timings"])
+        if output.get("e2e_browser"):
+            self.browsers.add(output["e2e_browser"])
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if LEAKS_KEY in self.config.stash:  # without xdist, the only worker is this process
+            own_leaks = self.config.stash[LEAKS_KEY]
+            self.leaks.extend(own_leaks)
+        if CONNECTED_KEY in self.config.stash:
+            self.browsers.add(self.config.stash[CONNECTED_KEY])
+        if STACK_TIMINGS in self.config.stash:
+            own_timings = self.config.stash[STACK_TIMINGS]
+            self.stack_timings.extend(own_timings)
+        if self.leaks and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        write = terminalreporter.write_line
+        for line in sorted(self.browsers):
+            write(line)
+        if self.stack_timings:
+            write("e2e stack start: " + ", ".join(
+                f"{t['total_s']:.1f}s (fakes {t['fakes_s']:.1f}s + app {t['app_s']:.1f}s)" for t in self.stack_timings))
+        if self.failures:
+            terminalreporter.section("e2e failure artifacts")
+            for nodeid, found in self.failures.items():
+                write(nodeid, bold=True)
+                for trace in found["traces"]:
+                    write(f"  playwright show-trace {trace}")
+                for bundle in found["bundles"]:
+                    write(f"  bundle: {bundle}")
+                for other in found["screenshots"] + found["videos"]:
+                    write(f"  artifact: {other}")
+                if not found["traces"]:
+                    write("  (no trace: the test opened no browser context, or tracing is off)")
+        if self.leaks:
+            terminalreporter.section("e2e leak check FAILED", red=True)
+            for leak in self.leaks:
+                write(f"  tenant {leak['id']} ({leak['name']}) survived its test; labels {leak['labels']}", red=True)
+            write("  `python -m seed sweep` removes them from a lasting target; fix the teardown that skipped them.")

@@ -1,0 +1,276 @@
+"""The stack under test, and the control clients of both fakes.
+
+Where the stack comes from, decided once by the run's controller (the only process without xdist):
+
+1. E2E_BASE_URL (+ E2E_OPERATOR_TOKEN, E2E_TWILIO_FAKE_URL, E2E_STRIPE_FAKE_URL): an external target;
+2. --reuse-stack / E2E_REUSE_STACK=1: the stack ``python -m seed stack`` keeps running, if it is up;
+3. --stack-scope run: the controller starts one stack and shares it with every worker;
+4. --stack-scope worker (the default): each worker's ``stack`` fixture starts its own, lazily.
+
+Cases 1-3 reach the workers as E2E_* environment variables (workers inherit the controller's env).
+On targets that outlive a run (1 and 2) the controller first sweeps what interrupted runs left there.
+The controller also empties the output directory (test-results/) once, before anything writes to it
+— instead of pytest-playwright's per-process delete_output_dir, which would race under xdist.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from e2e.plugins.common import is_controller, output_dir, suite_config_of, worker_id
+from fakes.stripe.client import StripeFakeClient
+from fakes.twilio.client import TwilioFakeClient
+from seed.ledger import ledger_dir
+from seed.operator import OperatorApiUnavailable, OperatorClient
+from seed.run import ensure_run_env, process_alive
+from seed.stack import Stack, StackError, StackLauncher, external_stack, read_state, reusable_stack_dir
+from seed.sweeper import sweep
+
+STACK_SCOPE_ENV = "E2E_STACK_SCOPE"
+REUSE_ENV = "E2E_REUSE_STACK"
+DATABASE_ENV = "E2E_DATABASE_URL"
+
+
+def reusable_state() -> Path:
+    return reusable_stack_dir() / "stack.json"
+
+_RUN_LAUNCHER = pytest.StashKey[StackLauncher]()
+_NOTES = pytest.StashKey[list[str]]()
+_SET_ENV = pytest.StashKey[set[str]]()  # variables this run set in its own environment, removed at the end
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("e2e")
+    group.addoption("--stack-scope", choices=("worker", "run"), default=None,
+                    help=f"one stack per xdist worker, or one per run shared by all (env {STACK_SCOPE_ENV}; "
+                         "default from playwright.config.toml)")
+    group.addoption("--reuse-stack", action="store_true", default=False,
+                    help=f"use the stack `python -m seed stack` runs, when it is up (env {REUSE_ENV}=1)")
+
+
+def stack_scope(config: pytest.Config) -> str:
+    scope = config.getoption("--stack-scope") or os.environ.get(STACK_SCOPE_ENV) or suite_config_of(config).stack.scope
+    if scope not in ("worker", "run"):
+        raise pytest.UsageError(f"{STACK_SCOPE_ENV} must be 'worker' or 'run', not {scope!r}")
+    return scope
+
+
+def database_url(worker: str) -> str | None:
+    url = os.environ.get(DATABASE_ENV)
+    return url.replace("{worker}", worker) if url else None
+
+
+def _only_collecting(config: pytest.Config) -> bool:
+    return bool(config.option.collectonly or config.option.help or getattr(config.option, "showfixtures", False))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_NOTES] = []
+    if not is_controller(config):
+        return
+    config.stash[_SET_ENV] = {k for k in ("E2E_RUN_ID", "E2E_RUN_PID", STACK_DIR_SUFFIX_ENV) if k not in os.environ}
+    ensure_run_env()
+    if _only_collecting(config):
+        return
+    notes = config.stash[_NOTES]
+    _clean_output_dir(config, notes)
+    external = _external_or_none()
+    if external is None and (config.getoption("--reuse-stack") or os.environ.get(REUSE_ENV) == "1"):
+        reused = read_state(reusable_state())
+        if reused is None:
+            notes.append(f"--reuse-stack: no stack running ({reusable_state()} missing or not answering); starting one")
+        else:
+            os.environ.update(reused.to_env())
+            external = _external_or_none()
+            notes.append(f"reusing the stack of `python -m seed stack` at {reused.base_url}")
+    if external is not None:
+        _sweep_leftovers(config, external, notes)
+        return
+    if os.environ.get(DATABASE_ENV) and "{worker}" not in os.environ[DATABASE_ENV] and stack_scope(config) == "worker" \
+            and (getattr(config.option, "numprocesses", None) or 0) not in (0, 1):
+        raise pytest.UsageError(f"{DATABASE_ENV} is shared by every worker's stack: put {{worker}} in it (one database "
+                                "per worker) or use --stack-scope run; two apps' outbox workers on one database would "
+                                "send each other's messages through the wrong fake")
+    _settle_throwaway_ledgers(notes)
+    if stack_scope(config) == "run":
+        launcher = StackLauncher(suite_config_of(config).stack, stack_dir(config, "run"),
+                                 database_url=database_url("run"), shared=True, name="run")
+        try:
+            started = launcher.start()
+        except StackError as exc:
+            raise pytest.UsageError(f"could not start the e2e stack: {exc}") from exc
+        config.stash[_RUN_LAUNCHER] = launcher
+        os.environ.update(started.to_env())
+        notes.append(f"one stack for the whole run at {started.base_url}, started in {started.timings['total_s']:.1f}s")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    launcher = config.stash.get(_RUN_LAUNCHER, None)
+    if launcher is not None:
+        launcher.stop()
+        if launcher.stack is not None:
+            for key in launcher.stack.to_env():
+                os.environ.pop(key, None)
+    for key in config.stash.get(_SET_ENV, set()):  # a second pytest.main() in this process is another run
+        os.environ.pop(key, None)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    scope = stack_scope(config)
+    lines = [f"e2e stack: {'external/shared via E2E_BASE_URL' if os.environ.get('E2E_BASE_URL') else scope + ' scope'}"
+             f"; results in {output_dir(config)}"]
+    return lines + [f"e2e: {note}" for note in config.stash.get(_NOTES, [])]
+
+
+def _external_or_none() -> Stack | None:
+    try:
+        return external_stack()
+    except StackError as exc:
+        raise pytest.UsageError(str(exc)) from exc
+
+
+RUN_MARKER = ".e2e-run.json"  # which run owns the output directory right now
+STACK_DIR_SUFFIX_ENV = "E2E_STACK_DIR_SUFFIX"  # set when another live run shares the output directory
+
+
+def _clean_output_dir(config: pytest.Config, notes: list[str]) -> None:
+    """Empties the output directory — unless another run that is still going writes to it: its stack's
+    database and logs live there. Then both runs share the folder and this run's stacks get own names."""
+    target = output_dir(config)
+    protected = {Path.home().resolve(), Path(config.rootpath).resolve(), Path("/")}
+    if target in protected or any(target in p.parents for p in protected if p != Path("/")):
+        raise pytest.UsageError(f"refusing to empty --output {target}: point it at a directory of its own")
+    marker = target / RUN_MARKER
+    try:
+        owner = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        owner = {}
+    run_id = os.environ.get("E2E_RUN_ID", "")
+    if owner.get("run_id") != run_id and owner.get("host") == socket.gethostname() and \
+            process_alive(int(owner.get("pid", 0))) and int(owner.get("pid", 0)) != os.getpid():
+        os.environ[STACK_DIR_SUFFIX_ENV] = run_id
+        notes.append(f"run {owner.get('run_id')} (pid {owner.get('pid')}) is still writing to {target}: not emptied "
+                     "(use --output DIR to keep runs apart)")
+        return
+    if target.exists():
+        shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True, exist_ok=True)
+    marker.write_text(json.dumps({"run_id": run_id, "pid": os.getpid(), "host": socket.gethostname()}),
+                      encoding="utf-8")
+
+
+def stack_dir(config: pytest.Config, name: str) -> Path:
+    suffix = os.environ.get(STACK_DIR_SUFFIX_ENV)
+    return output_dir(config) / (f"stack-{name}-{suffix}" if suffix else f"stack-{name}")
+
+
+def _sweep_leftovers(config: pytest.Config, target: Stack, notes: list[str]) -> None:
+    """A target that outlives runs may hold tenants of a run that was interrupted: delete them first."""
+    with OperatorClient(target.base_url, target.operator_token) as operator:
+        try:
+            operator.probe()
+        except OperatorApiUnavailable as exc:
+            raise pytest.UsageError(str(exc)) from exc
+        report = sweep(ledger_dir=ledger_dir(), operator=operator, target_id=target.target_id,
+                       current_run_id=os.environ.get("E2E_RUN_ID"))
+    notes.append(report.summary() + " on " + target.base_url)
+    notes.extend(f"  {line}" for line in report.lines() if not line.startswith("ledger removed"))
+
+
+def _settle_throwaway_ledgers(notes: list[str]) -> None:
+    report = sweep(ledger_dir=ledger_dir(), operator=None, current_run_id=os.environ.get("E2E_RUN_ID"))
+    if report.settled or report.skipped:
+        notes.append(report.summary() + " (ledgers of earlier runs)")
+        notes.extend(f"  {line}" for line in report.lines() if line.startswith("skipped"))
+
+
+# -- fixtures ------------------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def stack(pytestconfig: pytest.Config) -> Iterator[Stack]:
+    """The running stack: base_url, operator_token, twilio_url, stripe_url (see seed.stack.Stack)."""
+    shared = _external_or_none()
+    if shared is not None:
+        yield shared
+        return
+    worker = worker_id()
+    launcher = StackLauncher(suite_config_of(pytestconfig).stack, stack_dir(pytestconfig, worker),
+                             database_url=database_url(worker), name=worker)
+    try:
+        started = launcher.start()
+    except StackError as exc:
+        pytest.exit(f"could not start the e2e stack: {exc}", returncode=3)
+    _report_timings(pytestconfig, started, launcher.workdir)
+    try:
+        yield started
+    finally:
+        launcher.stop()
+
+
+def _report_timings(config: pytest.Config, started: Stack, workdir: Path) -> None:
+    (workdir / "timings.json").write_text(json.dumps(started.timings), encoding="utf-8")
+    if hasattr(config, "workeroutput"):
+        config.workeroutput["e2e_stack_timings"] = started.timings
+    else:
+        config.stash[STACK_TIMINGS] = [started.timings]
+
+
+STACK_TIMINGS = pytest.StashKey[list[dict[str, float]]]()
+
+
+@pytest.fixture(scope="session")
+def _twilio_control(stack: Stack) -> Iterator[TwilioFakeClient | None]:
+    if not stack.twilio_url:
+        yield None
+        return
+    client = TwilioFakeClient(stack.twilio_url)
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def _stripe_control(stack: Stack) -> Iterator[StripeFakeClient | None]:
+    if not stack.stripe_url:
+        yield None
+        return
+    client = StripeFakeClient(stack.stripe_url)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def twilio(stack: Stack, _twilio_control: TwilioFakeClient | None) -> Iterator[TwilioFakeClient]:
+    """The Twilio fake's control client (missed_call, inbound_sms, messages, requests, add_fault...).
+
+    Faults, hostile webhook settings and runtime config are global to the fake, so after each test
+    they are put back — on a stack of our own. On a shared stack (run scope, external) leave them alone.
+    """
+    if _twilio_control is None:
+        pytest.skip("no Twilio fake for this target: set E2E_TWILIO_FAKE_URL")
+    before: dict[str, Any] = _twilio_control.health().get("config", {})
+    yield _twilio_control
+    if not stack.shared:
+        _twilio_control.clear_faults()
+        _twilio_control.configure_webhooks(duplicate=1, delay_ms=0, reorder=False)
+        restorable = {k: before[k] for k in ("compliance_callback_url", "status_interval_ms", "auto_status") if k in before}
+        if restorable:
+            _twilio_control.configure(**restorable)
+
+
+@pytest.fixture
+def stripe(stack: Stack, _stripe_control: StripeFakeClient | None) -> Iterator[StripeFakeClient]:
+    """The Stripe fake's control client (payment_failed, cancel, events, checkout_sessions, add_fault...)."""
+    if _stripe_control is None:
+        pytest.skip("no Stripe fake for this target: set E2E_STRIPE_FAKE_URL")
+    yield _stripe_control
+    if not stack.shared:
+        _stripe_control.clear_faults()
+        _stripe_control.configure_webhooks(duplicate=1, delay_ms=0, reorder=False)

@@ -1,0 +1,199 @@
+"""[booking] Flow 2: a customer texts a job; the reply quotes the matched catalog item and offers slots
+with a link; the customer books on the phone-sized booking page (or by replying "2", then "YES"); the
+confirmation SMS reaches the Twilio fake; the owner sees the appointment with its price.
+
+Also: two customers racing for one slot (one wins, the other is told and offered fresh times), and a
+hold that expires on the tenant clock (410 page that says so, with fresh times).
+
+Each test puts the tenant's clock on Monday 7 January 2030, 08:55 in New York, so the offers are
+known: a 90-minute job gets 9:30 AM, 11:00 AM and 12:30 PM (30 minutes lead, no overlap).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from playwright.sync_api import Page
+from pytest_playwright.pytest_playwright import CreateContextCallback
+
+from e2e.plugins.tenants import PHONE_CONTEXT, SeedingSession, WaitUntil
+from fakes.twilio.client import TwilioFakeClient
+from pages.appointments import AppointmentsPage
+from pages.booking_page import LinkUnavailablePage, OffersPage, hold_and_confirm
+from pages.catalog import CatalogPage
+from seed.factories import CatalogItem
+from seed.handle import TenantHandle
+from seed.seeder import TenantSeeder
+from seed.waiting import Settle
+
+pytestmark = [pytest.mark.booking, pytest.mark.tenant(catalog=["Leak repair", "Drain cleaning"])]
+
+MONDAY_MORNING = datetime(2030, 1, 7, 13, 55, tzinfo=UTC)  # 08:55 in America/New_York (the factory's zone)
+LEAK_OFFERS = ["Mon Jan 7, 9:30 AM", "Mon Jan 7, 11:00 AM", "Mon Jan 7, 12:30 PM"]
+JOB = "Hi, there's a leaking pipe under my kitchen sink, can someone come today?"
+LINK = re.compile(r"https?://\S+/book/[A-Za-z0-9_-]+")
+
+
+def dollars(cents: int) -> str:
+    """How the app shows a price: $149, $149.50, $1,250."""
+    whole, rest = divmod(cents, 100)
+    return f"${whole:,}" if rest == 0 else f"${whole:,}.{rest:02d}"
+
+
+def item(tenant: TenantHandle, name: str) -> CatalogItem:
+    return next(i for i in tenant.catalog if i.name == name)
+
+
+def texts_to(twilio: TwilioFakeClient, tenant: TenantHandle, customer: str) -> list[str]:
+    return [m["body"] for m in twilio.messages(to=customer, from_=tenant.phone_number)]
+
+
+def text_the_business(twilio: TwilioFakeClient, tenant: TenantHandle, customer: str, body: str,
+                      wait_until: WaitUntil) -> str:
+    """The customer texts the business's number; returns the assistant's reply as the fake received it."""
+    before = len(texts_to(twilio, tenant, customer))
+    assert twilio.inbound_sms(from_=customer, to=tenant.phone_number, body=body)["status_code"] == 200
+    replies = wait_until(lambda: texts_to(twilio, tenant, customer)[before:], message=f"the reply to {body!r}")
+    assert len(replies) == 1, replies
+    return replies[0]
+
+
+def booking_link_in(reply: str) -> str:
+    found = LINK.search(reply)
+    assert found, f"no booking link in {reply!r}"
+    return found.group(0)
+
+
+@pytest.fixture(autouse=True)
+def monday_morning(seeder: TenantSeeder, tenant: TenantHandle) -> None:
+    seeder.set_clock(tenant, now=MONDAY_MORNING)
+
+
+@pytest.fixture
+def second_customer_phone(_seeding: SeedingSession) -> str:
+    """Another fictional caller, unique in this run (the `customer_phone` fixture gives one per test)."""
+    return _seeding.customer_numbers.next()
+
+
+@pytest.mark.smoke
+def test_quote_and_book_on_the_booking_page(
+    tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, customer_page: Page, owner_page: Page,
+    wait_until: WaitUntil, settle: Settle,
+) -> None:
+    leak = item(tenant, "Leak repair")
+    price = dollars(leak.price_cents)
+    reply = text_the_business(twilio, tenant, customer_phone, JOB, wait_until)
+    assert reply.startswith(f"Leak repair: {price}, about 1 h 30 min.\n")
+    assert "\n".join(f"{n}) {label}" for n, label in enumerate(LEAK_OFFERS, start=1)) in reply
+    link = booking_link_in(reply)
+    assert link.startswith(tenant.base_url)
+
+    offers = OffersPage.open(customer_page, link)
+    offers.expect_quote("Leak repair", price)
+    offers.expect_offers(LEAK_OFFERS)
+    label, booked = hold_and_confirm(offers, 2, name="Pat Customer")
+    assert label == LEAK_OFFERS[1]
+    booked.expect_booking(service="Leak repair", when=label, price=price)
+
+    confirmation = f"You're booked: Leak repair on {LEAK_OFFERS[1]}, {price}."
+    wait_until(lambda: texts_to(twilio, tenant, customer_phone)[1:], message="the confirmation SMS")
+    settle.assert_no_new(lambda: texts_to(twilio, tenant, customer_phone), what="texts after the confirmation")
+    texts = texts_to(twilio, tenant, customer_phone)
+    assert len(texts) == 2 and texts[1].startswith(confirmation)
+
+    appointments = AppointmentsPage(owner_page).goto()
+    appointments.expect_count(1)
+    appointments.expect_appointment(when=LEAK_OFFERS[1], service="Leak repair", price=price, customer=customer_phone)
+
+
+def test_two_customers_race_for_one_slot(
+    tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, second_customer_phone: str,
+    customer_page: Page, new_context: CreateContextCallback, owner_page: Page, wait_until: WaitUntil,
+) -> None:
+    first_link = booking_link_in(text_the_business(twilio, tenant, customer_phone, JOB, wait_until))
+    second_link = booking_link_in(text_the_business(twilio, tenant, second_customer_phone, JOB, wait_until))
+    first = OffersPage.open(customer_page, first_link)
+    second = OffersPage.open(new_context(**PHONE_CONTEXT).new_page(), second_link)
+    first.expect_offers(LEAK_OFFERS)
+    second.expect_offers(LEAK_OFFERS)  # both were offered 9:30 AM
+
+    first_held = first.pick_slot(1)
+    first_held.expect_held(LEAK_OFFERS[0])
+    fresh = second.pick_slot_taken_meanwhile(1)  # the loser is told, and offered fresh times
+    fresh.expect_not_offered(LEAK_OFFERS[0])
+    fresh.expect_offers([*LEAK_OFFERS[1:], "Mon Jan 7, 2:00 PM"])
+    second_held = fresh.pick_slot(1)
+    second_held.expect_held(LEAK_OFFERS[1])
+
+    price = dollars(item(tenant, "Leak repair").price_cents)
+    first_held.confirm().expect_booking(service="Leak repair", when=LEAK_OFFERS[0], price=price)
+    second_held.confirm().expect_booking(service="Leak repair", when=LEAK_OFFERS[1], price=price)
+    appointments = AppointmentsPage(owner_page).goto()
+    appointments.expect_count(2)
+    appointments.expect_appointment(when=LEAK_OFFERS[0], service="Leak repair", price=price, customer=customer_phone)
+    appointments.expect_appointment(when=LEAK_OFFERS[1], service="Leak repair", price=price,
+                                    customer=second_customer_phone)
+
+
+def test_an_expired_hold_says_so_and_offers_fresh_times(
+    tenant: TenantHandle, seeder: TenantSeeder, twilio: TwilioFakeClient, customer_phone: str, customer_page: Page,
+    wait_until: WaitUntil,
+) -> None:
+    link = booking_link_in(text_the_business(twilio, tenant, customer_phone, JOB, wait_until))
+    held = OffersPage.open(customer_page, link).pick_slot(1)
+    held.expect_held(LEAK_OFFERS[0])
+
+    seeder.set_clock(tenant, advance_seconds=15 * 60)  # the hold's 15 minutes pass on the tenant's clock
+    expired = held.confirm_after_expiry()  # HTTP 410
+    expired.expect_expired_hold_of(LEAK_OFFERS[0])
+    expired.expect_offer_count(3)
+
+    label, booked = hold_and_confirm(expired, 1)
+    booked.expect_booking(service="Leak repair", when=label, price=dollars(item(tenant, "Leak repair").price_cents))
+
+
+def test_booking_by_sms_replies(
+    tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, owner_page: Page, wait_until: WaitUntil,
+    settle: Settle,
+) -> None:
+    drain = item(tenant, "Drain cleaning")
+    price = dollars(drain.price_cents)
+    quote = text_the_business(twilio, tenant, customer_phone, "My shower drain is clogged again", wait_until)
+    assert quote.startswith(f"Drain cleaning: {price}, about 1 h.\n")
+    assert "1) Mon Jan 7, 9:30 AM\n2) Mon Jan 7, 10:30 AM\n3) Mon Jan 7, 11:30 AM\n" in quote
+
+    held = text_the_business(twilio, tenant, customer_phone, "2", wait_until)
+    assert re.fullmatch(r"Holding Mon Jan 7, 10:30 AM for you until \d{1,2}:\d{2} [AP]M\. Reply YES to book it\.", held)
+
+    confirmation = text_the_business(twilio, tenant, customer_phone, "YES", wait_until)
+    assert confirmation.startswith(f"You're booked: Drain cleaning on Mon Jan 7, 10:30 AM, {price}.")
+    settle.assert_no_new(lambda: texts_to(twilio, tenant, customer_phone), what="a second confirmation")
+
+    appointments = AppointmentsPage(owner_page).goto()
+    appointments.expect_appointment(when="Mon Jan 7, 10:30 AM", service="Drain cleaning", price=price,
+                                    customer=customer_phone)
+
+
+def test_the_owner_adds_an_item_and_the_assistant_quotes_it(
+    tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, owner_page: Page, wait_until: WaitUntil,
+) -> None:
+    catalog = CatalogPage(owner_page).goto()
+    catalog.add_item(name="Leak Repair", price="nine", duration="45 min", aliases="burst pipe")
+    catalog.expect_field_error("Name", "An item with this name already exists.")
+    catalog.expect_field_error("Price ($)", "Enter a price in dollars, like 149 or 149.50.")
+    catalog.add_item(name="Burst pipe emergency", price="349.50", duration="2 h", aliases="burst pipe, flooding",
+                     priority="50")
+    catalog.expect_notice("Item added.")
+    catalog.expect_item("Burst pipe emergency", price="$349.50")
+
+    reply = text_the_business(twilio, tenant, customer_phone, "Help, a burst pipe is flooding the kitchen", wait_until)
+    assert reply.startswith("Burst pipe emergency: $349.50, about 2 h.\n")
+
+    catalog.goto().deactivate("Burst pipe emergency")
+    catalog.expect_item("Burst pipe emergency", price="$349.50", status="inactive")
+
+
+def test_an_unknown_booking_link_says_so(page: Page) -> None:
+    LinkUnavailablePage.open(page, "/book/this-link-does-not-exist").expect_unknown()

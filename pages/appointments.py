@@ -1,0 +1,52 @@
+"""The Appointments page (OWNER and TECH): booked jobs with their time, price and source conversation."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Locator, expect
+
+from pages.base import BasePage
+
+APPOINTMENT_ROW_TEST_ID = "appointment-row"
+APPOINTMENT_SERVICE_TEST_ID = "appointment-service"
+APPOINTMENT_PRICE_TEST_ID = "appointment-price"
+APPOINTMENT_STATUS_TEST_ID = "appointment-status"
+APPOINTMENTS_EMPTY_TEST_ID = "appointments-empty"
+
+
+class AppointmentsPage(BasePage):
+    path = "/appointments"
+    heading_name = "Appointments"
+
+    @property
+    def upcoming(self) -> Locator:
+        return self.page.get_by_role("table", name="Upcoming appointments")
+
+    @property
+    def rows(self) -> Locator:
+        return self.page.get_by_test_id(APPOINTMENT_ROW_TEST_ID)
+
+    @property
+    def empty_state(self) -> Locator:
+        return self.page.get_by_test_id(APPOINTMENTS_EMPTY_TEST_ID)
+
+    def row_for(self, when: str) -> Locator:
+        """The appointment starting at ``when``, as the page shows it ("Mon Jan 7, 9:30 AM")."""
+        return self.rows.filter(has=self.page.get_by_text(when, exact=True))
+
+    def open_conversation(self, when: str) -> None:
+        self.row_for(when).get_by_role("link", name="Conversation").click()
+
+    def expect_appointment(self, *, when: str, service: str, price: str, customer: str | None = None) -> None:
+        row = self.row_for(when)
+        expect(row).to_have_count(1)
+        expect(row.get_by_test_id(APPOINTMENT_SERVICE_TEST_ID)).to_have_text(service)
+        expect(row.get_by_test_id(APPOINTMENT_PRICE_TEST_ID)).to_have_text(price)
+        expect(row.get_by_test_id(APPOINTMENT_STATUS_TEST_ID)).to_have_text("booked")
+        if customer is not None:
+            expect(row).to_contain_text(customer)
+
+    def expect_count(self, count: int) -> None:
+        expect(self.rows).to_have_count(count)
+
+    def expect_empty(self) -> None:
+        expect(self.empty_state).to_be_visible()

@@ -1,0 +1,56 @@
+"""The small base every page object builds on.
+
+A page object holds a Playwright ``Page``, exposes its elements as typed ``@property -> Locator``
+(by role, label or test id — never raw CSS), offers intent-named actions, and proves it is on the right
+page before anyone uses it (``goto()`` navigates, then ``expect_loaded()`` checks URL and heading).
+Assertions are web-first ``expect(...)``: they wait by themselves, so nothing here sleeps.
+Regions that appear on many pages (navigation, banners) are their own small objects, composed in.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar, Self
+
+from playwright.sync_api import Locator, Page, expect
+
+from pages.banners import BannerRegion
+from pages.navigation import NavigationRegion
+from pages.region import Region
+
+__all__ = ["BasePage", "Region"]
+
+
+class BasePage:
+    """Subclasses set ``path`` (relative to the context's base URL) and ``heading_name`` (its <h1>)."""
+
+    path: ClassVar[str]
+    heading_name: ClassVar[str | re.Pattern[str]]
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+
+    @property
+    def heading(self) -> Locator:
+        return self.page.get_by_role("heading", level=1, name=self.heading_name)
+
+    @property
+    def navigation(self) -> NavigationRegion:
+        return NavigationRegion(self.page)
+
+    @property
+    def banners(self) -> BannerRegion:
+        return BannerRegion(self.page)
+
+    def url_pattern(self) -> re.Pattern[str]:
+        """What the address bar shows on this page (the path, with any query string)."""
+        return re.compile(re.escape(self.path) + r"(\?.*)?$")
+
+    def goto(self) -> Self:
+        self.page.goto(self.path)
+        return self.expect_loaded()
+
+    def expect_loaded(self) -> Self:
+        expect(self.page).to_have_url(self.url_pattern())
+        expect(self.heading).to_be_visible()
+        return self

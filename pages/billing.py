@@ -1,0 +1,121 @@
+"""The owner's Billing page, the checkout success page, and the billing journeys that span Stripe.
+
+The plan state is mirrored from Stripe's webhooks, which arrive asynchronously; a test that made Stripe
+change something (a failed renewal at the fake, say) waits for the app to have it with
+``wait_until(lambda: billing_state(page) == "past_due")`` and then looks at the page, which is
+server-rendered and so shows it on the next load.
+"""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Locator, Page, expect
+
+from pages.banners import BILLING_BANNER_TEST_ID
+from pages.base import BasePage
+from pages.checkout import SUCCEEDING_CARD, HostedCheckoutPage
+from pages.errors import ErrorPage
+
+PLAN_STATE_TEST_ID = "billing-state"
+BILLING_ERROR_TEST_ID = "billing-error"
+CHECKOUT_CANCELED_TEST_ID = "checkout-canceled"
+CHECKOUT_RESULT_TEST_ID = "checkout-result"
+STATUS_API_PATH = "/api/v1/billing/status"
+
+
+def billing_state(page: Page) -> str:
+    """The plan state the app holds now (none / active / past_due / canceled), read through its JSON API
+    with the page's own session — for waiting on a webhook, not for asserting what the user sees."""
+    response = page.request.get(STATUS_API_PATH)
+    if not response.ok:
+        raise AssertionError(f"GET {STATUS_API_PATH} answered {response.status}: {response.text()}")
+    return str(response.json()["state"])
+
+
+class BillingPage(BasePage):
+    path = "/billing"
+    heading_name = "Billing"
+
+    @property
+    def plan_state(self) -> Locator:
+        """The badge next to "Your plan"; its data-state is none / active / past_due / canceled."""
+        return self.page.get_by_test_id(PLAN_STATE_TEST_ID)
+
+    @property
+    def subscribe_button(self) -> Locator:
+        return self.page.get_by_role("button", name=re.compile(r"^Subscribe( again)?$"))
+
+    @property
+    def manage_billing_button(self) -> Locator:
+        return self.page.get_by_role("button", name="Manage billing")
+
+    @property
+    def error(self) -> Locator:
+        return self.page.get_by_test_id(BILLING_ERROR_TEST_ID)
+
+    @property
+    def checkout_canceled_notice(self) -> Locator:
+        return self.page.get_by_test_id(CHECKOUT_CANCELED_TEST_ID)
+
+    def subscribe(self) -> HostedCheckoutPage:
+        """Presses Subscribe and lands on Stripe's hosted checkout."""
+        self.subscribe_button.click()
+        return HostedCheckoutPage(self.page).expect_loaded()
+
+    def manage_billing(self) -> None:
+        """Opens Stripe's billing portal (leaves the app)."""
+        self.manage_billing_button.click()
+
+    def open_as_tech(self) -> ErrorPage:
+        """A TECH opening Billing gets the 403 page."""
+        self.page.goto(self.path)
+        denied = ErrorPage(self.page)
+        denied.expect_forbidden()
+        return denied
+
+    def expect_state(self, state: str) -> None:
+        """The plan badge and the banner agree on the state."""
+        expect(self.plan_state).to_have_attribute("data-state", state)
+        self.banners.expect_state(BILLING_BANNER_TEST_ID, state)
+
+    def expect_can_subscribe(self) -> None:
+        expect(self.subscribe_button).to_be_visible()
+
+    def expect_cannot_subscribe(self) -> None:
+        expect(self.subscribe_button).to_have_count(0)
+
+    def expect_error(self, text: str) -> None:
+        expect(self.error).to_contain_text(text)
+
+
+class CheckoutSuccessPage(BasePage):
+    """Where Stripe sends the owner after paying; it waits for the webhook by itself, then says so."""
+
+    path = "/billing/success"
+    heading_name = re.compile(r"^(Finishing up…|You're all set)$")
+
+    @property
+    def result(self) -> Locator:
+        return self.page.get_by_test_id(CHECKOUT_RESULT_TEST_ID)
+
+    @property
+    def all_set_heading(self) -> Locator:
+        return self.page.get_by_role("heading", level=1, name="You're all set")
+
+    def expect_plan_active(self) -> None:
+        """The page noticed the webhook (however late) and shows the active plan, banner included."""
+        expect(self.all_set_heading).to_be_visible()
+        expect(self.result).to_have_attribute("data-state", "active")
+        self.banners.expect_state(BILLING_BANNER_TEST_ID, "active")
+
+    def go_to_billing(self) -> BillingPage:
+        self.page.get_by_role("link", name="View billing").click()
+        return BillingPage(self.page).expect_loaded()
+
+
+def subscribe_and_pay(page: Page, card: str = SUCCEEDING_CARD) -> CheckoutSuccessPage:
+    """Billing -> Subscribe -> pay on Stripe's checkout -> back on the app's success page."""
+    checkout = BillingPage(page).goto().subscribe()
+    checkout.pay_with(card)
+    return CheckoutSuccessPage(page).expect_loaded()

@@ -1,0 +1,240 @@
+"""The customer's public booking page (/book/{token}, the link in the SMS) and its steps.
+
+    OffersPage --pick_slot(n)--> HeldPage --confirm()--> BookedPage
+        |  a slot taken meanwhile: pick_slot_taken_meanwhile(n) stays on OffersPage with a notice
+        |  an expired hold: HeldPage.confirm_after_expiry() -> HoldExpiredPage (HTTP 410), fresh offers
+    LinkUnavailablePage: an unknown (404) or expired (410) link
+
+The pages have no fixed path (the token is in the link), so they are opened with ``open(page, url)``
+and recognised by their URL shape and <h1>. Slots are radio buttons labelled with the local time
+("Mon Jan 7, 9:30 AM") inside the "Choose a time" group; ``n`` counts from 1 like the SMS offers.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar, Self
+
+from playwright.sync_api import Locator, Page, expect
+
+from pages.base import BasePage
+
+TOKEN_PATH = r"/book/[A-Za-z0-9_-]+"
+SLOT_OPTION_TEST_ID = "slot-option"
+JOB_SERVICE_TEST_ID = "job-service"
+JOB_PRICE_TEST_ID = "job-price"
+BOOKING_NOTICE_TEST_ID = "booking-notice"
+CURRENT_HOLD_TEST_ID = "current-hold"
+HELD_SLOT_TEST_ID = "held-slot"
+HOLD_EXPIRY_TEST_ID = "hold-expiry"
+HOLD_EXPIRED_TEST_ID = "hold-expired"
+BOOKING_CONFIRMATION_TEST_ID = "booking-confirmation"
+LINK_UNAVAILABLE_TEST_ID = "link-unavailable"
+SLOT_TAKEN_MESSAGE = "Sorry, that time was just taken by someone else."
+
+
+class BookingStep(BasePage):
+    """A step of the booking page: its URL is the link's, plus ``suffix`` (a regex)."""
+
+    path = "/book/"
+    suffix: ClassVar[str] = ""
+
+    def url_pattern(self) -> re.Pattern[str]:
+        return re.compile(TOKEN_PATH + self.suffix + r"(\?.*)?$")
+
+    @classmethod
+    def open(cls, page: Page, url: str) -> Self:
+        """Opens the link (absolute, as texted) and checks this is the step it shows."""
+        page.goto(url)
+        return cls(page).expect_loaded()
+
+    def goto(self) -> Self:
+        raise TypeError(f"{type(self).__name__} has no fixed address: use {type(self).__name__}.open(page, link)")
+
+    # The job card every step but the confirmation shows.
+    @property
+    def job_service(self) -> Locator:
+        return self.page.get_by_test_id(JOB_SERVICE_TEST_ID)
+
+    @property
+    def job_price(self) -> Locator:
+        return self.page.get_by_test_id(JOB_PRICE_TEST_ID)
+
+    def expect_quote(self, service: str, price: str) -> None:
+        """The job and its price as quoted, e.g. ("Leak repair", "$149")."""
+        expect(self.job_service).to_have_text(service)
+        expect(self.job_price).to_have_text(price)
+
+
+class OffersPage(BookingStep):
+    """Choose a time: one labelled radio button per offered slot, and "Hold this time"."""
+
+    heading_name = re.compile(r"^Book ")
+
+    @property
+    def slot_group(self) -> Locator:
+        return self.page.get_by_role("group", name="Choose a time")
+
+    @property
+    def slots(self) -> Locator:
+        return self.slot_group.get_by_role("radio")
+
+    def slot(self, n: int) -> Locator:
+        return self.slots.nth(n - 1)
+
+    def slot_named(self, label: str) -> Locator:
+        return self.slot_group.get_by_role("radio", name=label, exact=True)
+
+    @property
+    def hold_button(self) -> Locator:
+        return self.page.get_by_role("button", name="Hold this time")
+
+    @property
+    def notice(self) -> Locator:
+        return self.page.get_by_test_id(BOOKING_NOTICE_TEST_ID)
+
+    @property
+    def current_hold(self) -> Locator:
+        return self.page.get_by_test_id(CURRENT_HOLD_TEST_ID)
+
+    def slot_labels(self) -> list[str]:
+        """The offered times as shown, in order (call after expect_offer_count when it matters)."""
+        return [text.strip() for text in self.page.get_by_test_id(SLOT_OPTION_TEST_ID).all_inner_texts()]
+
+    def choose(self, n: int) -> None:
+        self.slot(n).check()
+        self.hold_button.click()
+
+    def pick_slot(self, n: int) -> HeldPage:
+        """Holds offer ``n`` (1-based) and lands on the confirmation step."""
+        self.choose(n)
+        return HeldPage(self.page).expect_loaded()
+
+    def pick_slot_taken_meanwhile(self, n: int) -> OffersPage:
+        """Picks offer ``n`` that someone else took since the page loaded: the page explains and offers anew."""
+        self.choose(n)
+        fresh = OffersPage(self.page).expect_loaded()
+        fresh.expect_slot_taken_notice()
+        return fresh
+
+    def expect_offer_count(self, count: int) -> None:
+        expect(self.slots).to_have_count(count)
+
+    def expect_offers(self, labels: list[str]) -> None:
+        expect(self.page.get_by_test_id(SLOT_OPTION_TEST_ID)).to_have_text(labels)
+
+    def expect_not_offered(self, label: str) -> None:
+        expect(self.slot_named(label)).to_have_count(0)
+
+    def expect_slot_taken_notice(self) -> None:
+        expect(self.notice).to_contain_text(SLOT_TAKEN_MESSAGE)
+
+
+class HoldExpiredPage(OffersPage):
+    """HTTP 410: the hold ran out (15 minutes on the business's clock); says so and offers fresh times."""
+
+    heading_name = re.compile(r"^Your hold expired$")
+    suffix = r"/(hold|confirm)"
+
+    @property
+    def message(self) -> Locator:
+        return self.page.get_by_test_id(HOLD_EXPIRED_TEST_ID)
+
+    def expect_expired_hold_of(self, label: str) -> None:
+        expect(self.message).to_contain_text(f"We held {label} for you")
+        expect(self.message).to_contain_text("that time has passed")
+
+
+class HeldPage(BookingStep):
+    """The slot is held: shows what and until when, and Confirm."""
+
+    heading_name = "Confirm your booking"
+    suffix = "/hold"
+
+    @property
+    def held_slot(self) -> Locator:
+        return self.page.get_by_test_id(HELD_SLOT_TEST_ID)
+
+    @property
+    def hold_expiry(self) -> Locator:
+        return self.page.get_by_test_id(HOLD_EXPIRY_TEST_ID)
+
+    @property
+    def name_field(self) -> Locator:
+        return self.page.get_by_label("Your name")
+
+    @property
+    def phone_field(self) -> Locator:
+        return self.page.get_by_label("Mobile number")
+
+    @property
+    def confirm_button(self) -> Locator:
+        return self.page.get_by_role("button", name="Confirm booking")
+
+    @property
+    def choose_another_link(self) -> Locator:
+        return self.page.get_by_role("link", name="Choose a different time")
+
+    def expect_held(self, label: str) -> None:
+        """Holding ``label``, with the time the hold runs out shown."""
+        expect(self.held_slot).to_have_text(label)
+        expect(self.hold_expiry).to_have_text(re.compile(r"^\d{1,2}:\d{2} [AP]M$"))
+
+    def _submit(self, name: str, phone: str | None) -> None:
+        if name:
+            self.name_field.fill(name)
+        if phone is not None:
+            self.phone_field.fill(phone)
+        self.confirm_button.click()
+
+    def confirm(self, *, name: str = "", phone: str | None = None) -> BookedPage:
+        """Books the held slot; ``phone`` only for links that came without the customer's number."""
+        self._submit(name, phone)
+        return BookedPage(self.page).expect_loaded()
+
+    def confirm_after_expiry(self) -> HoldExpiredPage:
+        """Confirms once the hold has run out: the 410 page with fresh offers."""
+        self._submit("", None)
+        return HoldExpiredPage(self.page).expect_loaded()
+
+
+class BookedPage(BookingStep):
+    heading_name = "You're booked"
+    suffix = "/booked"
+
+    @property
+    def confirmation(self) -> Locator:
+        return self.page.get_by_test_id(BOOKING_CONFIRMATION_TEST_ID)
+
+    def expect_booking(self, *, service: str, when: str, price: str) -> None:
+        expect(self.confirmation.get_by_test_id("booked-service")).to_have_text(service)
+        expect(self.confirmation.get_by_test_id("booked-time")).to_have_text(when)
+        expect(self.confirmation.get_by_test_id("booked-price")).to_have_text(price)
+
+
+class LinkUnavailablePage(BookingStep):
+    """An unknown link (404) or an expired one (410): a page that says so, never a stack trace."""
+
+    heading_name = re.compile(r"^(This booking link has expired|We couldn't find this booking link)$")
+    suffix = r"(/\w+)?"
+
+    @property
+    def card(self) -> Locator:
+        return self.page.get_by_test_id(LINK_UNAVAILABLE_TEST_ID)
+
+    def expect_expired(self) -> None:
+        expect(self.card).to_have_attribute("data-status", "410")
+        expect(self.heading).to_have_text("This booking link has expired")
+
+    def expect_unknown(self) -> None:
+        expect(self.card).to_have_attribute("data-status", "404")
+        expect(self.heading).to_have_text("We couldn't find this booking link")
+
+
+def hold_and_confirm(offers: OffersPage, slot: int, *, name: str = "") -> tuple[str, BookedPage]:
+    """The rest of the customer's journey from an offers page: hold offer ``slot``, check it is the one
+    held, confirm. Returns the booked time as the page labelled it, and the confirmation page."""
+    label = offers.slot_labels()[slot - 1]
+    held = offers.pick_slot(slot)
+    held.expect_held(label)
+    return label, held.confirm(name=name)

@@ -1,0 +1,94 @@
+"""The owner's Catalog page: the services the assistant quotes, and the form to add or edit one."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Locator, expect
+
+from pages.base import BasePage
+
+CATALOG_ROW_TEST_ID = "catalog-row"
+ITEM_PRICE_TEST_ID = "item-price"
+ITEM_STATUS_TEST_ID = "item-status"
+CATALOG_NOTICE_TEST_ID = "catalog-notice"
+
+
+class CatalogPage(BasePage):
+    path = "/catalog"
+    heading_name = "Catalog"
+
+    @property
+    def rows(self) -> Locator:
+        return self.page.get_by_test_id(CATALOG_ROW_TEST_ID)
+
+    def row_for(self, name: str) -> Locator:
+        return self.rows.filter(has=self.page.get_by_text(name, exact=True))
+
+    # --- the add / edit form -------------------------------------------------------------------
+    @property
+    def name_field(self) -> Locator:
+        return self.page.get_by_label("Name", exact=True)
+
+    @property
+    def aliases_field(self) -> Locator:
+        return self.page.get_by_label("Other words customers use")
+
+    @property
+    def price_field(self) -> Locator:
+        return self.page.get_by_label("Price ($)")
+
+    @property
+    def duration_field(self) -> Locator:
+        return self.page.get_by_label("Duration")
+
+    @property
+    def priority_field(self) -> Locator:
+        return self.page.get_by_label("Priority")
+
+    @property
+    def error_summary(self) -> Locator:
+        return self.page.get_by_role("alert")
+
+    @property
+    def notice(self) -> Locator:
+        return self.page.get_by_test_id(CATALOG_NOTICE_TEST_ID)
+
+    def fill_item(self, *, name: str, price: str, duration: str = "1 h", aliases: str = "", priority: str = "0") -> None:
+        """``price`` in dollars as a person types it ("149", "149.50"); ``duration`` as the list shows it."""
+        self.name_field.fill(name)
+        self.aliases_field.fill(aliases)
+        self.price_field.fill(price)
+        self.duration_field.select_option(label=duration)
+        self.priority_field.fill(priority)
+
+    def add_item(self, *, name: str, price: str, duration: str = "1 h", aliases: str = "", priority: str = "0") -> None:
+        self.fill_item(name=name, price=price, duration=duration, aliases=aliases, priority=priority)
+        self.page.get_by_role("button", name="Add item").click()
+
+    def edit_item(self, name: str) -> None:
+        self.row_for(name).get_by_role("link", name=f"Edit {name}").click()
+        expect(self.page.get_by_role("heading", name=f"Edit {name}")).to_be_visible()
+
+    def save_changes(self) -> None:
+        self.page.get_by_role("button", name="Save changes").click()
+
+    def deactivate(self, name: str) -> None:
+        self.row_for(name).get_by_role("button", name=f"Deactivate {name}").click()
+
+    def activate(self, name: str) -> None:
+        self.row_for(name).get_by_role("button", name=f"Activate {name}").click()
+
+    # --- expectations --------------------------------------------------------------------------
+    def expect_item(self, name: str, *, price: str, status: str = "active") -> None:
+        row = self.row_for(name)
+        expect(row).to_have_count(1)
+        expect(row.get_by_test_id(ITEM_PRICE_TEST_ID)).to_have_text(price)
+        expect(row.get_by_test_id(ITEM_STATUS_TEST_ID)).to_have_text(status)
+
+    def expect_field_error(self, label: str, message: str) -> None:
+        """The message next to the field (and in the summary at the top of the form)."""
+        field = self.page.get_by_label(label, exact=label == "Name")
+        expect(field).to_have_attribute("aria-invalid", "true")
+        expect(self.error_summary).to_contain_text(message)
+
+    def expect_notice(self, text: str) -> None:
+        expect(self.notice).to_have_text(text)

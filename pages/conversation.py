@@ -1,0 +1,193 @@
+"""One conversation: the live thread, Take over / Return to assistant, and the composer.
+
+The thread updates by itself (the page polls the app), and the page reloads itself when the
+conversation's state or the right to text changes (a STOP, an approval), so assertions here simply
+wait with ``expect``. Reach it from the inbox (``InboxPage.open_conversation``) or by id with
+:meth:`ConversationPage.open`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Self
+
+from playwright.sync_api import Locator, Page, expect
+
+from pages.base import BasePage
+
+STATE_TEST_ID = "conversation-state"
+MESSAGE_TEST_ID = "message"
+MESSAGE_BODY_TEST_ID = "message-body"
+MESSAGE_STATUS_TEST_ID = "message-status"
+MESSAGE_NOTE_TEST_ID = "message-note"
+THREAD_EVENT_TEST_ID = "thread-event"
+COMPOSER_NOTE_TEST_ID = "composer-disabled-reason"
+NEEDS_ATTENTION_TEST_ID = "needs-attention"
+ERROR_TEST_ID = "conversation-error"
+CONVERSATION_URL = re.compile(r"/conversations/([0-9a-f]{32})(#.*)?$")  # no named groups: it runs in the browser too
+
+
+def _exactly(text: str) -> re.Pattern[str]:
+    """Whole-text match (Playwright's has_text alone matches substrings)."""
+    return re.compile(r"^\s*" + re.escape(" ".join(text.split())) + r"\s*$")
+
+
+class ConversationPage(BasePage):
+    path = "/conversations/"
+    heading_name = re.compile(r"^\+\d{7,15}$")  # the customer's number
+
+    def __init__(self, page: Page, caller: str | None = None) -> None:
+        super().__init__(page)
+        self.caller = caller
+
+    @classmethod
+    def open(cls, page: Page, conversation_id: str, caller: str | None = None) -> ConversationPage:
+        page.goto(f"/conversations/{conversation_id}")
+        return cls(page, caller).expect_loaded()
+
+    @classmethod
+    def from_inbox(cls, page: Page, caller: str) -> ConversationPage:
+        """Opens the caller's conversation from the inbox (the way a person gets there)."""
+        from pages.inbox import InboxPage  # late: the inbox page object belongs to the suite's base set
+
+        InboxPage(page).goto().open_conversation(caller)
+        return cls(page, caller).expect_loaded()
+
+    def goto(self) -> Self:
+        raise TypeError("a conversation has no fixed URL: use ConversationPage.open(page, id) or .from_inbox(page, caller)")
+
+    def url_pattern(self) -> re.Pattern[str]:
+        return CONVERSATION_URL
+
+    @property
+    def heading(self) -> Locator:
+        name = self.caller if self.caller else self.heading_name
+        return self.page.get_by_role("heading", level=1, name=name)
+
+    @property
+    def conversation_id(self) -> str:
+        match = CONVERSATION_URL.search(self.page.url)
+        if match is None:
+            raise AssertionError(f"not on a conversation page: {self.page.url}")
+        return match.group(1)
+
+    # --- elements -----------------------------------------------------------------------------------
+    @property
+    def state_badge(self) -> Locator:
+        return self.page.get_by_test_id(STATE_TEST_ID)
+
+    @property
+    def needs_attention_badge(self) -> Locator:
+        return self.page.get_by_test_id(NEEDS_ATTENTION_TEST_ID)
+
+    @property
+    def take_over_button(self) -> Locator:
+        return self.page.get_by_role("button", name="Take over")
+
+    @property
+    def return_to_assistant_button(self) -> Locator:
+        return self.page.get_by_role("button", name="Return to assistant")
+
+    @property
+    def thread(self) -> Locator:
+        return self.page.get_by_role("log", name="Messages")
+
+    @property
+    def messages(self) -> Locator:
+        return self.thread.get_by_test_id(MESSAGE_TEST_ID)
+
+    @property
+    def events(self) -> Locator:
+        """Lines such as "Missed call (no answer)"."""
+        return self.thread.get_by_test_id(THREAD_EVENT_TEST_ID)
+
+    def message(self, text: str) -> Locator:
+        """The message whose body is exactly `text` (as the customer or the business wrote it)."""
+        body = self.page.get_by_test_id(MESSAGE_BODY_TEST_ID).filter(has_text=_exactly(text))
+        return self.messages.filter(has=body)
+
+    def messages_with_status(self, label: str) -> Locator:
+        """Messages showing a status such as "Held", "Delivered", "Failed", "Not sent"."""
+        status = self.page.get_by_test_id(MESSAGE_STATUS_TEST_ID).filter(has_text=_exactly(label))
+        return self.messages.filter(has=status)
+
+    @property
+    def composer(self) -> Locator:
+        return self.page.get_by_label("Message", exact=True)
+
+    @property
+    def send_button(self) -> Locator:
+        return self.page.get_by_role("button", name="Send")
+
+    @property
+    def composer_note(self) -> Locator:
+        """Why the composer is disabled (opted out, registration pending...)."""
+        return self.page.get_by_test_id(COMPOSER_NOTE_TEST_ID)
+
+    @property
+    def error(self) -> Locator:
+        return self.page.get_by_test_id(ERROR_TEST_ID)
+
+    # --- actions --------------------------------------------------------------------------------------
+    def take_over(self) -> Self:
+        """A person answers from now on; the assistant stays silent."""
+        self.take_over_button.click()
+        self.expect_state("human")
+        return self
+
+    def return_to_assistant(self) -> Self:
+        self.return_to_assistant_button.click()
+        self.expect_state("open")
+        return self
+
+    def send(self, text: str) -> Self:
+        """Types and sends a text as the signed-in person; waits until it is in the thread."""
+        already = self.message(text).count()  # the same words may have been sent before
+        self.composer.fill(text)
+        self.send_button.click()
+        expect(self.message(text)).to_have_count(already + 1)
+        return self
+
+    # --- expectations ---------------------------------------------------------------------------------
+    def expect_state(self, state: str) -> None:
+        """open | human | blocked | closed, as the badge shows it."""
+        expect(self.state_badge).to_have_attribute("data-state", state)
+        expect(self.state_badge).to_have_text(state)
+
+    def expect_message(self, text: str, *, status: str | None = None) -> None:
+        """A message with exactly this body is in the thread (shown as text, never as markup)."""
+        message = self.message(text)
+        expect(message).to_have_count(1)
+        expect(message.get_by_test_id(MESSAGE_BODY_TEST_ID)).to_have_text(text)
+        if status is not None:
+            expect(message.get_by_test_id(MESSAGE_STATUS_TEST_ID)).to_have_text(status)
+
+    def expect_message_count(self, count: int) -> None:
+        expect(self.messages).to_have_count(count)
+
+    def expect_event_count(self, count: int) -> None:
+        """Thread lines such as "Missed call (no answer)"."""
+        expect(self.events).to_have_count(count)
+
+    def expect_held_messages(self, count: int) -> None:
+        held = self.messages_with_status("Held")
+        expect(held).to_have_count(count)
+        if count:
+            expect(held.first.get_by_test_id(MESSAGE_NOTE_TEST_ID)).to_contain_text("registration")
+
+    def expect_no_held_messages(self) -> None:
+        expect(self.messages_with_status("Held")).to_have_count(0)
+
+    def expect_composer_disabled(self, because: str | re.Pattern[str]) -> None:
+        expect(self.composer).to_be_disabled()
+        expect(self.send_button).to_be_disabled()
+        expect(self.composer_note).to_contain_text(because)
+
+    def expect_composer_enabled(self) -> None:
+        expect(self.composer).to_be_enabled()
+        expect(self.send_button).to_be_enabled()
+        expect(self.composer_note).to_have_count(0)
+
+    def expect_can_take_over(self) -> None:
+        expect(self.take_over_button).to_be_visible()
+        expect(self.return_to_assistant_button).to_have_count(0)

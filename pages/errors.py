@@ -1,0 +1,38 @@
+"""The app's error page (404, 403, 410...), with its status in ``data-status``."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Locator, expect
+
+from pages.region import Region
+
+ERROR_PAGE_TEST_ID = "error-page"
+
+HEADINGS = {
+    404: "Page not found",
+    403: "You don't have access to this page",
+    410: "This is no longer available",
+}
+
+
+class ErrorPage(Region):
+    """Any URL can end on it, so it is a region with no goto()."""
+
+    @property
+    def card(self) -> Locator:
+        return self.page.get_by_test_id(ERROR_PAGE_TEST_ID)
+
+    @property
+    def heading(self) -> Locator:
+        return self.page.get_by_role("heading", level=1)
+
+    def expect_status(self, status: int) -> None:
+        expect(self.card).to_have_attribute("data-status", str(status))
+        if status in HEADINGS:
+            expect(self.heading).to_have_text(HEADINGS[status])
+
+    def expect_not_found(self) -> None:
+        self.expect_status(404)
+
+    def expect_forbidden(self) -> None:
+        self.expect_status(403)

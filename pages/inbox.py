@@ -1,0 +1,57 @@
+"""The inbox: one row per conversation, with the caller's number and a state badge."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Locator, expect
+
+from pages.base import BasePage
+
+CONVERSATION_ROW_TEST_ID = "conversation-row"
+CONVERSATION_STATE_TEST_ID = "conversation-state"
+INBOX_EMPTY_TEST_ID = "inbox-empty"
+CONVERSATION_PREVIEW_TEST_ID = "conversation-preview"  # messaging: the last message of the row
+
+
+class InboxPage(BasePage):
+    path = "/inbox"
+    heading_name = "Inbox"
+
+    @property
+    def conversations(self) -> Locator:
+        return self.page.get_by_role("table", name="Conversations")
+
+    @property
+    def rows(self) -> Locator:
+        return self.page.get_by_test_id(CONVERSATION_ROW_TEST_ID)
+
+    @property
+    def empty_state(self) -> Locator:
+        return self.page.get_by_test_id(INBOX_EMPTY_TEST_ID)
+
+    def row_for(self, caller: str) -> Locator:
+        return self.rows.filter(has_text=caller)
+
+    def state_of(self, caller: str) -> Locator:
+        return self.row_for(caller).get_by_test_id(CONVERSATION_STATE_TEST_ID)
+
+    def open_conversation(self, caller: str) -> None:
+        self.row_for(caller).get_by_role("link", name=caller).click()
+
+    def expect_empty(self) -> None:
+        expect(self.empty_state).to_be_visible()
+        expect(self.rows).to_have_count(0)
+
+    def expect_conversation(self, caller: str, *, state: str | None = None) -> None:
+        expect(self.row_for(caller)).to_have_count(1)
+        if state is not None:
+            expect(self.state_of(caller)).to_have_text(state)
+
+    def expect_conversation_count(self, count: int) -> None:
+        expect(self.rows).to_have_count(count)
+
+    # --- added by messaging: the row's last-message preview (the inbox refreshes itself) ---------
+    def preview_of(self, caller: str) -> Locator:
+        return self.row_for(caller).get_by_test_id(CONVERSATION_PREVIEW_TEST_ID)
+
+    def expect_last_message(self, caller: str, text: str) -> None:
+        expect(self.preview_of(caller)).to_contain_text(text)

@@ -1,0 +1,145 @@
+"""Reads playwright.config.toml: the run profiles and the recipe for starting the stack."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG_PATH = PROJECT_ROOT / "playwright.config.toml"
+
+TRACING = ("on", "off", "retain-on-failure")
+SCREENSHOT = ("on", "off", "only-on-failure")
+VIDEO = ("on", "off", "retain-on-failure")
+
+
+class ConfigError(ValueError):
+    """playwright.config.toml says something the suite cannot use."""
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    headed: bool = False
+    slowmo_ms: int = 0
+    tracing: str = "retain-on-failure"
+    screenshot: str = "off"
+    video: str = "off"
+    expect_timeout_ms: int = 5000
+    action_timeout_ms: int = 10000
+    navigation_timeout_ms: int = 15000
+    settle_window_ms: int = 1500
+    wait_timeout_ms: int = 10000
+    junit_xml: str = ""
+    html_report: str = ""
+
+    def __post_init__(self) -> None:
+        for name, allowed in (("tracing", TRACING), ("screenshot", SCREENSHOT), ("video", VIDEO)):
+            if getattr(self, name) not in allowed:
+                raise ConfigError(f"profile {self.name!r}: {name} must be one of {', '.join(allowed)}")
+        for f in fields(self):
+            if f.name.endswith("_ms") and getattr(self, f.name) < 0:
+                raise ConfigError(f"profile {self.name!r}: {f.name} must not be negative")
+
+
+@dataclass(frozen=True)
+class ProcessSpec:
+    """One process of the stack: its command line and how to tell it is ready."""
+
+    name: str
+    command: tuple[str, ...]
+    readiness_path: str
+    ready_line: str = ""  # a regex with a named group `url`, for processes that pick their own port
+    env: dict[str, str] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)  # the other keys of the table (credentials...)
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    host: str
+    scope: str
+    startup_timeout_s: float
+    shutdown_timeout_s: float
+    operator_token_bytes: int
+    twilio: ProcessSpec
+    stripe: ProcessSpec
+    app: ProcessSpec
+
+
+@dataclass(frozen=True)
+class SuiteConfig:
+    path: Path
+    profiles: dict[str, Profile]
+    stack: StackConfig
+
+    def profile(self, name: str) -> Profile:
+        try:
+            return self.profiles[name]
+        except KeyError:
+            known = ", ".join(sorted(self.profiles))
+            raise ConfigError(f"unknown profile {name!r} in {self.path} (known: {known})") from None
+
+
+def load(path: Path = DEFAULT_CONFIG_PATH) -> SuiteConfig:
+    """Parses the file; every mistake is a ConfigError that names the key."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+    return SuiteConfig(path=path, profiles=_profiles(data.get("profiles", {})), stack=_stack(data.get("stack", {})))
+
+
+def _profiles(raw: dict[str, Any]) -> dict[str, Profile]:
+    if "default" not in raw:
+        raise ConfigError("[profiles.default] is required: every other profile starts from it")
+    known = {f.name for f in fields(Profile)} - {"name"}
+    base = raw["default"]
+    profiles: dict[str, Profile] = {}
+    for name, values in raw.items():
+        merged = {**base, **values} if name != "default" else dict(base)
+        unknown = set(merged) - known
+        if unknown:
+            raise ConfigError(f"profile {name!r} has unknown key(s): {', '.join(sorted(unknown))}")
+        try:
+            profiles[name] = Profile(name=name, **merged)
+        except TypeError as exc:
+            raise ConfigError(f"profile {name!r}: {exc}") from exc
+    return profiles
+
+
+def _process(name: str, raw: dict[str, Any]) -> ProcessSpec:
+    command = raw.get("command")
+    if not isinstance(command, list) or not command or not all(isinstance(part, str) for part in command):
+        raise ConfigError(f"[stack.{name}] command must be a non-empty list of strings")
+    readiness = raw.get("readiness_path")
+    if not isinstance(readiness, str) or not readiness.startswith("/"):
+        raise ConfigError(f"[stack.{name}] readiness_path must be a path such as /healthz")
+    env = raw.get("env", {})
+    if not isinstance(env, dict) or not all(isinstance(v, str) for v in env.values()):
+        raise ConfigError(f"[stack.{name}.env] values must be strings")
+    rest = {k: v for k, v in raw.items() if k not in ("command", "readiness_path", "ready_line", "env")}
+    return ProcessSpec(name=name, command=tuple(command), readiness_path=readiness,
+                       ready_line=str(raw.get("ready_line", "")), env=dict(env), settings=rest)
+
+
+def _stack(raw: dict[str, Any]) -> StackConfig:
+    scope = raw.get("scope", "worker")
+    if scope not in ("worker", "run"):
+        raise ConfigError("[stack] scope must be 'worker' or 'run'")
+    for name in ("twilio", "stripe", "app"):
+        if name not in raw:
+            raise ConfigError(f"[stack.{name}] is missing")
+    return StackConfig(
+        host=str(raw.get("host", "127.0.0.1")),
+        scope=scope,
+        startup_timeout_s=float(raw.get("startup_timeout_s", 30)),
+        shutdown_timeout_s=float(raw.get("shutdown_timeout_s", 10)),
+        operator_token_bytes=int(raw.get("operator_token_bytes", 24)),
+        twilio=_process("twilio", raw["twilio"]),
+        stripe=_process("stripe", raw["stripe"]),
+        app=_process("app", raw["app"]),
+    )

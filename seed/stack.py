@@ -1,0 +1,359 @@
+"""The stack the suite runs against: the app plus the Twilio and Stripe fakes, as real processes.
+
+:class:`StackLauncher` follows the recipe in playwright.config.toml ([stack]):
+
+1. pick a free loopback port for the app, so its URL is known before anything starts;
+2. start both fakes on port 0 and read the ``listening on URL`` line from their logs;
+3. register the app's webhook endpoint at the Stripe fake through the Stripe API (as one would in the
+   dashboard) and keep the ``whsec_`` secret it returns; look up the monthly price;
+4. start the app with all of that in its environment and wait for ``/healthz`` to answer 200.
+
+Each process logs to a file in the stack's directory (``<name>.log``; the app's JSON log is
+``app.jsonl``), and ``stop()`` ends them: SIGTERM to the process group, SIGKILL after a timeout.
+A :class:`Stack` describes a running stack, whoever started it: this process, the run's controller
+(shared through ``E2E_*`` environment variables), ``python -m seed stack`` (reused), or a deployment
+elsewhere (SPEC 6.6).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import httpx
+
+from seed.config import PROJECT_ROOT, ConfigError, ProcessSpec, StackConfig
+from seed.waiting import WaitTimeout, wait_until
+
+ENV_BASE_URL = "E2E_BASE_URL"
+ENV_OPERATOR_TOKEN = "E2E_OPERATOR_TOKEN"
+ENV_TWILIO_URL = "E2E_TWILIO_FAKE_URL"
+ENV_STRIPE_URL = "E2E_STRIPE_FAKE_URL"
+ENV_APP_LOG = "E2E_APP_LOG_FILE"  # optional: the external app's LOG_FILE, when it is readable from here
+ENV_RUN_STACK_ID = "E2E_RUN_STACK_ID"  # set by the run's controller for the throwaway stack it shares with workers
+
+
+class StackError(RuntimeError):
+    """The stack could not start (or a target is not what it claims); the message says which part and why."""
+
+
+@dataclass(frozen=True)
+class Stack:
+    """Where everything listens, and what the suite may do with it."""
+
+    base_url: str
+    operator_token: str
+    twilio_url: str | None
+    stripe_url: str | None
+    app_log_file: Path | None
+    target_id: str  # names this target in the ledger
+    owned: bool  # started (and stopped) by this process
+    shared: bool  # other workers or runs use it at the same time: no global fake state changes
+    disposable: bool  # its database goes away with it
+    stripe_price_id: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_env(self) -> dict[str, str]:
+        """The E2E_* variables that describe this stack to another process."""
+        env = {ENV_BASE_URL: self.base_url, ENV_OPERATOR_TOKEN: self.operator_token}
+        if self.twilio_url:
+            env[ENV_TWILIO_URL] = self.twilio_url
+        if self.stripe_url:
+            env[ENV_STRIPE_URL] = self.stripe_url
+        if self.app_log_file:
+            env[ENV_APP_LOG] = str(self.app_log_file)
+        if self.disposable:
+            env[ENV_RUN_STACK_ID] = self.target_id
+        return env
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["app_log_file"] = str(self.app_log_file) if self.app_log_file else None
+        return data
+
+
+def external_stack(environ: Mapping[str, str] | None = None) -> Stack | None:
+    """The stack E2E_BASE_URL & co. describe, or None when they are not set."""
+    env = os.environ if environ is None else environ
+    base_url = env.get(ENV_BASE_URL, "").rstrip("/")
+    if not base_url:
+        return None
+    token = env.get(ENV_OPERATOR_TOKEN, "")
+    if not token:
+        raise StackError(f"{ENV_BASE_URL} is set but {ENV_OPERATOR_TOKEN} is not: the suite seeds tenants through "
+                         "the operator API and needs its token")
+    log = env.get(ENV_APP_LOG)
+    run_stack_id = env.get(ENV_RUN_STACK_ID)
+    return Stack(
+        base_url=base_url, operator_token=token,
+        twilio_url=(env.get(ENV_TWILIO_URL) or "").rstrip("/") or None,
+        stripe_url=(env.get(ENV_STRIPE_URL) or "").rstrip("/") or None,
+        app_log_file=Path(log) if log else None,
+        # The controller's stack is disposable (its database dies with the run); an external one is not.
+        target_id=run_stack_id or base_url, owned=False, shared=True, disposable=bool(run_stack_id),
+    )
+
+
+def free_port(host: str) -> int:
+    """A port nobody listens on right now (the OS picks it; the app binds it a moment later)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def is_ready(url: str, *, timeout: float = 2.0) -> bool:
+    try:
+        return httpx.get(url, timeout=timeout).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@dataclass
+class _Process:
+    name: str
+    popen: subprocess.Popen[bytes]
+    log_path: Path
+    log_handle: IO[bytes]
+
+    def tail(self, lines: int = 30) -> str:
+        try:
+            text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+class StackLauncher:
+    """Starts the processes of one stack in ``workdir``; use as a context manager or start()/stop()."""
+
+    def __init__(self, config: StackConfig, workdir: Path, *, database_url: str | None = None,
+                 python: str = sys.executable, cwd: Path = PROJECT_ROOT, shared: bool = False,
+                 name: str = "stack") -> None:
+        self.config = config
+        self.workdir = workdir
+        self.database_url = database_url
+        self.python = python
+        self.cwd = cwd
+        self.shared = shared
+        self.name = name
+        self.processes: list[_Process] = []
+        self.stack: Stack | None = None
+
+    def __enter__(self) -> Stack:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # -- start ---------------------------------------------------------------------------------------
+    def start(self) -> Stack:
+        started = time.monotonic()
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        cfg = self.config
+        try:
+            app_port = free_port(cfg.host)
+            app_url = f"http://{cfg.host}:{app_port}"
+            twilio_settings, stripe_settings = cfg.twilio.settings, cfg.stripe.settings
+            stripe_key = str(stripe_settings.get("api_key", "sk_test_nevermisscall_fake"))
+            values = {"python": self.python, "host": cfg.host, "app_url": app_url, "stripe_api_key": stripe_key}
+            twilio_env = {"TWILIO_ACCOUNT_SID": str(twilio_settings.get("account_sid", "")),
+                          "TWILIO_AUTH_TOKEN": str(twilio_settings.get("auth_token", ""))}
+            # Both fakes boot at once; each takes a moment to import.
+            twilio = self._spawn(cfg.twilio, values, extra_env=twilio_env)
+            stripe = self._spawn(cfg.stripe, values)
+            twilio_url = self._wait_for_url(twilio, cfg.twilio)
+            stripe_url = self._wait_for_url(stripe, cfg.stripe)
+            fakes_ready = time.monotonic()
+            webhook_url = app_url + str(stripe_settings.get("webhook_path", "/webhooks/stripe"))
+            webhook_secret = register_stripe_webhook(stripe_url, stripe_key, webhook_url)
+            price_id = find_price(stripe_url, stripe_key, interval=str(stripe_settings.get("price_interval", "month")))
+            token = secrets.token_urlsafe(cfg.operator_token_bytes)
+            log_file = self.workdir / "app.jsonl"
+            app_env = {
+                **cfg.app.env,
+                "DATABASE_URL": self.database_url or f"sqlite:///{self.workdir / 'app.db'}",
+                "SECRET_KEY": secrets.token_urlsafe(32),
+                "OPERATOR_TOKEN": token,
+                "PUBLIC_BASE_URL": app_url,
+                "LOG_FILE": str(log_file),
+                **twilio_env,
+                "TWILIO_API_BASE": twilio_url,
+                "STRIPE_API_KEY": stripe_key,
+                "STRIPE_API_BASE": stripe_url,
+                "STRIPE_WEBHOOK_SECRET": webhook_secret,
+                "STRIPE_PRICE_ID": price_id,
+            }
+            app = self._spawn(cfg.app, {**values, "port": str(app_port)}, extra_env=app_env)
+            self._wait_ready(app, app_url + cfg.app.readiness_path)
+        except BaseException:
+            self.stop()
+            raise
+        done = time.monotonic()
+        self.stack = Stack(
+            base_url=app_url, operator_token=token, twilio_url=twilio_url, stripe_url=stripe_url,
+            app_log_file=log_file, target_id=f"{self.name}:{app_url}:{secrets.token_hex(4)}", owned=True,
+            shared=self.shared, disposable=self.database_url is None, stripe_price_id=price_id,
+            timings={"fakes_s": round(fakes_ready - started, 3), "app_s": round(done - fakes_ready, 3),
+                     "total_s": round(done - started, 3)},
+        )
+        return self.stack
+
+    def _spawn(self, spec: ProcessSpec, values: Mapping[str, str], *, extra_env: Mapping[str, str] = {}) -> _Process:
+        try:
+            command = [part.format_map(values) for part in spec.command]
+        except (KeyError, ValueError) as exc:
+            raise ConfigError(f"[stack.{spec.name}] command uses an unknown placeholder: {exc}") from exc
+        log_path = self.workdir / f"{spec.name}.log"
+        log_handle = open(log_path, "wb")  # noqa: SIM115  kept open for the process's life, closed in stop()
+        env = {**os.environ, **spec.env, **extra_env, "PYTHONUNBUFFERED": "1"}
+        # E2E_* variables describe a stack to the *suite*; the processes of this stack must not see them.
+        for key in [k for k in env if k.startswith("E2E_")]:
+            del env[key]
+        # Own session: Ctrl-C in the terminal reaches pytest, which stops the stack in order.
+        popen = subprocess.Popen(command, cwd=self.cwd, env=env, stdout=log_handle, stderr=subprocess.STDOUT,
+                                 stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_die_with_parent)
+        process = _Process(spec.name, popen, log_path, log_handle)
+        self.processes.append(process)
+        return process
+
+    def _check_alive(self, process: _Process) -> None:
+        code = process.popen.poll()
+        if code is not None:
+            raise StackError(f"{process.name} exited with code {code} while starting; "
+                             f"last lines of {process.log_path}:\n{process.tail()}")
+
+    def _wait_for_url(self, process: _Process, spec: ProcessSpec) -> str:
+        pattern = re.compile(spec.ready_line)
+
+        def announced() -> str:
+            self._check_alive(process)
+            found = pattern.search(process.log_path.read_text(encoding="utf-8", errors="replace"))
+            return found.group("url").rstrip("/") if found else ""
+
+        try:
+            url = wait_until(announced, self.config.startup_timeout_s, f"{spec.name} to print {spec.ready_line!r}")
+        except WaitTimeout as exc:
+            raise StackError(f"{exc}\nlast lines of {process.log_path}:\n{process.tail()}") from None
+        self._wait_ready(process, url + spec.readiness_path)
+        return url
+
+    def _wait_ready(self, process: _Process, url: str) -> None:
+        def ready() -> bool:
+            self._check_alive(process)
+            return is_ready(url, timeout=1.0)
+
+        try:
+            wait_until(ready, self.config.startup_timeout_s, f"{process.name} at {url} to answer 200")
+        except WaitTimeout as exc:
+            raise StackError(f"{exc}\nlast lines of {process.log_path}:\n{process.tail()}") from None
+
+    # -- stop ----------------------------------------------------------------------------------------
+    def stop(self) -> None:
+        """Stops every process (app first, then the fakes) and closes the log files. Idempotent."""
+        for process in reversed(self.processes):
+            _terminate(process.popen, self.config.shutdown_timeout_s)
+            process.log_handle.close()
+        self.processes.clear()
+
+
+# Loaded here, not in the child: between fork and exec only the already-resolved call is safe.
+_LIBC = ctypes.CDLL(None) if sys.platform.startswith("linux") else None
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGTERM this child when the process that started it dies, even by SIGKILL — a killed run
+    must not leave an app and two fakes running. Elsewhere a no-op (stop() still ends them normally)."""
+    if _LIBC is not None:
+        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _terminate(popen: subprocess.Popen[bytes], timeout: float) -> None:
+    if popen.poll() is not None:
+        return
+    try:
+        os.killpg(popen.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        popen.wait(timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(popen.pid, signal.SIGKILL)
+        popen.wait()
+
+
+# -- the Stripe side of "setting up an account" ---------------------------------------------------------
+def register_stripe_webhook(stripe_url: str, api_key: str, webhook_url: str) -> str:
+    """POST /v1/webhook_endpoints (all events) and return the endpoint's signing secret."""
+    response = httpx.post(
+        f"{stripe_url}/v1/webhook_endpoints",
+        headers={"Authorization": f"Bearer {api_key}"},
+        data={"url": webhook_url, "enabled_events[]": "*", "description": "NeverMissCall e2e stack"},
+        timeout=10,
+    )
+    if response.status_code != 200:
+        raise StackError(f"registering the webhook endpoint at the Stripe fake failed: {response.status_code} "
+                         f"{response.text[:300]}")
+    secret = str(response.json().get("secret", ""))
+    if not secret.startswith("whsec_"):
+        raise StackError(f"the Stripe fake returned no whsec_ secret for the webhook endpoint: {response.text[:300]}")
+    return secret
+
+
+def find_price(stripe_url: str, api_key: str, *, interval: str) -> str:
+    """The id of the first active recurring price billed every ``interval`` (GET /v1/prices)."""
+    response = httpx.get(
+        f"{stripe_url}/v1/prices",
+        headers={"Authorization": f"Bearer {api_key}"},
+        params={"active": "true", "type": "recurring", "recurring[interval]": interval},
+        timeout=10,
+    )
+    if response.status_code != 200:
+        raise StackError(f"listing prices at the Stripe fake failed: {response.status_code} {response.text[:300]}")
+    prices = response.json().get("data", [])
+    if not prices:
+        raise StackError(f"the Stripe fake has no active {interval}ly price; configure one with --prices")
+    return str(prices[0]["id"])
+
+
+# -- a stack that outlives test runs: `python -m seed stack` ---------------------------------------------
+STACK_DIR_ENV = "E2E_STACK_DIR"
+
+
+def reusable_stack_dir() -> Path:
+    """Where `python -m seed stack` keeps logs, database and stack.json (E2E_STACK_DIR, default test-results-stack/)."""
+    return Path(os.environ.get(STACK_DIR_ENV) or PROJECT_ROOT / "test-results-stack")
+
+
+def write_state(path: Path, stack: Stack, *, pid: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({**stack.to_json(), "pid": pid}, indent=2), encoding="utf-8")
+
+
+def read_state(path: Path) -> Stack | None:
+    """The stack described by a state file, if the file exists and the app answers its readiness URL."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    stack = Stack(
+        base_url=data["base_url"], operator_token=data["operator_token"], twilio_url=data.get("twilio_url"),
+        stripe_url=data.get("stripe_url"), app_log_file=Path(data["app_log_file"]) if data.get("app_log_file") else None,
+        target_id=data["target_id"], owned=False, shared=True, disposable=False,
+        stripe_price_id=data.get("stripe_price_id", ""),
+    )
+    return stack if is_ready(stack.base_url + "/healthz") else None

@@ -1,0 +1,147 @@
+"""playwright.config.toml, the stack launcher, and how profiles reach pytest-playwright's options."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+import pytest
+
+from seed import config as suite_config
+from seed.config import ConfigError, load
+from seed.stack import ENV_RUN_STACK_ID, Stack, StackError, StackLauncher, external_stack
+from seed.waiting import wait_until
+from tests.seed.conftest import PROJECT_ROOT, run_pytest
+
+
+def test_the_project_config_has_the_three_profiles() -> None:
+    cfg = load()
+    assert {"default", "ci", "debug"} <= set(cfg.profiles)
+    default, ci, debug = cfg.profile("default"), cfg.profile("ci"), cfg.profile("debug")
+    assert not default.headed and default.tracing == "retain-on-failure"
+    assert ci.video == "retain-on-failure" and ci.screenshot == "only-on-failure" and ci.junit_xml and ci.html_report
+    assert ci.action_timeout_ms <= default.action_timeout_ms
+    assert debug.headed and debug.slowmo_ms > 0 and debug.expect_timeout_ms > default.expect_timeout_ms
+    assert ci.settle_window_ms == default.settle_window_ms, "profiles inherit from default"
+
+
+def test_config_mistakes_name_the_key(tmp_path: Path) -> None:
+    text = suite_config.DEFAULT_CONFIG_PATH.read_text()
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace("[profiles.ci]", "[profiles.ci]\ncolour = 'red'"))
+    with pytest.raises(ConfigError, match="colour"):
+        load(bad)
+    bad.write_text(text.replace('tracing = "retain-on-failure"', 'tracing = "sometimes"'))
+    with pytest.raises(ConfigError, match="tracing must be one of"):
+        load(bad)
+    with pytest.raises(ConfigError, match="unknown profile 'nightly'"):
+        load().profile("nightly")
+
+
+def test_launcher_starts_and_stops_every_process(tmp_path: Path) -> None:
+    launcher = StackLauncher(load().stack, tmp_path)
+    stack = launcher.start()
+    pids = [p.popen.pid for p in launcher.processes]
+    try:
+        assert httpx.get(f"{stack.base_url}/healthz").json() == {"status": "ok"}
+        assert httpx.get(f"{stack.twilio_url}/_fake/health").status_code == 200
+        assert stack.stripe_price_id.startswith("price_") and stack.owned and stack.disposable
+        assert (tmp_path / "app.jsonl").exists() and (tmp_path / "twilio.log").exists()
+        assert set(stack.timings) == {"fakes_s", "app_s", "total_s"}
+    finally:
+        launcher.stop()
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+def test_launcher_explains_a_process_that_dies(tmp_path: Path) -> None:
+    cfg = load().stack
+    crash = "import sys; print('boom: no config'); sys.exit(3)"
+    broken_app = replace(cfg.app, command=("{python}", "-c", crash))
+    launcher = StackLauncher(replace(cfg, app=broken_app), tmp_path)
+    with pytest.raises(StackError, match=r"(?s)app exited with code 3.*boom: no config"):
+        launcher.start()
+    assert launcher.processes == [], "the fakes started before it are stopped again"
+
+
+def test_external_target_from_the_environment() -> None:
+    assert external_stack({}) is None
+    with pytest.raises(StackError, match="E2E_OPERATOR_TOKEN"):
+        external_stack({"E2E_BASE_URL": "http://app.test"})
+    stack = external_stack({"E2E_BASE_URL": "http://app.test/", "E2E_OPERATOR_TOKEN": "t",
+                            "E2E_TWILIO_FAKE_URL": "http://twilio.test"})
+    assert isinstance(stack, Stack)
+    assert (stack.base_url, stack.twilio_url, stack.stripe_url) == ("http://app.test", "http://twilio.test", None)
+    assert stack.shared and not stack.owned and not stack.disposable and stack.target_id == "http://app.test"
+    run_stack = external_stack({"E2E_BASE_URL": "http://a", "E2E_OPERATOR_TOKEN": "t", ENV_RUN_STACK_ID: "run:x"})
+    assert run_stack is not None and run_stack.disposable and run_stack.target_id == "run:x"
+
+
+def _header(output: str) -> str:
+    return next(line for line in output.splitlines() if line.startswith("e2e profile:"))
+
+
+def test_profiles_fill_in_options_and_flags_still_win(tmp_path: Path) -> None:
+    ci = run_pytest(["e2e", "--collect-only", "--profile", "ci"], tmp_path / "ci")
+    assert ci.returncode == 0, ci
+    assert re.search(r"e2e profile: ci \(headed=False, slowmo=0ms, tracing=retain-on-failure, "
+                     r"screenshot=only-on-failure, video=retain-on-failure", _header(ci.output))
+    flagged = run_pytest(["e2e", "--collect-only", "--video", "off", "--tracing=on"], tmp_path / "f",
+                         env={"E2E_PROFILE": "ci"})
+    assert "tracing=on, screenshot=only-on-failure, video=off" in _header(flagged.output)
+    debug = run_pytest(["e2e", "--collect-only", "--profile", "debug"], tmp_path / "d")
+    assert "headed=True, slowmo=300ms" in _header(debug.output)
+    unknown = run_pytest(["e2e", "--collect-only", "--profile", "nightly"], tmp_path / "u")
+    assert unknown.returncode == 4 and "unknown profile 'nightly'" in unknown.output
+
+
+def test_header_names_the_resolved_browser(tmp_path: Path) -> None:
+    run = run_pytest(["e2e", "--collect-only"], tmp_path)
+    line = next(line for line in run.output.splitlines() if line.startswith("e2e browser:"))
+    assert re.search(r"(playwright|system) chromium \S+ \(\w+ \d+\.\d+\.\d+\.\d+\)", line), line
+    if os.geteuid() == 0:
+        assert "--no-sandbox" in line
+    assert "--disable-gpu --disable-background-networking --disable-component-update --disable-sync --no-first-run" in line
+
+
+def test_video_needs_playwrights_ffmpeg(tmp_path: Path) -> None:
+    no_browsers = {"PLAYWRIGHT_BROWSERS_PATH": str(tmp_path / "empty")}  # nothing of Playwright's installed
+    ci = run_pytest(["e2e", "--collect-only", "--profile", "ci"], tmp_path / "ci", env=no_browsers)
+    assert ci.returncode == 0, ci
+    assert "e2e: video off: Playwright's ffmpeg" in ci.output and "video=off" in _header(ci.output)
+    asked = run_pytest(["e2e", "--collect-only", "--video", "on"], tmp_path / "asked", env=no_browsers)
+    assert asked.returncode == 4 and "--video on: Playwright's ffmpeg" in asked.output
+
+
+def test_a_killed_owner_takes_its_stack_down(tmp_path: Path) -> None:
+    script = (
+        "import os, sys\n"
+        "from pathlib import Path\n"
+        "from seed import config\n"
+        "from seed.stack import StackLauncher\n"
+        "launcher = StackLauncher(config.load().stack, Path(sys.argv[1]))\n"
+        "launcher.start()\n"
+        "print(' '.join(str(p.popen.pid) for p in launcher.processes), flush=True)\n"
+        "os.kill(os.getpid(), 9)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], cwd=PROJECT_ROOT, capture_output=True,
+                          text=True, timeout=120)
+    pids = [int(p) for p in done.stdout.split()]
+    assert len(pids) == 3, done.stderr
+
+    def all_gone() -> bool:
+        for pid in pids:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                continue
+            return False
+        return True
+
+    wait_until(all_gone, timeout=15, message="the app and fakes to exit after their owner was killed")

@@ -1,0 +1,95 @@
+"""The suite's failure machinery, proven by running deliberately misbehaving e2e tests in a subprocess
+(e2e/selfcheck/, collected only with E2E_SELF_CHECK=1): a failure leaves a trace, a bundle and a
+printed show-trace line; page errors and app 5xx fail a test that otherwise passes; a leaked tenant
+fails the run; the ledger keeps what leaked, and the sweeper settles it once the stack is gone."""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+import pytest
+
+from seed.ledger import fold, ledger_files, read_events
+from seed.sweeper import sweep
+from tests.seed.conftest import PytestRun, run_pytest
+
+SELFCHECK = "e2e/selfcheck/test_deliberate_failures.py"
+
+
+def outcomes(junit: Path) -> dict[str, str]:
+    found = {}
+    for case in ElementTree.parse(junit).getroot().iter("testcase"):
+        outcome = "failed" if case.find("failure") is not None or case.find("error") is not None else "passed"
+        found[case.get("name", "")] = outcome
+    return found
+
+
+@pytest.fixture(scope="module", params=["serial", "xdist"])
+def selfcheck_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> PytestRun:
+    tmp = tmp_path_factory.mktemp(f"selfcheck-{request.param}")
+    workers = ["-n", "2"] if request.param == "xdist" else []
+    return run_pytest([SELFCHECK, *workers, "--junitxml", str(tmp / "junit.xml")], tmp,
+                      env={"E2E_SELF_CHECK": "1"})
+
+
+def test_misbehaving_tests_fail_and_the_leak_fails_the_run(selfcheck_run: PytestRun) -> None:
+    assert selfcheck_run.returncode == 1, selfcheck_run
+    results = outcomes(selfcheck_run.output_dir.parent / "junit.xml")
+    assert results == {
+        "test_assertion_fails[chromium]": "failed",
+        "test_uncaught_page_error_fails[chromium]": "failed",
+        "test_app_5xx_seen_by_the_browser_fails[chromium]": "failed",
+        "test_app_5xx_in_the_app_log_fails": "failed",
+        "test_leaks_a_tenant": "passed",
+    }, selfcheck_run
+    out = selfcheck_run.output
+    assert "uncaught page error: Error: selfcheck: uncaught page error" in out
+    assert re.search(r"app answered 503 to the browser: GET http://127\.0\.0\.1:\d+/inbox", out)
+    assert "app log: POST /webhooks/twilio/sms -> 500" in out
+    assert "e2e leak check FAILED" in out and "survived its test" in out
+
+
+def test_a_failure_leaves_trace_bundle_and_show_trace_line(selfcheck_run: PytestRun) -> None:
+    folders = list(selfcheck_run.output_dir.glob("*test-assertion-fails*"))
+    assert len(folders) == 1, list(selfcheck_run.output_dir.iterdir())
+    trace, bundle_path = folders[0] / "trace.zip", folders[0] / "bundle.json"
+    assert trace.stat().st_size > 1000 and bundle_path.exists()
+    assert f"playwright show-trace {trace}" in selfcheck_run.output
+    assert f"bundle: {bundle_path}" in selfcheck_run.output
+
+    bundle = json.loads(bundle_path.read_text())
+    assert bundle["outcome"]["call"] == "failed" and "deliberate failure" in bundle["error"]
+    tenant = bundle["tenants"][0]
+    assert tenant["owner"]["email"] and tenant["phone_number"].startswith("+1")
+    assert bundle["artifacts"]["traces"] == [str(trace)]
+    # Both fakes' journals, filtered to this tenant: its number's provisioning, the missed call's
+    # webhook to the app and the first SMS the app sent back.
+    twilio = bundle["twilio"]["requests"]
+    assert twilio and all(tenant["phone_number"] in json.dumps(entry) for entry in twilio)
+    assert any(e["direction"] == "outbound" and e["url"].endswith("/webhooks/twilio/voice-status") for e in twilio)
+    assert "requests" in bundle["stripe"]
+    # The app's log lines for this tenant during the test.
+    assert bundle["app_log"] and all(e.get("tenant_id") in (tenant["id"], None) for e in bundle["app_log"])
+    assert any(e.get("tenant_id") == tenant["id"] for e in bundle["app_log"])
+
+
+def test_tests_without_a_browser_still_get_a_bundle(selfcheck_run: PytestRun) -> None:
+    folder = next(selfcheck_run.output_dir.glob("*test-app-5xx-in-the-app-log-fails*"))
+    bundle = json.loads((folder / "bundle.json").read_text())
+    assert bundle["artifacts"]["traces"] == []
+    assert any(e.get("status") == 500 for e in bundle["app_log"])
+
+
+def test_teardown_deleted_every_tenant_but_the_leaked_one(selfcheck_run: PytestRun) -> None:
+    files = ledger_files(selfcheck_run.ledger_dir)
+    assert len(files) == 1, "the leak keeps the run's ledger"
+    tenants = fold(read_events(files[0]))
+    open_ = [t for t in tenants if not t.settled]
+    assert len(open_) == 1 and open_[0].name.endswith("test_leaks_a_tenant") and open_[0].state == "created"
+    assert all(t.state == "deleted" for t in tenants if t is not open_[0])
+    # That run is over and its stack (and database) are gone: the sweeper settles the entry.
+    report = sweep(ledger_dir=selfcheck_run.ledger_dir, operator=None)
+    assert report.settled and ledger_files(selfcheck_run.ledger_dir) == []

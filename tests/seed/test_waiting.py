@@ -1,0 +1,54 @@
+"""wait_until and Settle: the only waiting the suite does."""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+import pytest
+
+from seed.waiting import Settle, SettleViolation, WaitTimeout, wait_until
+
+
+def test_wait_until_returns_the_first_truthy_value() -> None:
+    counter = itertools.count()
+    assert wait_until(lambda: next(counter) >= 3 and "ready", timeout=5, interval=0.01) == "ready"
+
+
+def test_wait_until_names_what_it_waited_for() -> None:
+    started = time.monotonic()
+    with pytest.raises(WaitTimeout, match=r"timed out after 0.2s waiting for the first SMS; last value: \[\]"):
+        wait_until(lambda: [], timeout=0.2, message="the first SMS", interval=0.01)
+    assert time.monotonic() - started < 1.0
+
+
+def test_wait_until_does_not_swallow_errors() -> None:
+    def broken() -> bool:
+        raise KeyError("journal shape changed")
+
+    with pytest.raises(KeyError):
+        wait_until(broken, timeout=5)
+
+
+def test_settle_passes_when_nothing_new_appears() -> None:
+    seen = ["existing"]
+    started = time.monotonic()
+    assert Settle(0.3, interval=0.02).assert_no_new(lambda: list(seen)) == ["existing"]
+    assert time.monotonic() - started >= 0.3
+
+
+def test_settle_fails_as_soon_as_something_appears() -> None:
+    appeared_at = time.monotonic() + 0.1
+    settle = Settle(5.0, interval=0.02)
+    started = time.monotonic()
+    with pytest.raises(SettleViolation, match="1 appeared: \\['auto reply'\\]"):
+        settle.assert_no_new(lambda: ["auto reply"] if time.monotonic() > appeared_at else [], what="SMS")
+    assert time.monotonic() - started < 2.0
+
+
+def test_settle_window_takes_the_baseline_before_the_action() -> None:
+    journal: list[str] = []
+    with pytest.raises(SettleViolation), Settle(0.2, interval=0.02).window(lambda: list(journal)):
+        journal.append("reply caused by the action")
+    with Settle(0.2, interval=0.02).window(lambda: list(journal)):
+        pass  # nothing new this time
