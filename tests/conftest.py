@@ -37,8 +37,9 @@ def _postgres_url() -> str | None:
     return url or None
 
 
-def _worker_suffix() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+def _worker_suffix(testrun_uid: str) -> str:
+    # The run's id keeps two runs on one server (two engineers, a run and a CI clone) out of each other's way.
+    return f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{testrun_uid[:8]}"
 
 
 @pytest.fixture(scope="session")
@@ -50,13 +51,13 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_database() -> Iterator[str]:
+def postgres_database(testrun_uid: str) -> Iterator[str]:
     """A database of our own on the PostgreSQL server (one per xdist worker), migrated once."""
     base_url = _postgres_url()
     if base_url is None:
         pytest.skip("TEST_DATABASE_URL not set: PostgreSQL variant skipped")
     url = make_url(base_url)
-    name = f"{url.database}_{_worker_suffix()}"
+    name = f"{url.database}_{_worker_suffix(testrun_uid)}"
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
