@@ -32,8 +32,10 @@ browser: deps  ## Playwright's Chromium, or the system's (installed with apt whe
 
 bootstrap: deps browser
 
+# Each run refreshes e2e/durations.json (passed tests only), which --shard uses to balance CI shards by time.
+E2E_DURATIONS ?= e2e/durations.json
 e2e: bootstrap  ## start the stack and run the flow suite headless
-	$(PY) -m pytest e2e --profile $(E2E_PROFILE) -n $(PYTEST_WORKERS) $(E2E_ARGS)
+	$(PY) -m pytest e2e --profile $(E2E_PROFILE) -n $(PYTEST_WORKERS) --store-durations $(E2E_DURATIONS) $(E2E_ARGS)
 
 test: bootstrap lint unit e2e  ## everything: lint, unit + integration (SQLite and PostgreSQL), fakes vs SDKs, e2e
 

@@ -12,13 +12,14 @@ known: a 90-minute job gets 9:30 AM, 11:00 AM and 12:30 PM (30 minutes lead, no 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
 from playwright.sync_api import Page
 from pytest_playwright.pytest_playwright import CreateContextCallback
 
-from e2e.plugins.tenants import PHONE_CONTEXT, SeedingSession, WaitUntil
+from e2e.plugins.tenants import PHONE_CONTEXT, WaitUntil
 from fakes.twilio.client import TwilioFakeClient
 from pages.appointments import AppointmentsPage
 from pages.booking_page import LinkUnavailablePage, OffersPage, hold_and_confirm
@@ -72,9 +73,9 @@ def monday_morning(seeder: TenantSeeder, tenant: TenantHandle) -> None:
 
 
 @pytest.fixture
-def second_customer_phone(_seeding: SeedingSession) -> str:
+def second_customer_phone(new_customer_phone: Callable[[], str]) -> str:
     """Another fictional caller, unique in this run (the `customer_phone` fixture gives one per test)."""
-    return _seeding.customer_numbers.next()
+    return new_customer_phone()
 
 
 @pytest.mark.smoke

@@ -57,13 +57,32 @@ def _catalog_item_id(b: OtherTenant) -> str | None:
     return b.first_id("/api/v1/catalog/items", "items")
 
 
+def _hold_id(b: OtherTenant) -> str | None:
+    """B's owner holds the first offered slot for B's first catalog item, through B's own API."""
+    item_id = _catalog_item_id(b)
+    if item_id is None:
+        return None
+    offers = b.api.get("/api/v1/offers", params={"item_id": item_id, "count": 1})
+    if offers.status_code != 200 or not offers.json()["offers"]:
+        return None
+    hold = b.api.post("/api/v1/holds", json={"item_id": item_id, "customer_phone": b.caller,
+                                              "starts_at": offers.json()["offers"][0]["starts_at"]})
+    return str(hold.json()["id"]) if hold.status_code == 201 else None
+
+
 def _appointment_id(b: OtherTenant) -> str | None:
-    return b.first_id("/api/v1/appointments", "appointments")  # none until a flow books one in B
+    """B books its own hold, as the booking page would."""
+    hold_id = _hold_id(b)
+    if hold_id is None:
+        return None
+    booked = b.api.post("/api/v1/bookings", json={"hold_id": hold_id, "customer_name": "B's customer"})
+    return str(booked.json()["id"]) if booked.status_code == 201 else None
 
 
 FINDERS: dict[str, Callable[[OtherTenant], str | None]] = {
     "conversation_id": _conversation_id,
     "catalog_item_id": _catalog_item_id,
+    "hold_id": _hold_id,
     "appointment_id": _appointment_id,
 }
 
@@ -87,6 +106,7 @@ PROBES = [
     Probe("api", "/api/v1/conversations/{conversation_id}/messages"),
     Probe("page", "/catalog/{catalog_item_id}/edit"),
     Probe("api", "/api/v1/catalog/items/{catalog_item_id}"),
+    Probe("api", "/api/v1/holds/{hold_id}"),
     Probe("api", "/api/v1/appointments/{appointment_id}"),
 ]
 

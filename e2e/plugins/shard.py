@@ -122,14 +122,26 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 
 
 class DurationRecorder:
+    """Keeps the durations file current: tests that passed this run get their new time, every other entry
+    stays as it was (a sharded or ``-k`` run refreshes only its own tests). Failed and skipped tests are
+    left alone: a timeout's duration says nothing about how long the test takes."""
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self.durations: dict[str, float] = {}
+        self.unusable: set[str] = set()
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.durations[report.nodeid] = self.durations.get(report.nodeid, 0.0) + report.duration
+        if report.failed or report.skipped:
+            self.unusable.add(report.nodeid)
 
     def pytest_sessionfinish(self, session: Any) -> None:
+        measured = {k: v for k, v in self.durations.items() if k not in self.unusable}
+        if not measured:
+            return
+        merged = load_durations(self.path) if self.path.exists() else {}
+        merged.update(measured)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(json.dumps({k: round(v, 3) for k, v in sorted(self.durations.items())}, indent=1),
+        self.path.write_text(json.dumps({k: round(v, 2) for k, v in sorted(merged.items())}, indent=1) + "\n",
                              encoding="utf-8")

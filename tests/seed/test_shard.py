@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
-from e2e.plugins.shard import parse_shard, split
+from e2e.plugins.shard import DurationRecorder, parse_shard, split
 from tests.seed.conftest import run_pytest
 
 NODEIDS = [f"e2e/test_{m}.py::test_{n}" for m in ("auth", "billing", "booking") for n in range(13)]
@@ -90,3 +92,20 @@ def test_shards_of_the_real_suite_are_disjoint_and_complete(tmp_path: Path) -> N
     assert default_ids[0] | default_ids[1] == all_ids and not default_ids[0] & default_ids[1]
     bad = run_pytest(["e2e", "--collect-only", "-q", "--shard", "3/2"], tmp_path / "bad")
     assert bad.returncode == 4 and "need 1 <= I <= N" in bad.output
+
+
+def _report(nodeid: str, duration: float, outcome: str = "passed") -> Any:
+    return SimpleNamespace(nodeid=nodeid, duration=duration, failed=outcome == "failed", skipped=outcome == "skipped")
+
+
+def test_recorded_durations_merge_into_the_file_and_ignore_failures(tmp_path: Path) -> None:
+    path = tmp_path / "durations.json"
+    path.write_text(json.dumps({"t::kept": 3.0, "t::refreshed": 9.0, "t::failed": 2.0}))
+    recorder = DurationRecorder(path)
+    for phase_seconds in (0.5, 1.0, 0.25):  # setup, call, teardown add up
+        recorder.pytest_runtest_logreport(_report("t::refreshed", phase_seconds))
+    recorder.pytest_runtest_logreport(_report("t::failed", 30.0, "failed"))
+    recorder.pytest_runtest_logreport(_report("t::skipped", 0.01, "skipped"))
+    recorder.pytest_runtest_logreport(_report("t::new", 4.0))
+    recorder.pytest_sessionfinish(None)
+    assert json.loads(path.read_text()) == {"t::failed": 2.0, "t::kept": 3.0, "t::new": 4.0, "t::refreshed": 1.75}
