@@ -127,11 +127,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("folders", nargs="+", type=Path, help="shard result folders (test-results*)")
     parser.add_argument("--out", type=Path, default=Path("test-results/merged"))
     parser.add_argument("--fail-on-failure", action="store_true")
+    parser.add_argument("--expect-shards", type=int, default=None, metavar="N",
+                        help="fail unless exactly N shard folders arrived (a shard that crashed uploads nothing)")
     args = parser.parse_args(argv)
     folders = [f for f in args.folders if f.resolve() != args.out.resolve()]
     missing = [str(f) for f in folders if not f.is_dir()]
     if missing:
         print(f"ci_report: not a folder: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    if args.expect_shards is not None and len(folders) != args.expect_shards:
+        print(f"ci_report: expected {args.expect_shards} shard folders, got {len(folders)}: "
+              f"{', '.join(str(f) for f in folders) or 'none'}", file=sys.stderr)
         return 2
     merged, results = collect(folders)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from junitparser import JUnitXml
 
 from scripts import ci_report
@@ -63,3 +64,11 @@ def test_a_folder_without_junit_is_a_clear_error(tmp_path: Path) -> None:
         assert "no junit" in str(exc)
     else:
         raise AssertionError("expected a clear error")
+
+
+def test_a_shard_that_uploaded_nothing_fails_the_merge(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = run_shard(tmp_path, "shard-1", "def test_ok():\n    assert True\n")
+    out = tmp_path / "m"
+    assert ci_report.main([str(folder), "--out", str(out), "--fail-on-failure", "--expect-shards", "2"]) == 2
+    assert "expected 2 shard folders, got 1" in capsys.readouterr().err
+    assert ci_report.main([str(folder), "--out", str(out), "--fail-on-failure", "--expect-shards", "1"]) == 0
