@@ -76,7 +76,13 @@ def session_token(request: Request) -> tuple[str | None, bool]:
     return request.cookies.get(security.SESSION_COOKIE), True
 
 
-async def get_auth(request: Request, db: DbSession, settings: AppSettings) -> Auth:
+def load_auth(request: Request, db: DbSession, settings: AppSettings) -> Auth:
+    """Who is calling, read from the database.
+
+    A plain `def` on purpose: FastAPI runs it in the threadpool. Database work on the event loop blocks
+    every request, and on SQLite it waits (up to the busy timeout) for a write lock held by a request
+    whose own clean-up needs that very loop: 30 s stalls, then 500s.
+    """
     token, via_cookie = session_token(request)
     if not token:
         raise NotAuthenticated("sign in required")
@@ -90,12 +96,22 @@ async def get_auth(request: Request, db: DbSession, settings: AppSettings) -> Au
         tenant = tenancy_service.get(db=db, tenant_id=user.tenant_id)
     except NotFound as exc:
         raise NotAuthenticated("session tenant no longer exists", code="invalid_token") from exc
-    if via_cookie and request.method not in SAFE_METHODS:
-        await check_csrf(request, settings)
-    request.state.auth = Auth(user=user, tenant=tenant, via_cookie=via_cookie)
+    # End the read-only transaction now, so no lock (SQLite: the write lock, BEGIN IMMEDIATE) or pooled
+    # connection is held while the request waits for another threadpool slot. Sessions do not expire
+    # objects on commit, so the user and tenant stay loaded.
+    db.commit()
     request.state.db = db  # the layout reads banners in the same session
-    current_tenant_id.set(tenant.id)
-    return request.state.auth
+    return Auth(user=user, tenant=tenant, via_cookie=via_cookie)
+
+
+async def get_auth(request: Request, auth: Annotated[Auth, Depends(load_auth)], settings: AppSettings) -> Auth:
+    """The caller, CSRF-checked for cookie sessions. Async only to read a form body; no database work here."""
+    if auth.via_cookie and request.method not in SAFE_METHODS:
+        await check_csrf(request, settings)
+    request.state.auth = auth
+    # Set here, on the request's own context, so log lines of the endpoint (run with a copy of it) carry it.
+    current_tenant_id.set(auth.tenant.id)
+    return auth
 
 
 async def get_owner(auth: Annotated[Auth, Depends(get_auth)]) -> Auth:

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     password_hash_memory_kib: int = 65536
     login_max_failures: int = 5
     login_lockout_seconds: int = 300
+    login_ip_max_failures: int = 20  # failed sign-ins per client address (all emails) within the window
+    login_ip_window_seconds: int = 600
     max_body_bytes: int = 1_000_000
 
     twilio_account_sid: str = ""
@@ -39,6 +41,9 @@ class Settings(BaseSettings):
     # Trust Hub bundles that A2P brand registrations reference (any value works against the fake).
     twilio_customer_profile_sid: str = ""
     twilio_a2p_profile_sid: str = ""
+    # A `completed` call shorter than this many seconds counts as missed (the caller hung up on the
+    # greeting); 0 = off, only no-answer / busy / failed are missed calls.
+    missed_call_short_completed_seconds: int = Field(default=0, ge=0)
 
     stripe_api_key: str = ""
     stripe_webhook_secret: str = ""

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel, Field
 
 from app.billing import service
+from app.billing import teardown as _teardown  # noqa: F401  registers the operator teardown (cancel at Stripe)
 from app.billing.views import banner_for, request_gateway
 from app.deps import AppSettings, DbSession, OwnerAuth
 
@@ -75,7 +76,8 @@ class PortalOut(BaseModel):
 
 class WebhookAck(BaseModel):
     received: bool
-    duplicate: bool
+    duplicate: bool = Field(description="The event was received before; nothing changed")
+    ignored: bool = Field(False, description="The event names no tenant of ours; acknowledged, not stored")
 
 
 @router.get("/status", response_model=BillingStatus, responses=OWNER_ERRORS)
@@ -106,6 +108,7 @@ def billing_status(db: DbSession, auth: OwnerAuth) -> BillingStatus:
         409: {"model": ErrorBody, "description": "A plan is already active or past due"},
         422: {"model": ErrorBody, "description": "Malformed Idempotency-Key"},
         502: {"model": ProviderErrorBody, "description": "Stripe failed; nothing was created or charged"},
+        503: {"model": ProviderErrorBody, "description": "Billing is not configured on this server"},
     },
 )
 def create_checkout(
@@ -133,6 +136,7 @@ def create_checkout(
         **OWNER_ERRORS,
         409: {"model": ErrorBody, "description": "The business has no Stripe customer yet"},
         502: {"model": ProviderErrorBody, "description": "Stripe failed"},
+        503: {"model": ProviderErrorBody, "description": "Billing is not configured on this server"},
     },
 )
 def create_portal(request: Request, db: DbSession, settings: AppSettings, auth: OwnerAuth) -> PortalOut:
@@ -155,8 +159,8 @@ def stripe_webhook(
 ) -> WebhookAck:
     """Stripe's events: verified with the endpoint secret, stored once per event id, mirrored by the worker."""
     event = service.verify_webhook(payload=payload, signature=stripe_signature, secret=settings.stripe_webhook_secret)
-    created = service.record_webhook_event(db=db, event=event)
+    outcome = service.record_webhook_event(db=db, event=event)
     db.commit()
-    if not created:
+    if outcome == "duplicate":
         log.info("stripe event %s delivered again; ignored", event["id"])
-    return WebhookAck(received=True, duplicate=not created)
+    return WebhookAck(received=True, duplicate=outcome == "duplicate", ignored=outcome == "ignored")

@@ -3,21 +3,22 @@
 * `StripeEventReceived` {stripe_event_id, type} — queued by the webhook with the stored event; its
   handler retrieves the subscription from Stripe and mirrors it (see `service.process_event`).
 * `BillingStateChanged` v1 {tenant_id, previous, state, stripe_subscription_id, stripe_event_id,
-  changed_at} — the tenant's billing state moved (none / active / past_due / canceled). Its handler
-  only logs today; a domain that wants to react (e.g. pause auto-replies when canceled) replaces it.
+  changed_at} — the tenant's billing state moved (none / active / past_due / canceled). It is the
+  durable record of each transition (what moved it, when) and the place a future reaction belongs.
+  Nothing has to react today: the new state was saved (and logged) in the same transaction that wrote
+  this event, and the banner and billing page read it from the tenant. So its handler does nothing; it
+  exists because the worker dead-letters, with an error, any event type without a handler.
+  A domain that wants to react (e.g. pause auto-replies when a plan is canceled) puts its code there.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from app.db import utcnow
 from app.outbox import service as outbox_service
 from app.outbox.models import OutboxEvent
 from app.outbox.worker import PermanentFailure
-
-log = logging.getLogger("app.billing")
 
 STRIPE_EVENT_RECEIVED = "StripeEventReceived"
 BILLING_STATE_CHANGED = "BillingStateChanged"
@@ -54,6 +55,5 @@ def mirror_stripe_event(event: OutboxEvent, ctx: outbox_service.HandlerContext) 
 
 
 @outbox_service.handles(BILLING_STATE_CHANGED)
-def log_billing_state_changed(event: OutboxEvent, ctx: outbox_service.HandlerContext) -> None:
-    log.info("billing state changed %s -> %s", event.payload.get("previous"), event.payload.get("state"),
-             extra={"tenant_id": event.tenant_id})
+def billing_state_changed_needs_no_reaction(event: OutboxEvent, ctx: outbox_service.HandlerContext) -> None:
+    """Nothing to do (see the module doc): the state change it records is already saved and logged."""

@@ -80,6 +80,8 @@ class BillingGateway(Protocol):
 
     def retrieve_subscription(self, *, subscription_id: str) -> SubscriptionSnapshot | None: ...
 
+    def cancel_subscription(self, *, subscription_id: str) -> None: ...
+
 
 def _timestamp(value: Any) -> datetime | None:
     return datetime.fromtimestamp(int(value), UTC) if isinstance(value, int | float) and value else None
@@ -183,6 +185,17 @@ class StripeGateway:
         except stripe.StripeError as exc:
             raise _translate(exc, "look up the subscription") from exc
         return snapshot_from(subscription.to_dict())
+
+    def cancel_subscription(self, *, subscription_id: str) -> None:
+        """Cancels now (no proration, no final invoice); a subscription Stripe no longer has is already gone."""
+        try:
+            self.client.v1.subscriptions.cancel(subscription_id)
+        except stripe.InvalidRequestError as exc:
+            if exc.http_status == 404:
+                return
+            raise _translate(exc, "cancel the subscription") from exc
+        except stripe.StripeError as exc:
+            raise _translate(exc, "cancel the subscription") from exc
 
 
 def gateway_for(services: Any) -> BillingGateway:

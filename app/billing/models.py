@@ -33,10 +33,10 @@ class BillSubscription(Base):
 
 
 class StripeWebhookEvent(Base):
-    """A verified Stripe event, stored once by its id: replays of the same event find this row and stop.
+    """A verified Stripe event of one of our tenants, stored once by its id: replays find this row and stop.
 
-    `tenant_id` is empty while the event cannot be tied to a tenant yet (e.g. a subscription event that
-    overtook its checkout.session.completed); it cascades with the tenant once known.
+    Events that name no tenant are not stored at all (see `service.record_webhook_event`), so every row
+    has a tenant and goes with it. The column stays nullable only because the 0004 migration made it so.
     """
 
     __tablename__ = "stripe_webhook_events"

@@ -16,9 +16,14 @@ converges on the truth; a stale event (a `past_due` update delivered after the r
 re-reads `active`. Comparing event `created` timestamps cannot do that: they have one-second
 resolution, and a failure and its recovery often share a second. The cost is one Stripe API call
 per event, made by the worker, which retries with backoff when Stripe is down (the webhook itself
-is already acknowledged, so Stripe does not pile up retries). A subscription event that overtakes its
-`checkout.session.completed` and carries no tenant is recorded as unmapped; the session event, when it
-comes, retrieves the subscription and so catches up.
+is already acknowledged, so Stripe does not pile up retries).
+
+An event that names no tenant of ours (no `client_reference_id` or `tenant_id` metadata, a customer and
+subscription we do not know, or a tenant that was deleted) is acknowledged, logged as ignored and not
+stored: no row is left without a tenant, where no tenant delete would ever clean it up. A subscription
+event that overtakes its `checkout.session.completed` this way loses nothing: the session event, when it
+comes, retrieves the subscription from Stripe and so catches up. (Our checkouts also put the tenant in
+the subscription's metadata, so their events normally name it anyway.)
 
 The tenant's `billing_state` is derived from all its mirrored subscriptions (`derive_state`): any
 active -> active, else any past_due/unpaid -> past_due, else any ended -> canceled, else none.
@@ -32,7 +37,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import stripe
 from sqlalchemy import select
@@ -43,7 +48,7 @@ from app.billing import events
 from app.billing.gateway import BillingGateway, BillingNotConfigured, BillingProviderError, CheckoutSession
 from app.billing.models import BillSubscription, StripeWebhookEvent
 from app.db import utcnow
-from app.errors import BadRequest, Conflict, NotFound, ProviderUnavailable, ValidationFailed
+from app.errors import AppError, BadRequest, Conflict, NotFound, ProviderUnavailable, ValidationFailed
 from app.outbox import service as outbox_service
 from app.outbox.worker import PermanentFailure
 from app.settings import Settings
@@ -62,6 +67,13 @@ SUBSCRIBED_STATES = frozenset({"active", "past_due"})
 ATTEMPT_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 RETRY_MESSAGE = "Stripe is not answering right now, so checkout could not start. Nothing was charged — please try again."
+NOT_CONFIGURED_MESSAGE = "Billing is not configured on this server yet, so no plan can be bought here. Nothing was charged."
+
+
+class BillingNotConfiguredError(AppError):
+    """503: this server has no Stripe key or plan price. Not a provider failure: nothing was asked of Stripe."""
+
+    status_code, default_code = 503, "billing_not_configured"
 
 
 # --- reading -----------------------------------------------------------------------------------------
@@ -132,15 +144,19 @@ def idempotency_key_for(*, tenant_id: str, attempt_key: str | None) -> str:
     return f"nmc-checkout-{tenant_id}-{attempt_key}"
 
 
-def _provider_error(exc: BillingProviderError, action: str) -> ProviderUnavailable:
+def _provider_error(exc: BillingProviderError, action: str) -> AppError:
     if isinstance(exc, BillingNotConfigured):
-        return ProviderUnavailable("Billing is not set up on this server yet.", code="billing_not_configured",
-                                   extra={"retryable": False})
+        return BillingNotConfiguredError(NOT_CONFIGURED_MESSAGE, extra={"retryable": False})
     if exc.retryable:
         message = RETRY_MESSAGE if action == "checkout" else "Stripe is not answering right now. Please try again."
         return ProviderUnavailable(message, code="stripe_unavailable", extra={"retryable": True})
     suffix = " Nothing was charged." if action == "checkout" else ""
     return ProviderUnavailable(f"{exc}{suffix}", code="stripe_rejected", extra={"retryable": False})
+
+
+def is_configured(*, settings: Settings, gateway: BillingGateway | None) -> bool:
+    """Whether this server can sell the plan: a Stripe key (so a gateway) and the plan's price."""
+    return gateway is not None and bool(settings.stripe_price_id)
 
 
 def start_checkout(
@@ -150,7 +166,7 @@ def start_checkout(
     if tenant.billing_state in SUBSCRIBED_STATES:
         raise Conflict("This business already has a plan. Use “Manage billing” to change it.",
                        code="already_subscribed")
-    if gateway is None or not settings.stripe_price_id:
+    if gateway is None or not is_configured(settings=settings, gateway=gateway):
         raise _provider_error(BillingNotConfigured(), "checkout")
     base = settings.public_base_url.rstrip("/")
     tenant_id = tenant.id
@@ -234,6 +250,8 @@ def references_in(event: dict[str, Any]) -> EventReferences:
         subscription = _id_of(obj.get("subscription")) or _id_of(details.get("subscription"))
         return EventReferences(subscription, _id_of(obj.get("customer")),
                                _id_of((details.get("metadata") or {}).get("tenant_id")))
+    if kind == "customer":  # the object is the customer itself
+        return EventReferences(None, _id_of(obj.get("id")), _id_of(metadata.get("tenant_id")))
     return EventReferences(None, _id_of(obj.get("customer")), None)
 
 
@@ -265,12 +283,23 @@ def _mapped_tenant_id(db: Session, refs: EventReferences) -> str | None:
     return None
 
 
-def record_webhook_event(*, db: Session, event: dict[str, Any]) -> bool:
-    """Stores a verified event once and queues its processing; False when the event was seen before."""
+RecordOutcome = Literal["recorded", "duplicate", "ignored"]
+
+
+def record_webhook_event(*, db: Session, event: dict[str, Any]) -> RecordOutcome:
+    """Stores a verified event of one of our tenants once and queues its processing.
+
+    "duplicate" when the event was stored before; "ignored" (nothing stored) when it names no tenant of ours.
+    """
     event_id = str(event["id"])
     if db.get(StripeWebhookEvent, event_id) is not None:
-        return False
+        return "duplicate"
     tenant_id = _mapped_tenant_id(db, references_in(event))
+    if tenant_id is None:
+        log.info("stripe event %s (%s) ignored: it names no tenant of ours (no client_reference_id or tenant "
+                 "metadata, unknown customer and subscription, or the tenant was deleted)",
+                 event_id, event.get("type"))
+        return "ignored"
     row = StripeWebhookEvent(
         id=event_id,
         tenant_id=tenant_id,
@@ -284,12 +313,12 @@ def record_webhook_event(*, db: Session, event: dict[str, Any]) -> bool:
             db.add(row)
             db.flush()
     except IntegrityError:
-        return False
+        return "duplicate"
     outbox_service.emit(db=db, event_type=events.STRIPE_EVENT_RECEIVED,
                         payload={"stripe_event_id": event_id, "type": row.event_type},
                         tenant_id=tenant_id, schema_version=1)
     log.info("stripe event %s (%s) recorded", event_id, row.event_type, extra={"tenant_id": tenant_id})
-    return True
+    return "recorded"
 
 
 # --- webhooks: mirroring -----------------------------------------------------------------------------
@@ -311,7 +340,9 @@ def _mirror_for(*, db: Session, gateway: BillingGateway, row: StripeWebhookEvent
     mirrored = db.scalar(select(BillSubscription)
                          .where(BillSubscription.stripe_subscription_id == refs.subscription_id)
                          .with_for_update())
-    tenant_id = mirrored.tenant_id if mirrored else _mapped_tenant_id(db, refs)
+    # The row's own tenant (mapped when it was recorded) is the fallback; only rows recorded before
+    # tenant-less events were ignored can still lack one.
+    tenant_id = mirrored.tenant_id if mirrored else (_mapped_tenant_id(db, refs) or row.tenant_id)
     if tenant_id is None:
         return f"unmapped: no tenant known for {refs.subscription_id} yet (its checkout event will catch up)"
     row.tenant_id = tenant_id

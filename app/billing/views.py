@@ -35,7 +35,7 @@ ERROR_MESSAGES = {
     "stripe_unavailable": service.RETRY_MESSAGE,
     "stripe_rejected": "Stripe refused to start checkout, so nothing was charged. Please try again; "
                        "if it keeps happening, contact support.",
-    "billing_not_configured": "Billing is not set up on this server yet.",
+    "billing_not_configured": service.NOT_CONFIGURED_MESSAGE,
     "already_subscribed": "This business already has a plan. Use “Manage billing” to change it.",
     "portal_unavailable": "Stripe is not answering right now, so the billing portal could not open. Please try again.",
     "no_customer": "There is no Stripe customer for this business yet: subscribe first.",
@@ -87,6 +87,7 @@ def _back_to_billing(code: str) -> Response:
 def billing_page(
     request: Request,
     db: DbSession,
+    settings: AppSettings,
     auth: OwnerAuth,
     canceled: Annotated[str | None, Query(max_length=8)] = None,
     error: Annotated[str | None, Query(max_length=64)] = None,
@@ -103,6 +104,9 @@ def billing_page(
         "period_end_text": _local_date(period_end, tenant.timezone) if period_end else "",
         "has_customer": service.customer_id_of(db=db, tenant_id=tenant.id) is not None,
         "can_subscribe": state not in service.SUBSCRIBED_STATES,
+        # Said up front, instead of a Subscribe button that can only fail.
+        "billing_configured": service.is_configured(settings=settings, gateway=request_gateway(request)),
+        "not_configured_message": service.NOT_CONFIGURED_MESSAGE,
         "attempt_key": service.new_attempt_key(),
         "error": ERROR_MESSAGES.get(error or ""),
         "checkout_canceled": canceled == "1",

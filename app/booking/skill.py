@@ -30,6 +30,7 @@ from app.conversations import assistant
 from app.errors import Conflict, Gone, NotFound, ValidationFailed
 from app.scheduling import service as scheduling_service
 from app.scheduling.models import Hold
+from app.settings import Settings
 from app.tenancy import service as tenancy_service
 from app.tenancy.models import Tenant
 
@@ -45,9 +46,14 @@ def choices_text(count: int) -> str:
     return numbers[0] if count == 1 else f"{', '.join(numbers[:-1])} or {numbers[-1]}"
 
 
-def offers_text(tenant: Tenant, link: BookingLink, slots: list[scheduling_service.Slot]) -> str:
+def link_url(settings: Settings, link: BookingLink) -> str:
+    """The link's public page on this app's PUBLIC_BASE_URL."""
+    return booking_service.link_url(link.token, base_url=settings.public_base_url)
+
+
+def offers_text(settings: Settings, tenant: Tenant, link: BookingLink, slots: list[scheduling_service.Slot]) -> str:
     """The numbered offers and the link, or a promise that a person will find a time."""
-    url = booking_service.link_url(link.token)
+    url = link_url(settings, link)
     if not slots:
         return f"We have no free times in the next two weeks; {tenant.name} will text you to find one."
     lines = [f"{n}) {slot.label(tenant.timezone)}" for n, slot in enumerate(slots, start=1)]
@@ -55,71 +61,73 @@ def offers_text(tenant: Tenant, link: BookingLink, slots: list[scheduling_servic
     return "\n".join(lines)
 
 
-def _fresh_offers(db: Session, tenant: Tenant, link: BookingLink, opening: str) -> assistant.Reply:
+def _fresh_offers(db: Session, settings: Settings, tenant: Tenant, link: BookingLink, opening: str) -> assistant.Reply:
     slots = booking_service.offers_for(db=db, tenant=tenant, link=link, remember=True)
-    body = f"{opening}\n{offers_text(tenant, link, slots)}"
+    body = f"{opening}\n{offers_text(settings, tenant, link, slots)}"
     if not slots:
         return assistant.Reply(body, needs_human=True, reason=f"No free times to offer for {link.service_name}")
     return assistant.Reply(body)
 
 
-def quote_job(db: Session, tenant: Tenant, conversation: assistant.ConversationInfo, text: str,
+def quote_job(db: Session, settings: Settings, tenant: Tenant, conversation: assistant.ConversationInfo, text: str,
               match: catalog_service.Match) -> assistant.Reply:
     """A new booking link for the best match: quote, offers and the link."""
     quote = catalog_service.quote_item(match.item)
     phone = conversation.customer_phone if tenancy_service.E164.match(conversation.customer_phone or "") else None
     link = booking_service.create_link(db=db, tenant=tenant, quote=quote, job_description=text, customer_phone=phone,
                                        conversation_id=conversation.id)
-    return _fresh_offers(db, tenant, link, f"{quote.summary}.")
+    return _fresh_offers(db, settings, tenant, link, f"{quote.summary}.")
 
 
-def hold_offer(db: Session, tenant: Tenant, link: BookingLink, number: int) -> assistant.Reply:
+def hold_offer(db: Session, settings: Settings, tenant: Tenant, link: BookingLink, number: int) -> assistant.Reply:
     """Holds offer `number` and asks for YES; a taken or passed slot gets fresh offers."""
     offered = link.offered_starts or []
     if not 1 <= number <= len(offered):
         if not offered:
-            return _fresh_offers(db, tenant, link, "Here are the next free times:")
-        url = booking_service.link_url(link.token)
+            return _fresh_offers(db, settings, tenant, link, "Here are the next free times:")
+        url = link_url(settings, link)
         return assistant.Reply(f"Please reply {choices_text(len(offered))} to pick a time, or book online: {url}")
     starts_at = datetime.fromisoformat(offered[number - 1])
     label = scheduling_service.format_local(starts_at, tenant.timezone)
     try:
         hold = booking_service.pick(db=db, tenant=tenant, link=link, starts_at=starts_at, source=SOURCE)
     except Conflict:
-        return _fresh_offers(db, tenant, link, f"Sorry, {label} was just taken. Here are the next free times:")
+        return _fresh_offers(db, settings, tenant, link, f"Sorry, {label} was just taken. Here are the next free times:")
     except ValidationFailed:
-        return _fresh_offers(db, tenant, link, f"Sorry, {label} can't be booked any more. Here are the next free times:")
+        return _fresh_offers(db, settings, tenant, link,
+                             f"Sorry, {label} can't be booked any more. Here are the next free times:")
     until = scheduling_service.format_local_time(hold.expires_at, tenant.timezone)
     return assistant.Reply(f"Holding {label} for you until {until}. Reply YES to book it.")
 
 
-def confirm_hold(db: Session, tenant: Tenant, link: BookingLink) -> assistant.Reply:
+def confirm_hold(db: Session, settings: Settings, tenant: Tenant, link: BookingLink) -> assistant.Reply:
     """Books the pending hold; the reply is the confirmation. An expired hold gets fresh offers."""
     hold: Hold | None = booking_service.pending_hold(db=db, tenant=tenant, link=link)
     if hold is None:
-        return _fresh_offers(db, tenant, link, "Please pick a time first:")
+        return _fresh_offers(db, settings, tenant, link, "Please pick a time first:")
     try:
         booking = booking_service.confirm(db=db, tenant=tenant, link=link, hold_id=hold.id, source=SOURCE)
     except (Gone, NotFound):
         label = scheduling_service.format_local(hold.starts_at, tenant.timezone)
-        return _fresh_offers(db, tenant, link, f"Sorry, your hold on {label} expired. Here are the next free times:")
+        return _fresh_offers(db, settings, tenant, link,
+                             f"Sorry, your hold on {label} expired. Here are the next free times:")
     scheduling_service.mark_confirmation_queued(db=db, appointment=booking.appointment)
     return assistant.Reply(scheduling_service.confirmation_text(appointment=booking.appointment, tenant=tenant))
 
 
 @assistant.skill("booking", order=50)
 def booking_skill(
-    db: Session, tenant: Tenant, conversation: assistant.ConversationInfo, text: str
+    db: Session, tenant: Tenant, conversation: assistant.ConversationInfo, text: str, settings: Settings
 ) -> assistant.Reply | None:
     """The booking dialogue (see the module doc); None when the text is not about booking."""
     link = booking_service.active_link_for_conversation(db=db, tenant=tenant, conversation_id=conversation.id)
     if link is not None:
         pick = _PICK.match(text.strip())
         if pick:
-            return hold_offer(db, tenant, link, int(pick.group(1)))
+            return hold_offer(db, settings, tenant, link, int(pick.group(1)))
         if catalog_service.words(text) in YES_WORDS:
-            return confirm_hold(db, tenant, link)
+            return confirm_hold(db, settings, tenant, link)
     matches = catalog_service.match(db=db, tenant_id=tenant.id, description=text)
     if matches:
-        return quote_job(db, tenant, conversation, text, matches[0])
+        return quote_job(db, settings, tenant, conversation, text, matches[0])
     return None

@@ -8,14 +8,15 @@ Skills: how other domains teach the assistant
 
 A skill is a plain callable::
 
-    def skill(db: Session, tenant: Tenant, conversation: ConversationInfo, text: str) -> Reply | str | None
+    def skill(db: Session, tenant: Tenant, conversation: ConversationInfo, text: str,
+              settings: Settings) -> Reply | str | None
 
 registered once at import time (import the module from app/handlers.py so every worker has it)::
 
     from app.conversations import assistant
 
     @assistant.skill("booking", order=100)
-    def booking_skill(db, tenant, conversation, text):
+    def booking_skill(db, tenant, conversation, text, settings):
         if not looks_like_a_job(text):
             return None                    # "not mine": the next skill is tried
         return assistant.Reply("Drain cleaning is $120. Reply 1, 2 or 3 to pick a time: ...")
@@ -27,7 +28,9 @@ Contract:
   plain `str` is the same as `Reply(body=that)`; None (or an empty body) means "not mine".
 - `text` is the customer's message with surrounding whitespace removed (case kept). `conversation`
   is a read-only snapshot (`ConversationInfo`); `tenant` is the tenant row (read it, don't change it;
-  its clock is `tenancy.service.now(tenant=tenant)`).
+  its clock is `tenancy.service.now(tenant=tenant)`). `settings` are the settings of the app (or
+  worker) answering: read configuration such as `public_base_url` from them, never from the
+  process-wide `get_settings()`, so an app built with its own settings (tests) gets its own links.
 - `db` is the outbox worker's session. A skill's writes commit together with the reply, and roll back
   with it. Each skill runs inside a SAVEPOINT: a skill that raises is logged and skipped, its writes
   undone, and the next skill is tried, so one broken skill cannot silence the assistant.
@@ -60,6 +63,7 @@ from sqlalchemy.orm import Session
 
 from app.compliance.keywords import Keyword
 from app.conversations import message_templates
+from app.settings import Settings
 from app.tenancy.models import Tenant
 
 log = logging.getLogger("app.conversations.assistant")
@@ -87,7 +91,7 @@ class Reply:
     skill: str = ""  # which skill answered (filled in by the assistant)
 
 
-Skill = Callable[[Session, Tenant, ConversationInfo, str], "Reply | str | None"]
+Skill = Callable[[Session, Tenant, ConversationInfo, str, Settings], "Reply | str | None"]
 
 
 @dataclass(frozen=True)
@@ -130,9 +134,19 @@ def skills() -> list[RegisteredSkill]:
 
 
 def respond(
-    *, db: Session, tenant: Tenant, conversation: ConversationInfo, text: str, keyword: Keyword | None
+    *,
+    db: Session,
+    tenant: Tenant,
+    conversation: ConversationInfo,
+    text: str,
+    keyword: Keyword | None,
+    settings: Settings,
 ) -> Reply | None:
-    """The reply to one inbound text, or None when the assistant must stay silent."""
+    """The reply to one inbound text, or None when the assistant must stay silent.
+
+    `settings` (the app's: the outbox handler has them as `ctx.services.settings`) are handed to every
+    skill, so a skill builds links from this app's public URL, not the process environment's.
+    """
     variables = {"business_name": tenant.name, "business_phone": conversation.business_phone}
     if keyword == Keyword.STOP:
         return None
@@ -146,18 +160,19 @@ def respond(
         return None  # a person is answering (or the thread is closed)
     stripped = text.strip()
     for registered in skills():
-        reply = _try_skill(db, tenant, conversation, stripped, registered)
+        reply = _try_skill(db, tenant, conversation, stripped, settings, registered)
         if reply is not None:
             return reply
     return _fallback(conversation, stripped, variables)
 
 
 def _try_skill(
-    db: Session, tenant: Tenant, conversation: ConversationInfo, text: str, registered: RegisteredSkill
+    db: Session, tenant: Tenant, conversation: ConversationInfo, text: str, settings: Settings,
+    registered: RegisteredSkill,
 ) -> Reply | None:
     savepoint = db.begin_nested()
     try:
-        result = registered.fn(db, tenant, conversation, text)
+        result = registered.fn(db, tenant, conversation, text, settings)
     except Exception:
         savepoint.rollback()
         log.exception("assistant skill %r failed; trying the next one", registered.name,

@@ -40,7 +40,8 @@ def on_missed_call(event: OutboxEvent, ctx: HandlerContext) -> None:
 def on_inbound_message(event: OutboxEvent, ctx: HandlerContext) -> None:
     tenant = _tenant(event, ctx)
     try:
-        conversations_service.reply_to_inbound(db=ctx.db, tenant=tenant, message_id=event.payload["message_id"])
+        conversations_service.reply_to_inbound(db=ctx.db, tenant=tenant, message_id=event.payload["message_id"],
+                                               settings=ctx.services.settings)
     except TemplateError as exc:
         raise PermanentFailure(str(exc)) from exc
 

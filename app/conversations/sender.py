@@ -19,7 +19,6 @@ write lock) stays open while we wait for Twilio.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -42,7 +41,11 @@ MESSAGE_STATUS_PATH = "/webhooks/twilio/message-status"
 
 
 class SendFailed(Exception):
-    """A transient failure; the outbox worker retries the event with backoff."""
+    """A transient failure; the outbox worker retries the event with backoff, not before retry_after_seconds."""
+
+    def __init__(self, reason: str, *, retry_after_seconds: float = 0.0) -> None:
+        super().__init__(reason)
+        self.retry_after_seconds = retry_after_seconds
 
 
 def status_callback_url(settings: Settings) -> str:
@@ -121,7 +124,11 @@ def send_queued_message(
             return
         message.status_reason = f"Retrying: {reason}"
         db.commit()  # shown in the thread while the worker backs off
-        raise SendFailed(reason) from exc
+        # No HTTP answer (timeout, dropped connection): Twilio may still be creating the text. Looking for it
+        # before that request has surely finished would miss it and send a second one, so wait it out first.
+        in_flight = 0.0 if isinstance(getattr(exc, "status", None), int) else \
+            float(getattr(telephony, "in_flight_grace_seconds", 0.0))
+        raise SendFailed(reason, retry_after_seconds=in_flight) from exc
     _accepted(db=db, tenant=tenant, message=message, sent=sent)
 
 
@@ -140,11 +147,9 @@ def _known_sids(*, db: Session, message: Message) -> set[str]:
 def _already_created(
     *, telephony: Telephony, message: Message, from_: str, to: str, queued_at: datetime, known_sids: set[str]
 ) -> SentMessage | None:
-    finder: Callable[..., SentMessage | None] | None = getattr(telephony, "find_sent_message", None)
-    if finder is None:
-        return None  # this provider cannot be asked; a retry may then duplicate (MemoryTelephony in tests)
     try:
-        return finder(from_=from_, to=to, body=message.body, created_after=queued_at, exclude_sids=known_sids)
+        return telephony.find_sent_message(from_=from_, to=to, body=message.body, created_after=queued_at,
+                                           exclude_sids=known_sids)
     except Exception as exc:  # cannot tell whether it went: do not risk a second text, retry later
         raise SendFailed(f"Could not check Twilio for an earlier attempt: {type(exc).__name__}: {exc}") from exc
 

@@ -30,6 +30,7 @@ from app.conversations.states import AUTO_CLOSE_AFTER, State, Trigger, next_stat
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.outbox import service as outbox_service
 from app.reporting import service as reporting_service
+from app.settings import Settings
 from app.tenancy import service as tenancy_service
 from app.tenancy.models import Tenant
 
@@ -512,7 +513,7 @@ def send_first_reply(*, db: Session, tenant: Tenant, conversation_id: str, call_
                           dedupe_key=dedupe_key)
 
 
-def reply_to_inbound(*, db: Session, tenant: Tenant, message_id: str) -> Message | None:
+def reply_to_inbound(*, db: Session, tenant: Tenant, message_id: str, settings: Settings) -> Message | None:
     """Asks the assistant for the reply to one inbound text and queues it (once per inbound text)."""
     dedupe_key = f"reply:{message_id}"
     existing = db.scalar(select(Message).where(Message.tenant_id == tenant.id, Message.dedupe_key == dedupe_key))
@@ -524,7 +525,7 @@ def reply_to_inbound(*, db: Session, tenant: Tenant, message_id: str) -> Message
     conversation = get_conversation(db=db, tenant_id=tenant.id, conversation_id=inbound.conversation_id)
     keyword = Keyword(inbound.keyword) if inbound.keyword else None
     reply = assistant.respond(db=db, tenant=tenant, conversation=conversation_info(conversation), text=inbound.body,
-                              keyword=keyword)
+                              keyword=keyword, settings=settings)
     if reply is None:
         return None
     if reply.needs_human:

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from app.deps import AppSettings, CsrfChecked, DbSession
 from app.errors import Forbidden, NotAuthenticated, TooManyRequests
-from app.identity import security
+from app.identity import ratelimit, security
 from app.identity import service as identity_service
 from app.ui.templating import render
 
@@ -49,7 +49,8 @@ def login(
     next: Annotated[str, Form(max_length=2048)] = "/",
 ) -> Response:
     try:
-        user = identity_service.authenticate(db=db, settings=settings, email=email, password=password)
+        with ratelimit.guard_login(request, settings):
+            user = identity_service.authenticate(db=db, settings=settings, email=email, password=password)
     except (NotAuthenticated, Forbidden, TooManyRequests) as exc:
         context = {"next_path": safe_next(next), "email": email, "error": exc.detail}
         return render(request, "login.html", context, status_code=exc.status_code)

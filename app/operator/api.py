@@ -86,17 +86,9 @@ def get_tenant(tenant_id: str, db: DbSession) -> schemas.TenantOut:
 
 
 @router.delete("/tenants/{tenant_id}", status_code=204)
-def delete_tenant(tenant_id: str, db: DbSession, telephony: TelephonyDep) -> Response:
-    """Deletes an ephemeral tenant and all its rows, then releases its numbers; 409 if not ephemeral."""
-    tenant = tenancy_service.get(db=db, tenant_id=tenant_id)
-    sids = [n.provider_sid for n in tenancy_service.phone_numbers(db=db, tenant_id=tenant.id) if n.provider_sid]
-    tenancy_service.delete_tenant(db=db, tenant=tenant)
-    db.commit()
-    for sid in sids:
-        try:
-            telephony.release_number(provider_sid=sid)
-        except Exception:  # the tenant is gone either way; a stray number is an operations task
-            log.warning("could not release number %s at the provider", sid, extra={"tenant_id": tenant_id})
+def delete_tenant(tenant_id: str, request: Request, db: DbSession, settings: AppSettings) -> Response:
+    """Deletes an ephemeral tenant and all its rows, then releases its numbers and cancels its plan; 409 if not ephemeral."""
+    operator_service.delete_tenant(db=db, settings=settings, services=request.app.state, tenant_id=tenant_id)
     log.info("tenant deleted", extra={"tenant_id": tenant_id})
     return Response(status_code=204)
 

@@ -21,6 +21,9 @@ class TwilioTelephony:
             settings.twilio_auth_token,
             http_client=TwilioHttpClient(timeout=settings.twilio_http_timeout_seconds),
         )
+        # After a request got no answer, how long Twilio may still be working on it (the sender waits this
+        # long before looking for the text, so a slow create is found instead of sent twice).
+        self.in_flight_grace_seconds = 2 * settings.twilio_http_timeout_seconds
         if settings.twilio_api_base:
             base = settings.twilio_api_base.rstrip("/")
             # Each Twilio product lives on its own host; the fake serves them all on one.

@@ -78,9 +78,8 @@ def voice_status(hook: Verified, db: DbSession, settings: AppSettings) -> Respon
     if tenant is None:
         return twiml()
     duration = hook.params.get("CallDuration", "")
-    short_rule = int(getattr(settings, "missed_call_short_completed_seconds", 0) or 0)
     missed = is_missed_call(call_status, duration_seconds=int(duration) if duration.isdigit() else None,
-                            short_completed_seconds=short_rule)
+                            short_completed_seconds=settings.missed_call_short_completed_seconds)
 
     def apply() -> None:
         if not missed:

@@ -213,6 +213,40 @@ def test_without_stripe_configured_subscribe_explains_instead_of_failing(
     api = owner.post("/api/v1/billing/checkout", headers={"X-CSRF-Token": csrf_of(owner)})
 
     assert form.headers["location"] == "/billing?error=billing_not_configured"
-    assert "Billing is not set up on this server yet." in owner.get(form.headers["location"]).text
-    assert api.status_code == 502 and api.json()["code"] == "billing_not_configured"
+    assert "Billing is not configured" in owner.get(form.headers["location"]).text
+    # 503, not a 502: Stripe did not fail, this server was never set up to sell (nothing was asked of it).
+    assert api.status_code == 503, api.text
+    assert api.json()["code"] == "billing_not_configured" and api.json()["retryable"] is False
+    assert api.json()["detail"].startswith("Billing is not configured")
     assert billing.stripe.control.checkout_sessions() == []
+
+
+def test_without_stripe_configured_the_billing_page_says_so_instead_of_offering_subscribe(
+    billing: Billing, make_tenant: MakeTenant, login_as: LoginAs
+) -> None:
+    billing.settings.stripe_api_key = ""
+    owner = login_as(make_tenant(), "OWNER")
+
+    page = owner.get("/billing")
+
+    assert page.status_code == 200
+    assert 'data-testid="billing-not-configured"' in page.text and "Billing is not configured" in page.text
+    assert 'action="/billing/checkout"' not in page.text  # no button that can only fail
+
+
+def test_without_a_plan_price_the_billing_page_says_so_too(
+    billing: Billing, make_tenant: MakeTenant, login_as: LoginAs
+) -> None:
+    billing.settings.stripe_price_id = ""
+    owner = login_as(make_tenant(), "OWNER")
+
+    assert "Billing is not configured" in owner.get("/billing").text
+    api = owner.post("/api/v1/billing/checkout", headers={"X-CSRF-Token": csrf_of(owner)})
+    assert api.status_code == 503 and api.json()["code"] == "billing_not_configured"
+
+
+def test_with_stripe_configured_the_page_offers_subscribe_and_no_notice(
+    billing: Billing, make_tenant: MakeTenant, login_as: LoginAs
+) -> None:
+    page = login_as(make_tenant(), "OWNER").get("/billing").text
+    assert 'action="/billing/checkout"' in page and 'data-testid="billing-not-configured"' not in page

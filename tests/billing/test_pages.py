@@ -186,7 +186,7 @@ def test_openapi_documents_the_billing_api(billing: Billing) -> None:
     paths = spec["paths"]
     assert set(paths["/api/v1/billing/status"]) == {"get"}
     checkout = paths["/api/v1/billing/checkout"]["post"]
-    assert {"201", "401", "403", "409", "422", "502"} <= set(checkout["responses"])
+    assert {"201", "401", "403", "409", "422", "502", "503"} <= set(checkout["responses"])
     assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in checkout["parameters"])
     assert "400" in paths["/webhooks/stripe"]["post"]["responses"]
     assert "/billing" not in paths  # pages are not part of the API

@@ -218,19 +218,19 @@ def test_stale_past_due_after_recovery_does_not_undo_it(
 def test_subscription_event_before_checkout_completed_is_caught_up_by_it(
     billing: Billing, owner_and_tenant: tuple[TestClient, dict[str, Any]]
 ) -> None:
-    """Without tenant metadata the subscription event cannot be mapped; the session event catches up."""
+    """Without tenant metadata the subscription event names no tenant: ignored (not stored); the session
+    event, which names the tenant, retrieves the subscription and catches up."""
     owner, tenant = owner_and_tenant
     subscription_id, events = billing.pay(owner)
     by_type = {e["type"]: e for e in events}
     created = by_type["customer.subscription.created"]
     created["data"]["object"]["metadata"] = {}  # as if subscription_data.metadata had not been set
 
-    billing.deliver_all([created])
+    answer = billing.deliver(created)
+    assert answer.status_code == 200 and answer.json()["ignored"] is True
+    billing.drain()
     assert billing.tenant_state(tenant["id"]) == "none"
-    with billing.database.session() as db:
-        row = db.get(StripeWebhookEvent, created["id"])
-        assert row is not None and row.processed_at is not None
-        assert row.outcome is not None and row.outcome.startswith("unmapped")
+    assert billing.stored_events() == 0  # no row without a tenant
 
     billing.deliver_all([by_type["checkout.session.completed"]])
 
@@ -238,15 +238,30 @@ def test_subscription_event_before_checkout_completed_is_caught_up_by_it(
     assert billing.subscription_row(subscription_id).tenant_id == tenant["id"]  # type: ignore[union-attr]
 
 
-def test_events_without_a_subscription_are_recorded_and_ignored(billing: Billing) -> None:
+def test_events_naming_no_tenant_are_acknowledged_but_not_stored(billing: Billing) -> None:
     event = {"id": "evt_unrelated_1", "object": "event", "type": "customer.created", "created": int(time.time()),
              "livemode": False, "data": {"object": {"id": "cus_x", "object": "customer"}}}
-    assert billing.deliver(event).status_code == 200
+    answer = billing.deliver(event)
+    assert answer.status_code == 200 and answer.json() == {"received": True, "duplicate": False, "ignored": True}
+    billing.drain()
+    assert billing.stored_events() == 0
+    assert billing.count(OutboxEvent) == 0
+    assert billing.count(BillSubscription) == 0
+
+
+def test_a_tenants_event_without_a_subscription_is_stored_and_ignored(
+    billing: Billing, owner_and_tenant: tuple[TestClient, dict[str, Any]]
+) -> None:
+    owner, tenant = owner_and_tenant
+    customer_id = billing.subscription_row(billing.subscribe(owner)).stripe_customer_id  # type: ignore[union-attr]
+    event = {"id": "evt_customer_updated_1", "object": "event", "type": "customer.updated", "created": int(time.time()),
+             "livemode": False, "data": {"object": {"id": customer_id, "object": "customer"}}}
+    assert billing.deliver(event).json()["ignored"] is False  # our customer: the tenant is known
     billing.drain()
     with billing.database.session() as db:
-        row = db.get(StripeWebhookEvent, "evt_unrelated_1")
-        assert row is not None and row.outcome == "ignored: the event is not about a subscription"
-    assert billing.count(BillSubscription) == 0
+        row = db.get(StripeWebhookEvent, "evt_customer_updated_1")
+        assert row is not None and row.tenant_id == tenant["id"]
+        assert row.outcome == "ignored: the event is not about a subscription"
 
 
 def test_stripe_down_while_mirroring_retries_later(

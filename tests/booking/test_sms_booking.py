@@ -25,6 +25,7 @@ from app.conversations.models import Conversation, Message
 from app.db import Database
 from app.outbox.worker import OutboxWorker
 from app.scheduling.models import Appointment
+from app.settings import Settings
 from app.tenancy import service as tenancy_service
 from tests.booking.conftest import FlakyTelephony, drain_all, tenant_row
 from tests.conftest import csrf_of
@@ -188,14 +189,15 @@ def test_provider_timeout_on_the_confirmation_keeps_the_booking_and_retries(
         assert message is not None and message.provider_sid and message.send_attempts == 2
 
 
-def test_the_skill_is_registered_and_declines_what_it_cannot_book(db: Session, shop: dict[str, Any]) -> None:
+def test_the_skill_is_registered_and_declines_what_it_cannot_book(db: Session, shop: dict[str, Any],
+                                                                  settings: Settings) -> None:
     assert "booking" in [s.name for s in assistant.skills()]
     info = assistant.ConversationInfo(id="c" * 32, tenant_id=shop["id"], customer_phone=CUSTOMER,
                                       business_phone=shop["phone_number"], state="open")
     tenant = tenant_row(db, shop)
-    assert booking_skill(db, tenant, info, "what are your opening hours?") is None
-    assert booking_skill(db, tenant, info, "1") is None  # nothing was offered in this conversation
-    reply = booking_skill(db, tenant, info, "there is a gas smell")  # only an inactive item matches
+    assert booking_skill(db, tenant, info, "what are your opening hours?", settings) is None
+    assert booking_skill(db, tenant, info, "1", settings) is None  # nothing was offered in this conversation
+    reply = booking_skill(db, tenant, info, "there is a gas smell", settings)  # only an inactive item matches
     assert reply is None
     assert [choices_text(n) for n in (1, 2, 3)] == ["1", "1 or 2", "1, 2 or 3"]
 

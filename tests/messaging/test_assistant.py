@@ -14,6 +14,7 @@ from app.conversations import assistant
 from app.conversations.models import Message
 from app.db import Database
 from app.providers import MemoryTelephony
+from app.settings import Settings
 from app.tenancy.models import Tenant
 from tests.messaging.conftest import CUSTOMER, Twilio, conversation_id_of, thread_of
 
@@ -25,17 +26,20 @@ def calls() -> Iterator[Calls]:
     """Registers three test skills ahead of everyone (order 1..3) and removes them afterwards."""
     seen: Calls = []
 
-    def echo(db: Session, tenant: Tenant, conversation: assistant.ConversationInfo, text: str) -> str | None:
+    def echo(db: Session, tenant: Tenant, conversation: assistant.ConversationInfo, text: str,
+             settings: Settings) -> str | None:
         seen.append(("echo", text))
         return f"echo: {text[5:]}" if text.lower().startswith("echo ") else None
 
-    def shout(db: Session, tenant: Tenant, conversation: assistant.ConversationInfo, text: str) -> assistant.Reply | None:
+    def shout(db: Session, tenant: Tenant, conversation: assistant.ConversationInfo, text: str,
+              settings: Settings) -> assistant.Reply | None:
         seen.append(("shout", text))
         if text.lower().startswith(("echo ", "shout ")):
             return assistant.Reply(text.upper(), needs_human=True, reason="shouting")
         return None
 
-    def broken(db: Session, tenant: Tenant, conversation: assistant.ConversationInfo, text: str) -> str | None:
+    def broken(db: Session, tenant: Tenant, conversation: assistant.ConversationInfo, text: str,
+               settings: Settings) -> str | None:
         seen.append(("broken", text))
         # A write that must be undone when the skill fails.
         db.add(Message(tenant_id=tenant.id, conversation_id=conversation.id, direction="event", author="system",
@@ -144,7 +148,7 @@ def test_the_assistant_is_silent_while_a_person_answers_and_back_after(
 
 def test_each_inbound_text_is_answered_once_even_if_its_event_runs_twice(
     make_tenant: Callable[..., dict[str, Any]], twilio: Twilio, drain: Callable[[], int],
-    telephony: MemoryTelephony, database: Database,
+    telephony: MemoryTelephony, database: Database, settings: Settings,
 ) -> None:
     from app.conversations import service as conversations_service
     from app.tenancy import service as tenancy_service
@@ -156,7 +160,7 @@ def test_each_inbound_text_is_answered_once_even_if_its_event_runs_twice(
         inbound = db.scalar(select(Message).where(Message.tenant_id == tenant["id"], Message.direction == "inbound"))
         assert inbound is not None
         row = tenancy_service.get(db=db, tenant_id=tenant["id"])
-        first = conversations_service.reply_to_inbound(db=db, tenant=row, message_id=inbound.id)
+        first = conversations_service.reply_to_inbound(db=db, tenant=row, message_id=inbound.id, settings=settings)
         db.commit()
     drain()
     assert first is not None and len(telephony.sent) == 1

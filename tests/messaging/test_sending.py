@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 import time
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -21,7 +22,8 @@ from app.db import Database
 from app.main import create_app
 from app.outbox.models import OutboxEvent
 from app.outbox.worker import OutboxWorker
-from app.providers import MemoryTelephony, SentMessage, TelephonyNotConfigured
+from app.providers import DisabledTelephony, MemoryTelephony, SentMessage, Telephony, TelephonyNotConfigured
+from app.providers.twilio_gateway import TwilioTelephony
 from app.settings import Settings
 from tests.conftest import OPERATOR_TOKEN, tenant_spec
 from tests.messaging.conftest import ACCOUNT_SID, AUTH_TOKEN, CUSTOMER, Twilio, conversation_id_of, thread_of
@@ -41,7 +43,7 @@ class ProviderError(Exception):
 
 @dataclass
 class ScriptedTelephony(MemoryTelephony):
-    """MemoryTelephony whose sends follow a script: ok | 5xx | 400 | timeout-before | timeout-after.
+    """MemoryTelephony whose sends follow a script: ok | 5xx | 400 | timeout-before | timeout-after | killed-after.
 
     `sent` is the provider's journal: a message is in it only if the provider created it.
     """
@@ -64,14 +66,7 @@ class ScriptedTelephony(MemoryTelephony):
         if action == "killed-after":
             raise WorkerKilled  # the provider created it; then the worker process died
         return sent
-
-    def find_sent_message(self, *, from_: str, to: str, body: str, created_after: datetime,
-                          exclude_sids: Collection[str] = ()) -> SentMessage | None:
-        for message in reversed(self.sent):
-            if (message["from"], message["to"], message["body"]) == (from_, to, body) \
-                    and message["sid"] not in exclude_sids:
-                return SentMessage(provider_sid=message["sid"], status="queued")
-        return None
+    # find_sent_message is MemoryTelephony's own: the journal is searched like Twilio's message list.
 
 
 def fast_worker(database: Database, settings: Settings, telephony: Any, **overrides: Any) -> OutboxWorker:
@@ -152,6 +147,45 @@ def test_a_provider_fault_is_retried_without_a_second_text(
     assert message.send_attempts == (1 if fault == "timeout-after" else 3)
     assert provider.attempts == (1 if fault == "timeout-after" else 3)
     assert all(e.status == "done" for e in message_events(database, tenant["id"]))
+
+
+def test_memory_telephony_answers_find_sent_message_like_the_provider(
+    make_tenant: Callable[..., dict[str, Any]], twilio: Twilio, database: Database, settings: Settings,
+) -> None:
+    """The plain MemoryTelephony (no script) loses a create's response; the retry adopts, never resends."""
+    tenant = make_tenant()
+    provider = MemoryTelephony(lose_responses=1)
+    twilio.call(from_=CUSTOMER, to=tenant["phone_number"])
+    fast_worker(database, settings, provider).drain()
+    assert len(provider.sent) == 1
+    [message] = outbound(database, tenant["id"])
+    assert message.provider_sid == provider.sent[0]["sid"] and message.status == "queued"
+    assert message.send_attempts == 1  # the second attempt asked the provider instead of sending
+
+
+def test_find_sent_message_matches_pair_body_time_and_skips_known_sids() -> None:
+    provider = MemoryTelephony()
+    before = datetime.now(UTC)
+    first = provider.send_sms(from_="+15550100001", to=CUSTOMER, body="hello", status_callback="")
+    second = provider.send_sms(from_="+15550100001", to=CUSTOMER, body="hello", status_callback="")
+    find = provider.find_sent_message
+    assert find(from_="+15550100001", to=CUSTOMER, body="hello", created_after=before) == second  # newest first
+    assert find(from_="+15550100001", to=CUSTOMER, body="hello", created_after=before,
+                exclude_sids={second.provider_sid}) == first
+    assert find(from_="+15550100001", to=CUSTOMER, body="hello", created_after=before,
+                exclude_sids={first.provider_sid, second.provider_sid}) is None
+    assert find(from_="+15550100001", to=CUSTOMER, body="other text", created_after=before) is None
+    assert find(from_="+15550100002", to=CUSTOMER, body="hello", created_after=before) is None
+    assert find(from_="+15550100001", to=CUSTOMER, body="hello", created_after=before + timedelta(minutes=5)) is None
+
+
+def test_every_telephony_implements_find_sent_message_with_the_protocol_signature() -> None:
+    expected = inspect.signature(Telephony.find_sent_message)
+    for implementation in (MemoryTelephony, DisabledTelephony, TwilioTelephony):
+        assert inspect.signature(implementation.find_sent_message) == expected, implementation.__name__
+    # Nothing can have been sent without credentials, so there is nothing to adopt.
+    assert DisabledTelephony().find_sent_message(from_="+15550100001", to=CUSTOMER, body="hi",
+                                                 created_after=datetime.now(UTC)) is None
 
 
 def test_a_worker_killed_after_the_provider_accepted_does_not_text_twice(
@@ -292,7 +326,6 @@ class FakeStack:
 
 @pytest.fixture
 def fake_stack(database: Database, settings: Settings) -> Iterator[FakeStack]:
-    from app.providers.twilio_gateway import TwilioTelephony
     from fakes.twilio import TwilioFakeConfig, running_twilio_fake
 
     config = TwilioFakeConfig(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, auto_status=False)

@@ -1,0 +1,178 @@
+"""Every webhook endpoint (generated from the route table) refuses missing, tampered, wrong-secret and - for
+Stripe, whose signatures carry a timestamp - stale signatures, and stores nothing: every table's row count is
+the same before and after. The correctly signed request is accepted and stored, so the refusals are real.
+
+Twilio signatures have no timestamp, so "stale" does not apply to them; a captured Twilio webhook replayed
+later is answered 200 and changes nothing (deduplicated by its idempotency token / provider ids).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from app.db import Database
+from app.settings import Settings
+from tests.security.conftest import TWILIO_ACCOUNT_SID
+from tests.security.routes import Access, routes_with
+from tests.security.signing import SignedRequest, stripe_request, twilio_request
+from tests.security.snapshots import row_counts
+
+pytestmark = pytest.mark.security
+
+CUSTOMER = "+15550107777"
+
+
+def twilio_params(path: str, tenant: dict[str, Any]) -> dict[str, str]:
+    """A webhook of each kind that the app would act on if it were genuine."""
+    number, sid = tenant["phone_number"], uuid.uuid4().hex
+    common = {"AccountSid": TWILIO_ACCOUNT_SID, "ApiVersion": "2010-04-01"}
+    return {
+        "/webhooks/twilio/voice-status": {**common, "CallSid": f"CA{sid}", "From": CUSTOMER, "To": number,
+                                          "CallStatus": "no-answer", "CallDuration": "0", "Direction": "inbound"},
+        "/webhooks/twilio/sms": {**common, "MessageSid": f"SM{sid}", "From": CUSTOMER, "To": number,
+                                 "Body": "My sink is leaking", "NumMedia": "0"},
+        "/webhooks/twilio/message-status": {**common, "MessageSid": f"SM{sid}", "MessageStatus": "delivered",
+                                            "From": number, "To": CUSTOMER},
+        "/webhooks/twilio/compliance": {**common, "BrandRegistrationSid": tenant["extra"].get("brand_sid", ""),
+                                        "Status": "APPROVED"},
+    }[path]
+
+
+def stripe_event(tenant: dict[str, Any]) -> dict[str, Any]:
+    return {"id": f"evt_{uuid.uuid4().hex}", "object": "event", "type": "checkout.session.completed",
+            "created": int(time.time()), "livemode": False, "api_version": "2024-06-20",
+            "data": {"object": {"id": f"cs_test_{uuid.uuid4().hex}", "object": "checkout.session",
+                                "client_reference_id": tenant["id"], "customer": f"cus_{uuid.uuid4().hex[:14]}",
+                                "subscription": f"sub_{uuid.uuid4().hex[:14]}", "mode": "subscription",
+                                "status": "complete"}}}
+
+
+def spoiled_twilio(settings: Settings, path: str, tenant: dict[str, Any]) -> dict[str, SignedRequest]:
+    good = twilio_request(settings, path, twilio_params(path, tenant))
+    missing = SignedRequest(good.content, {k: v for k, v in good.headers.items() if k != "X-Twilio-Signature"})
+    # Signed, then changed on the way: the caller's number swapped.
+    tampered = SignedRequest(good.content.replace(b"%2B15550107777", b"%2B15550107778").replace(b"APPROVED", b"FAILED"),
+                             good.headers)
+    assert tampered.content != good.content
+    other_endpoint = "/webhooks/twilio/sms" if path != "/webhooks/twilio/sms" else "/webhooks/twilio/voice-status"
+    return {
+        "missing": missing,
+        "tampered": tampered,
+        "wrong secret": twilio_request(settings, path, twilio_params(path, tenant), token="someone_elses_auth_token_0000"),
+        "signed for another URL": twilio_request(settings, path, twilio_params(path, tenant),
+                                                 signed_url=settings.public_base_url + other_endpoint),
+        "garbage": SignedRequest(good.content, {**good.headers, "X-Twilio-Signature": "bm90IGEgc2lnbmF0dXJl"}),
+    }
+
+
+def spoiled_stripe(tenant: dict[str, Any]) -> dict[str, SignedRequest]:
+    event = stripe_event(tenant)
+    good = stripe_request(event)
+    return {
+        "missing": SignedRequest(good.content, {"Content-Type": "application/json"}),
+        "tampered": SignedRequest(good.content.replace(b"checkout.session.completed", b"customer.subscription.deleted"),
+                                  good.headers),
+        "wrong secret": stripe_request(event, secret="whsec_someone_else_0123456789"),
+        "stale": stripe_request(event, timestamp=int(time.time()) - 301),  # outside the SDK's 300 s tolerance
+        "garbage": SignedRequest(good.content, {**good.headers, "Stripe-Signature": "t=1,v1=00"}),
+    }
+
+
+Genuine = Callable[[Settings, dict[str, Any]], SignedRequest]
+Spoilers = Callable[[Settings, dict[str, Any]], dict[str, SignedRequest]]
+
+
+def twilio_webhook(path: str) -> tuple[Genuine, Spoilers]:
+    def genuine(settings: Settings, tenant: dict[str, Any]) -> SignedRequest:
+        return twilio_request(settings, path, twilio_params(path, tenant))
+
+    def spoilers(settings: Settings, tenant: dict[str, Any]) -> dict[str, SignedRequest]:
+        return spoiled_twilio(settings, path, tenant)
+
+    return genuine, spoilers
+
+
+def stripe_webhook() -> tuple[Genuine, Spoilers]:
+    def genuine(settings: Settings, tenant: dict[str, Any]) -> SignedRequest:
+        return stripe_request(stripe_event(tenant))
+
+    def spoilers(settings: Settings, tenant: dict[str, Any]) -> dict[str, SignedRequest]:
+        return spoiled_stripe(tenant)
+
+    return genuine, spoilers
+
+
+#: One entry per webhook endpoint: a genuine request, and the spoiled variants of it.
+WEBHOOKS: dict[str, tuple[Genuine, Spoilers]] = {
+    "/webhooks/twilio/voice-status": twilio_webhook("/webhooks/twilio/voice-status"),
+    "/webhooks/twilio/sms": twilio_webhook("/webhooks/twilio/sms"),
+    "/webhooks/twilio/message-status": twilio_webhook("/webhooks/twilio/message-status"),
+    "/webhooks/twilio/compliance": twilio_webhook("/webhooks/twilio/compliance"),
+    "/webhooks/stripe": stripe_webhook(),
+}
+
+
+def post(client: TestClient, path: str, request: SignedRequest) -> Any:
+    return client.post(path, content=request.content, headers=request.headers)
+
+
+def test_every_webhook_endpoint_is_covered(app: FastAPI) -> None:
+    served = {route.path for route in routes_with(app, Access.WEBHOOK)}
+    assert served == set(WEBHOOKS), f"webhook endpoints without signature tests: {sorted(served - set(WEBHOOKS))}"
+
+
+def test_spoiled_signatures_are_refused_and_store_nothing(
+    app: FastAPI, client: TestClient, database: Database, settings: Settings,
+    make_tenant: Callable[..., dict[str, Any]],
+) -> None:
+    tenant = make_tenant(compliance="pending")
+    problems = []
+    for path, (genuine, spoilers) in WEBHOOKS.items():
+        for name, request in spoilers(settings, tenant).items():
+            before = row_counts(database)
+            response = post(client, path, request)
+            if response.status_code not in (400, 403) or response.json().get("code") != "invalid_signature":
+                problems.append(f"{path} with a {name} signature answered {response.status_code} {response.text[:100]}")
+            if row_counts(database) != before:
+                problems.append(f"{path} with a {name} signature stored something")
+        before = row_counts(database)
+        accepted = post(client, path, genuine(settings, tenant))
+        if accepted.status_code != 200 or row_counts(database) == before:
+            problems.append(f"{path}: the genuine request was not accepted and stored ({accepted.status_code}), "
+                            "so the refusals above prove nothing")
+    assert not problems, "\n".join(problems)
+
+
+def test_a_captured_twilio_webhook_replayed_later_changes_nothing(
+    client: TestClient, database: Database, settings: Settings, make_tenant: Callable[..., dict[str, Any]],
+) -> None:
+    tenant = make_tenant()
+    captured = twilio_request(settings, "/webhooks/twilio/voice-status",
+                              twilio_params("/webhooks/twilio/voice-status", tenant))
+    assert post(client, "/webhooks/twilio/voice-status", captured).status_code == 200
+    after_first = row_counts(database)
+    for _ in range(3):
+        assert post(client, "/webhooks/twilio/voice-status", captured).status_code == 200
+    assert row_counts(database) == after_first
+
+
+def test_without_secrets_configured_every_webhook_is_refused(
+    app: FastAPI, database: Database, settings: Settings, make_tenant: Callable[..., dict[str, Any]],
+) -> None:
+    """A server started without provider secrets must refuse, not accept unverified webhooks."""
+    tenant = make_tenant(compliance="pending")
+    requests = {path: genuine(settings, tenant) for path, (genuine, _) in WEBHOOKS.items()}
+    settings.twilio_auth_token = ""
+    settings.stripe_webhook_secret = ""
+    before = row_counts(database)
+    with TestClient(app) as client:
+        answers = {path: post(client, path, request).status_code for path, request in requests.items()}
+    assert all(status in (400, 403) for status in answers.values()), answers
+    assert row_counts(database) == before
