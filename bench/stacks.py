@@ -1,0 +1,55 @@
+"""Starting the stack (app + Twilio fake + Stripe fake) exactly as the flow suite does: seed.stack.StackLauncher."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from statistics import median
+from typing import Any
+
+from seed import config as suite_config
+from seed.stack import Stack, StackLauncher
+
+
+@dataclass(frozen=True)
+class RunningStack:
+    stack: Stack
+    app_pid: int  # for attaching a profiler (py-spy) to the app under load
+
+
+@contextmanager
+def running_stack(*, database_url: str | None = None, name: str = "bench", workdir: Path | None = None,
+                  extra_env: dict[str, str] | None = None) -> Iterator[RunningStack]:
+    """A stack of our own, stopped on exit. `database_url` None = a SQLite file in the work dir (the suite's default).
+
+    `extra_env` overrides the app's environment from playwright.config.toml (e.g. a profiling switch).
+    """
+    config = suite_config.load().stack
+    if extra_env:
+        config = replace(config, app=replace(config.app, env={**config.app.env, **extra_env}))
+    with tempfile.TemporaryDirectory(prefix=f"nmc-{name}-") as tmp:
+        launcher = StackLauncher(config, workdir or Path(tmp), database_url=database_url, name=name)
+        with launcher as stack:
+            yield RunningStack(stack, launcher.processes[-1].popen.pid)  # the app is started last
+
+
+def measure_start(*, samples: int, database_url: str | None = None) -> dict[str, Any]:
+    """Starts and stops the stack `samples` times; the figure is the median wall time until all three answer."""
+    totals: list[float] = []
+    parts: list[dict[str, float]] = []
+    for index in range(samples):
+        started = time.monotonic()
+        with running_stack(database_url=database_url, name=f"start{index}") as running:
+            totals.append(time.monotonic() - started)
+            parts.append(running.stack.timings)
+    return {
+        "median_s": round(median(totals), 2),
+        "samples_s": [round(t, 2) for t in totals],
+        "fakes_s_median": round(median(p["fakes_s"] for p in parts), 2),
+        "app_s_median": round(median(p["app_s"] for p in parts), 2),
+        "db": "sqlite" if database_url is None else "postgresql",
+    }
