@@ -21,6 +21,7 @@ from e2e.plugins.tenants import WaitUntil
 from fakes.twilio.client import TwilioFakeClient
 from pages.errors import ErrorPage
 from pages.flows import open_inbox
+from seed import http
 from seed.handle import TenantHandle
 from seed.seeder import TenantSeeder
 from seed.stack import Stack
@@ -115,8 +116,8 @@ PROBES = [
 def other_tenant(seeder: TenantSeeder, stack: Stack, twilio: TwilioFakeClient, customer_phone: str,
                  wait_until: WaitUntil) -> Iterator[OtherTenant]:
     handle = seeder.create()
-    with httpx.Client(base_url=stack.base_url, timeout=30,
-                      headers={"Authorization": f"Bearer {handle.owner.session.token}"}) as api:
+    with http.client(base_url=stack.base_url, timeout=30,
+                     headers={"Authorization": f"Bearer {handle.owner.session.token}"}) as api:
         yield OtherTenant(handle=handle, api=api, twilio=twilio, caller=customer_phone, wait_until=wait_until)
 
 
@@ -165,6 +166,6 @@ def test_inbox_of_a_does_not_list_b_conversations(owner_page: Page, other_tenant
 
 
 def test_a_session_is_no_operator_token(tenant: TenantHandle, other_tenant: OtherTenant, stack: Stack) -> None:
-    response = httpx.get(f"{stack.base_url}/api/operator/tenants/{other_tenant.handle.id}",
+    response = http.get(f"{stack.base_url}/api/operator/tenants/{other_tenant.handle.id}",
                          headers={"Authorization": f"Bearer {tenant.owner.session.token}"}, timeout=10)
     assert response.status_code == 401

@@ -6,7 +6,6 @@ all stand on.
 
 from __future__ import annotations
 
-import httpx
 import pytest
 from playwright.sync_api import Page
 
@@ -14,6 +13,7 @@ from fakes.stripe.client import StripeFakeClient
 from fakes.twilio.client import TwilioFakeClient
 from pages.flows import open_inbox
 from pages.login import LoginPage
+from seed import http
 from seed.handle import TenantHandle
 from seed.stack import Stack
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.smoke
 
 
 def test_app_is_healthy(stack: Stack) -> None:
-    response = httpx.get(f"{stack.base_url}/healthz", timeout=10)
+    response = http.get(f"{stack.base_url}/healthz", timeout=10)
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
 

@@ -3,7 +3,7 @@
 #   1. Playwright's Chromium already installed             -> done
 #   2. `playwright install chromium` works (a normal laptop) -> done
 #   3. a system Chromium (/usr/bin/chromium...)             -> done (the suite passes it as executable_path)
-#   4. root on Debian/Ubuntu                                -> apt-get install chromium
+#   4. root on Debian/Ubuntu                                -> apt-get install chromium chromium-headless-shell
 #   5. otherwise: say exactly what to install.
 # The result is remembered in .stamps/browser so a second run costs nothing.
 set -euo pipefail
@@ -14,8 +14,14 @@ mkdir -p .stamps
 
 say() { echo "ensure-browser: $*" >&2; }
 
+# Done before, unless it was the system's Chromium without the headless shell that could be added now.
 if [ -f "$STAMP" ] && [ -x "$(cat "$STAMP")" ]; then
-  exit 0
+  case "$(cat "$STAMP")" in
+    /usr/bin/*) if [ -x /usr/bin/chromium-headless-shell ] || [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+                  exit 0
+                fi ;;
+    *) exit 0 ;;
+  esac
 fi
 
 playwright_chromium() {
@@ -49,13 +55,21 @@ if [ -z "$found" ]; then
 fi
 if [ -z "$found" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   say "installing Debian's chromium package"
-  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >&2
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-headless-shell) >&2
   found="$(system_chromium || true)"
+fi
+# Headless runs of a system Chromium use Debian's chromium-headless-shell when present (a third of the
+# CPU of full Chromium headless; see e2e/plugins/browser.py). Optional: without it the full browser runs.
+if [ -n "$found" ] && [ "$found" = "$(system_chromium || true)" ] && [ ! -x /usr/bin/chromium-headless-shell ] \
+    && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  say "installing Debian's chromium-headless-shell package (the lighter headless browser)"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium-headless-shell) >&2 \
+    || say "chromium-headless-shell could not be installed; headless runs use the full browser"
 fi
 if [ -z "$found" ]; then
   say "no Chromium available. Install one of:"
   say "  - Playwright's: .venv/bin/python -m playwright install --with-deps chromium"
-  say "  - Debian/Ubuntu's: sudo apt-get install chromium"
+  say "  - Debian/Ubuntu's: sudo apt-get install chromium chromium-headless-shell"
   exit 1
 fi
 # Video: Playwright records with its own ffmpeg build, which arrives with `playwright install`. Where

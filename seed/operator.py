@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from seed import http
 from seed.handle import MintedSession
 
 
@@ -32,7 +33,7 @@ class OperatorClient:
     def __init__(self, base_url: str, token: str, *, timeout: float = 30.0,
                  transport: httpx.BaseTransport | None = None) -> None:
         self.base_url = base_url.rstrip("/")
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport,
+        self._http = http.client(base_url=self.base_url, timeout=timeout, transport=transport,
                                   headers={"Authorization": f"Bearer {token}"})
 
     def close(self) -> None:

@@ -2,11 +2,16 @@
 
 :class:`StackLauncher` follows the recipe in playwright.config.toml ([stack]):
 
-1. pick a free loopback port for the app, so its URL is known before anything starts;
-2. start both fakes on port 0 and read the ``listening on URL`` line from their logs;
-3. register the app's webhook endpoint at the Stripe fake through the Stripe API (as one would in the
-   dashboard) and keep the ``whsec_`` secret it returns; look up the monthly price;
-4. start the app with all of that in its environment and wait for ``/healthz`` to answer 200.
+1. pick a free loopback port for every process whose command says ``{port}``, and a ``whsec_`` secret
+   for the Stripe fake's webhook endpoint to the app, so every URL and secret is known up front;
+2. start the fakes and the app at the same time (the Stripe fake registers the endpoint at start-up;
+   the price id comes from ``price_id`` in [stack.stripe]); read each fake's ``listening on URL`` line
+   and wait for its readiness path, check the price exists, wait for the app's ``/healthz``.
+
+Whatever the recipe leaves open is found out first, one step after another, as before: a fake on
+``--port 0`` (its URL from its log line), a Stripe command without ``{stripe_webhook_secret}`` (the
+endpoint registered through ``POST /v1/webhook_endpoints``), no ``price_id`` (looked up by
+``price_interval``). Starting all three at once saves the fakes' start-up (~0.5 s) on every stack.
 
 Each process logs to a file in the stack's directory (``<name>.log``; the app's JSON log is
 ``app.jsonl``), and ``stop()`` ends them: SIGTERM to the process group, SIGKILL after a timeout.
@@ -35,6 +40,7 @@ from typing import IO, Any
 
 import httpx
 
+from seed import http
 from seed.config import PROJECT_ROOT, ConfigError, ProcessSpec, StackConfig
 from seed.waiting import WaitTimeout, wait_until
 
@@ -116,7 +122,7 @@ def free_port(host: str) -> int:
 
 def is_ready(url: str, *, timeout: float = 2.0) -> bool:
     try:
-        return httpx.get(url, timeout=timeout).status_code == 200
+        return http.get(url, timeout=timeout).status_code == 200
     except httpx.HTTPError:
         return False
 
@@ -127,6 +133,7 @@ class _Process:
     popen: subprocess.Popen[bytes]
     log_path: Path
     log_handle: IO[bytes]
+    ready_url: str = ""
 
     def tail(self, lines: int = 30) -> str:
         try:
@@ -160,6 +167,17 @@ class StackLauncher:
 
     # -- start ---------------------------------------------------------------------------------------
     def start(self) -> Stack:
+        # Ports are picked free but bound a moment later by the child: if another process took one in
+        # between, the child fails with "address already in use" and the start is tried again.
+        for attempt in range(3):
+            try:
+                return self._start_once()
+            except StackError as exc:
+                if attempt == 2 or "address already in use" not in str(exc).lower():
+                    raise
+        raise AssertionError("unreachable")
+
+    def _start_once(self) -> Stack:
         started = time.monotonic()
         self.workdir.mkdir(parents=True, exist_ok=True)
         cfg = self.config
@@ -168,18 +186,24 @@ class StackLauncher:
             app_url = f"http://{cfg.host}:{app_port}"
             twilio_settings, stripe_settings = cfg.twilio.settings, cfg.stripe.settings
             stripe_key = str(stripe_settings.get("api_key", "sk_test_nevermisscall_fake"))
-            values = {"python": self.python, "host": cfg.host, "app_url": app_url, "stripe_api_key": stripe_key}
+            webhook_url = app_url + str(stripe_settings.get("webhook_path", "/webhooks/stripe"))
+            preset_secret = "whsec_" + secrets.token_hex(24) if _uses(cfg.stripe, "stripe_webhook_secret") else None
+            values = {"python": self.python, "host": cfg.host, "app_url": app_url, "stripe_api_key": stripe_key,
+                      "stripe_webhook_url": webhook_url, "stripe_webhook_secret": preset_secret or ""}
             twilio_env = {"TWILIO_ACCOUNT_SID": str(twilio_settings.get("account_sid", "")),
                           "TWILIO_AUTH_TOKEN": str(twilio_settings.get("auth_token", ""))}
-            # Both fakes boot at once; each takes a moment to import.
-            twilio = self._spawn(cfg.twilio, values, extra_env=twilio_env)
-            stripe = self._spawn(cfg.stripe, values)
-            twilio_url = self._wait_for_url(twilio, cfg.twilio)
-            stripe_url = self._wait_for_url(stripe, cfg.stripe)
-            fakes_ready = time.monotonic()
-            webhook_url = app_url + str(stripe_settings.get("webhook_path", "/webhooks/stripe"))
-            webhook_secret = register_stripe_webhook(stripe_url, stripe_key, webhook_url)
-            price_id = find_price(stripe_url, stripe_key, interval=str(stripe_settings.get("price_interval", "month")))
+            twilio_port = free_port(cfg.host) if _uses(cfg.twilio, "port") else None
+            stripe_port = free_port(cfg.host) if _uses(cfg.stripe, "port") else None
+            twilio = self._spawn(cfg.twilio, {**values, "port": str(twilio_port or 0)}, extra_env=twilio_env)
+            stripe = self._spawn(cfg.stripe, {**values, "port": str(stripe_port or 0)})
+            # What the app needs and the recipe leaves open is found out now, before the app starts.
+            twilio_url = f"http://{cfg.host}:{twilio_port}" if twilio_port else self._wait_for_url(twilio, cfg.twilio)
+            stripe_url = f"http://{cfg.host}:{stripe_port}" if stripe_port else self._wait_for_url(stripe, cfg.stripe)
+            webhook_secret = preset_secret or register_stripe_webhook(
+                self._wait_for_url(stripe, cfg.stripe), stripe_key, webhook_url)
+            price_id = str(stripe_settings.get("price_id") or "") or find_price(
+                self._wait_for_url(stripe, cfg.stripe), stripe_key,
+                interval=str(stripe_settings.get("price_interval", "month")))
             token = secrets.token_urlsafe(cfg.operator_token_bytes)
             log_file = self.workdir / "app.jsonl"
             app_env = {
@@ -197,6 +221,14 @@ class StackLauncher:
                 "STRIPE_PRICE_ID": price_id,
             }
             app = self._spawn(cfg.app, {**values, "port": str(app_port)}, extra_env=app_env)
+            app_spawned = time.monotonic()
+            # The app boots (imports, migrations) while the fakes finish theirs.
+            for process, spec, url in ((twilio, cfg.twilio, twilio_url), (stripe, cfg.stripe, stripe_url)):
+                announced = self._wait_for_url(process, spec)
+                if announced != url:
+                    raise StackError(f"{spec.name} listens on {announced}, not on {url} as its command asked")
+            fakes_ready = time.monotonic()
+            check_price(stripe_url, stripe_key, price_id)
             self._wait_ready(app, app_url + cfg.app.readiness_path)
         except BaseException:
             self.stop()
@@ -206,7 +238,8 @@ class StackLauncher:
             base_url=app_url, operator_token=token, twilio_url=twilio_url, stripe_url=stripe_url,
             app_log_file=log_file, target_id=f"{self.name}:{app_url}:{secrets.token_hex(4)}", owned=True,
             shared=self.shared, disposable=self.database_url is None, stripe_price_id=price_id,
-            timings={"fakes_s": round(fakes_ready - started, 3), "app_s": round(done - fakes_ready, 3),
+            # fakes_s: start -> both fakes ready; app_s: the app's own boot (spawn -> /healthz 200).
+            timings={"fakes_s": round(fakes_ready - started, 3), "app_s": round(done - app_spawned, 3),
                      "total_s": round(done - started, 3)},
         )
         return self.stack
@@ -236,6 +269,9 @@ class StackLauncher:
                              f"last lines of {process.log_path}:\n{process.tail()}")
 
     def _wait_for_url(self, process: _Process, spec: ProcessSpec) -> str:
+        """The URL the process announced, once its readiness path answers 200 (remembered per process)."""
+        if process.ready_url:
+            return process.ready_url
         pattern = re.compile(spec.ready_line)
 
         def announced() -> str:
@@ -248,6 +284,7 @@ class StackLauncher:
         except WaitTimeout as exc:
             raise StackError(f"{exc}\nlast lines of {process.log_path}:\n{process.tail()}") from None
         self._wait_ready(process, url + spec.readiness_path)
+        process.ready_url = url
         return url
 
     def _wait_ready(self, process: _Process, url: str) -> None:
@@ -299,7 +336,7 @@ def _terminate(popen: subprocess.Popen[bytes], timeout: float) -> None:
 # -- the Stripe side of "setting up an account" ---------------------------------------------------------
 def register_stripe_webhook(stripe_url: str, api_key: str, webhook_url: str) -> str:
     """POST /v1/webhook_endpoints (all events) and return the endpoint's signing secret."""
-    response = httpx.post(
+    response = http.post(
         f"{stripe_url}/v1/webhook_endpoints",
         headers={"Authorization": f"Bearer {api_key}"},
         data={"url": webhook_url, "enabled_events[]": "*", "description": "NeverMissCall e2e stack"},
@@ -314,9 +351,24 @@ def register_stripe_webhook(stripe_url: str, api_key: str, webhook_url: str) -> 
     return secret
 
 
+def check_price(stripe_url: str, api_key: str, price_id: str) -> None:
+    """GET /v1/prices/{id}: the price the app will sell exists and is active at the fake."""
+    response = http.get(f"{stripe_url}/v1/prices/{price_id}", headers={"Authorization": f"Bearer {api_key}"},
+                         timeout=10)
+    if response.status_code != 200:
+        raise StackError(f"the Stripe fake has no price {price_id!r} ([stack.stripe] price_id): "
+                         f"{response.status_code} {response.text[:300]}")
+    if not response.json().get("active", False):
+        raise StackError(f"price {price_id!r} at the Stripe fake is not active ([stack.stripe] price_id)")
+
+
+def _uses(spec: ProcessSpec, placeholder: str) -> bool:
+    return any("{" + placeholder + "}" in part for part in spec.command)
+
+
 def find_price(stripe_url: str, api_key: str, *, interval: str) -> str:
     """The id of the first active recurring price billed every ``interval`` (GET /v1/prices)."""
-    response = httpx.get(
+    response = http.get(
         f"{stripe_url}/v1/prices",
         headers={"Authorization": f"Bearer {api_key}"},
         params={"active": "true", "type": "recurring", "recurring[interval]": interval},

@@ -26,6 +26,11 @@ from app.models_registry import metadata
 from app.providers import MemoryTelephony
 from app.settings import Settings
 
+# Switched off for every session in pyproject.toml (the e2e suite does not need their ~1.4 s of imports);
+# the project's own tests use them. Allowed here because tests/conftest.py is an initial conftest of any
+# `pytest tests/...` run (and of plain `pytest`, whose testpaths is tests/).
+pytest_plugins = ["_hypothesis_pytestplugin", "schemathesis.pytest.plugin"]
+
 OPERATOR_TOKEN = "test-operator-token-0123456789abcdef"
 SECRET_KEY = "test-secret-key-0123456789abcdef0123456789"
 

@@ -194,7 +194,8 @@ class RunSummary:
             write(line)
         if self.stack_timings:
             write("e2e stack start: " + ", ".join(
-                f"{t['total_s']:.1f}s (fakes {t['fakes_s']:.1f}s + app {t['app_s']:.1f}s)" for t in self.stack_timings))
+                f"{t['total_s']:.1f}s (fakes ready {t['fakes_s']:.1f}s, app boot {t['app_s']:.1f}s)"
+                for t in self.stack_timings))
         if self.failures:
             terminalreporter.section("e2e failure artifacts")
             for nodeid, found in self.failures.items():

@@ -93,16 +93,27 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     shard = config.getoption("--shard")
-    if not shard:
-        return
-    index, total = parse_shard(shard)
     durations_path = durations_file(config)
     durations = load_durations(durations_path) if durations_path else None
-    chosen = set(split((item.nodeid for item in items), total, durations)[index - 1])
-    deselected = [item for item in items if item.nodeid not in chosen]
-    if deselected:
-        config.hook.pytest_deselected(items=deselected)
-        items[:] = [item for item in items if item.nodeid in chosen]
+    if shard:
+        index, total = parse_shard(shard)
+        chosen = set(split((item.nodeid for item in items), total, durations)[index - 1])
+        deselected = [item for item in items if item.nodeid not in chosen]
+        if deselected:
+            config.hook.pytest_deselected(items=deselected)
+            items[:] = [item for item in items if item.nodeid in chosen]
+    if durations and hasattr(config, "workerinput"):
+        items[:] = longest_first(items, durations)
+
+
+def longest_first(items: list[pytest.Item], durations: Mapping[str, float]) -> list[pytest.Item]:
+    """Under xdist, the order every worker collects in is the order tests are handed out. Longest first
+    (tests the file does not know count as the average; ties keep collection order) means the run ends
+    on short tests, so workers finish together instead of one waiting out another's 4-second flow.
+    Every test seeds its own tenant, so the order is free; each worker computes the same one."""
+    known = [durations[item.nodeid] for item in items if item.nodeid in durations]
+    average = sum(known) / len(known) if known else 0.0
+    return sorted(items, key=lambda item: -durations.get(item.nodeid, average))
 
 
 def durations_file(config: pytest.Config) -> Path | None:
@@ -112,13 +123,16 @@ def durations_file(config: pytest.Config) -> Path | None:
     return DEFAULT_DURATIONS if DEFAULT_DURATIONS.exists() else None
 
 
-def pytest_report_header(config: pytest.Config) -> str | None:
+def pytest_report_header(config: pytest.Config) -> list[str]:
     shard = config.getoption("--shard")
-    if not shard:
-        return None
     path = durations_file(config)
-    by = f"durations from {path}" if path else "hash"
-    return f"e2e shard: {shard} (split by {by})"
+    lines = []
+    if shard:
+        by = f"durations from {path}" if path else "hash"
+        lines.append(f"e2e shard: {shard} (split by {by})")
+    if path and (getattr(config.option, "numprocesses", None) or 0) not in (0, 1):
+        lines.append(f"e2e order: longest first for xdist, by {path}")
+    return lines
 
 
 class DurationRecorder:

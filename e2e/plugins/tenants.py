@@ -23,6 +23,7 @@ from playwright.sync_api import BrowserContext, Page
 from pytest_playwright.pytest_playwright import CreateContextCallback
 
 from e2e.plugins.common import profile_of
+from seed import http
 from seed.factories import TenantFactory, TenantOptions
 from seed.handle import TenantHandle
 from seed.ledger import RunLedger, ledger_dir
@@ -174,8 +175,8 @@ def customer_page(customer_context: BrowserContext) -> Page:
 @pytest.fixture
 def app_api(stack: Stack, tenant: TenantHandle) -> Iterator[httpx.Client]:
     """httpx client of the app's JSON API, authenticated as the owner (bearer token of the minted session)."""
-    with httpx.Client(base_url=stack.base_url, timeout=30,
-                      headers={"Authorization": f"Bearer {tenant.owner.session.token}"}) as client:
+    with http.client(base_url=stack.base_url, timeout=30,
+                     headers={"Authorization": f"Bearer {tenant.owner.session.token}"}) as client:
         yield client
 
 

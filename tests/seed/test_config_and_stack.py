@@ -60,6 +60,48 @@ def test_launcher_starts_and_stops_every_process(tmp_path: Path) -> None:
             os.kill(pid, 0)
 
 
+def _webhook_endpoint_is_the_app(stack: Stack) -> None:
+    """The Stripe fake has exactly one webhook endpoint, the app's (signed deliveries: e2e/test_smoke.py)."""
+    endpoints = httpx.get(f"{stack.stripe_url}/v1/webhook_endpoints",
+                          headers={"Authorization": "Bearer sk_test_nevermisscall_fake"}).json()["data"]
+    assert [e["url"] for e in endpoints] == [f"{stack.base_url}/webhooks/stripe"]
+
+
+def test_launcher_starts_everything_at_once_with_known_ports_and_secret(tmp_path: Path) -> None:
+    cfg = load().stack
+    assert "{port}" in cfg.twilio.command and "{stripe_webhook_secret}" in cfg.stripe.command
+    with StackLauncher(cfg, tmp_path) as stack:
+        assert stack.stripe_price_id == cfg.stripe.settings["price_id"]
+        _webhook_endpoint_is_the_app(stack)
+        # the app boots while the fakes do: it was spawned before they were ready
+        assert stack.timings["app_s"] >= stack.timings["total_s"] - stack.timings["fakes_s"]
+
+
+def test_launcher_finds_out_what_the_recipe_leaves_open(tmp_path: Path) -> None:
+    """Fakes on port 0, no pre-set webhook secret, no price_id: URL from the log line, endpoint registered
+    through the Stripe API, price looked up by interval — then the app starts."""
+    cfg = load().stack
+    port0 = lambda spec: tuple("0" if part == "{port}" else part for part in spec.command)  # noqa: E731
+    stripe_cmd = port0(cfg.stripe)
+    stripe_cmd = stripe_cmd[:stripe_cmd.index("--webhook-url")]
+    settings = {k: v for k, v in cfg.stripe.settings.items() if k != "price_id"}
+    legacy = replace(cfg, twilio=replace(cfg.twilio, command=port0(cfg.twilio)),
+                     stripe=replace(cfg.stripe, command=stripe_cmd, settings=settings))
+    with StackLauncher(legacy, tmp_path) as stack:
+        assert stack.stripe_price_id == "price_nmc_monthly"
+        assert httpx.get(f"{stack.base_url}/healthz").status_code == 200
+        _webhook_endpoint_is_the_app(stack)
+
+
+def test_launcher_refuses_a_price_the_fake_does_not_sell(tmp_path: Path) -> None:
+    cfg = load().stack
+    wrong = replace(cfg, stripe=replace(cfg.stripe, settings={**cfg.stripe.settings, "price_id": "price_nope"}))
+    launcher = StackLauncher(wrong, tmp_path)
+    with pytest.raises(StackError, match="no price 'price_nope'"):
+        launcher.start()
+    assert launcher.processes == []
+
+
 def test_launcher_explains_a_process_that_dies(tmp_path: Path) -> None:
     cfg = load().stack
     crash = "import sys; print('boom: no config'); sys.exit(3)"
