@@ -20,6 +20,12 @@ class MintedSession:
     token: str  # the same JWT, for `Authorization: Bearer` API calls
     expires_at: datetime
 
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> MintedSession:
+        """From the operator API's SessionOut (the sessions route, or users[].session of a create)."""
+        return cls(user_id=data["user_id"], cookie_name=data["cookie_name"], cookie_value=data["cookie_value"],
+                   token=data["token"], expires_at=datetime.fromisoformat(data["expires_at"]))
+
 
 @dataclass(frozen=True)
 class UserCredentials:

@@ -103,8 +103,7 @@ class OperatorClient:
 
     def mint_session(self, tenant_id: str, user: str) -> MintedSession:
         data = self._json("POST", f"/api/operator/tenants/{tenant_id}/sessions", 201, json={"user": user})
-        return MintedSession(user_id=data["user_id"], cookie_name=data["cookie_name"], cookie_value=data["cookie_value"],
-                             token=data["token"], expires_at=datetime.fromisoformat(data["expires_at"]))
+        return MintedSession.from_api(data)
 
     def set_clock(self, tenant_id: str, *, now: datetime | None = None,
                   advance_seconds: float | None = None) -> dict[str, Any]:

@@ -136,6 +136,7 @@ class TenantSeeder:
             "ephemeral": True,
             "ttl_seconds": options.ttl_seconds,
             "labels": labels,
+            "sessions": True,  # each user's session comes back with the tenant: no POST .../sessions per user
         }
 
     def _handle(self, created: dict[str, Any], *, key: str, options: TenantOptions, owner: Person,
@@ -144,7 +145,8 @@ class TenantSeeder:
 
         def credentials(person: Person) -> UserCredentials:
             user = users[person.email]
-            session = self.operator.mint_session(created["id"], user["id"])
+            minted = user.get("session")
+            session = MintedSession.from_api(minted) if minted else self.operator.mint_session(created["id"], user["id"])
             return UserCredentials(user_id=user["id"], email=person.email, password=person.password,
                                    name=user["name"], role=user["role"], session=session)
 

@@ -23,7 +23,8 @@ CSRF_HEADER = "x-csrf-token"
 
 
 def password_hasher(settings: Settings) -> PasswordHasher:
-    return PasswordHasher(time_cost=settings.password_hash_time_cost, memory_cost=settings.password_hash_memory_kib)
+    return PasswordHasher(time_cost=settings.password_hash_time_cost, memory_cost=settings.password_hash_memory_kib,
+                          parallelism=settings.password_hash_parallelism)
 
 
 def hash_password(settings: Settings, password: str) -> str:

@@ -16,6 +16,7 @@ from app.identity import security
 from app.identity import service as identity_service
 from app.operator import schemas
 from app.operator import service as operator_service
+from app.settings import Settings
 from app.tenancy import service as tenancy_service
 from app.tenancy.models import Tenant
 
@@ -60,7 +61,11 @@ def create_tenant(
         operator_service.release_provisioned(ctx)
         raise
     log.info("tenant created", extra={"tenant_id": ctx.tenant.id})
-    return tenant_out(db, ctx.tenant, ctx.report)
+    out = tenant_out(db, ctx.tenant, ctx.report)
+    if body.sessions:
+        for user in out.users:
+            user.session = session_out(settings, user_id=user.id, tenant_id=ctx.tenant.id, role=user.role)
+    return out
 
 
 @router.get("/tenants", response_model=schemas.TenantList)
@@ -98,9 +103,13 @@ def mint_session(tenant_id: str, body: schemas.SessionRequest, db: DbSession, se
     """A session cookie value for one of the tenant's users, so a test can start logged in."""
     tenant = tenancy_service.get(db=db, tenant_id=tenant_id)
     user = identity_service.find_tenant_user(db=db, tenant_id=tenant.id, email_or_id=body.user)
-    token = security.issue_session_token(settings, user_id=user.id, tenant_id=tenant.id, role=user.role)
+    return session_out(settings, user_id=user.id, tenant_id=tenant.id, role=user.role)
+
+
+def session_out(settings: Settings, *, user_id: str, tenant_id: str, role: str) -> schemas.SessionOut:
+    token = security.issue_session_token(settings, user_id=user_id, tenant_id=tenant_id, role=role)
     return schemas.SessionOut(
-        cookie_name=security.SESSION_COOKIE, cookie_value=token, token=token, user_id=user.id,
+        cookie_name=security.SESSION_COOKIE, cookie_value=token, token=token, user_id=user_id,
         expires_at=utcnow() + timedelta(seconds=settings.session_ttl_seconds),
     )
 

@@ -51,6 +51,16 @@ class CreateTenantRequest(BaseModel):
     ephemeral: bool = True
     ttl_seconds: int | None = Field(default=None, ge=1, le=30 * 24 * 3600)
     labels: dict[str, str] = Field(default_factory=dict)
+    sessions: bool = Field(default=False, description="also mint a session for every user (users[].session), "
+                                                       "saving a POST .../sessions per user")
+
+
+class SessionOut(BaseModel):
+    cookie_name: str
+    cookie_value: str
+    token: str
+    user_id: str
+    expires_at: datetime
 
 
 class UserOut(BaseModel):
@@ -59,6 +69,7 @@ class UserOut(BaseModel):
     name: str
     role: str
     active: bool
+    session: SessionOut | None = Field(default=None, description="only in a create response that asked for sessions")
 
 
 class TenantOut(BaseModel):
@@ -84,14 +95,6 @@ class TenantList(BaseModel):
 class SessionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     user: str = Field(min_length=1, max_length=254, description="user id or email")
-
-
-class SessionOut(BaseModel):
-    cookie_name: str
-    cookie_value: str
-    token: str
-    user_id: str
-    expires_at: datetime
 
 
 class ClockRequest(BaseModel):

@@ -124,6 +124,35 @@ def test_mint_session_logs_the_user_in(operator: TestClient, app: Any) -> None:
         assert me.json()["tenant_id"] == tenant["id"]
 
 
+def test_create_with_sessions_returns_one_per_user_that_logs_in(operator: TestClient, app: Any) -> None:
+    plain = operator.post("/api/operator/tenants", json=tenant_spec()).json()
+    assert all(u["session"] is None for u in plain["users"]), "sessions only when asked for"
+    tenant = operator.post("/api/operator/tenants", json=tenant_spec(sessions=True)).json()
+    for user in tenant["users"]:
+        session = user["session"]
+        assert session["user_id"] == user["id"] and session["token"] == session["cookie_value"]
+        with TestClient(app) as browser:
+            browser.cookies.set(session["cookie_name"], session["cookie_value"])
+            me = browser.get("/api/v1/me")
+            assert me.status_code == 200, me.text
+            assert (me.json()["tenant_id"], me.json()["role"]) == (tenant["id"], user["role"])
+
+
+def test_catalog_comes_in_one_batch_and_a_duplicate_name_keeps_nothing(operator: TestClient) -> None:
+    items = [{"name": "Drain cleaning", "price_cents": 15000, "duration_minutes": 60},
+             {"name": "Water heater install", "price_cents": 120000, "duration_minutes": 180, "aliases": ["boiler"]}]
+    created = operator.post("/api/operator/tenants", json=tenant_spec(catalog=items))
+    assert created.status_code == 201, created.text
+    assert [i["name"] for i in created.json()["extra"]["catalog_items"]] == ["Drain cleaning", "Water heater install"]
+    count = len(operator.get("/api/operator/tenants").json()["tenants"])
+    twice = [*items, {"name": "  drain CLEANING ", "price_cents": 100, "duration_minutes": 30}]
+    refused = operator.post("/api/operator/tenants", json=tenant_spec(catalog=twice))
+    assert refused.status_code == 409 and refused.json()["code"] == "duplicate_name"
+    bad = operator.post("/api/operator/tenants", json=tenant_spec(catalog=[{**items[0], "price_cents": -1}]))
+    assert bad.status_code == 422
+    assert len(operator.get("/api/operator/tenants").json()["tenants"]) == count
+
+
 def test_session_for_another_tenants_user_is_404(operator: TestClient) -> None:
     a = operator.post("/api/operator/tenants", json=tenant_spec()).json()
     b = operator.post("/api/operator/tenants", json=tenant_spec()).json()
