@@ -121,6 +121,9 @@ def _process(name: str, raw: dict[str, Any]) -> ProcessSpec:
     env = raw.get("env", {})
     if not isinstance(env, dict) or not all(isinstance(v, str) for v in env.values()):
         raise ConfigError(f"[stack.{name}.env] values must be strings")
+    extra_args = raw.get("prepared_schema_args", [])
+    if not isinstance(extra_args, list) or not all(isinstance(a, str) for a in extra_args):
+        raise ConfigError(f"[stack.{name}] prepared_schema_args must be a list of strings")
     rest = {k: v for k, v in raw.items() if k not in ("command", "readiness_path", "ready_line", "env")}
     return ProcessSpec(name=name, command=tuple(command), readiness_path=readiness,
                        ready_line=str(raw.get("ready_line", "")), env=dict(env), settings=rest)

@@ -5,7 +5,12 @@ Where the stack comes from, decided once by the run's controller (the only proce
 1. E2E_BASE_URL (+ E2E_OPERATOR_TOKEN, E2E_TWILIO_FAKE_URL, E2E_STRIPE_FAKE_URL): an external target;
 2. --reuse-stack / E2E_REUSE_STACK=1: the stack ``python -m seed stack`` keeps running, if it is up;
 3. --stack-scope run: the controller starts one stack and shares it with every worker;
-4. --stack-scope worker (the default): each worker's ``stack`` fixture starts its own, lazily.
+4. --stack-scope worker (the default): one stack per worker, used by that worker alone. The controller
+   starts them all at configure time, in background threads, so they boot while the xdist workers
+   import and collect (~1.3 s of each worker's start-up); a worker's ``stack`` fixture waits for the
+   ``ready.json`` (or ``start-error.txt``) its stack's thread writes. Without xdist the one process
+   does the same for itself. A worker the controller started no stack for (one xdist restarted after
+   a crash) starts its own.
 
 Cases 1-3 reach the workers as E2E_* environment variables (workers inherit the controller's env).
 On targets that outlive a run (1 and 2) the controller first sweeps what interrupted runs left there.
@@ -19,7 +24,9 @@ import json
 import os
 import shutil
 import socket
+import threading
 from collections.abc import Iterator
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +40,7 @@ from seed.operator import OperatorApiUnavailable, OperatorClient
 from seed.run import ensure_run_env, process_alive
 from seed.stack import Stack, StackError, StackLauncher, external_stack, read_state, reusable_stack_dir
 from seed.sweeper import sweep
+from seed.waiting import WaitTimeout, wait_until
 
 STACK_SCOPE_ENV = "E2E_STACK_SCOPE"
 REUSE_ENV = "E2E_REUSE_STACK"
@@ -43,6 +51,9 @@ def reusable_state() -> Path:
     return reusable_stack_dir() / "stack.json"
 
 _RUN_LAUNCHER = pytest.StashKey[StackLauncher]()
+_EARLY = pytest.StashKey[dict[str, "EarlyStack"]]()  # worker id -> its stack, started by the controller
+EARLY_INPUT_KEY = "e2e_early_stack"  # in a worker's workerinput: the controller is starting its stack
+READY_FILE, ERROR_FILE = "ready.json", "start-error.txt"
 _NOTES = pytest.StashKey[list[str]]()
 _SET_ENV = pytest.StashKey[set[str]]()  # variables this run set in its own environment, removed at the end
 
@@ -111,9 +122,76 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[_RUN_LAUNCHER] = launcher
         os.environ.update(started.to_env())
         notes.append(f"one stack for the whole run at {started.base_url}, started in {started.timings['total_s']:.1f}s")
+        return
+    _start_worker_stacks_early(config)
+
+
+def _xdist_workers(config: pytest.Config) -> int:
+    numprocesses = getattr(config.option, "numprocesses", None)
+    if getattr(config.option, "dist", "no") == "no" or not isinstance(numprocesses, int):
+        return 0
+    return numprocesses
+
+
+def _start_worker_stacks_early(config: pytest.Config) -> None:
+    workers = _xdist_workers(config)
+    names = [f"gw{i}" for i in range(workers)] if workers else [worker_id()]
+    early = {}
+    for name in names:
+        launcher = StackLauncher(suite_config_of(config).stack, stack_dir(config, name),
+                                 database_url=database_url(name), name=name)
+        early[name] = EarlyStack(launcher)
+    config.stash[_EARLY] = early
+
+
+class EarlyStack:
+    """One worker's stack, started and later stopped on a thread of the controller.
+
+    The thread lives as long as the stack: the stack's processes die with the *thread* that spawned
+    them (PR_SET_PDEATHSIG follows the parent thread, not the process), so it waits for stop().
+    Files in the stack's directory tell the worker, another process, how the start went."""
+
+    def __init__(self, launcher: StackLauncher) -> None:
+        self.launcher = launcher
+        self.started: Future[Stack] = Future()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"e2e-stack-{launcher.name}", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            stack = self.launcher.start()
+        except BaseException as exc:
+            _write_atomically(self.launcher.workdir / ERROR_FILE, str(exc))
+            self.started.set_exception(exc)
+            return
+        _write_atomically(self.launcher.workdir / READY_FILE, json.dumps(stack.to_json()))
+        self.started.set_result(stack)
+        self._stop.wait()
+        self.launcher.stop()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist, in the controller, before a worker starts: tell it whether its stack is on the way."""
+    early = node.config.stash.get(_EARLY, {})
+    node.workerinput[EARLY_INPUT_KEY] = node.workerinput.get("workerid") in early
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    for early in config.stash.get(_EARLY, {}).values():
+        early.stop()  # waits for a start still under way (a run that ended early), then stops it
     launcher = config.stash.get(_RUN_LAUNCHER, None)
     if launcher is not None:
         launcher.stop()
@@ -202,8 +280,16 @@ def stack(pytestconfig: pytest.Config) -> Iterator[Stack]:
         yield shared
         return
     worker = worker_id()
-    launcher = StackLauncher(suite_config_of(pytestconfig).stack, stack_dir(pytestconfig, worker),
-                             database_url=database_url(worker), name=worker)
+    workdir = stack_dir(pytestconfig, worker)
+    try:
+        early = _early_stack(pytestconfig, worker, workdir)
+    except StackError as exc:
+        pytest.exit(f"could not start the e2e stack: {exc}", returncode=3)
+    if early is not None:  # the controller started it and stops it
+        _report_timings(pytestconfig, early, workdir)
+        yield early
+        return
+    launcher = StackLauncher(suite_config_of(pytestconfig).stack, workdir, database_url=database_url(worker), name=worker)
     try:
         started = launcher.start()
     except StackError as exc:
@@ -213,6 +299,31 @@ def stack(pytestconfig: pytest.Config) -> Iterator[Stack]:
         yield started
     finally:
         launcher.stop()
+
+
+def _early_stack(config: pytest.Config, worker: str, workdir: Path) -> Stack | None:
+    """This worker's stack as started at configure time: from the future in this process, or from the
+    files the controller's thread writes. None when nobody started one for this worker."""
+    own = config.stash.get(_EARLY, {}).get(worker)
+    if own is not None:
+        return own.started.result()
+    if not getattr(config, "workerinput", {}).get(EARLY_INPUT_KEY):
+        return None
+    timeout = suite_config_of(config).stack.startup_timeout_s * 3 + 10  # three processes, then some
+    ready, failed = workdir / READY_FILE, workdir / ERROR_FILE
+
+    def reported() -> bool:
+        if failed.exists():
+            raise StackError(failed.read_text(encoding="utf-8"))
+        return ready.exists()
+
+    try:
+        wait_until(reported, timeout, f"the run's controller to report this worker's stack ready ({ready})")
+    except WaitTimeout as exc:
+        raise StackError(f"{exc}; its logs are in {workdir}") from None
+    data = json.loads(ready.read_text(encoding="utf-8"))
+    log = data.get("app_log_file")
+    return Stack(**{**data, "app_log_file": Path(log) if log else None, "owned": False})
 
 
 def _report_timings(config: pytest.Config, started: Stack, workdir: Path) -> None:
