@@ -28,7 +28,7 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -284,7 +284,7 @@ def stack(pytestconfig: pytest.Config) -> Iterator[Stack]:
     try:
         early = _early_stack(pytestconfig, worker, workdir)
     except StackError as exc:
-        pytest.exit(f"could not start the e2e stack: {exc}", returncode=3)
+        _stack_failed(pytestconfig, exc)
     if early is not None:  # the controller started it and stops it
         _report_timings(pytestconfig, early, workdir)
         yield early
@@ -293,12 +293,21 @@ def stack(pytestconfig: pytest.Config) -> Iterator[Stack]:
     try:
         started = launcher.start()
     except StackError as exc:
-        pytest.exit(f"could not start the e2e stack: {exc}", returncode=3)
+        _stack_failed(pytestconfig, exc)
     _report_timings(pytestconfig, started, launcher.workdir)
     try:
         yield started
     finally:
         launcher.stop()
+
+
+def _stack_failed(config: pytest.Config, exc: StackError) -> NoReturn:
+    message = f"could not start the e2e stack: {exc}"
+    if hasattr(config, "workerinput"):
+        # pytest.exit in an xdist worker ends it mid-test, and xdist reports an INTERNALERROR without
+        # the reason; an error in this session fixture shows the reason on every test instead.
+        pytest.fail(message, pytrace=False)
+    pytest.exit(message, returncode=3)
 
 
 def _early_stack(config: pytest.Config, worker: str, workdir: Path) -> Stack | None:

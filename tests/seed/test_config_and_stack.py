@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -187,3 +188,27 @@ def test_a_killed_owner_takes_its_stack_down(tmp_path: Path) -> None:
         return True
 
     wait_until(all_gone, timeout=15, message="the app and fakes to exit after their owner was killed")
+
+
+def test_worker_stacks_start_in_the_controller_and_stop_with_the_run(tmp_path: Path) -> None:
+    """-n 2: the controller starts gw0's and gw1's stacks at configure time; each worker uses its own;
+    every process is gone after the run (the stacks' threads live until the end, see EarlyStack)."""
+    run = run_pytest(["e2e/test_smoke.py", "-k", "healthy or provisioned", "-n", "2"], tmp_path)
+    assert run.returncode == 0, run.output
+    stacks = [json.loads((run.output_dir / f"stack-gw{i}" / "ready.json").read_text()) for i in (0, 1)]
+    assert stacks[0]["base_url"] != stacks[1]["base_url"]
+    assert all(not s["shared"] and s["disposable"] for s in stacks)
+    assert run.output.count("fakes ready") == 2, run.output
+    for stack in stacks:
+        for url in (stack["base_url"], stack["twilio_url"], stack["stripe_url"]):
+            with pytest.raises(httpx.ConnectError):
+                httpx.get(url, timeout=2)
+
+
+def test_a_worker_stack_that_cannot_start_fails_the_run_with_its_reason(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.toml"
+    text = suite_config.DEFAULT_CONFIG_PATH.read_text()
+    broken.write_text(text.replace('price_id = "price_nmc_monthly"', 'price_id = "price_missing"'))
+    run = run_pytest(["e2e/test_smoke.py", "-k", "healthy", "-n", "2", "--e2e-config", str(broken)], tmp_path)
+    assert run.returncode != 0
+    assert "no price 'price_missing'" in run.output, run.output
