@@ -122,6 +122,15 @@ def free_port(host: str) -> int:
         return int(probe.getsockname()[1])
 
 
+def operator_token(nbytes: int) -> str:
+    """A random token that does not start with "-": argparse would read `--token -x...` as a missing value
+    (`python -m seed sweep --token ...` failed for one token in 64)."""
+    while True:
+        token = secrets.token_urlsafe(nbytes)
+        if not token.startswith("-"):
+            return token
+
+
 def is_ready(url: str, *, timeout: float = 2.0) -> bool:
     try:
         return http.get(url, timeout=timeout).status_code == 200
@@ -206,7 +215,7 @@ class StackLauncher:
             price_id = str(stripe_settings.get("price_id") or "") or find_price(
                 self._wait_for_url(stripe, cfg.stripe), stripe_key,
                 interval=str(stripe_settings.get("price_interval", "month")))
-            token = secrets.token_urlsafe(cfg.operator_token_bytes)
+            token = operator_token(cfg.operator_token_bytes)
             log_file = self.workdir / "app.jsonl"
             app_env = {
                 **cfg.app.env,

@@ -212,3 +212,10 @@ def test_a_worker_stack_that_cannot_start_fails_the_run_with_its_reason(tmp_path
     run = run_pytest(["e2e/test_smoke.py", "-k", "healthy", "-n", "2", "--e2e-config", str(broken)], tmp_path)
     assert run.returncode != 0
     assert "no price 'price_missing'" in run.output, run.output
+
+
+def test_operator_tokens_never_look_like_an_option() -> None:
+    from seed.stack import operator_token
+
+    tokens = [operator_token(24) for _ in range(2000)]  # ~31 of them would start with "-" unfiltered
+    assert not any(t.startswith("-") for t in tokens) and len(set(tokens)) == len(tokens)

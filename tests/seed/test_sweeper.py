@@ -143,15 +143,16 @@ def test_sweep_command_line(make_seeder, live_operator: OperatorClient, live_sta
     # An external target is named by its base URL in the ledger; rewrite the target to match.
     path = seeder.ledger.path
     path.write_text(path.read_text().replace(live_stack.target_id, live_stack.base_url))
-    base = [sys.executable, "-m", "seed", "sweep", "--base-url", live_stack.base_url, "--token",
-            live_stack.operator_token, "--ledger-dir", str(tmp_path / "ledger"), "--stack-dir", str(tmp_path / "none")]
+    base = [sys.executable, "-m", "seed", "sweep", "--base-url", live_stack.base_url,
+            f"--token={live_stack.operator_token}", "--ledger-dir", str(tmp_path / "ledger"),
+            "--stack-dir", str(tmp_path / "none")]
     dry = subprocess.run([*base, "--dry-run"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
     assert dry.returncode == 0, dry.stderr
     assert f"would delete: {left.id}" in dry.stdout and left.id in ids(live_operator)
     real = subprocess.run(base, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
     assert real.returncode == 0, real.stderr
     assert f"deleted: {left.id}" in real.stdout and left.id not in ids(live_operator)
-    wrong = subprocess.run([*base[:-6], "--base-url", live_stack.base_url, "--token", "wrong", "--ledger-dir",
+    wrong = subprocess.run([*base[:4], "--base-url", live_stack.base_url, "--token", "wrong", "--ledger-dir",
                             str(tmp_path / "ledger"), "--stack-dir", str(tmp_path / "none")],
                            cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
     assert wrong.returncode == 2 and "refused the operator token" in wrong.stderr
