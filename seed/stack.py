@@ -231,9 +231,7 @@ class StackLauncher:
                 "STRIPE_WEBHOOK_SECRET": webhook_secret,
                 "STRIPE_PRICE_ID": price_id,
             }
-            app_spec = cfg.app
-            if self.database_url is None and self._copy_schema_template(app_env):
-                app_spec = replace(cfg.app, command=(*cfg.app.command, *cfg.app.settings.get("prepared_schema_args", [])))
+            app_spec = replace(cfg.app, command=(*cfg.app.command, *self._prepare_schema(app_env)))
             app = self._spawn(app_spec, {**values, "port": str(app_port)}, extra_env=app_env)
             app_spawned = time.monotonic()
             # The app boots (imports, migrations) while the fakes finish theirs.
@@ -258,16 +256,18 @@ class StackLauncher:
         )
         return self.stack
 
-    def _copy_schema_template(self, app_env: Mapping[str, str]) -> bool:
-        """Puts a copy of the cached, migrated SQLite schema where the app's database goes; False when the
-        recipe does not ask for it ([stack.app] prepared_schema_args) or the template cannot be built."""
-        if not self.config.app.settings.get("prepared_schema_args") or os.environ.get(SCHEMA_CACHE_ENV) == "off":
-            return False
+    def _prepare_schema(self, app_env: Mapping[str, str]) -> tuple[str, ...]:
+        """Puts a copy of the cached, migrated SQLite schema where the app's own database goes and returns
+        the app's extra arguments for it ([stack.app] prepared_schema_args); () when the app uses another
+        database, the recipe does not ask for it, or the template cannot be built (the app migrates)."""
+        extra_args = tuple(self.config.app.settings.get("prepared_schema_args", ()))
+        if self.database_url is not None or not extra_args or os.environ.get(SCHEMA_CACHE_ENV) == "off":
+            return ()
         template = schema_template(self.python, self.cwd, app_env)
         if template is None:
-            return False
+            return ()
         shutil.copyfile(template, self.workdir / "app.db")
-        return True
+        return extra_args
 
     def _spawn(self, spec: ProcessSpec, values: Mapping[str, str], *, extra_env: Mapping[str, str] = {}) -> _Process:
         try:

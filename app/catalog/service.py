@@ -141,14 +141,39 @@ def check_name(*, db: Session, tenant_id: str, name: str, except_id: str | None 
     return cleaned
 
 
-def _flush_unique(db: Session, item: CatalogItem) -> None:
+def _flush_unique(db: Session, *items: CatalogItem) -> None:
     """Flushes in a savepoint, so a concurrent duplicate name is a 409 and the caller's transaction lives on."""
     try:
         with db.begin_nested():
-            db.add(item)
+            db.add_all(items)
             db.flush()
     except IntegrityError as exc:
         raise Conflict("an item with this name already exists", code="duplicate_name") from exc
+
+
+@dataclass(frozen=True)
+class NewItem:
+    name: str
+    price_cents: int
+    duration_minutes: int
+    aliases: Sequence[str] = ()
+    priority: int = 0
+    active: bool = True
+
+
+def _validated(tenant_id: str, new: NewItem) -> CatalogItem:
+    """The item as it would be stored; 422 for anything out of bounds. Not added to the session."""
+    cleaned = clean_name(new.name)
+    return CatalogItem(
+        tenant_id=tenant_id,
+        name=cleaned,
+        name_key=cleaned.casefold(),
+        aliases=clean_aliases(new.aliases, item_name=cleaned),
+        price_cents=check_price(new.price_cents),
+        duration_minutes=check_duration(new.duration_minutes),
+        priority=check_priority(new.priority),
+        active=bool(new.active),
+    )
 
 
 def create_item(
@@ -163,30 +188,11 @@ def create_item(
     active: bool = True,
 ) -> CatalogItem:
     """Creates an item (not committed); 422 out of bounds, 409 duplicate name."""
-    cleaned = clean_name(name)
-    item = CatalogItem(
-        tenant_id=tenant_id,
-        name=cleaned,
-        name_key=cleaned.casefold(),
-        aliases=clean_aliases(aliases, item_name=cleaned),
-        price_cents=check_price(price_cents),
-        duration_minutes=check_duration(duration_minutes),
-        priority=check_priority(priority),
-        active=bool(active),
-    )
+    item = _validated(tenant_id, NewItem(name=name, price_cents=price_cents, duration_minutes=duration_minutes,
+                                         aliases=aliases, priority=priority, active=active))
     _ensure_name_free(db=db, tenant_id=tenant_id, key=item.name_key)
     _flush_unique(db, item)
     return item
-
-
-@dataclass(frozen=True)
-class NewItem:
-    name: str
-    price_cents: int
-    duration_minutes: int
-    aliases: Sequence[str] = ()
-    priority: int = 0
-    active: bool = True
 
 
 def create_items(*, db: Session, tenant_id: str, items: Sequence[NewItem]) -> list[CatalogItem]:
@@ -194,15 +200,7 @@ def create_items(*, db: Session, tenant_id: str, items: Sequence[NewItem]) -> li
     query checks the names against the tenant's items and each other (409), and one flush inserts them
     all — a batch INSERT instead of a SELECT, SAVEPOINT, INSERT and RELEASE per item. Tenant creation
     through the operator API uses it; it runs on every seeded test tenant."""
-    built = []
-    for new in items:
-        cleaned = clean_name(new.name)
-        built.append(CatalogItem(
-            tenant_id=tenant_id, name=cleaned, name_key=cleaned.casefold(),
-            aliases=clean_aliases(new.aliases, item_name=cleaned), price_cents=check_price(new.price_cents),
-            duration_minutes=check_duration(new.duration_minutes), priority=check_priority(new.priority),
-            active=bool(new.active),
-        ))
+    built = [_validated(tenant_id, new) for new in items]
     keys = [item.name_key for item in built]
     if len(set(keys)) != len(keys):
         raise Conflict("two items have the same name", code="duplicate_name")
@@ -212,12 +210,7 @@ def create_items(*, db: Session, tenant_id: str, items: Sequence[NewItem]) -> li
                                                   CatalogItem.name_key.in_(keys)).limit(1))
     if taken is not None:
         raise Conflict("an item with this name already exists", code="duplicate_name")
-    try:
-        with db.begin_nested():
-            db.add_all(built)
-            db.flush()
-    except IntegrityError as exc:
-        raise Conflict("an item with this name already exists", code="duplicate_name") from exc
+    _flush_unique(db, *built)
     return built
 
 

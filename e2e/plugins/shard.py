@@ -93,6 +93,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     shard = config.getoption("--shard")
+    distributing = hasattr(config, "workerinput")  # an xdist worker: its collection order is the hand-out order
+    if not (shard or distributing):
+        return
     durations_path = durations_file(config)
     durations = load_durations(durations_path) if durations_path else None
     if shard:
@@ -102,7 +105,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if deselected:
             config.hook.pytest_deselected(items=deselected)
             items[:] = [item for item in items if item.nodeid in chosen]
-    if durations and hasattr(config, "workerinput"):
+    if durations and distributing:
         items[:] = longest_first(items, durations)
 
 
