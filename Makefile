@@ -68,11 +68,11 @@ flake-check: bootstrap  ## run the e2e suite FLAKE_RUNS times in parallel; repor
 ci-report: deps  ## merge test-results-*/ shard folders (junit + HTML) into test-results/merged
 	$(PY) -m scripts.ci_report --out test-results/merged $(CI_REPORT_FLAGS) $(or $(CI_REPORT_INPUTS),$(wildcard test-results-*))
 
-unit: bootstrap  ## the project's own tests on SQLite and PostgreSQL
+unit: bootstrap $(STAMPS)/actionlint  ## the project's own tests on SQLite and PostgreSQL
 	TEST_DATABASE_URL="$$(scripts/postgres-for-tests.sh)" REQUIRE_POSTGRES=1 \
 		$(PY) -m pytest tests -n $(PYTEST_WORKERS) -q
 
-unit-sqlite: bootstrap  ## the project's own tests on SQLite only (no PostgreSQL needed)
+unit-sqlite: bootstrap $(STAMPS)/actionlint  ## the project's own tests on SQLite only (no PostgreSQL needed)
 	$(PY) -m pytest tests -n $(PYTEST_WORKERS) -q
 
 serve: deps  ## run the app on http://127.0.0.1:8000 with the settings in .env

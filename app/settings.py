@@ -26,8 +26,8 @@ class Settings(BaseSettings):
     jwt_issuer: str = "nevermisscall"
     jwt_audience: str = "nevermisscall-web"
     # argon2 cost; tests and the e2e stack lower it so seeding a tenant stays fast.
-    password_hash_time_cost: int = 3
-    password_hash_memory_kib: int = 65536
+    password_hash_time_cost: int = Field(default=3, ge=1)
+    password_hash_memory_kib: int = Field(default=65536, ge=8)  # argon2 needs 8 KiB per lane (checked below)
     # argon2 lanes: 4 threads per hash by default; a test stack hashing 1 MiB is faster on one (0.7 vs 1.8 ms).
     password_hash_parallelism: int = Field(default=4, ge=1, le=64)
     login_max_failures: int = 5
@@ -63,6 +63,13 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     log_file: str = Field(default="", description="JSON log lines are appended here when set")
+
+    @model_validator(mode="after")
+    def _argon2_memory_covers_its_lanes(self) -> Settings:
+        if self.password_hash_memory_kib < 8 * self.password_hash_parallelism:
+            raise ValueError(f"PASSWORD_HASH_MEMORY_KIB must be at least 8 x PASSWORD_HASH_PARALLELISM "
+                             f"({8 * self.password_hash_parallelism}) for argon2")
+        return self
 
     @model_validator(mode="after")
     def _refuse_default_secrets_in_production(self) -> Settings:

@@ -13,5 +13,5 @@ def provision_catalog(ctx: ProvisionContext) -> None:
         catalog_service.NewItem(name=spec.name, aliases=spec.aliases, price_cents=spec.price_cents,
                                 duration_minutes=spec.duration_minutes, priority=spec.priority, active=spec.active)
         for spec in ctx.spec.catalog
-    ])
+    ], new_tenant=True)
     ctx.report["catalog_items"] = [{"id": item.id, "name": item.name} for item in items]

@@ -195,17 +195,25 @@ def create_item(
     return item
 
 
-def create_items(*, db: Session, tenant_id: str, items: Sequence[NewItem]) -> list[CatalogItem]:
+def create_items(*, db: Session, tenant_id: str, items: Sequence[NewItem], new_tenant: bool = False) -> list[CatalogItem]:
     """Creates several items at once (not committed): every item is validated first (422), then one
     query checks the names against the tenant's items and each other (409), and one flush inserts them
     all — a batch INSERT instead of a SELECT, SAVEPOINT, INSERT and RELEASE per item. Tenant creation
-    through the operator API uses it; it runs on every seeded test tenant."""
+    through the operator API uses it; it runs on every seeded test tenant.
+
+    `new_tenant`: the tenant was created in this very transaction, so it has no items yet and no other
+    transaction can add any (its row is not committed): the name lookup and the savepoint are skipped.
+    """
     built = [_validated(tenant_id, new) for new in items]
     keys = [item.name_key for item in built]
     if len(set(keys)) != len(keys):
         raise Conflict("two items have the same name", code="duplicate_name")
     if not built:
         return []
+    if new_tenant:
+        db.add_all(built)
+        db.flush()
+        return built
     taken = db.scalar(select(CatalogItem.id).where(CatalogItem.tenant_id == tenant_id,
                                                   CatalogItem.name_key.in_(keys)).limit(1))
     if taken is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -25,24 +26,50 @@ def normalize_email(email: str) -> str:
     return email
 
 
+@dataclass(frozen=True)
+class NewUser:
+    email: str
+    password: str
+    name: str
+    role: str
+
+
 def create_user(
     *, db: Session, settings: Settings, tenant_id: str, email: str, password: str, name: str, role: str
 ) -> User:
     """Creates a user with a hashed password; emails are unique across the service (409)."""
-    if role not in (Role.OWNER, Role.TECH):
-        raise ValidationFailed("role must be OWNER or TECH")
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
-    email = normalize_email(email)
-    if db.scalar(select(User).where(User.email == email)) is not None:
-        raise Conflict(f"a user with email {email} already exists", code="email_taken")
-    user = User(
-        tenant_id=tenant_id, email=email, name=name.strip() or email, role=str(role),
-        password_hash=security.hash_password(settings, password),
-    )
-    db.add(user)
-    db.flush()
+    [user] = create_users(db=db, settings=settings, tenant_id=tenant_id,
+                          users=[NewUser(email=email, password=password, name=name, role=role)])
     return user
+
+
+def create_users(*, db: Session, settings: Settings, tenant_id: str, users: list[NewUser]) -> list[User]:
+    """Creates several users of one tenant with one lookup and one insert (a new tenant's owner and techs).
+
+    Everything is checked before anything is added: a bad role or password, or an email that is taken
+    (by anyone, or twice in `users`), refuses them all.
+    """
+    emails: list[str] = []
+    for new in users:
+        if new.role not in (Role.OWNER, Role.TECH):
+            raise ValidationFailed("role must be OWNER or TECH")
+        if len(new.password or "") < MIN_PASSWORD_LENGTH:
+            raise ValidationFailed(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+        email = normalize_email(new.email)
+        if email in emails:
+            raise Conflict(f"a user with email {email} already exists", code="email_taken")
+        emails.append(email)
+    taken = db.scalar(select(User.email).where(User.email.in_(emails)).limit(1)) if emails else None
+    if taken is not None:
+        raise Conflict(f"a user with email {taken} already exists", code="email_taken")
+    created = [
+        User(tenant_id=tenant_id, email=email, name=new.name.strip() or email, role=str(new.role),
+             password_hash=security.hash_password(settings, new.password))
+        for new, email in zip(users, emails, strict=True)
+    ]
+    db.add_all(created)
+    db.flush()
+    return created
 
 
 def get_user(*, db: Session, user_id: str) -> User | None:

@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import hmac
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from starlette.background import BackgroundTask
 
 from app.db import utcnow
 from app.deps import AppSettings, DbSession, TelephonyDep
 from app.errors import NotAuthenticated, ValidationFailed
 from app.identity import security
 from app.identity import service as identity_service
+from app.identity.models import User
 from app.operator import schemas
 from app.operator import service as operator_service
 from app.settings import Settings
 from app.tenancy import service as tenancy_service
-from app.tenancy.models import Tenant
+from app.tenancy.models import PhoneNumber, Tenant
 
 log = logging.getLogger("app.operator")
 
@@ -35,15 +38,18 @@ router = APIRouter(prefix="/api/operator", tags=["operator"], dependencies=[Depe
 
 
 def tenant_out(db: DbSession, tenant: Tenant, extra: dict[str, object] | None = None) -> schemas.TenantOut:
-    numbers = [n.e164 for n in tenancy_service.phone_numbers(db=db, tenant_id=tenant.id)]
-    users = [
-        schemas.UserOut(id=u.id, email=u.email, name=u.name, role=u.role, active=u.active)
-        for u in identity_service.users_of(db=db, tenant_id=tenant.id)
-    ]
+    numbers = tenancy_service.phone_numbers(db=db, tenant_id=tenant.id)
+    return tenant_body(tenant, numbers=numbers, users=identity_service.users_of(db=db, tenant_id=tenant.id), extra=extra)
+
+
+def tenant_body(tenant: Tenant, *, numbers: Sequence[PhoneNumber], users: Sequence[User],
+                extra: dict[str, object] | None = None) -> schemas.TenantOut:
+    e164s = [n.e164 for n in numbers]
     return schemas.TenantOut(
-        id=tenant.id, name=tenant.name, timezone=tenant.timezone, phone_number=numbers[0] if numbers else None,
-        phone_numbers=numbers, compliance_status=tenant.compliance_status, billing_state=tenant.billing_state,
-        ephemeral=tenant.ephemeral, expires_at=tenant.expires_at, labels=tenant.labels or {}, users=users,
+        id=tenant.id, name=tenant.name, timezone=tenant.timezone, phone_number=e164s[0] if e164s else None,
+        phone_numbers=e164s, compliance_status=tenant.compliance_status, billing_state=tenant.billing_state,
+        ephemeral=tenant.ephemeral, expires_at=tenant.expires_at, labels=tenant.labels or {},
+        users=[schemas.UserOut(id=u.id, email=u.email, name=u.name, role=u.role, active=u.active) for u in users],
         created_at=tenant.created_at, extra=dict(extra or {}),
     )
 
@@ -54,6 +60,8 @@ def create_tenant(
 ) -> schemas.TenantOut:
     """Creates a tenant with its users, number and domain data; nothing is kept if any part fails."""
     ctx = operator_service.create_tenant(db=db, settings=settings, telephony=telephony, spec=body)
+    # Built from the flushed rows before the commit expires them: reading them back would be three more queries.
+    out = tenant_body(ctx.tenant, numbers=ctx.numbers, users=ctx.users, extra=ctx.report)
     try:
         db.commit()
     except Exception:
@@ -61,7 +69,6 @@ def create_tenant(
         operator_service.release_provisioned(ctx)
         raise
     log.info("tenant created", extra={"tenant_id": ctx.tenant.id})
-    out = tenant_out(db, ctx.tenant, ctx.report)
     if body.sessions:
         for user in out.users:
             user.session = session_out(settings, user_id=user.id, tenant_id=ctx.tenant.id, role=user.role)
@@ -92,10 +99,15 @@ def get_tenant(tenant_id: str, db: DbSession) -> schemas.TenantOut:
 
 @router.delete("/tenants/{tenant_id}", status_code=204)
 def delete_tenant(tenant_id: str, request: Request, db: DbSession, settings: AppSettings) -> Response:
-    """Deletes an ephemeral tenant and all its rows, then releases its numbers and cancels its plan; 409 if not ephemeral."""
-    operator_service.delete_tenant(db=db, settings=settings, services=request.app.state, tenant_id=tenant_id)
+    """Deletes an ephemeral tenant and all its rows; 409 if not ephemeral.
+
+    The 204 goes out once the rows are gone; releasing its numbers and cancelling its plan at the providers
+    follow right after, in the same request cycle (a server shutting down waits for them), best effort.
+    """
+    clean_up = operator_service.delete_tenant(db=db, settings=settings, services=request.app.state,
+                                              tenant_id=tenant_id)
     log.info("tenant deleted", extra={"tenant_id": tenant_id})
-    return Response(status_code=204)
+    return Response(status_code=204, background=BackgroundTask(clean_up))
 
 
 @router.post("/tenants/{tenant_id}/sessions", status_code=201, response_model=schemas.SessionOut)

@@ -18,12 +18,12 @@ from sqlalchemy.orm import Session
 
 from app.errors import ProviderUnavailable
 from app.identity import service as identity_service
-from app.identity.models import Role
+from app.identity.models import Role, User
 from app.operator.schemas import CreateTenantRequest
 from app.providers import Telephony
 from app.settings import Settings
 from app.tenancy import service as tenancy_service
-from app.tenancy.models import Tenant
+from app.tenancy.models import PhoneNumber, Tenant
 
 log = logging.getLogger("app.operator")
 
@@ -37,6 +37,8 @@ class ProvisionContext:
     telephony: Telephony
     tenant: Tenant
     spec: CreateTenantRequest
+    users: list[User] = field(default_factory=list)
+    numbers: list[PhoneNumber] = field(default_factory=list)
     report: dict[str, Any] = field(default_factory=dict)
 
 
@@ -64,16 +66,12 @@ def create_tenant(*, db: Session, settings: Settings, telephony: Telephony, spec
         labels=spec.labels, business_hours=hours,
         compliance_status="approved" if spec.compliance == "approved" else "none",
     )
-    identity_service.create_user(
-        db=db, settings=settings, tenant_id=tenant.id, email=spec.owner.email, password=spec.owner.password,
-        name=spec.owner.name, role=Role.OWNER,
-    )
-    for tech in spec.techs:
-        identity_service.create_user(
-            db=db, settings=settings, tenant_id=tenant.id, email=tech.email, password=tech.password,
-            name=tech.name, role=Role.TECH,
-        )
-    ctx = ProvisionContext(db=db, settings=settings, telephony=telephony, tenant=tenant, spec=spec)
+    people = [(spec.owner, Role.OWNER), *((tech, Role.TECH) for tech in spec.techs)]
+    users = identity_service.create_users(db=db, settings=settings, tenant_id=tenant.id, users=[
+        identity_service.NewUser(email=person.email, password=person.password, name=person.name, role=role)
+        for person, role in people
+    ])
+    ctx = ProvisionContext(db=db, settings=settings, telephony=telephony, tenant=tenant, spec=spec, users=users)
     if spec.phone_number:
         tenancy_service.validate_e164(spec.phone_number)
         # Check before provisioning, so a 409 leaves nothing behind at the provider.
@@ -85,8 +83,11 @@ def create_tenant(*, db: Session, settings: Settings, telephony: Telephony, spec
         ctx.report.setdefault("provisioned_sids", []).append(provisioned.provider_sid)
     try:
         if spec.phone_number:
-            tenancy_service.add_phone_number(db=db, tenant=tenant, e164=spec.phone_number,
-                                             provider_sid=ctx.report["provisioned_sids"][0] or None)
+            # Checked free above, before provisioning; the unique index still stops a race.
+            number = tenancy_service.add_phone_number(db=db, tenant=tenant, e164=spec.phone_number,
+                                                      provider_sid=ctx.report["provisioned_sids"][0] or None,
+                                                      check_free=False)
+            ctx.numbers.append(number)
         for provision in _provisioners:
             provision(ctx)
         db.flush()
@@ -139,11 +140,12 @@ def is_retryable_conflict(exc: DBAPIError) -> bool:
     return getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
 
 
-def delete_tenant(*, db: Session, settings: Settings, services: Any, tenant_id: str) -> None:
-    """Deletes an ephemeral tenant and all its rows (committed; 409 if not ephemeral), then cleans up outside.
+def delete_tenant(*, db: Session, settings: Settings, services: Any, tenant_id: str) -> AfterDelete:
+    """Deletes an ephemeral tenant and all its rows (committed; 409 if not ephemeral); returns the clean-up outside.
 
-    The transaction is retried on a deadlock; the after-delete actions run once, after the commit, best
-    effort: a provider that fails is logged and never brings the tenant back.
+    The transaction is retried on a deadlock. The returned callable runs each domain's after-delete action
+    once, best effort: a provider that fails is logged and never brings the tenant back. The API runs it
+    after the response is sent.
     """
     for attempt in range(1, DELETE_ATTEMPTS + 1):
         try:
@@ -156,11 +158,15 @@ def delete_tenant(*, db: Session, settings: Settings, services: Any, tenant_id: 
             log.warning("deleting the tenant lost a race (%s), attempt %d of %d; retrying",
                         getattr(exc.orig, "sqlstate", None), attempt, DELETE_ATTEMPTS, extra={"tenant_id": tenant_id})
             time.sleep(DELETE_BACKOFF_SECONDS * attempt * (1 + random.random()))
-    for action in actions:
-        try:
-            action()
-        except Exception:  # the tenant is gone either way; what is left at a provider is an operations task
-            log.exception("clean-up after deleting the tenant failed", extra={"tenant_id": tenant_id})
+
+    def clean_up() -> None:
+        for action in actions:
+            try:
+                action()
+            except Exception:  # the tenant is gone either way; what is left at a provider is an operations task
+                log.exception("clean-up after deleting the tenant failed", extra={"tenant_id": tenant_id})
+
+    return clean_up
 
 
 def _delete_rows(*, db: Session, settings: Settings, services: Any, tenant_id: str) -> list[AfterDelete]:

@@ -80,10 +80,15 @@ def get(*, db: Session, tenant_id: str) -> Tenant:
     return tenant
 
 
-def add_phone_number(*, db: Session, tenant: Tenant, e164: str, provider_sid: str | None = None) -> PhoneNumber:
-    """Maps a number to the tenant; a number already mapped to any tenant is a 409."""
+def add_phone_number(*, db: Session, tenant: Tenant, e164: str, provider_sid: str | None = None,
+                     check_free: bool = True) -> PhoneNumber:
+    """Maps a number to the tenant; a number already mapped to any tenant is a 409.
+
+    `check_free=False` for a caller that has just called ensure_number_free itself.
+    """
     validate_e164(e164)
-    ensure_number_free(db=db, e164=e164)
+    if check_free:
+        ensure_number_free(db=db, e164=e164)
     number = PhoneNumber(tenant_id=tenant.id, e164=e164, provider_sid=provider_sid)
     db.add(number)
     db.flush()

@@ -113,6 +113,25 @@ def test_duplicate_email_is_409_and_nothing_is_kept(operator: TestClient) -> Non
     assert len(operator.get("/api/operator/tenants").json()["tenants"]) == count
 
 
+def test_an_email_twice_in_one_request_is_409_and_nothing_is_kept(operator: TestClient) -> None:
+    spec = tenant_spec()
+    count = len(operator.get("/api/operator/tenants").json()["tenants"])
+    same = {**spec["techs"][0], "email": spec["owner"]["email"].upper()}  # emails compare case-insensitively
+    response = operator.post("/api/operator/tenants", json={**spec, "techs": [same]})
+    assert response.status_code == 409 and response.json()["code"] == "email_taken"
+    assert len(operator.get("/api/operator/tenants").json()["tenants"]) == count
+
+
+def test_create_answers_what_a_later_read_returns(operator: TestClient) -> None:
+    """The create response is built before the commit, from the flushed rows: it must match the stored tenant."""
+    spec = tenant_spec(techs=[{"email": f"t{i}-{tenant_spec()['owner']['email']}", "password": "correct horse",
+                               "name": f" Tech {i} "} for i in range(3)], ttl_seconds=900)
+    created = operator.post("/api/operator/tenants", json=spec).json()
+    stored = operator.get(f"/api/operator/tenants/{created['id']}").json()
+    assert {k: v for k, v in created.items() if k != "extra"} == {k: v for k, v in stored.items() if k != "extra"}
+    assert sorted(u["name"] for u in created["users"]) == [spec["owner"]["name"], "Tech 0", "Tech 1", "Tech 2"]
+
+
 def test_mint_session_logs_the_user_in(operator: TestClient, app: Any) -> None:
     tenant = operator.post("/api/operator/tenants", json=tenant_spec()).json()
     minted = operator.post(f"/api/operator/tenants/{tenant['id']}/sessions", json={"user": tenant["users"][0]["email"]})

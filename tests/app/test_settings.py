@@ -35,3 +35,22 @@ def test_dev_accepts_defaults_and_empty_env_values(monkeypatch: pytest.MonkeyPat
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     assert settings.outbox_rng_seed is None
     assert settings.database_url.startswith("sqlite")
+
+
+@pytest.mark.parametrize(("memory_kib", "lanes", "message"), [
+    (0, 1, "password_hash_memory_kib"),      # below argon2's floor whatever the lanes
+    (16, 4, "PASSWORD_HASH_MEMORY_KIB"),     # 8 KiB per lane
+])
+def test_argon2_memory_too_small_is_refused_at_start(memory_kib: int, lanes: int, message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        Settings(password_hash_memory_kib=memory_kib, password_hash_parallelism=lanes, _env_file=None)  # type: ignore[call-arg]
+
+
+def test_the_smallest_argon2_memory_still_hashes_and_verifies() -> None:
+    from app.identity import security
+
+    settings = Settings(password_hash_time_cost=1, password_hash_memory_kib=8, password_hash_parallelism=1,
+                        _env_file=None)  # type: ignore[call-arg]
+    hashed = security.hash_password(settings, "correct horse")
+    assert security.verify_password(settings, hashed, "correct horse")
+    assert not security.verify_password(settings, hashed, "wrong horse")
