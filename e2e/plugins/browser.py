@@ -82,8 +82,33 @@ def executable_version(executable: str) -> str:
         else (done.stdout.strip() or "version unknown")
 
 
+def playwright_browsers_dir() -> Path:
+    """Where `playwright install` puts browsers (the rules of Playwright's registry: PLAYWRIGHT_BROWSERS_PATH,
+    "0" meaning inside the package, else the platform's cache directory + ms-playwright)."""
+    import playwright
+
+    configured = os.environ.get("PLAYWRIGHT_BROWSERS_PATH")
+    if configured == "0":
+        return Path(playwright.__file__).parent / "driver" / "package" / ".local-browsers"
+    if configured:
+        return Path(os.environ.get("INIT_CWD") or os.getcwd()) / configured  # an absolute path stays as it is
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "ms-playwright"
+    if sys.platform == "win32":
+        return Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local") / "ms-playwright"
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ms-playwright"
+
+
 def playwright_chromium() -> str | None:
     """Playwright's own Chromium, when `playwright install chromium` put it on this machine."""
+    # Asking Playwright starts its driver (half a second at every run's start); with no chromium-<revision>
+    # directory where it installs browsers the answer is known to be "none" without asking.
+    try:
+        installed = any(entry.name.startswith("chromium-") for entry in playwright_browsers_dir().iterdir())
+    except OSError:
+        installed = False
+    if not installed:
+        return None
     # On a thread of its own: the caller may already hold a sync Playwright session on this thread
     # (pytest-playwright's session fixture), and the sync API refuses a second one there.
     with ThreadPoolExecutor(max_workers=1) as pool:

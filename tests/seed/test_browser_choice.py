@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
+from e2e.plugins import browser
 from e2e.plugins.browser import BrowserChoice, launch_args
 
 SYSTEM = BrowserChoice(kind="system", executable="/usr/bin/chromium", version="Chromium 1.2.3.4",
@@ -34,3 +39,49 @@ def test_the_header_names_both_executables() -> None:
     line = SYSTEM.describe()
     assert line.startswith("system chromium /usr/bin/chromium (Chromium 1.2.3.4)")
     assert "headless runs use /usr/bin/chromium-headless-shell" in line
+
+
+# -- where Playwright keeps its browsers: the fast "not installed" answer must follow the driver's rules --
+def _driver_answer(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> Path:
+    """The directory Playwright's own driver resolves for chromium under `env` (the executable's ancestor)."""
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    executable = Path(browser._playwright_chromium_path())
+    return next(parent.parent for parent in executable.parents if parent.name.startswith("chromium-"))
+
+
+@pytest.mark.parametrize("env", [
+    {},
+    {"XDG_CACHE_HOME": "/tmp/nmc-xdg-cache"},
+    {"PLAYWRIGHT_BROWSERS_PATH": "/tmp/nmc-pw-browsers"},
+    {"PLAYWRIGHT_BROWSERS_PATH": "0"},
+])
+def test_the_browsers_directory_is_the_one_playwright_uses(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
+    for name in ("XDG_CACHE_HOME", "PLAYWRIGHT_BROWSERS_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    expected = _driver_answer(monkeypatch, env)
+    assert browser.playwright_browsers_dir().resolve() == expected.resolve()
+
+
+def test_no_chromium_directory_means_none_without_starting_playwright(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:
+    monkeypatch.setenv("PLAYWRIGHT_BROWSERS_PATH", str(tmp_path))
+    (tmp_path / "ffmpeg-1011").mkdir()  # other downloads do not count
+
+    def must_not_run() -> str:
+        raise AssertionError("the driver was started although no Chromium is installed there")
+
+    monkeypatch.setattr(browser, "_playwright_chromium_path", must_not_run)
+    assert browser.playwright_chromium() is None
+
+
+def test_a_chromium_directory_asks_playwright_for_the_executable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PLAYWRIGHT_BROWSERS_PATH", str(tmp_path))
+    executable = tmp_path / "chromium-1200" / "chrome-linux" / "chrome"
+    executable.parent.mkdir(parents=True)
+    executable.write_text("")
+    monkeypatch.setattr(browser, "_playwright_chromium_path", lambda: str(executable))
+    assert browser.playwright_chromium() == str(executable)
+    executable.unlink()  # a directory left by an interrupted install: no executable, no choice
+    assert browser.playwright_chromium() is None
