@@ -324,9 +324,15 @@ class StackLauncher:
 
     # -- stop ----------------------------------------------------------------------------------------
     def stop(self) -> None:
-        """Stops every process (app first, then the fakes) and closes the log files. Idempotent."""
-        for process in reversed(self.processes):
-            _terminate(process.popen, self.config.shutdown_timeout_s)
+        """Stops every process and closes the log files. Idempotent.
+
+        The app (started last) goes first, so it never calls a fake that is already gone; then the fakes
+        together (each takes ~0.15 s to wind down: one after the other that added up at every run's end).
+        """
+        started_first, started_last = self.processes[:-1], self.processes[-1:]
+        for wave in (started_last, started_first):
+            _terminate_all([process.popen for process in wave], self.config.shutdown_timeout_s)
+        for process in self.processes:
             process.log_handle.close()
         self.processes.clear()
 
@@ -343,19 +349,20 @@ def _die_with_parent() -> None:
         _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def _terminate(popen: subprocess.Popen[bytes], timeout: float) -> None:
-    if popen.poll() is not None:
-        return
-    try:
-        os.killpg(popen.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    try:
-        popen.wait(timeout)
-    except subprocess.TimeoutExpired:
+def _terminate_all(popens: list[subprocess.Popen[bytes]], timeout: float) -> None:
+    """SIGTERM to each process group at once, then up to `timeout` for all of them; SIGKILL what is left."""
+    running = [popen for popen in popens if popen.poll() is None]
+    for popen in running:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(popen.pid, signal.SIGKILL)
-        popen.wait()
+            os.killpg(popen.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for popen in running:
+        try:
+            popen.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(popen.pid, signal.SIGKILL)
+            popen.wait()
 
 
 # -- a migrated SQLite schema, built once per migrations version ---------------------------------------

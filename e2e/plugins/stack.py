@@ -170,6 +170,9 @@ class EarlyStack:
         self._stop.wait()
         self.launcher.stop()
 
+    def request_stop(self) -> None:
+        self._stop.set()
+
     def stop(self) -> None:
         self._stop.set()
         self._thread.join()
@@ -190,8 +193,11 @@ def pytest_configure_node(node: Any) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    for early in config.stash.get(_EARLY, {}).values():
-        early.stop()  # waits for a start still under way (a run that ended early), then stops it
+    earlies = list(config.stash.get(_EARLY, {}).values())
+    for early in earlies:  # every worker's stack winds down at the same time
+        early.request_stop()
+    for early in earlies:
+        early.stop()  # waits for a start still under way (a run that ended early), then for the stop
     launcher = config.stash.get(_RUN_LAUNCHER, None)
     if launcher is not None:
         launcher.stop()

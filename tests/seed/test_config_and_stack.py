@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 from dataclasses import replace
@@ -15,7 +16,7 @@ import pytest
 
 from seed import config as suite_config
 from seed.config import ConfigError, load
-from seed.stack import ENV_RUN_STACK_ID, Stack, StackError, StackLauncher, external_stack
+from seed.stack import ENV_RUN_STACK_ID, Stack, StackError, StackLauncher, _terminate_all, external_stack
 from seed.waiting import wait_until
 from tests.seed.conftest import PROJECT_ROOT, run_pytest
 
@@ -219,3 +220,26 @@ def test_operator_tokens_never_look_like_an_option() -> None:
 
     tokens = [operator_token(24) for _ in range(2000)]  # ~31 of them would start with "-" unfiltered
     assert not any(t.startswith("-") for t in tokens) and len(set(tokens)) == len(tokens)
+
+
+def _sleeper(*, ignore_term: bool, wind_down_s: float = 0.0) -> subprocess.Popen[bytes]:
+    """A process in its own group that prints when SIGTERM arrived and exits `wind_down_s` later (or ignores it)."""
+    handler = ("signal.SIG_IGN" if ignore_term
+               else f"lambda *_: (print(time.time(), flush=True), time.sleep({wind_down_s}), sys.exit(0))")
+    code = f"import signal, sys, time; signal.signal(signal.SIGTERM, {handler}); print('ready', flush=True); time.sleep(60)"
+    popen = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, start_new_session=True)
+    assert popen.stdout is not None and popen.stdout.readline() == b"ready\n"
+    return popen
+
+
+def test_processes_are_stopped_together_and_a_stubborn_one_is_killed() -> None:
+    polite = [_sleeper(ignore_term=False, wind_down_s=1.0) for _ in range(3)]
+    _terminate_all(polite, timeout=10)
+    assert [p.returncode for p in polite] == [0, 0, 0]
+    signalled = [float(p.stdout.read().split()[0]) for p in polite if p.stdout]
+    # One after the other, each SIGTERM would come a second (the previous wind-down) after the one before.
+    assert max(signalled) - min(signalled) < 0.9, signalled
+    stubborn = _sleeper(ignore_term=True)
+    _terminate_all([stubborn], timeout=0.3)
+    assert stubborn.returncode == -signal.SIGKILL
+    _terminate_all([stubborn], timeout=1)  # already gone: nothing to do, no error
