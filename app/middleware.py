@@ -10,9 +10,8 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from http.cookies import SimpleCookie
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -77,14 +76,11 @@ class RequestContext:
         await self.app(scope, receive, send_with_context)
 
     def _csrf_cookie(self, value: str) -> str:
-        cookie: SimpleCookie = SimpleCookie()
-        cookie[security.CSRF_COOKIE] = value
-        morsel = cookie[security.CSRF_COOKIE]
-        morsel["path"] = "/"
-        morsel["samesite"] = "lax"
-        if self.secure_cookies:
-            morsel["secure"] = True
-        return morsel.OutputString()
+        """The Set-Cookie value, formatted by Starlette's own Response.set_cookie."""
+        holder = Response()
+        holder.set_cookie(security.CSRF_COOKIE, value, httponly=False, samesite="lax", secure=self.secure_cookies,
+                          path="/")
+        return holder.headers["set-cookie"]
 
     @staticmethod
     def _log(request: Request, status: int, started: float) -> None:

@@ -174,7 +174,7 @@ class EarlyStack:
         self._stop.set()
 
     def stop(self) -> None:
-        self._stop.set()
+        self.request_stop()
         self._thread.join()
 
 
