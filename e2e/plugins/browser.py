@@ -109,16 +109,22 @@ def playwright_chromium() -> str | None:
         installed = False
     if not installed:
         return None
-    # On a thread of its own: the caller may already hold a sync Playwright session on this thread
-    # (pytest-playwright's session fixture), and the sync API refuses a second one there.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        path = pool.submit(_playwright_chromium_path).result()
+    path = _playwright_chromium_path()
     return path if path and os.path.exists(path) else None
 
 
 def _playwright_chromium_path() -> str:
-    with sync_playwright() as playwright:
-        return playwright.chromium.executable_path
+    """Where Playwright's driver says its Chromium is (installed or not)."""
+
+    def ask() -> str:
+        with sync_playwright() as playwright:
+            return playwright.chromium.executable_path
+
+    # On a thread of its own: the caller may already hold a sync Playwright session (or any running
+    # asyncio loop) on this thread - pytest-playwright's session fixture does - and the sync API
+    # refuses to start there.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(ask).result()
 
 
 def _first_executable(candidates: tuple[str, ...]) -> str | None:

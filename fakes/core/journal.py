@@ -2,7 +2,8 @@
 
 Entries are plain JSON-ready dicts so ``GET /_fake/requests`` can return them as they are.
 Inbound entries are added when a request arrives (status ``None`` while in flight) and completed
-when it is answered, so a request held by a ``timeout`` fault is visible while it hangs.
+just before it is answered (so a client that has its answer finds the entry complete); a request
+held by a ``timeout`` fault is visible, with its fault, while it hangs.
 """
 
 from __future__ import annotations
@@ -60,7 +61,16 @@ class Journal:
                     entry.update(changes)
                     return
 
-    def start_inbound(self, *, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes) -> int:
+    def start_inbound(
+        self,
+        *,
+        method: str,
+        path: str,
+        query: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        fault: str | None = None,
+    ) -> int:
         """Record an arriving request; returns its id for :meth:`finish_inbound`."""
         return self._append(
             {
@@ -71,7 +81,7 @@ class Journal:
                 "headers": dict(headers),
                 **body_fields(headers, body),
                 "status": None,
-                "fault": None,
+                "fault": fault,
                 "started_at": iso_now(),
                 "started_ts": time.time(),
                 "finished_at": None,

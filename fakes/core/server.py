@@ -71,18 +71,21 @@ class _Handler(BaseHTTPRequestHandler):
         if app.is_control_path(request.path):
             self._send(app.handle(request))
             return
+        rule = app.faults.take(request.method, request.path)
+        fault = rule.action if rule else None
         entry_id = app.journal.start_inbound(
             method=request.method,
             path=request.path,
             query=urlsplit(self.path).query,
             headers=dict(self.headers.items()),
             body=request.body,
+            fault=fault,  # known now, so a request held by ``timeout`` shows why while it hangs
         )
-        rule = app.faults.take(request.method, request.path)
-        fault = rule.action if rule else None
+        # Each outcome is journaled before the client can see it, so a client that just got its
+        # answer (or its reset) and then reads the journal finds the entry complete.
         if rule is not None and rule.action == "reset":
-            self._reset_connection()
             app.journal.finish_inbound(entry_id, status=None, fault=fault)
+            self._reset_connection()
             return
         if rule is not None and rule.action == "timeout":
             self._hold(rule)
@@ -95,8 +98,8 @@ class _Handler(BaseHTTPRequestHandler):
             if rule is not None and rule.action == "delay":
                 time.sleep(rule.ms / 1000)
             response = app.handle(request)
-        self._send(response)
         app.journal.finish_inbound(entry_id, status=response.status, fault=fault, response_body=response.body)
+        self._send(response)
 
     def _read_request(self) -> Request | None:
         try:

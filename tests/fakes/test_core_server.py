@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from fakes.core import FakeApp, FakeServer, Request, Response, Webhook, running
+from fakes.core import server as fake_server_module
 
 if TYPE_CHECKING:
     from conftest import WebhookReceiver
@@ -75,6 +76,26 @@ def test_journal_records_provider_requests_not_control_requests(server: FakeServ
     ]
     later = http.get("/_fake/requests", params={"since_id": first["id"]}).json()["requests"]
     assert [e["id"] for e in later] == [entries[1]["id"]]
+
+
+def test_an_answer_is_journaled_before_the_client_can_read_it(
+    server: FakeServer, http: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A client that has its answer may read the journal at once (CI caught ``status: None`` when the
+    # entry was completed after the send); snapshot the journal at the moment the answer goes out.
+    statuses_when_sent: list[list[int | None]] = []
+    send = fake_server_module._Handler._send
+
+    def spying_send(handler: fake_server_module._Handler, response: Response) -> None:
+        statuses_when_sent.append([e["status"] for e in server.app.journal.entries(direction="inbound")])
+        send(handler, response)
+
+    monkeypatch.setattr(fake_server_module._Handler, "_send", spying_send)
+    http.post("/v1/items", data={"name": "a"})
+    http.post("/_fake/faults", json={"path": "/v1/items", "action": "status", "code": 503})
+    http.post("/v1/items", data={"name": "b"})
+    # control requests are not journaled, but they are sent too: their snapshots are in between
+    assert statuses_when_sent[0] == [201] and statuses_when_sent[-1] == [201, 503]
 
 
 def test_status_fault_fires_n_times_then_requests_pass_and_nothing_is_created(
@@ -147,6 +168,19 @@ def test_clearing_faults_releases_a_held_connection(server: FakeServer) -> None:
         with pytest.raises(httpx.RemoteProtocolError), httpx.Client(base_url=server.base_url, timeout=10) as victim:
             victim.post("/v1/items")
         assert time.monotonic() - started < 3
+        # the held request showed its fault while it hung (the clearing thread read nothing: check now)
+        (held,) = control.get("/_fake/requests").json()["requests"]
+        assert held["fault"] == "timeout" and held["status"] is None and held["finished_at"] is not None
+
+
+def test_a_held_request_shows_its_fault_while_it_hangs(server: FakeServer) -> None:
+    with httpx.Client(base_url=server.base_url, timeout=10) as control:
+        control.post("/_fake/faults", json={"path": "/v1/items", "action": "timeout", "hold_ms": 5000})
+        with pytest.raises(httpx.ReadTimeout), httpx.Client(base_url=server.base_url) as victim:
+            victim.post("/v1/items", timeout=0.3)
+        (in_flight,) = control.get("/_fake/requests").json()["requests"]
+        assert in_flight["fault"] == "timeout" and in_flight["status"] is None and in_flight["finished_at"] is None
+        control.delete("/_fake/faults")  # releases the held handler thread
 
 
 def test_reset_fault_closes_the_connection_abruptly(server: FakeServer, http: httpx.Client) -> None:

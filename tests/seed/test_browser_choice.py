@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,15 @@ def test_the_browsers_directory_is_the_one_playwright_uses(monkeypatch: pytest.M
         monkeypatch.delenv(name, raising=False)
     expected = _driver_answer(monkeypatch, env)
     assert browser.playwright_browsers_dir().resolve() == expected.resolve()
+
+
+def test_playwright_is_asked_even_from_inside_a_running_event_loop() -> None:
+    # CI ran this module on a worker where an earlier test had left a loop running on the thread;
+    # the sync API refuses to start there, so the question goes to a thread of its own.
+    async def ask_inside_a_loop() -> str:
+        return browser._playwright_chromium_path()
+
+    assert "chromium" in Path(asyncio.run(ask_inside_a_loop())).as_posix()
 
 
 def test_no_chromium_directory_means_none_without_starting_playwright(
