@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -65,12 +66,16 @@ def test_the_browsers_directory_is_the_one_playwright_uses(monkeypatch: pytest.M
 
 
 def test_playwright_is_asked_even_from_inside_a_running_event_loop() -> None:
-    # CI ran this module on a worker where an earlier test had left a loop running on the thread;
-    # the sync API refuses to start there, so the question goes to a thread of its own.
+    # CI ran this module on a worker where pytest-playwright's session fixture (used by the checkout
+    # page tests) kept a loop running on the main thread; the sync API refuses to start there, so the
+    # question goes to a thread of its own. The loop here runs on a fresh thread, because this test may
+    # itself run on such a worker, where asyncio.run would refuse too.
     async def ask_inside_a_loop() -> str:
         return browser._playwright_chromium_path()
 
-    assert "chromium" in Path(asyncio.run(ask_inside_a_loop())).as_posix()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        answer = pool.submit(asyncio.run, ask_inside_a_loop()).result()
+    assert "chromium" in Path(answer).as_posix()
 
 
 def test_no_chromium_directory_means_none_without_starting_playwright(
