@@ -174,13 +174,30 @@ def test_clearing_faults_releases_a_held_connection(server: FakeServer) -> None:
 
 
 def test_a_held_request_shows_its_fault_while_it_hangs(server: FakeServer) -> None:
+    import threading
+
+    outcome: list[BaseException] = []
+
+    def victim() -> None:  # stays connected until the rules are cleared (the server then closes it)
+        with httpx.Client(base_url=server.base_url, timeout=10) as client:
+            try:
+                client.post("/v1/items")
+            except httpx.HTTPError as exc:
+                outcome.append(exc)
+
     with httpx.Client(base_url=server.base_url, timeout=10) as control:
-        control.post("/_fake/faults", json={"path": "/v1/items", "action": "timeout", "hold_ms": 5000})
-        with pytest.raises(httpx.ReadTimeout), httpx.Client(base_url=server.base_url) as victim:
-            victim.post("/v1/items", timeout=0.3)
-        (in_flight,) = control.get("/_fake/requests").json()["requests"]
+        control.post("/_fake/faults", json={"path": "/v1/items", "action": "timeout"})
+        waiting = threading.Thread(target=victim)
+        waiting.start()
+        deadline = time.monotonic() + 5
+        journal: list[dict[str, object]] = []
+        while not journal and time.monotonic() < deadline:
+            journal = control.get("/_fake/requests").json()["requests"]
+        (in_flight,) = journal
         assert in_flight["fault"] == "timeout" and in_flight["status"] is None and in_flight["finished_at"] is None
-        control.delete("/_fake/faults")  # releases the held handler thread
+        control.delete("/_fake/faults")  # releases the held request
+        waiting.join(timeout=5)
+    assert not waiting.is_alive() and isinstance(outcome[0], httpx.RemoteProtocolError)
 
 
 def test_reset_fault_closes_the_connection_abruptly(server: FakeServer, http: httpx.Client) -> None:
