@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, String, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -95,6 +96,17 @@ def _wake_outbox_worker(session: Session) -> None:
         from app.outbox.service import wake_worker  # late: outbox imports this module
 
         wake_worker()
+
+
+def upsert_insert(db: Session, table: Any) -> postgresql.Insert | sqlite.Insert:
+    """An ``INSERT`` of ``table`` that takes ``ON CONFLICT`` clauses, in the session's dialect.
+
+    PostgreSQL and SQLite spell them alike (``on_conflict_do_nothing`` / ``on_conflict_do_update``
+    with ``index_elements``), so callers write one statement for both backends.
+    """
+    if db.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
 class Database:

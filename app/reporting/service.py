@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from app.db import new_id, utcnow
+from app.db import new_id, upsert_insert, utcnow
 from app.outbox import service as outbox_service
 from app.reporting import events
 from app.reporting.models import FirstResponse, FirstResponseDaily, ResponseSignal
@@ -132,16 +132,8 @@ def recompute_day(*, db: Session, tenant_id: str, day: date) -> None:
 
 def _upsert_daily(db: Session, row: dict[str, Any], update: dict[str, Any]) -> None:
     """INSERT ... ON CONFLICT (tenant_id, day) DO UPDATE, on PostgreSQL and SQLite alike."""
-    if db.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        pg_stmt = pg_insert(FirstResponseDaily).values(**row)
-        db.execute(pg_stmt.on_conflict_do_update(index_elements=["tenant_id", "day"], set_=update))
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        lite_stmt = sqlite_insert(FirstResponseDaily).values(**row)
-        db.execute(lite_stmt.on_conflict_do_update(index_elements=["tenant_id", "day"], set_=update))
+    statement = upsert_insert(db, FirstResponseDaily).values(**row)
+    db.execute(statement.on_conflict_do_update(index_elements=["tenant_id", "day"], set_=update))
 
 
 # --- reading ----------------------------------------------------------------------------------------

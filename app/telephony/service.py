@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.db import upsert_insert
 from app.telephony.models import WebhookEvent
 
 # The provider ids (and status) that identify one event of each kind when Twilio sent no idempotency token.
@@ -32,19 +32,20 @@ def dedupe_key(*, kind: str, params: Mapping[str, str], idempotency_token: str |
 def record_webhook(
     *, db: Session, tenant_id: str, kind: str, key: str, provider_ref: str | None, payload: Mapping[str, Any]
 ) -> bool:
-    """Stores the webhook; False when the same one was stored before (or is being stored right now)."""
-    if db.scalar(select(WebhookEvent.id).where(WebhookEvent.provider == "twilio", WebhookEvent.dedupe_key == key)):
-        return False
-    savepoint = db.begin_nested()
-    db.add(WebhookEvent(tenant_id=tenant_id, provider="twilio", kind=kind, dedupe_key=key,
-                        provider_ref=provider_ref, payload=dict(payload)))
-    try:
-        savepoint.commit()
-    except IntegrityError:
-        # A concurrent replay committed first (PostgreSQL waits for it on the unique index).
-        savepoint.rollback()
-        return False
-    return True
+    """Stores the webhook; False when the same one was stored before (or is being stored right now).
+
+    One statement: ``INSERT ... ON CONFLICT (provider, dedupe_key) DO NOTHING RETURNING id``. A row comes
+    back only when this call stored it; on PostgreSQL a concurrent replay waits on the unique index for
+    the first delivery's transaction and then inserts nothing (or inserts, if that one rolled back).
+    """
+    statement = (
+        upsert_insert(db, WebhookEvent)
+        .values(tenant_id=tenant_id, provider="twilio", kind=kind, dedupe_key=key, provider_ref=provider_ref,
+                payload=dict(payload))
+        .on_conflict_do_nothing(index_elements=["provider", "dedupe_key"])
+        .returning(WebhookEvent.id)
+    )
+    return db.scalar(statement) is not None
 
 
 def stored_payloads(*, db: Session, tenant_id: str, kind: str, provider_ref: str) -> list[dict[str, Any]]:
