@@ -95,7 +95,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small samples; skips the e2e suite runs")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections to run")
-    parser.add_argument("--load-rate", type=float, default=500.0, help="missed calls per minute (default 500)")
+    # 5 % above the 500/min target: offered at exactly 500, Locust's pacing jitter alone puts a run in
+    # which the app accepted every call at 499.9/min (seen on 2026-12-03), and the lag is measured at
+    # the harder load.
+    parser.add_argument("--load-rate", type=float, default=525.0, help="missed calls per minute offered (default 525)")
     parser.add_argument("--load-seconds", type=int, help="load duration (default 120, --quick 10)")
     parser.add_argument("--suite-workers", type=int, default=2)
     parser.add_argument("--profile-load", action="store_true", help="py-spy the app during the load test")
