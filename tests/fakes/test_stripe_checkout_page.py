@@ -1,6 +1,6 @@
 """The hosted checkout page and the customer portal, driven in Chromium through Playwright.
 
-The browser is launched from pytest-playwright's ``playwright`` fixture with an explicit
+The browser is launched from a module-scoped ``sync_playwright()`` with an explicit
 executable: Playwright's own Chromium when it is installed, else the system one (/usr/bin/chromium).
 A tiny local site stands in for the app: it serves the success/cancel/return pages and receives the
 webhooks, which are checked with the official SDK.
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 import stripe
-from playwright.sync_api import Browser, Page, Playwright, expect
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
 from fakes.stripe import DECLINE_CARD, RunningStripe, running_stripe
 
@@ -90,22 +90,26 @@ def _chromium_executable(playwright: Playwright) -> str | None:
 
 
 @pytest.fixture(scope="module")
-def chromium(playwright: Playwright) -> Iterator[Browser]:
-    executable = _chromium_executable(playwright)
-    if executable is None:
-        pytest.skip("no Chromium found (neither Playwright's nor /usr/bin/chromium)")
-    args = [
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-    ]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        args.append("--no-sandbox")  # Chromium refuses to sandbox as root
-    browser = playwright.chromium.launch(executable_path=executable, headless=True, args=args)
-    yield browser
-    browser.close()
+def chromium() -> Iterator[Browser]:
+    # A Playwright of this module's own, stopped with it. pytest-playwright's session-scoped fixture
+    # would keep an asyncio loop running on this xdist worker's main thread until the session ends, and
+    # a later test there that starts a loop or the sync API would fail "inside the asyncio loop".
+    with sync_playwright() as playwright:
+        executable = _chromium_executable(playwright)
+        if executable is None:
+            pytest.skip("no Chromium found (neither Playwright's nor /usr/bin/chromium)")
+        args = [
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ]
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            args.append("--no-sandbox")  # Chromium refuses to sandbox as root
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=args)
+        yield browser
+        browser.close()
 
 
 @pytest.fixture
