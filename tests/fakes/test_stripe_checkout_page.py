@@ -1,30 +1,27 @@
 """The hosted checkout page and the customer portal, driven in Chromium through Playwright.
 
 The browser is launched from a module-scoped ``sync_playwright()`` with an explicit
-executable: Playwright's own Chromium when it is installed, else the system one (/usr/bin/chromium).
+executable: Playwright's own Chromium when it is installed, else the system one (as the flow suite picks).
 A tiny local site stands in for the app: it serves the success/cancel/return pages and receives the
 webhooks, which are checked with the official SDK.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 import stripe
-from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from e2e.plugins.browser import chromium_args, playwright_chromium, system_chromium
 from fakes.stripe import DECLINE_CARD, RunningStripe, running_stripe
 
-SYSTEM_CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 CHECKOUT_BURST = ["checkout.session.completed", "customer.subscription.created", "invoice.paid"]
 
 
@@ -82,32 +79,18 @@ class Site:
         self._server.server_close()
 
 
-def _chromium_executable(playwright: Playwright) -> str | None:
-    bundled = playwright.chromium.executable_path
-    if bundled and Path(bundled).exists():
-        return bundled
-    return next((path for path in SYSTEM_CHROMIUM if shutil.which(path)), None)
-
-
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
-    # A Playwright of this module's own, stopped with it. pytest-playwright's session-scoped fixture
-    # would keep an asyncio loop running on this xdist worker's main thread until the session ends, and
-    # a later test there that starts a loop or the sync API would fail "inside the asyncio loop".
+    # The suite's own choice and flags (e2e/plugins/browser.py): Playwright's Chromium when installed,
+    # else the system's. A Playwright of this module's own, stopped with it: pytest-playwright's
+    # session-scoped fixture would keep an asyncio loop running on this xdist worker's main thread
+    # until the session ends, and a later test there that starts a loop or the sync API would fail
+    # "inside the asyncio loop".
+    executable = playwright_chromium() or system_chromium()
+    if executable is None:
+        pytest.skip("no Chromium found (neither Playwright's nor the system's)")
     with sync_playwright() as playwright:
-        executable = _chromium_executable(playwright)
-        if executable is None:
-            pytest.skip("no Chromium found (neither Playwright's nor /usr/bin/chromium)")
-        args = [
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-        ]
-        if hasattr(os, "geteuid") and os.geteuid() == 0:
-            args.append("--no-sandbox")  # Chromium refuses to sandbox as root
-        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=args)
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=list(chromium_args()))
         yield browser
         browser.close()
 
