@@ -101,12 +101,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--load-rate", type=float, default=525.0, help="missed calls per minute offered (default 525)")
     parser.add_argument("--load-seconds", type=int, help="load duration (default 120, --quick 10)")
     parser.add_argument("--suite-workers", type=int, default=2)
+    parser.add_argument("--suite-rounds", type=int, default=3,
+                        help="pairs of suite runs (parallel, then serial); the figures are their medians (default 3)")
     parser.add_argument("--profile-load", action="store_true", help="py-spy the app during the load test")
     args = parser.parse_args(argv)
     only = {s.strip() for s in args.only.split(",") if s.strip()}
     unknown = only - set(SECTIONS)
     if unknown:
         parser.error(f"unknown section(s) {', '.join(sorted(unknown))}; known: {', '.join(SECTIONS)}")
+    if args.suite_rounds < 1:
+        parser.error(f"--suite-rounds must be at least 1, not {args.suite_rounds}")
+    if args.suite_workers < 1:
+        parser.error(f"--suite-workers must be at least 1, not {args.suite_workers}")
     sizes = _samples(args.quick)
     if args.load_seconds:
         sizes["load_seconds"] = args.load_seconds
@@ -191,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     def suite() -> None:
         from bench import suite as module
 
-        result["suite_wall_s"] = module.measure(workers=args.suite_workers)
+        result["suite_wall_s"] = module.measure(workers=args.suite_workers, rounds=args.suite_rounds)
 
     if args.quick:
         result["suite_wall_s"]["skipped"] = "--quick"

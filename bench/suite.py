@@ -2,6 +2,10 @@
 
 Each run is `python -m pytest e2e` in a subprocess with its own --output directory, so the suite's
 usual test-results/ (and e2e/durations.json) stay untouched. Heavy: minutes of two-core CPU.
+
+The runs alternate, parallel then serial, ROUNDS times: on a shared host the speed drifts by several
+seconds within minutes, and one pair of runs can put the drift into the ratio. The figures are the
+medians of the runs that passed; `speedup` = median serial / median parallel; every run is kept.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from statistics import median
 from typing import Any
 
 from bench.environment import PROJECT_ROOT
@@ -30,15 +35,30 @@ def run_suite(workers: int, *, extra: list[str] | None = None) -> dict[str, Any]
     return {"wall_s": round(wall, 1), "exit_code": done.returncode, "summary": tail, **counts}
 
 
-def measure(*, workers: int = 2) -> dict[str, Any]:
-    """Parallel first (what `make e2e` runs), then serial; speedup = serial / parallel."""
-    parallel = run_suite(workers)
-    serial = run_suite(0)
+def _median_wall(runs: list[dict[str, Any]]) -> float | None:
+    """A failed run's time is not the suite's time: only passing runs count."""
+    passed = [run["wall_s"] for run in runs if run["exit_code"] == 0]
+    return round(median(passed), 1) if passed else None
+
+
+def measure(*, workers: int = 2, rounds: int = 3) -> dict[str, Any]:
+    """`rounds` pairs of runs, parallel first in each (what `make e2e` runs), then serial."""
+    if rounds < 1:
+        raise ValueError(f"rounds must be at least 1, not {rounds}")
+    parallel_runs: list[dict[str, Any]] = []
+    serial_runs: list[dict[str, Any]] = []
+    for _ in range(rounds):
+        parallel_runs.append(run_suite(workers))
+        serial_runs.append(run_suite(0))
+    parallel, serial = _median_wall(parallel_runs), _median_wall(serial_runs)
     return {
-        "serial": serial["wall_s"],
-        "parallel": parallel["wall_s"],
+        "serial": serial,
+        "parallel": parallel,
         "workers": workers,
-        "speedup": round(serial["wall_s"] / parallel["wall_s"], 2) if parallel["wall_s"] else None,
-        "parallel_run": parallel,
-        "serial_run": serial,
+        "speedup": round(serial / parallel, 2) if serial and parallel else None,
+        "rounds": rounds,
+        "speedup_per_round": [round(s["wall_s"] / p["wall_s"], 2) if p["wall_s"] else None
+                              for p, s in zip(parallel_runs, serial_runs, strict=True)],
+        "parallel_runs": parallel_runs,
+        "serial_runs": serial_runs,
     }

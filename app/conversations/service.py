@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.compliance import service as compliance_service
@@ -27,6 +26,7 @@ from app.compliance.keywords import Keyword, classify
 from app.conversations import assistant, events, message_templates
 from app.conversations.models import Conversation, Message
 from app.conversations.states import AUTO_CLOSE_AFTER, State, Trigger, next_state
+from app.db import upsert_insert
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.outbox import service as outbox_service
 from app.reporting import service as reporting_service
@@ -223,24 +223,26 @@ def _open_or_create(*, db: Session, tenant: Tenant, customer_phone: str, busines
         if existing.state != State.CLOSED:
             return existing
     opted_out = compliance_service.is_opted_out(db=db, tenant_id=tenant.id, customer_phone=customer_phone)
-    conversation = Conversation(
-        tenant_id=tenant.id, customer_phone=customer_phone, business_phone=business_phone,
-        state=(State.BLOCKED if opted_out else State.OPEN).value, live_key=_live_key(business_phone, customer_phone),
-        created_at=now, last_activity_at=now, updated_at=now,
+    # One statement: another request may create this conversation at the same moment (concurrent
+    # webhooks for one caller). The insert then waits for that transaction on the unique
+    # (tenant_id, live_key) and inserts nothing if it committed, or inserts if it rolled back.
+    statement = (
+        upsert_insert(db, Conversation)
+        .values(tenant_id=tenant.id, customer_phone=customer_phone, business_phone=business_phone,
+                state=(State.BLOCKED if opted_out else State.OPEN).value,
+                live_key=_live_key(business_phone, customer_phone),
+                created_at=now, last_activity_at=now, updated_at=now)
+        .on_conflict_do_nothing(index_elements=["tenant_id", "live_key"])
+        .returning(Conversation)
     )
-    savepoint = db.begin_nested()
-    db.add(conversation)
-    try:
-        savepoint.commit()
-    except IntegrityError:
-        # Another request created it a moment ago (PostgreSQL, concurrent webhooks): use that one.
-        savepoint.rollback()
-        raced = live_conversation(db=db, tenant_id=tenant.id, customer_phone=customer_phone,
-                                  business_phone=business_phone)
-        if raced is None:
-            raise
-        return raced
-    return conversation
+    created = db.scalars(statement).first()
+    if created is not None:
+        return created
+    raced = live_conversation(db=db, tenant_id=tenant.id, customer_phone=customer_phone, business_phone=business_phone)
+    if raced is None:  # the unique index said it exists, so only a bug in live_key could bring us here
+        raise RuntimeError(f"conversation {business_phone}|{customer_phone} of tenant {tenant.id} conflicted but "
+                           "is not live")
+    return raced
 
 
 def record_missed_call(
