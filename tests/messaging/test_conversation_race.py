@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -14,6 +12,7 @@ from app.conversations.models import Conversation, Message
 from app.db import Database
 from app.tenancy import service as tenancy_service
 from app.tenancy.models import Tenant
+from tests.messaging.racing import second_while_first_is_open
 
 CUSTOMER, BUSINESS = "+15005550101", "+15005550199"
 
@@ -64,40 +63,23 @@ def test_an_opted_out_caller_gets_a_blocked_conversation(database: Database) -> 
         db.commit()
 
 
-def _second_call_while_first_is_open(database: Database, tenant_id: str, *, first_commits: bool) -> tuple[str, str]:
-    """A creates the caller's conversation and holds its transaction open; B's call for the same caller arrives
-    meanwhile, then A ends. Returns (A's conversation id, B's)."""
-    second_id: list[str] = []
-    with database.session() as first:
-        first_id = missed_call(first, tenant_id, "CA0001").id
-
-        def second_call() -> None:  # waits for A: on the unique index (PostgreSQL) or the write lock (SQLite)
-            with database.session() as second:
-                second_id.append(missed_call(second, tenant_id, "CA0002").id)
-                second.commit()
-
-        calling = threading.Thread(target=second_call)
-        calling.start()
-        calling.join(0.3)  # give B time to reach the wait; it must still be waiting for A
-        assert calling.is_alive() and second_id == []
-        if first_commits:
-            first.commit()
-        else:
-            first.rollback()
-    calling.join(10)
-    assert not calling.is_alive()
-    return first_id, second_id[0]
+def racing_calls(database: Database, tenant_id: str, *, first_commits: bool) -> tuple[str, str]:
+    """Call CA0001 creates the caller's conversation and its transaction stays open while CA0002 arrives."""
+    first, second = second_while_first_is_open(database, lambda db: missed_call(db, tenant_id, "CA0001").id,
+                                               lambda db: missed_call(db, tenant_id, "CA0002").id,
+                                               first_commits=first_commits)
+    return first, second
 
 
 def test_a_racing_call_waits_and_joins_the_conversation_the_first_created(database: Database) -> None:
     tenant_id = new_tenant_id(database)
-    first_id, second_id = _second_call_while_first_is_open(database, tenant_id, first_commits=True)
+    first_id, second_id = racing_calls(database, tenant_id, first_commits=True)
     assert second_id == first_id
     assert conversations_with_calls(database) == {first_id: ["call:CA0001", "call:CA0002"]}
 
 
 def test_a_racing_call_creates_the_conversation_when_the_first_rolls_back(database: Database) -> None:
     tenant_id = new_tenant_id(database)
-    first_id, second_id = _second_call_while_first_is_open(database, tenant_id, first_commits=False)
+    first_id, second_id = racing_calls(database, tenant_id, first_commits=False)
     assert second_id != first_id
     assert conversations_with_calls(database) == {second_id: ["call:CA0002"]}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -11,6 +9,7 @@ from app.db import Database
 from app.telephony import service as telephony_service
 from app.telephony.models import WebhookEvent
 from app.tenancy import service as tenancy_service
+from tests.messaging.racing import second_while_first_is_open
 
 PAYLOAD = {"CallSid": "CA0001", "CallStatus": "no-answer"}
 
@@ -57,37 +56,15 @@ def test_a_replay_in_the_same_transaction_is_not_stored_twice(database: Database
         assert db.scalar(select(func.count()).select_from(WebhookEvent)) == 1
 
 
-def _replay_while_first_is_open(database: Database, tenant_id: str, *, first_commits: bool) -> list[bool]:
-    """A stores the webhook and holds its transaction open; B replays it meanwhile, then A ends."""
-    outcome: list[bool] = []
-    with database.session() as first:
-        assert record(first, tenant_id) is True
-
-        def replay() -> None:  # waits for A: on the unique index (PostgreSQL) or the write lock (SQLite)
-            with database.session() as second:
-                outcome.append(record(second, tenant_id))
-                second.commit()
-
-        replaying = threading.Thread(target=replay)
-        replaying.start()
-        replaying.join(0.3)  # give B time to reach the wait; it must still be waiting for A
-        assert replaying.is_alive() and outcome == []
-        if first_commits:
-            first.commit()
-        else:
-            first.rollback()
-    replaying.join(10)
-    assert not replaying.is_alive()
-    return outcome
-
-
 def test_a_racing_replay_waits_for_the_first_delivery_and_stores_nothing(database: Database) -> None:
     tenant_id = new_tenant_id(database)
-    assert _replay_while_first_is_open(database, tenant_id, first_commits=True) == [False]
+    assert second_while_first_is_open(database, lambda db: record(db, tenant_id), lambda db: record(db, tenant_id),
+                                      first_commits=True) == (True, False)
     assert len(stored(database)) == 1
 
 
 def test_a_racing_replay_is_stored_when_the_first_delivery_rolls_back(database: Database) -> None:
     tenant_id = new_tenant_id(database)
-    assert _replay_while_first_is_open(database, tenant_id, first_commits=False) == [True]
+    assert second_while_first_is_open(database, lambda db: record(db, tenant_id), lambda db: record(db, tenant_id),
+                                      first_commits=False) == (True, True)
     assert len(stored(database)) == 1
