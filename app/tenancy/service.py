@@ -107,8 +107,8 @@ def phone_numbers(*, db: Session, tenant_id: str) -> list[PhoneNumber]:
 
 def tenant_for_number(*, db: Session, e164: str) -> Tenant | None:
     """The tenant a number belongs to, or None for a number nobody owns."""
-    number = db.scalar(select(PhoneNumber).where(PhoneNumber.e164 == e164))
-    return db.get(Tenant, number.tenant_id) if number else None
+    # One statement: every Twilio webhook starts here.
+    return db.scalar(select(Tenant).join(PhoneNumber, PhoneNumber.tenant_id == Tenant.id).where(PhoneNumber.e164 == e164))
 
 
 def now(*, tenant: Tenant) -> datetime:
