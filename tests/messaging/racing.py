@@ -1,4 +1,4 @@
-"""Two transactions racing for one row: the second starts while the first is still open."""
+"""Two transactions racing for one row: the second starts while the first is still open; and a tenant to race in."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import TypeVar
 from sqlalchemy.orm import Session
 
 from app.db import Database
+from app.tenancy import service as tenancy_service
 
 A = TypeVar("A")
 B = TypeVar("B")
@@ -39,3 +40,12 @@ def second_while_first_is_open(database: Database, first: Callable[[Session], A]
     racing.join(10)
     assert not racing.is_alive(), "the second transaction never finished"
     return first_result, outcome[0]
+
+
+def committed_tenant_id(database: Database, name: str) -> str:
+    """A tenant created straight through the service layer and committed, for tests below the web layer."""
+    with database.session() as db:
+        tenant = tenancy_service.create(db=db, name=name, timezone="UTC", ephemeral=True, ttl_seconds=600,
+                                        labels={"run_id": "racing"}, business_hours={})
+        db.commit()
+        return tenant.id

@@ -10,19 +10,11 @@ from app.compliance.keywords import Keyword
 from app.conversations import service as conversations_service
 from app.conversations.models import Conversation, Message
 from app.db import Database
-from app.tenancy import service as tenancy_service
 from app.tenancy.models import Tenant
-from tests.messaging.racing import second_while_first_is_open
+from tests.messaging.conftest import CUSTOMER
+from tests.messaging.racing import committed_tenant_id, second_while_first_is_open
 
-CUSTOMER, BUSINESS = "+15005550101", "+15005550199"
-
-
-def new_tenant_id(database: Database) -> str:
-    with database.session() as db:
-        tenant = tenancy_service.create(db=db, name="Race Plumbing", timezone="UTC", ephemeral=True,
-                                        ttl_seconds=600, labels={"run_id": "race"}, business_hours={})
-        db.commit()
-        return tenant.id
+BUSINESS = "+15005550199"
 
 
 def missed_call(db: Session, tenant_id: str, call_sid: str) -> Conversation:
@@ -43,7 +35,7 @@ def conversations_with_calls(database: Database) -> dict[str, list[str]]:
 
 
 def test_a_new_caller_gets_one_conversation_and_a_second_call_joins_it(database: Database) -> None:
-    tenant_id = new_tenant_id(database)
+    tenant_id = committed_tenant_id(database, "Race Plumbing")
     with database.session() as db:
         first = missed_call(db, tenant_id, "CA0001")
         assert (first.state, first.customer_phone, first.business_phone) == ("open", CUSTOMER, BUSINESS)
@@ -55,7 +47,7 @@ def test_a_new_caller_gets_one_conversation_and_a_second_call_joins_it(database:
 
 
 def test_an_opted_out_caller_gets_a_blocked_conversation(database: Database) -> None:
-    tenant_id = new_tenant_id(database)
+    tenant_id = committed_tenant_id(database, "Race Plumbing")
     with database.session() as db:
         compliance_service.record_keyword(db=db, tenant=db.get_one(Tenant, tenant_id), customer_phone=CUSTOMER,
                                           keyword=Keyword.STOP, word="STOP")
@@ -65,21 +57,19 @@ def test_an_opted_out_caller_gets_a_blocked_conversation(database: Database) -> 
 
 def racing_calls(database: Database, tenant_id: str, *, first_commits: bool) -> tuple[str, str]:
     """Call CA0001 creates the caller's conversation and its transaction stays open while CA0002 arrives."""
-    first, second = second_while_first_is_open(database, lambda db: missed_call(db, tenant_id, "CA0001").id,
-                                               lambda db: missed_call(db, tenant_id, "CA0002").id,
-                                               first_commits=first_commits)
-    return first, second
+    return second_while_first_is_open(database, lambda db: missed_call(db, tenant_id, "CA0001").id,
+                                      lambda db: missed_call(db, tenant_id, "CA0002").id, first_commits=first_commits)
 
 
 def test_a_racing_call_waits_and_joins_the_conversation_the_first_created(database: Database) -> None:
-    tenant_id = new_tenant_id(database)
+    tenant_id = committed_tenant_id(database, "Race Plumbing")
     first_id, second_id = racing_calls(database, tenant_id, first_commits=True)
     assert second_id == first_id
     assert conversations_with_calls(database) == {first_id: ["call:CA0001", "call:CA0002"]}
 
 
 def test_a_racing_call_creates_the_conversation_when_the_first_rolls_back(database: Database) -> None:
-    tenant_id = new_tenant_id(database)
+    tenant_id = committed_tenant_id(database, "Race Plumbing")
     first_id, second_id = racing_calls(database, tenant_id, first_commits=False)
     assert second_id != first_id
     assert conversations_with_calls(database) == {second_id: ["call:CA0002"]}

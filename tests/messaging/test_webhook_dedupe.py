@@ -8,18 +8,9 @@ from sqlalchemy.orm import Session
 from app.db import Database
 from app.telephony import service as telephony_service
 from app.telephony.models import WebhookEvent
-from app.tenancy import service as tenancy_service
-from tests.messaging.racing import second_while_first_is_open
+from tests.messaging.racing import committed_tenant_id, second_while_first_is_open
 
 PAYLOAD = {"CallSid": "CA0001", "CallStatus": "no-answer"}
-
-
-def new_tenant_id(database: Database) -> str:
-    with database.session() as db:
-        tenant = tenancy_service.create(db=db, name="Dedupe Plumbing", timezone="UTC", ephemeral=True,
-                                        ttl_seconds=600, labels={"run_id": "dedupe"}, business_hours={})
-        db.commit()
-        return tenant.id
 
 
 def record(db: Session, tenant_id: str, key: str = "voice-status:CA0001:no-answer") -> bool:
@@ -34,7 +25,7 @@ def stored(database: Database) -> list[tuple[str, str, dict[str, str]]]:
 
 
 def test_the_first_delivery_is_stored_and_a_replay_is_not(database: Database) -> None:
-    tenant_id = new_tenant_id(database)
+    tenant_id = committed_tenant_id(database, "Dedupe Plumbing")
     with database.session() as db:
         assert record(db, tenant_id) is True
         db.commit()
@@ -49,7 +40,7 @@ def test_the_first_delivery_is_stored_and_a_replay_is_not(database: Database) ->
 
 
 def test_a_replay_in_the_same_transaction_is_not_stored_twice(database: Database) -> None:
-    tenant_id = new_tenant_id(database)
+    tenant_id = committed_tenant_id(database, "Dedupe Plumbing")
     with database.session() as db:
         assert [record(db, tenant_id), record(db, tenant_id)] == [True, False]
         db.commit()
@@ -57,14 +48,14 @@ def test_a_replay_in_the_same_transaction_is_not_stored_twice(database: Database
 
 
 def test_a_racing_replay_waits_for_the_first_delivery_and_stores_nothing(database: Database) -> None:
-    tenant_id = new_tenant_id(database)
+    tenant_id = committed_tenant_id(database, "Dedupe Plumbing")
     assert second_while_first_is_open(database, lambda db: record(db, tenant_id), lambda db: record(db, tenant_id),
                                       first_commits=True) == (True, False)
     assert len(stored(database)) == 1
 
 
 def test_a_racing_replay_is_stored_when_the_first_delivery_rolls_back(database: Database) -> None:
-    tenant_id = new_tenant_id(database)
+    tenant_id = committed_tenant_id(database, "Dedupe Plumbing")
     assert second_while_first_is_open(database, lambda db: record(db, tenant_id), lambda db: record(db, tenant_id),
                                       first_commits=False) == (True, True)
     assert len(stored(database)) == 1
