@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ import pytest
 from e2e.plugins.common import is_controller
 
 DEFAULT_DURATIONS = Path(__file__).resolve().parents[1] / "durations.json"
+#: user_properties key: seconds of a test's setup spent building fixtures it shares with other tests.
+SHARED_SETUP = "shared_fixture_setup_s"
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -76,7 +79,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="JSON {node_id: seconds}: balance shards by time instead of by count "
                          "(default e2e/durations.json when it exists; 'none' splits by hash)")
     group.addoption("--store-durations", default=None, metavar="PATH",
-                    help="write each test's duration (setup+call+teardown) as JSON for --shard-durations")
+                    help="write each test's duration (setup+call+teardown, less the setup of fixtures it "
+                         "shares with other tests) as JSON for --shard-durations")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -87,8 +91,10 @@ def pytest_configure(config: pytest.Config) -> None:
         except ValueError as exc:
             raise pytest.UsageError(str(exc)) from exc
     store = config.getoption("--store-durations")
-    if store and is_controller(config):
-        config.pluginmanager.register(DurationRecorder(Path(store)), "e2e-durations")
+    if store:
+        config.pluginmanager.register(SharedSetupTimer(), "e2e-shared-setup-timer")
+        if is_controller(config):
+            config.pluginmanager.register(DurationRecorder(Path(store)), "e2e-durations")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -138,6 +144,44 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return lines
 
 
+class SharedSetupTimer:
+    """Measures how much of each test's setup went into fixtures wider than the test (the stack, the
+    browser, a module's tenant) and puts it on the setup report, so the durations file holds what the
+    test itself costs. Without it the first test of every worker carried the stack's start (~3.5 s),
+    stayed "longest" and ran first again. Only the outermost such fixture is timed (they nest).
+    Runs where the tests run: on each xdist worker; the report carries the figure to the controller.
+    """
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.seconds = 0.0
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_fixture_setup(self, fixturedef: pytest.FixtureDef[Any]) -> Any:
+        if fixturedef.scope == "function":
+            return (yield)
+        self.depth += 1
+        started = time.perf_counter()
+        try:
+            return (yield)
+        finally:
+            self.depth -= 1
+            if self.depth == 0:
+                self.seconds += time.perf_counter() - started
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> Any:
+        self.seconds = 0.0
+        return (yield)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+        report = yield
+        if call.when == "setup" and self.seconds:
+            report.user_properties.append((SHARED_SETUP, round(self.seconds, 3)))
+        return report
+
+
 class DurationRecorder:
     """Keeps the durations file current: tests that passed this run get their new time, every other entry
     stays as it was (a sharded or ``-k`` run refreshes only its own tests). Failed and skipped tests are
@@ -149,7 +193,9 @@ class DurationRecorder:
         self.unusable: set[str] = set()
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        self.durations[report.nodeid] = self.durations.get(report.nodeid, 0.0) + report.duration
+        shared = dict(getattr(report, "user_properties", ())).get(SHARED_SETUP, 0.0)
+        own = max(0.0, report.duration - float(shared))
+        self.durations[report.nodeid] = self.durations.get(report.nodeid, 0.0) + own
         if report.failed or report.skipped:
             self.unusable.add(report.nodeid)
 

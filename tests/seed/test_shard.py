@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from e2e.plugins.shard import DurationRecorder, parse_shard, split
-from tests.seed.conftest import run_pytest
+from e2e.plugins.shard import SHARED_SETUP, DurationRecorder, parse_shard, split
+from tests.seed.conftest import PROJECT_ROOT, run_pytest
 
 NODEIDS = [f"e2e/test_{m}.py::test_{n}" for m in ("auth", "billing", "booking") for n in range(13)]
 
@@ -109,3 +112,63 @@ def test_recorded_durations_merge_into_the_file_and_ignore_failures(tmp_path: Pa
     recorder.pytest_runtest_logreport(_report("t::new", 4.0))
     recorder.pytest_sessionfinish(None)
     assert json.loads(path.read_text()) == {"t::failed": 2.0, "t::kept": 3.0, "t::new": 4.0, "t::refreshed": 1.75}
+
+
+def test_recorded_durations_leave_out_the_setup_of_shared_fixtures(tmp_path: Path) -> None:
+    path = tmp_path / "durations.json"
+    recorder = DurationRecorder(path)
+    setup = _report("t::first", 4.0)
+    setup.user_properties = [(SHARED_SETUP, 3.5)]  # the stack and the browser started in its setup
+    recorder.pytest_runtest_logreport(setup)
+    recorder.pytest_runtest_logreport(_report("t::first", 1.0))
+    recorder.pytest_sessionfinish(None)
+    assert json.loads(path.read_text()) == {"t::first": 1.5}
+
+
+SHARED_FIXTURES = '''
+import threading
+
+import pytest
+
+
+def pause(seconds):
+    threading.Event().wait(seconds)
+
+
+@pytest.fixture(scope="session")
+def stack():
+    pause(0.5)
+
+
+@pytest.fixture(scope="module")
+def tenant_of_the_module(stack):  # nested in a shared fixture: timed once, not twice
+    pause(0.2)
+
+
+@pytest.fixture
+def own_setup():
+    pause(0.3)
+
+
+def test_first(tenant_of_the_module, own_setup):
+    pass
+
+
+def test_second(tenant_of_the_module, own_setup):
+    pass
+'''
+
+
+def test_the_first_test_is_not_charged_for_what_every_test_shares(tmp_path: Path) -> None:
+    (tmp_path / "test_shared.py").write_text(SHARED_FIXTURES)
+    durations = tmp_path / "durations.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "test_shared.py", "-q", "-p", "no:cacheprovider", "-p", "e2e.plugins.shard",
+         "--store-durations", str(durations)],
+        cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}, capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    recorded = json.loads(durations.read_text())
+    first, second = recorded["test_shared.py::test_first"], recorded["test_shared.py::test_second"]
+    assert 0.3 <= first < 0.6, recorded  # its own 0.3 s, not the 0.7 s of the shared fixtures
+    assert 0.3 <= second < 0.6, recorded
