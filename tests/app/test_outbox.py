@@ -72,6 +72,7 @@ def test_events_carry_schema_version_and_run_in_order(database: Database, settin
 
 
 def test_failures_retry_with_backoff_then_succeed(database: Database, settings: Settings) -> None:
+    settings.outbox_backoff_base_seconds = 30  # 0.1-0.2 s could pass before drain's next claim on a busy host
     event_id = emit(database, "flaky")
     failures_left["flaky"] = 2
     w = worker(database, settings)

@@ -268,6 +268,7 @@ def test_stripe_down_while_mirroring_retries_later(
     billing: Billing, owner_and_tenant: tuple[TestClient, dict[str, Any]]
 ) -> None:
     owner, tenant = owner_and_tenant
+    billing.settings.outbox_backoff_base_seconds = 30  # the retry must not fall due during the first drain
     _, events = billing.pay(owner)
     billing.stripe.control.add_fault(r"/v1/subscriptions/.*", "status", method="GET", code=500, times=2)
 
