@@ -55,7 +55,9 @@ def main(argv: list[str] | None = None) -> int:
 
             migrations.upgrade(settings.database_url)
             logs.configure(settings.log_level, settings.log_file)  # alembic's fileConfig-free setup keeps ours
-        app = create_app(settings, start_worker=False if args.no_worker else None)
+        if args.no_worker:  # the worker runs as its own process: /healthz must not wait for one in this one
+            settings.run_worker_in_process = False
+        app = create_app(settings)
         uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
         return 0
     return run_worker(settings)

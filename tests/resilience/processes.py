@@ -121,9 +121,9 @@ class Processes:
     workdir: Path
     started: list[AppProcess] = field(default_factory=list)
 
-    def app(self, name: str, env: dict[str, str], *, host: str, port: int) -> AppProcess:
-        process = AppProcess(name, ["serve", "--host", host, "--port", str(port), "--no-migrate"], env, self.workdir,
-                             ready_url=f"http://{host}:{port}/healthz")
+    def app(self, name: str, env: dict[str, str], *, host: str, port: int, extra_args: tuple[str, ...] = ()) -> AppProcess:
+        process = AppProcess(name, ["serve", "--host", host, "--port", str(port), "--no-migrate", *extra_args], env,
+                             self.workdir, ready_url=f"http://{host}:{port}/healthz")
         self.started.append(process)
         return process
 
