@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +25,7 @@ from app.settings import Settings
 from fakes.stripe import RunningStripe, running_stripe
 from fakes.twilio import RunningTwilioFake, TwilioFakeConfig, running_twilio_fake
 from tests.conftest import make_settings
+from tests.resilience.processes import Processes, processes_in
 from tests.security.signing import twilio_request
 
 ACCOUNT_SID = "AC" + "9" * 32
@@ -122,3 +124,9 @@ def wait_for(condition: Callable[[], Any], *, timeout: float = 20.0, what: str =
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {value!r})")
         time.sleep(0.05)
+
+
+@pytest.fixture
+def processes(tmp_path: Path) -> Iterator[Processes]:
+    """Real `python -m app` processes for one test; every one still running is killed at its end."""
+    yield from processes_in(tmp_path)

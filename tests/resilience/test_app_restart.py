@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import re
 import signal
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,17 +17,12 @@ from fakes.twilio import RunningTwilioFake
 from seed.stack import free_port
 from tests.conftest import OPERATOR_TOKEN, owner_of, tenant_spec
 from tests.resilience.conftest import ACCOUNT_SID, AUTH_TOKEN, MESSAGES_CREATE, message_creates, wait_for
-from tests.resilience.processes import AppProcess, Processes, app_environment, processes_in
+from tests.resilience.processes import AppProcess, Processes, app_environment
 
 pytestmark = pytest.mark.resilience
 
 CUSTOMER = "+15550107300"
 HOST = "127.0.0.1"
-
-
-@pytest.fixture
-def processes(tmp_path: Path) -> Iterator[Processes]:
-    yield from processes_in(tmp_path)
 
 
 @pytest.fixture

@@ -6,9 +6,6 @@ and a missed call's first text waits in the outbox until the separate worker sen
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import httpx
 import pytest
 from sqlalchemy import func, select
@@ -19,17 +16,12 @@ from fakes.twilio import RunningTwilioFake
 from seed.stack import free_port
 from tests.conftest import OPERATOR_TOKEN, tenant_spec
 from tests.resilience.conftest import ACCOUNT_SID, AUTH_TOKEN, wait_for
-from tests.resilience.processes import AppProcess, Processes, app_environment, processes_in
+from tests.resilience.processes import AppProcess, Processes, app_environment
 
 pytestmark = pytest.mark.resilience
 
 CUSTOMER = "+15550107400"
 HOST = "127.0.0.1"
-
-
-@pytest.fixture
-def processes(tmp_path: Path) -> Iterator[Processes]:
-    yield from processes_in(tmp_path)
 
 
 def started_a_worker(process: AppProcess) -> bool:

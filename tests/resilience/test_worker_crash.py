@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import signal
 from collections import Counter
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -26,14 +25,9 @@ from app.settings import Settings
 from fakes.twilio import RunningTwilioFake
 from tests.conftest import OPERATOR_TOKEN
 from tests.resilience.conftest import ACCOUNT_SID, AUTH_TOKEN, MESSAGES_CREATE, message_creates, missed_call, wait_for
-from tests.resilience.processes import Processes, app_environment, processes_in
+from tests.resilience.processes import Processes, app_environment
 
 pytestmark = pytest.mark.resilience
-
-
-@pytest.fixture
-def processes(tmp_path: Path) -> Iterator[Processes]:
-    yield from processes_in(tmp_path)
 
 
 @pytest.fixture
