@@ -118,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
         sizes["load_seconds"] = args.load_seconds
 
     started = time.monotonic()
+    loadavg_at_start = [round(x, 2) for x in os.getloadavg()]
+    core_ms_at_start, steal_at_start = environment.core_speed_ms(), environment.steal_s()
     result = empty_result()
     errors: dict[str, str] = {}
     server = server_url()
@@ -204,7 +206,15 @@ def main(argv: list[str] | None = None) -> int:
     else:
         section("suite", suite)
 
-    result["env"] = {**environment.describe(server), "loadavg_at_start": [round(x, 2) for x in os.getloadavg()]}
+    steal_at_end = environment.steal_s()
+    result["env"] = {
+        **environment.describe(server), "loadavg_at_start": loadavg_at_start,
+        # How fast the host ran: a core's speed on a fixed workload before and after (ms, higher = slower)
+        # and the CPU time the hypervisor gave away meanwhile. Runs compare only when these do.
+        "core_ms_at_start": core_ms_at_start, "core_ms_at_end": environment.core_speed_ms(),
+        "steal_s": (round(steal_at_end - steal_at_start, 1)
+                    if steal_at_end is not None and steal_at_start is not None else None),
+    }
     result["targets"] = check_targets(result)
     result["run"] = {"mode": "quick" if args.quick else "full", "sections": sorted(only),
                      "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -7,6 +7,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -58,3 +59,28 @@ def describe(database_url: str | None) -> dict[str, Any]:
         "git_sha": git_sha + ("-dirty" if dirty and git_sha else ""),
         "platform": platform.platform(),
     }
+
+
+def core_speed_ms(rounds: int = 5) -> float:
+    """Best of `rounds` timings of one fixed pure-Python workload, in ms: how fast a core ran just now.
+
+    This host's speed drifts by tens of percent within an hour (other tenants of the machine): figures
+    from two runs compare only when this does. Taken before and after a run; higher is slower.
+    """
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.perf_counter()
+        total = 0
+        for i in range(200_000):
+            total += i * i % 7
+        best = min(best, time.perf_counter() - started)
+    return round(best * 1000, 2)
+
+
+def steal_s() -> float | None:
+    """CPU seconds the hypervisor gave to others while this machine wanted them (/proc/stat), so far."""
+    try:
+        values = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+        return int(values[7]) / (os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100)
+    except (OSError, ValueError, IndexError):
+        return None

@@ -31,6 +31,7 @@ SPEC_KEYS: dict[str, tuple[str, ...]] = {
     "load": ("calls_per_min", "minutes", "outbox_lag_ms_p95", "lost", "duplicates"),
     "env": ("cpus", "python", "db", "browser"),
 }
+HOST_KEYS = ("core_ms_at_start", "core_ms_at_end", "steal_s")  # how fast the host ran: not in the empty result
 
 
 def _is_number(value: Any) -> bool:
@@ -89,5 +90,16 @@ def test_quick_run_writes_every_key(tmp_path: Path) -> None:
     assert result["load"]["db"] == "postgresql" and result["env"]["db"].startswith("PostgreSQL")
     assert result["load"]["lost"] == 0 and result["load"]["duplicates"] == 0  # counted from the fake's journal
     assert result["run"]["errors"] == {}
+    assert all(_is_number(result["env"][key]) and result["env"][key] >= 0 for key in HOST_KEYS), result["env"]
+    assert result["env"]["core_ms_at_start"] > 0 and result["env"]["core_ms_at_end"] > 0
     assert result["run"]["duration_s"] < 60, "--quick must stay under a minute"
     assert set(result["targets"]) == set(TARGETS)
+
+
+def test_host_speed_is_a_positive_time_and_steal_a_counter() -> None:
+    from bench import environment
+
+    first, second = environment.core_speed_ms(rounds=2), environment.core_speed_ms(rounds=2)
+    assert first > 0 and second > 0
+    before, after = environment.steal_s(), environment.steal_s()
+    assert before is None or (before >= 0 and after is not None and after >= before)
