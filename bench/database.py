@@ -10,8 +10,10 @@ import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, create_engine, text
+from psycopg.errors import InsufficientPrivilege
+from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ProgrammingError
 
 from bench.environment import PROJECT_ROOT
 
@@ -36,11 +38,27 @@ def _admin(server: str) -> Engine:
     return create_engine(make_url(server).set(database="postgres"), isolation_level="AUTOCOMMIT")
 
 
+def drop_database(conn: Connection, name: str) -> None:
+    """Drops database `name` (on an AUTOCOMMIT connection), ending the sessions still connected to it.
+
+    WITH (FORCE) ends them, but refuses the whole statement when one of them is a session this role may
+    not signal ("must be a member of the role whose process is being terminated or member of
+    pg_signal_backend", seen once in CI right after a bench run filled a database). A plain DROP then
+    waits a few seconds for such sessions to go, as PostgreSQL does for its own background workers.
+    """
+    try:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    except ProgrammingError as exc:
+        if not isinstance(exc.orig, InsufficientPrivilege):
+            raise
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+
+
 def _drop(server: str, name: str) -> None:
     admin = _admin(server)
     try:
         with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            drop_database(conn, name)
     finally:
         admin.dispose()
 

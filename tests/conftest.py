@@ -25,6 +25,7 @@ from app.main import create_app
 from app.models_registry import metadata
 from app.providers import MemoryTelephony
 from app.settings import Settings
+from bench.database import drop_database
 
 # Switched off for every session in pyproject.toml (the e2e suite does not need their ~1.4 s of imports);
 # the project's own tests use them. Allowed here because tests/conftest.py is an initial conftest of any
@@ -65,13 +66,13 @@ def postgres_database(testrun_uid: str) -> Iterator[str]:
     name = f"{url.database}_{_worker_suffix(testrun_uid)}"
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        drop_database(conn, name)
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     test_url = url.set(database=name).render_as_string(hide_password=False)
     migrations.upgrade(test_url)
     yield test_url
     with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        drop_database(conn, name)
     admin.dispose()
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 
 from app import migrations
 from app.models_registry import metadata
+from bench.database import drop_database
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -33,7 +34,7 @@ def pristine_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     yield url.set(database=name).render_as_string(hide_password=False)
     with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        drop_database(conn, name)
     admin.dispose()
 
 
