@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import environment
+from bench import cpu, environment
 from bench.database import fresh_database, server_url
 from bench.stacks import RunningStack, measure_start, running_stack
 
@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.monotonic()
     loadavg_at_start = [round(x, 2) for x in os.getloadavg()]
-    core_ms_at_start, steal_at_start = environment.core_speed_ms(), environment.steal_s()
+    core_ms_at_start, steal_at_start = environment.core_speed_ms(), cpu.steal_s()
     result = empty_result()
     errors: dict[str, str] = {}
     server = server_url()
@@ -206,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         section("suite", suite)
 
-    steal_at_end = environment.steal_s()
+    steal_at_end = cpu.steal_s()
     result["env"] = {
         **environment.describe(server), "loadavg_at_start": loadavg_at_start,
         # How fast the host ran: a core's speed on a fixed workload before and after (ms, higher = slower)

@@ -18,13 +18,26 @@ def process_cpu_s(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime
 
 
-def _machine_ticks() -> tuple[int, int] | None:
+def _cpu_ticks() -> list[int] | None:
+    """The machine-wide `cpu` line of /proc/stat: user, nice, system, idle, iowait, irq, softirq, steal..."""
     try:
-        values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+        return [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
     except (OSError, ValueError, IndexError):
+        return None
+
+
+def _machine_ticks() -> tuple[int, int] | None:
+    values = _cpu_ticks()
+    if values is None:
         return None
     idle = values[3] + (values[4] if len(values) > 4 else 0)  # idle + iowait
     return sum(values), idle
+
+
+def steal_s() -> float | None:
+    """CPU seconds the hypervisor gave to others while this machine wanted them, so far (None: unknown)."""
+    values = _cpu_ticks()
+    return values[7] / _TICKS if values is not None and len(values) > 7 else None
 
 
 @dataclass

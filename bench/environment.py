@@ -76,11 +76,3 @@ def core_speed_ms(rounds: int = 5) -> float:
         best = min(best, time.perf_counter() - started)
     return round(best * 1000, 2)
 
-
-def steal_s() -> float | None:
-    """CPU seconds the hypervisor gave to others while this machine wanted them (/proc/stat), so far."""
-    try:
-        values = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
-        return int(values[7]) / (os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100)
-    except (OSError, ValueError, IndexError):
-        return None

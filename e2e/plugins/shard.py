@@ -148,7 +148,8 @@ class SharedSetupTimer:
     """Measures how much of each test's setup went into fixtures wider than the test (the stack, the
     browser, a module's tenant) and puts it on the setup report, so the durations file holds what the
     test itself costs. Without it the first test of every worker carried the stack's start (~3.5 s),
-    stayed "longest" and ran first again. Only the outermost such fixture is timed (they nest).
+    stayed "longest" and ran first again. Only the outermost such fixture is timed: one that asks for
+another inside its body (getfixturevalue) would otherwise count it twice.
     Runs where the tests run: on each xdist worker; the report carries the figure to the controller.
     """
 
