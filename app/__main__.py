@@ -63,6 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     return run_worker(settings)
 
 
+LISTEN_TIMEOUT_S = 10.0
+
+
 def run_worker(settings: object) -> int:
     from app.db import Database
     from app.outbox.worker import OutboxWorker
@@ -78,10 +81,24 @@ def run_worker(settings: object) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    log = logging.getLogger("app.outbox")
+    listener = None
+    if db.dialect == "postgresql":
+        from app.outbox.notify import OutboxListener
+
+        # `serve --no-worker` NOTIFYs at every commit that emitted events; listening turns the poll into
+        # a safety net. Wait (briefly) for the LISTEN, so "running" below means "woken on commit".
+        listener = OutboxListener(settings.database_url).start()
+        if not listener.listening.wait(LISTEN_TIMEOUT_S):
+            log.warning("outbox listener not listening after %.0fs; polling until it is", LISTEN_TIMEOUT_S)
     worker.start()
-    logging.getLogger("app.outbox").info("standalone worker running; Ctrl-C to stop")
+    woken_by = "NOTIFY and a poll" if listener is not None else "a poll"
+    log.info("standalone worker running, woken by %s every %gs; Ctrl-C to stop", woken_by,
+             settings.outbox_poll_interval_seconds)
     stop.wait()
     worker.stop()
+    if listener is not None:
+        listener.stop()
     return 0
 
 

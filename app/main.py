@@ -16,6 +16,7 @@ from app.health import router as health_router
 from app.identity import api as identity_api
 from app.identity import views as identity_views
 from app.operator import api as operator_api
+from app.outbox.notify import notify_on_commit
 from app.outbox.worker import OutboxWorker
 from app.providers import Telephony
 from app.providers.factory import build_telephony
@@ -34,6 +35,10 @@ def create_app(
     settings = settings or get_settings()
     database = database or Database(settings.database_url)
     run_worker = settings.run_worker_in_process if start_worker is None else start_worker
+    if not run_worker and database.dialect == "postgresql":
+        # The events this process commits are handled by a worker elsewhere (`python -m app worker`):
+        # tell it at commit instead of leaving them to its next poll.
+        notify_on_commit(database)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
