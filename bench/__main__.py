@@ -104,6 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--suite-rounds", type=int, default=3,
                         help="pairs of suite runs (parallel, then serial); the figures are their medians (default 3)")
     parser.add_argument("--profile-load", action="store_true", help="py-spy the app during the load test")
+    parser.add_argument("--worker", choices=("separate", "in-process"), default="separate",
+                        help="on PostgreSQL, the outbox worker as its own process woken by NOTIFY (default; how "
+                             "the app is deployed) or inside the web process; SQLite stacks keep it in-process")
     args = parser.parse_args(argv)
     only = {s.strip() for s in args.only.split(",") if s.strip()}
     unknown = only - set(SECTIONS)
@@ -149,21 +152,24 @@ def main(argv: list[str] | None = None) -> int:
         running: RunningStack | None = None
         if needs_stack:
             app_db = resources.enter_context(_database(server, f"nmc_bench_{os.getpid()}"))
-            running = resources.enter_context(running_stack(database_url=app_db, name="bench"))
+            running = resources.enter_context(running_stack(
+                database_url=app_db, name="bench", separate_worker=app_db is not None and args.worker == "separate"))
 
         def seeding() -> None:
             from bench import seeding as module
 
             assert running is not None
             result["tenant_seed_teardown_ms"] = {**module.measure(running.stack, samples=sizes["seeding"]),
-                                                 "db": "postgresql" if app_db else "sqlite"}
+                                                 "db": "postgresql" if app_db else "sqlite",
+                                                 "topology": running.topology}
 
         def first_sms() -> None:
             from bench import first_sms as module
 
             assert running is not None
             result["first_sms_latency_ms"] = {**module.measure(running.stack, samples=sizes["first_sms"]),
-                                              "db": "postgresql" if app_db else "sqlite"}
+                                              "db": "postgresql" if app_db else "sqlite",
+                                              "topology": running.topology}
 
         def load() -> None:
             from bench import load as module
@@ -174,7 +180,9 @@ def main(argv: list[str] | None = None) -> int:
                 raise RuntimeError("the load test needs PostgreSQL (SPEC 7); no server was found")
             result["load"] = module.measure(running.stack, app_db, calls_per_min=args.load_rate,
                                             seconds=sizes["load_seconds"], tenants=sizes["load_tenants"],
-                                            app_pid=running.app_pid, profile_out=profile)
+                                            app_pid=running.app_pid, worker_pid=running.worker_pid,
+                                            profile_out=profile)
+            result["load"]["topology"] = running.topology
 
         section("seeding", seeding)
         section("first_sms", first_sms)

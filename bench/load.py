@@ -32,8 +32,15 @@ LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 DRAIN_TIMEOUT_S = 60.0
 
 
+def _profiler(pid: int, seconds: int, out: Path) -> subprocess.Popen[bytes]:
+    # py-spy samples from outside: no code change, no instrumentation overhead in the figures.
+    return subprocess.Popen([str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(pid),
+                             "--duration", str(seconds), "--rate", "50", "--format", "speedscope", "-o", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def _run_locust(twilio_url: str, numbers: list[str], *, calls_per_min: float, seconds: int, users: int,
-                app_pid: int | None, profile_out: Path | None) -> dict[str, Any]:
+                app_pid: int | None, worker_pid: int | None, profile_out: Path | None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="nmc-locust-") as tmp:
         stats_file = Path(tmp) / "stats.json"
         csv_prefix = Path(tmp) / "locust"
@@ -43,19 +50,20 @@ def _run_locust(twilio_url: str, numbers: list[str], *, calls_per_min: float, se
                    "--business-numbers", ",".join(numbers), "--json-file", str(stats_file.with_suffix("")),
                    "--csv", str(csv_prefix),
                    "--loglevel", "WARNING"]
-        profiler = None
+        profilers = []
         if app_pid and profile_out:
-            # py-spy samples the app from outside: no code change, no instrumentation overhead in the figures.
-            profiler = subprocess.Popen([str(Path(sys.executable).with_name("py-spy")), "record", "--pid",
-                                         str(app_pid), "--duration", str(seconds), "--rate", "50",
-                                         "--format", "speedscope", "-o", str(profile_out)],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            profilers.append(_profiler(app_pid, seconds, profile_out))
+            if worker_pid:
+                profilers.append(_profiler(worker_pid, seconds, profile_out.with_name("worker-" + profile_out.name)))
         cpu = CpuWindow(app_pid).start()
+        worker_cpu = CpuWindow(worker_pid).start()
         started = time.monotonic()
         done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 120, check=False)
         wall = time.monotonic() - started
         cpu_used = cpu.stop()
-        if profiler is not None:
+        # The separate worker's CPU (None when the worker runs inside the app: app_cpu_s has it).
+        cpu_used["worker_cpu_s"] = worker_cpu.stop()["app_cpu_s"]
+        for profiler in profilers:
             profiler.wait(timeout=60)
         stats: Any = json.loads(stats_file.read_text()) if stats_file.exists() else []
         failures_csv = csv_prefix.with_name("locust_failures.csv")
@@ -89,7 +97,8 @@ def _pending(database_url: str, tenant_ids: list[str]) -> int:
 
 
 def measure(stack: Stack, database_url: str, *, calls_per_min: float, seconds: int, tenants: int = 10, users: int = 25,
-            app_pid: int | None = None, profile_out: Path | None = None) -> dict[str, Any]:
+            app_pid: int | None = None, worker_pid: int | None = None,
+            profile_out: Path | None = None) -> dict[str, Any]:
     assert stack.twilio_url, "the stack has no Twilio fake"
     with OperatorClient(stack.base_url, stack.operator_token) as operator, TwilioFakeClient(stack.twilio_url) as twilio:
         seeder = seeder_for(stack, operator, key="load")
@@ -98,7 +107,7 @@ def measure(stack: Stack, database_url: str, *, calls_per_min: float, seconds: i
         tenant_ids = [h.id for h in handles]
         try:
             locust = _run_locust(stack.twilio_url, numbers, calls_per_min=calls_per_min, seconds=seconds, users=users,
-                                 app_pid=app_pid, profile_out=profile_out)
+                                 app_pid=app_pid, worker_pid=worker_pid, profile_out=profile_out)
             deadline = time.monotonic() + DRAIN_TIMEOUT_S
             while _pending(database_url, tenant_ids) and time.monotonic() < deadline:
                 time.sleep(0.25)

@@ -19,22 +19,30 @@ from seed.stack import Stack, StackLauncher
 class RunningStack:
     stack: Stack
     app_pid: int  # for attaching a profiler (py-spy) to the app under load
+    worker_pid: int | None = None  # the outbox worker's process, when it runs on its own
+
+    @property
+    def topology(self) -> str:
+        return "in-process worker" if self.worker_pid is None else "web + separate worker"
 
 
 @contextmanager
 def running_stack(*, database_url: str | None = None, name: str = "bench", workdir: Path | None = None,
-                  extra_env: dict[str, str] | None = None) -> Iterator[RunningStack]:
+                  extra_env: dict[str, str] | None = None, separate_worker: bool = False) -> Iterator[RunningStack]:
     """A stack of our own, stopped on exit. `database_url` None = a SQLite file in the work dir (the suite's default).
 
-    `extra_env` overrides the app's environment from playwright.config.toml (e.g. a profiling switch).
+    `extra_env` overrides the app's environment from playwright.config.toml (e.g. a profiling switch);
+    `separate_worker` runs the outbox worker as its own process ([stack.worker]).
     """
     config = suite_config.load().stack
     if extra_env:
         config = replace(config, app=replace(config.app, env={**config.app.env, **extra_env}))
     with tempfile.TemporaryDirectory(prefix=f"nmc-{name}-") as tmp:
-        launcher = StackLauncher(config, workdir or Path(tmp), database_url=database_url, name=name)
+        launcher = StackLauncher(config, workdir or Path(tmp), database_url=database_url, name=name,
+                                 separate_worker=separate_worker)
         with launcher as stack:
-            yield RunningStack(stack, launcher.processes[-1].popen.pid)  # the app is started last
+            pids = {process.name: process.popen.pid for process in launcher.processes}
+            yield RunningStack(stack, pids["app"], pids.get("worker"))
 
 
 def measure_start(*, samples: int, database_url: str | None = None) -> dict[str, Any]:

@@ -68,11 +68,12 @@ def _sweep(args: argparse.Namespace) -> int:
 
 def _stack(args: argparse.Namespace) -> int:
     cfg = suite_config.load(args.config)
-    launcher = StackLauncher(cfg.stack, args.stack_dir, name="reusable", database_url=os.environ.get("E2E_DATABASE_URL"))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
+        launcher = StackLauncher(cfg.stack, args.stack_dir, name="reusable",
+                                 database_url=os.environ.get("E2E_DATABASE_URL"), separate_worker=args.separate_worker)
         stack = launcher.start()
     except (StackError, suite_config.ConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -103,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     stack = sub.add_parser("stack", help="run the app and both fakes until Ctrl-C (for --reuse-stack)")
     stack.add_argument("--stack-dir", type=Path, default=DEFAULT_STACK_DIR, help="logs, database and stack.json")
     stack.add_argument("--config", type=Path, default=suite_config.DEFAULT_CONFIG_PATH)
+    stack.add_argument("--separate-worker", action="store_true",
+                       help="run the outbox worker as its own process ([stack.worker]), as deployed on PostgreSQL")
     args = parser.parse_args(argv)
     return _sweep(args) if args.command == "sweep" else _stack(args)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -57,6 +58,19 @@ class ProcessSpec:
 
 
 @dataclass(frozen=True)
+class WorkerSpec:
+    """The outbox worker run next to the app instead of inside it (the production topology on PostgreSQL).
+
+    ``app_args`` go on the app's command line when it runs (``--no-worker``); the worker gets the app's
+    environment and is ready once its log says ``ready_line``.
+    """
+
+    command: tuple[str, ...]
+    ready_line: str
+    app_args: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class StackConfig:
     host: str
     scope: str
@@ -66,6 +80,7 @@ class StackConfig:
     twilio: ProcessSpec
     stripe: ProcessSpec
     app: ProcessSpec
+    worker: WorkerSpec | None = None  # [stack.worker]: the outbox worker as a process of its own, on request
 
 
 @dataclass(frozen=True)
@@ -129,6 +144,30 @@ def _process(name: str, raw: dict[str, Any]) -> ProcessSpec:
                        ready_line=str(raw.get("ready_line", "")), env=dict(env), settings=rest)
 
 
+def _string_list(raw: object, where: str, *, empty_ok: bool) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not all(isinstance(part, str) for part in raw) or (not raw and not empty_ok):
+        raise ConfigError(f"{where} must be a {'' if empty_ok else 'non-empty '}list of strings")
+    return tuple(raw)
+
+
+def _worker(raw: dict[str, Any] | None) -> WorkerSpec | None:
+    if raw is None:
+        return None
+    ready_line = raw.get("ready_line")
+    if not isinstance(ready_line, str) or not ready_line:
+        raise ConfigError("[stack.worker] ready_line must be a regular expression the worker logs when it runs")
+    try:
+        re.compile(ready_line)
+    except re.error as exc:
+        raise ConfigError(f"[stack.worker] ready_line is not a regular expression: {exc}") from exc
+    unknown = set(raw) - {"command", "ready_line", "app_args"}
+    if unknown:
+        raise ConfigError(f"[stack.worker] has unknown key(s): {', '.join(sorted(unknown))}")
+    return WorkerSpec(command=_string_list(raw.get("command"), "[stack.worker] command", empty_ok=False),
+                      ready_line=ready_line,
+                      app_args=_string_list(raw.get("app_args", []), "[stack.worker] app_args", empty_ok=True))
+
+
 def _stack(raw: dict[str, Any]) -> StackConfig:
     scope = raw.get("scope", "worker")
     if scope not in ("worker", "run"):
@@ -145,4 +184,5 @@ def _stack(raw: dict[str, Any]) -> StackConfig:
         twilio=_process("twilio", raw["twilio"]),
         stripe=_process("stripe", raw["stripe"]),
         app=_process("app", raw["app"]),
+        worker=_worker(raw.get("worker")),
     )

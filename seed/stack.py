@@ -159,8 +159,11 @@ class StackLauncher:
 
     def __init__(self, config: StackConfig, workdir: Path, *, database_url: str | None = None,
                  python: str = sys.executable, cwd: Path = PROJECT_ROOT, shared: bool = False,
-                 name: str = "stack") -> None:
+                 name: str = "stack", separate_worker: bool = False) -> None:
+        if separate_worker and config.worker is None:
+            raise ConfigError("a separate outbox worker needs [stack.worker] in playwright.config.toml")
         self.config = config
+        self.separate_worker = separate_worker
         self.workdir = workdir
         self.database_url = database_url
         self.python = python
@@ -231,7 +234,8 @@ class StackLauncher:
                 "STRIPE_WEBHOOK_SECRET": webhook_secret,
                 "STRIPE_PRICE_ID": price_id,
             }
-            app_spec = replace(cfg.app, command=(*cfg.app.command, *self._prepare_schema(app_env)))
+            worker_args = cfg.worker.app_args if self.separate_worker and cfg.worker else ()
+            app_spec = replace(cfg.app, command=(*cfg.app.command, *self._prepare_schema(app_env), *worker_args))
             app = self._spawn(app_spec, {**values, "port": str(app_port)}, extra_env=app_env)
             app_spawned = time.monotonic()
             # The app boots (imports, migrations) while the fakes finish theirs.
@@ -242,6 +246,13 @@ class StackLauncher:
             fakes_ready = time.monotonic()
             check_price(stripe_url, stripe_key, price_id)
             self._wait_ready(app, app_url + cfg.app.readiness_path)
+            app_ready = time.monotonic()
+            if self.separate_worker and cfg.worker:
+                # After the app is ready: it has migrated the schema the worker's first claim reads.
+                worker_spec = ProcessSpec(name="worker", command=cfg.worker.command, readiness_path="/",
+                                          ready_line=cfg.worker.ready_line)
+                self._wait_for_line(self._spawn(worker_spec, values, extra_env=app_env),  # same LOG_FILE too
+                                    worker_spec)
         except BaseException:
             self.stop()
             raise
@@ -251,8 +262,10 @@ class StackLauncher:
             app_log_file=log_file, target_id=f"{self.name}:{app_url}:{secrets.token_hex(4)}", owned=True,
             shared=self.shared, disposable=self.database_url is None, stripe_price_id=price_id,
             # fakes_s: start -> both fakes ready; app_s: the app's own boot (spawn -> /healthz 200).
-            timings={"fakes_s": round(fakes_ready - started, 3), "app_s": round(done - app_spawned, 3),
-                     "total_s": round(done - started, 3)},
+            # worker_s (separate worker only): the app ready -> the worker's ready line.
+            timings={"fakes_s": round(fakes_ready - started, 3), "app_s": round(app_ready - app_spawned, 3),
+                     "total_s": round(done - started, 3),
+                     **({"worker_s": round(done - app_ready, 3)} if self.separate_worker else {})},
         )
         return self.stack
 
@@ -312,6 +325,19 @@ class StackLauncher:
         process.ready_url = url
         return url
 
+    def _wait_for_line(self, process: _Process, spec: ProcessSpec) -> None:
+        """Until the process logs a line matching spec.ready_line (a process without a port to ask)."""
+        pattern = re.compile(spec.ready_line)
+
+        def logged() -> bool:
+            self._check_alive(process)
+            return pattern.search(process.log_path.read_text(encoding="utf-8", errors="replace")) is not None
+
+        try:
+            wait_until(logged, self.config.startup_timeout_s, f"{spec.name} to log {spec.ready_line!r}")
+        except WaitTimeout as exc:
+            raise StackError(f"{exc}\nlast lines of {process.log_path}:\n{process.tail()}") from None
+
     def _wait_ready(self, process: _Process, url: str) -> None:
         def ready() -> bool:
             self._check_alive(process)
@@ -326,11 +352,13 @@ class StackLauncher:
     def stop(self) -> None:
         """Stops every process and closes the log files. Idempotent.
 
-        The app (started last) goes first, so it never calls a fake that is already gone; then the fakes
-        together (each takes ~0.15 s to wind down: one after the other that added up at every run's end).
+        The app goes first, so it takes no webhook whose work could not be done; then the fakes and a
+        separate worker together (each takes ~0.15 s to wind down: one after the other that added up at
+        every run's end).
         """
-        started_first, started_last = self.processes[:-1], self.processes[-1:]
-        for wave in (started_last, started_first):
+        apps = [process for process in self.processes if process.name == "app"]
+        others = [process for process in self.processes if process.name != "app"]
+        for wave in (apps, others):
             _terminate_all([process.popen for process in wave], self.config.shutdown_timeout_s)
         for process in self.processes:
             process.log_handle.close()

@@ -88,6 +88,9 @@ def test_quick_run_writes_every_key(tmp_path: Path) -> None:
             assert _is_number(value) or (key == "env" and isinstance(value, str | int) and value), (key, field, value)
     assert result["first_sms_latency_ms"]["n"] == 10 and result["tenant_seed_teardown_ms"]["n"] == 10
     assert result["load"]["db"] == "postgresql" and result["env"]["db"].startswith("PostgreSQL")
+    # The PostgreSQL stack runs as deployed: web and outbox worker as two processes, both measured.
+    assert result["load"]["topology"] == result["first_sms_latency_ms"]["topology"] == "web + separate worker"
+    assert result["load"]["locust"]["worker_cpu_s"] > 0 and result["load"]["locust"]["app_cpu_s"] > 0
     assert result["load"]["lost"] == 0 and result["load"]["duplicates"] == 0  # counted from the fake's journal
     assert result["run"]["errors"] == {}
     assert all(_is_number(result["env"][key]) and result["env"][key] >= 0 for key in HOST_KEYS), result["env"]

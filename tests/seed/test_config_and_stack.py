@@ -14,10 +14,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from fakes.twilio.client import TwilioFakeClient
 from seed import config as suite_config
 from seed.config import ConfigError, load
 from seed.stack import ENV_RUN_STACK_ID, Stack, StackError, StackLauncher, _terminate_all, external_stack
 from seed.waiting import wait_until
+from tests.conftest import tenant_spec
 from tests.seed.conftest import PROJECT_ROOT, run_pytest
 
 
@@ -112,6 +114,59 @@ def test_launcher_explains_a_process_that_dies(tmp_path: Path) -> None:
     with pytest.raises(StackError, match=r"(?s)app exited with code 3.*boom: no config"):
         launcher.start()
     assert launcher.processes == [], "the fakes started before it are stopped again"
+
+
+def test_launcher_runs_the_outbox_worker_on_its_own_when_asked(tmp_path: Path) -> None:
+    """The production topology: `serve --no-worker` and `python -m app worker` with the app's environment.
+    A missed call's first text is sent by the worker process (the app runs none), then all of it stops."""
+    cfg = load().stack
+    assert cfg.worker is not None and cfg.worker.app_args == ("--no-worker",)
+    launcher = StackLauncher(cfg, tmp_path, separate_worker=True)
+    stack = launcher.start()
+    processes = {p.name: p for p in launcher.processes}
+    try:
+        assert set(processes) == {"twilio", "stripe", "app", "worker"}
+        assert "--no-worker" in processes["app"].popen.args and set(stack.timings) >= {"app_s", "worker_s"}
+        assert httpx.get(f"{stack.base_url}/healthz").json() == {"status": "ok"}
+        with httpx.Client(base_url=stack.base_url, headers={"Authorization": f"Bearer {stack.operator_token}"}) as op:
+            tenant = op.post("/api/operator/tenants", json=tenant_spec()).json()
+        caller = "+15550107500"
+        assert stack.twilio_url is not None
+        with TwilioFakeClient(stack.twilio_url) as twilio:
+            assert twilio.missed_call(from_=caller, to=tenant["phone_number"])["status_code"] == 200
+            texts = wait_until(lambda: twilio.messages(to=caller), 20, "the worker to text the caller")
+        assert len(texts) == 1 and tenant["name"] in texts[0]["body"]
+        log = (tmp_path / "app.jsonl").read_text()
+        assert "standalone worker running" in log and "outbox worker" in log  # both processes write the app log
+        assert "standalone worker running" in (tmp_path / "worker.log").read_text()
+    finally:
+        launcher.stop()
+    for process in processes.values():
+        with pytest.raises(ProcessLookupError):
+            os.kill(process.popen.pid, 0)
+
+
+def test_a_separate_worker_needs_its_recipe(tmp_path: Path) -> None:
+    cfg = replace(load().stack, worker=None)
+    with pytest.raises(ConfigError, match=r"needs \[stack.worker\]"):
+        StackLauncher(cfg, tmp_path, separate_worker=True)
+    assert StackLauncher(cfg, tmp_path).separate_worker is False  # the default needs none
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (("ready_line = \"standalone worker running\"", "ready_line = \"(unclosed\""), "ready_line is not a regular"),
+    (("ready_line = \"standalone worker running\"", ""), "ready_line must be"),
+    (("app_args = [\"--no-worker\"]", "app_args = \"--no-worker\""), "app_args must be a list"),
+    (("app_args = [\"--no-worker\"]", "app_args = [\"--no-worker\"]\nthreads = 4"), "unknown key.*threads"),
+    (("command = [\"{python}\", \"-m\", \"app\", \"worker\"]", "command = []"), "command must be a non-empty"),
+])
+def test_worker_recipe_mistakes_are_named(tmp_path: Path, change: tuple[str, str], message: str) -> None:
+    text = suite_config.DEFAULT_CONFIG_PATH.read_text()
+    assert change[0] in text
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace(change[0], change[1], 1))
+    with pytest.raises(ConfigError, match=message):
+        load(bad)
 
 
 def test_external_target_from_the_environment() -> None:
