@@ -16,7 +16,7 @@ E2E_ARGS ?=
 unexport PYTHONDONTWRITEBYTECODE
 
 .DEFAULT_GOAL := help
-.PHONY: help bootstrap deps browser e2e test lint unit unit-sqlite serve fakes migrate sweep clean lock ci-report flake-check bench
+.PHONY: help bootstrap deps browser e2e e2e-postgres test lint unit unit-sqlite serve fakes migrate sweep clean lock ci-report flake-check bench
 
 help:  ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -42,7 +42,13 @@ E2E_DURATIONS ?= e2e/durations.json
 e2e: bootstrap  ## start the stack and run the flow suite headless
 	$(PY) -m pytest e2e --profile $(E2E_PROFILE) -n $(PYTEST_WORKERS) --store-durations $(E2E_DURATIONS) $(E2E_ARGS)
 
-test: bootstrap lint unit e2e  ## everything: lint, unit + integration (SQLite and PostgreSQL), fakes vs SDKs, e2e
+# The same flows on PostgreSQL, the app as deployed there (web + a separate outbox worker woken by NOTIFY);
+# one fresh database per xdist worker, dropped afterwards. Its reports go to test-results/postgres/.
+e2e-postgres: bootstrap  ## the flow suite on PostgreSQL, web and outbox worker as two processes
+	$(PY) -m scripts.e2e_postgres --workers $(PYTEST_WORKERS) -- --profile $(E2E_PROFILE) \
+		--output test-results/postgres --junitxml test-results/postgres/junit.xml $(E2E_ARGS)
+
+test: bootstrap lint unit e2e e2e-postgres  ## everything: lint, unit + integration (SQLite and PostgreSQL), fakes vs SDKs, e2e on both
 
 lint: deps $(STAMPS)/actionlint  ## ruff, mypy and actionlint (the CI workflow)
 	$(VENV)/bin/ruff check .

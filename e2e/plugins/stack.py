@@ -43,6 +43,7 @@ from seed.sweeper import sweep
 from seed.waiting import WaitTimeout, wait_until
 
 STACK_SCOPE_ENV = "E2E_STACK_SCOPE"
+STACK_WORKER_ENV = "E2E_STACK_WORKER"
 REUSE_ENV = "E2E_REUSE_STACK"
 DATABASE_ENV = "E2E_DATABASE_URL"
 
@@ -63,6 +64,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--stack-scope", choices=("worker", "run"), default=None,
                     help=f"one stack per xdist worker, or one per run shared by all (env {STACK_SCOPE_ENV}; "
                          "default from playwright.config.toml)")
+    group.addoption("--stack-worker", choices=("in-process", "separate"), default=None,
+                    help=f"the app's outbox worker inside the web process (default) or as its own process, as "
+                         f"deployed on PostgreSQL ([stack.worker]; env {STACK_WORKER_ENV})")
     group.addoption("--reuse-stack", action="store_true", default=False,
                     help=f"use the stack `python -m seed stack` runs, when it is up (env {REUSE_ENV}=1)")
 
@@ -72,6 +76,13 @@ def stack_scope(config: pytest.Config) -> str:
     if scope not in ("worker", "run"):
         raise pytest.UsageError(f"{STACK_SCOPE_ENV} must be 'worker' or 'run', not {scope!r}")
     return scope
+
+
+def separate_worker(config: pytest.Config) -> bool:
+    choice = config.getoption("--stack-worker") or os.environ.get(STACK_WORKER_ENV) or "in-process"
+    if choice not in ("in-process", "separate"):
+        raise pytest.UsageError(f"{STACK_WORKER_ENV} must be 'in-process' or 'separate', not {choice!r}")
+    return choice == "separate"
 
 
 def database_url(worker: str) -> str | None:
@@ -114,7 +125,8 @@ def pytest_configure(config: pytest.Config) -> None:
     _settle_throwaway_ledgers(notes)
     if stack_scope(config) == "run":
         launcher = StackLauncher(suite_config_of(config).stack, stack_dir(config, "run"),
-                                 database_url=database_url("run"), shared=True, name="run")
+                                 database_url=database_url("run"), shared=True, name="run",
+                                 separate_worker=separate_worker(config))
         try:
             started = launcher.start()
         except StackError as exc:
@@ -139,7 +151,7 @@ def _start_worker_stacks_early(config: pytest.Config) -> None:
     early = {}
     for name in names:
         launcher = StackLauncher(suite_config_of(config).stack, stack_dir(config, name),
-                                 database_url=database_url(name), name=name)
+                                 database_url=database_url(name), name=name, separate_worker=separate_worker(config))
         early[name] = EarlyStack(launcher)
     config.stash[_EARLY] = early
 
@@ -295,7 +307,8 @@ def stack(pytestconfig: pytest.Config) -> Iterator[Stack]:
         _report_timings(pytestconfig, early, workdir)
         yield early
         return
-    launcher = StackLauncher(suite_config_of(pytestconfig).stack, workdir, database_url=database_url(worker), name=worker)
+    launcher = StackLauncher(suite_config_of(pytestconfig).stack, workdir, database_url=database_url(worker), name=worker,
+                             separate_worker=separate_worker(pytestconfig))
     try:
         started = launcher.start()
     except StackError as exc:
