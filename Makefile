@@ -46,7 +46,8 @@ e2e: bootstrap  ## start the stack and run the flow suite headless
 # one fresh database per xdist worker, dropped afterwards. Its reports go to test-results/postgres/.
 e2e-postgres: bootstrap  ## the flow suite on PostgreSQL, web and outbox worker as two processes
 	$(PY) -m scripts.e2e_postgres --workers $(PYTEST_WORKERS) -- --profile $(E2E_PROFILE) \
-		--output test-results/postgres --junitxml test-results/postgres/junit.xml $(E2E_ARGS)
+		--output test-results/postgres --junitxml test-results/postgres/junit.xml \
+		--html test-results/postgres/report.html $(E2E_ARGS)
 
 test: bootstrap lint unit e2e e2e-postgres  ## everything: lint, unit + integration (SQLite and PostgreSQL), fakes vs SDKs, e2e on both
 
