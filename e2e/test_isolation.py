@@ -133,6 +133,10 @@ def b_resource_url(probe: Probe, b: OtherTenant) -> str:
     return url
 
 
+# browser_name: the page probes ask for the browser inside the test (getfixturevalue), so pytest-playwright
+# would not parametrize them like the other browser tests, and pytest would close the session's browser and
+# launch another each time the run moved between the two kinds (twice a run, more under xdist's order).
+@pytest.mark.usefixtures("browser_name")
 @pytest.mark.parametrize("probe", PROBES, ids=str)
 def test_owner_of_a_gets_404_for_b_resources(probe: Probe, other_tenant: OtherTenant, tenant: TenantHandle,
                                              app_api: httpx.Client, request: pytest.FixtureRequest) -> None:

@@ -73,6 +73,9 @@ class Stack:
     disposable: bool  # its database goes away with it
     stripe_price_id: str = ""
     timings: dict[str, float] = field(default_factory=dict)
+    # Its processes (app, fakes, a separate worker) when this machine runs them: the suite charges their
+    # CPU to the tests of the one worker a stack serves (e2e/plugins/shard.py).
+    pids: tuple[int, ...] = ()
 
     def to_env(self) -> dict[str, str]:
         """The E2E_* variables that describe this stack to another process."""
@@ -266,6 +269,7 @@ class StackLauncher:
             timings={"fakes_s": round(fakes_ready - started, 3), "app_s": round(app_ready - app_spawned, 3),
                      "total_s": round(done - started, 3),
                      **({"worker_s": round(done - app_ready, 3)} if self.separate_worker else {})},
+            pids=tuple(process.popen.pid for process in self.processes),
         )
         return self.stack
 

@@ -32,7 +32,7 @@ from typing import Any, NoReturn
 
 import pytest
 
-from e2e.plugins.common import is_controller, output_dir, suite_config_of, worker_id
+from e2e.plugins.common import STACK_PIDS, is_controller, output_dir, suite_config_of, worker_id
 from fakes.stripe.client import StripeFakeClient
 from fakes.twilio.client import TwilioFakeClient
 from seed.ledger import ledger_dir
@@ -305,6 +305,7 @@ def stack(pytestconfig: pytest.Config) -> Iterator[Stack]:
         _stack_failed(pytestconfig, exc)
     if early is not None:  # the controller started it and stops it
         _report_timings(pytestconfig, early, workdir)
+        pytestconfig.stash[STACK_PIDS] = early.pids
         yield early
         return
     launcher = StackLauncher(suite_config_of(pytestconfig).stack, workdir, database_url=database_url(worker), name=worker,
@@ -314,6 +315,7 @@ def stack(pytestconfig: pytest.Config) -> Iterator[Stack]:
     except StackError as exc:
         _stack_failed(pytestconfig, exc)
     _report_timings(pytestconfig, started, launcher.workdir)
+    pytestconfig.stash[STACK_PIDS] = started.pids
     try:
         yield started
     finally:
@@ -351,7 +353,8 @@ def _early_stack(config: pytest.Config, worker: str, workdir: Path) -> Stack | N
         raise StackError(f"{exc}; its logs are in {workdir}") from None
     data = json.loads(ready.read_text(encoding="utf-8"))
     log = data.get("app_log_file")
-    return Stack(**{**data, "app_log_file": Path(log) if log else None, "owned": False})
+    return Stack(**{**data, "app_log_file": Path(log) if log else None, "owned": False,
+                    "pids": tuple(data.get("pids", ()))})
 
 
 def _report_timings(config: pytest.Config, started: Stack, workdir: Path) -> None:
