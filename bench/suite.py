@@ -3,7 +3,7 @@
 Each run is `python -m pytest e2e` in a subprocess with its own --output directory, so the suite's
 usual test-results/ (and e2e/durations.json) stay untouched. Heavy: minutes of two-core CPU.
 
-The runs alternate, parallel then serial, ROUNDS times: on a shared host the speed drifts by several
+The runs alternate, parallel then serial, ROUNDS times (5 by default): on a shared host the speed drifts by several
 seconds within minutes, and one pair of runs can put the drift into the ratio. The figures are the
 medians of the runs that passed; `speedup` = median serial / median parallel; every run is kept.
 """
@@ -41,7 +41,7 @@ def _median_wall(runs: list[dict[str, Any]]) -> float | None:
     return round(median(passed), 1) if passed else None
 
 
-def measure(*, workers: int = 2, rounds: int = 3) -> dict[str, Any]:
+def measure(*, workers: int = 2, rounds: int = 5) -> dict[str, Any]:
     """`rounds` pairs of runs, parallel first in each (what `make e2e` runs), then serial."""
     if rounds < 1:
         raise ValueError(f"rounds must be at least 1, not {rounds}")

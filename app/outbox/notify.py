@@ -15,7 +15,6 @@ import logging
 import threading
 from collections.abc import Callable
 
-import psycopg
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -74,6 +73,8 @@ class OutboxListener:
             self._thread.join(timeout)
 
     def _run(self) -> None:
+        import psycopg  # here, not at the top: every web process imports this module, only this thread needs it
+
         while not self._stop.is_set():
             try:
                 with psycopg.connect(self._dsn, autocommit=True, connect_timeout=10,
