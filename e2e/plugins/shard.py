@@ -139,7 +139,7 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(str(exc)) from exc
     store = config.getoption("--store-durations")
     if store:
-        config.pluginmanager.register(SharedSetupTimer(config), "e2e-shared-setup-timer")
+        config.pluginmanager.register(CostMeter(config), "e2e-cost-meter")
         if is_controller(config):
             workers = getattr(config.option, "numprocesses", None) or 0
             one_worker = getattr(config.option, "dist", "no") == "no" or (isinstance(workers, int) and workers <= 1)
@@ -191,7 +191,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return lines  # the xdist hand-out order is e2e/plugins/pairing.py's line
 
 
-class SharedSetupTimer:
+class CostMeter:
     """Measures how much of each test's time went into fixtures wider than the test (the stack, the
     browser, a module's tenant) and puts it on the reports, so the durations file holds what the test
     itself costs. Without it the first test of every worker carried the stack's start (~3.5 s), stayed

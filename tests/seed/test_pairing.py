@@ -152,6 +152,15 @@ def test_busy_d(): _log("busy_d")
 '''
 
 
+def _tiny_xdist_run(tmp_path: Path, durations: Path, order_log: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "test_tiny.py", "-p", "no:cacheprovider", "-p", "e2e.plugins.shard",
+         "-p", "e2e.plugins.pairing", "-n", "2", "--shard-durations", str(durations)],
+        cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "ORDER_LOG": str(order_log)},
+        capture_output=True, text=True, timeout=120,
+    )
+
+
 def test_a_real_xdist_run_hands_out_by_kind(tmp_path: Path) -> None:
     (tmp_path / "test_tiny.py").write_text(TINY_SUITE)
     durations = tmp_path / "durations.json"
@@ -161,12 +170,7 @@ def test_a_real_xdist_run_hands_out_by_kind(tmp_path: Path) -> None:
         **{f"test_tiny.py::test_busy_{x}": {"seconds": 1.0, "cores": 1.3} for x in "abcd"},
     }))
     order_log = tmp_path / "order.jsonl"
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "test_tiny.py", "-p", "no:cacheprovider", "-p", "e2e.plugins.shard",
-         "-p", "e2e.plugins.pairing", "-n", "2", "--shard-durations", str(durations)],
-        cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "ORDER_LOG": str(order_log)},
-        capture_output=True, text=True, timeout=120,
-    )
+    done = _tiny_xdist_run(tmp_path, durations, order_log)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "waiting tests next to computing ones for xdist" in done.stdout
     ran: dict[str, list[str]] = {}
@@ -177,12 +181,7 @@ def test_a_real_xdist_run_hands_out_by_kind(tmp_path: Path) -> None:
     assert ran["gw0"][0] == "wait_a" and ran["gw1"][0].startswith("busy_"), ran
     without_cores = tmp_path / "seconds.json"
     without_cores.write_text(json.dumps({k: v["seconds"] for k, v in json.loads(durations.read_text()).items()}))
-    plain = subprocess.run(
-        [sys.executable, "-m", "pytest", "test_tiny.py", "-p", "no:cacheprovider", "-p", "e2e.plugins.shard",
-         "-p", "e2e.plugins.pairing", "-n", "2", "--shard-durations", str(without_cores)],
-        cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "ORDER_LOG": str(tmp_path / "plain.jsonl")},
-        capture_output=True, text=True, timeout=120,
-    )
+    plain = _tiny_xdist_run(tmp_path, without_cores, tmp_path / "plain.jsonl")
     assert plain.returncode == 0 and "e2e order: longest first for xdist" in plain.stdout, plain.stdout + plain.stderr
 
 

@@ -201,16 +201,21 @@ def test_second(tenant_of_the_module, own_setup):
 '''
 
 
-def test_the_first_test_is_not_charged_for_what_every_test_shares(tmp_path: Path) -> None:
-    (tmp_path / "test_shared.py").write_text(SHARED_FIXTURES)
+def _durations_of(tmp_path: Path, module: str, source: str) -> Path:
+    """Runs a small test module with the shard plugin and --store-durations; the file it wrote."""
+    (tmp_path / module).write_text(source)
     durations = tmp_path / "durations.json"
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "test_shared.py", "-q", "-p", "no:cacheprovider", "-p", "e2e.plugins.shard",
+        [sys.executable, "-m", "pytest", module, "-q", "-p", "no:cacheprovider", "-p", "e2e.plugins.shard",
          "--store-durations", str(durations)],
         cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}, capture_output=True, text=True, timeout=60,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    recorded = json.loads(durations.read_text())
+    return durations
+
+
+def test_the_first_test_is_not_charged_for_what_every_test_shares(tmp_path: Path) -> None:
+    recorded = json.loads(_durations_of(tmp_path, "test_shared.py", SHARED_FIXTURES).read_text())
     first, second = (recorded[f"test_shared.py::test_{n}"]["seconds"] for n in ("first", "second"))
     assert 0.3 <= first < 0.6, recorded  # its own 0.3 s, not the 0.7 s of the shared fixtures
     assert 0.3 <= second < 0.6, recorded
@@ -233,15 +238,7 @@ def test_waits():
 
 
 def test_the_cores_a_test_keeps_busy_are_recorded(tmp_path: Path) -> None:
-    (tmp_path / "test_cpu.py").write_text(CPU_SUITE)
-    durations = tmp_path / "durations.json"
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "test_cpu.py", "-q", "-p", "no:cacheprovider", "-p", "e2e.plugins.shard",
-         "--store-durations", str(durations)],
-        cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}, capture_output=True, text=True, timeout=60,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    costs = load_costs(durations)
+    costs = load_costs(_durations_of(tmp_path, "test_cpu.py", CPU_SUITE))
     computes, waits = costs["test_cpu.py::test_computes"], costs["test_cpu.py::test_waits"]
     assert computes.cores is not None and 0.7 <= computes.cores <= 1.3, costs
     assert waits.cores is not None and waits.cores <= 0.3, costs
