@@ -2,8 +2,8 @@
 
 About a quarter of the flow tests spend most of their time waiting (settle windows, the pages' polls, the
 outbox) and keep 0.2-0.7 of a core busy; the rest keep 1.0-1.5 cores busy (browser, renderer, driver and
-app at once). Two computing tests at once ask for ~2.8 of this machine's 2 cores and each takes
-x1.3-1.9 its time; one of each fits. xdist's own hand-out, from one queue longest first, runs the long
+app at once). Two computing tests at once ask for ~2.8 of this machine's 2 cores and each took
+x1.2-2.6 its serial time; one of each fits. xdist's own hand-out, from one queue longest first, runs the long
 waiting tests side by side (the cores idle) and the short computing ones side by side at the end (they
 contend).
 
@@ -29,8 +29,8 @@ from xdist.scheduler.load import LoadScheduling
 from e2e.plugins.shard import TestCost, durations_file, load_costs
 
 #: Cores a test keeps busy on average above which it "computes"; below it mostly waits. Measured on this
-#: suite, serially: waiting flows 0.24-0.66, the others 1.0-1.5 (under -n 2 the others read 0.9-1.3: their
-#: time stretches while the other worker runs).
+#: suite, serially: waiting flows 0.2-0.75, the others 0.9-1.5 (under -n 2 the others read 0.6-1.4: their
+#: time stretches while the other worker runs; only one-worker runs replace the figures).
 BUSY_CORES = 0.8
 WAITING, COMPUTING = "waiting", "computing"
 #: The test a worker runs and the one it runs next: the fewest an xdist worker can be given.
