@@ -3,14 +3,13 @@ price snapshots and the booking edge cases of seed 000 (past times, invalid phon
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from app.catalog import service as catalog_service
@@ -115,23 +114,38 @@ def test_day_availability_lists_every_free_quarter(db: Session, shop: dict[str, 
     assert at_local(8, 11) in starts
 
 
-def test_scheduling_search_is_fast(db: Session, shop: dict[str, Any]) -> None:
-    """A typical week (every other hour booked) searched 60 times: p95 well under 20 ms."""
+def _statements_of_a_search(db: Session, tenant: Any) -> int:
+    """SQL statements one 90-minute search sends (counted at the cursor)."""
+    executed: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        executed.append(statement)
+
+    engine = db.get_bind()
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        slots = scheduling_service.offers(db=db, tenant=tenant, duration_minutes=90)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(slots) == 3
+    return len(executed)
+
+
+def test_the_search_costs_the_same_statements_however_full_the_week(db: Session, shop: dict[str, Any]) -> None:
+    """A week with every other hour booked is searched in as many statements as an empty one: no query per
+    booking or per candidate slot. (How fast it is belongs to the bench: `scheduling_search_ms`, SPEC 7;
+    this used to be a timed assertion here and failed under a loaded CI machine.)"""
     tenant = tenant_row(db, shop)
+    db.commit()  # both searches start the same way: a new transaction, the tenant read again
+    empty_week = _statements_of_a_search(db, tenant)
     leak = shop["items"]["Leak repair"]
     for day in (8, 9, 10, 11, 14):
         for hour in (8, 10, 12, 14):
             hold = scheduling_service.hold_item(db=db, tenant=tenant, item_id=leak, starts_at=at_local(day, hour))
             scheduling_service.book(db=db, tenant=tenant, hold=hold)
     db.commit()
-    timings = []
-    for _ in range(60):
-        started = time.perf_counter()
-        slots = scheduling_service.offers(db=db, tenant=tenant, duration_minutes=90)
-        timings.append((time.perf_counter() - started) * 1000)
-        assert len(slots) == 3
-    p95 = sorted(timings)[int(len(timings) * 0.95) - 1]
-    assert p95 < 20, f"scheduling search p95 {p95:.1f} ms"
+    assert _statements_of_a_search(db, tenant) == empty_week
+    assert empty_week <= 10, f"one search sends {empty_week} statements"
 
 
 # --- holds -----------------------------------------------------------------------------------------------
