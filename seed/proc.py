@@ -7,7 +7,10 @@ mostly wait next to tests that mostly compute; the bench uses it for the app's C
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -77,3 +80,16 @@ def cpu_s_between(before: dict[int, int], after: dict[int, int]) -> float | None
         ticks += now - then if now >= then else now
     ticks -= sum(then for pid, then in before.items() if pid not in after)
     return ticks / _TICKS if ticks >= 0 else None
+
+
+# Loaded at import, not in the child: between fork and exec only the already-resolved call is safe.
+_LIBC = ctypes.CDLL(None) if sys.platform.startswith("linux") else None
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """Linux: SIGTERM this process when the thread that started it ends, even by SIGKILL of its process
+    (PR_SET_PDEATHSIG follows the parent *thread*) — a killed run must not leave an app and two fakes
+    running. Elsewhere a no-op (the stack's stop() still ends them normally)."""
+    if _LIBC is not None:
+        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)

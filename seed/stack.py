@@ -23,7 +23,6 @@ elsewhere (SPEC 6.6).
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import hashlib
 import json
 import os
@@ -38,12 +37,14 @@ import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 import httpx
 
 from seed import http
 from seed.config import PROJECT_ROOT, ConfigError, ProcessSpec, StackConfig
+from seed.forkserver import ForkServer, ForkServerError
+from seed.proc import die_with_parent
 from seed.waiting import WaitTimeout, wait_until
 
 ENV_BASE_URL = "E2E_BASE_URL"
@@ -141,12 +142,23 @@ def is_ready(url: str, *, timeout: float = 2.0) -> bool:
         return False
 
 
+class ChildProcess(Protocol):
+    """What the launcher needs of a process it started: a ``subprocess.Popen`` or a fork server's child."""
+
+    @property
+    def pid(self) -> int: ...
+
+    def poll(self) -> int | None: ...
+
+    def wait(self, timeout: float | None = None) -> int: ...
+
+
 @dataclass
 class _Process:
     name: str
-    popen: subprocess.Popen[bytes]
+    popen: ChildProcess
     log_path: Path
-    log_handle: IO[bytes]
+    log_handle: IO[bytes] | None  # ours to close (a forked child opens its log itself)
     ready_url: str = ""
 
     def tail(self, lines: int = 30) -> str:
@@ -162,7 +174,7 @@ class StackLauncher:
 
     def __init__(self, config: StackConfig, workdir: Path, *, database_url: str | None = None,
                  python: str = sys.executable, cwd: Path = PROJECT_ROOT, shared: bool = False,
-                 name: str = "stack", separate_worker: bool = False) -> None:
+                 name: str = "stack", separate_worker: bool = False, fork_server: ForkServer | None = None) -> None:
         if separate_worker and config.worker is None:
             raise ConfigError("a separate outbox worker needs [stack.worker] in playwright.config.toml")
         self.config = config
@@ -175,6 +187,9 @@ class StackLauncher:
         self.name = name
         self.processes: list[_Process] = []
         self.stack: Stack | None = None
+        # Shared by the stacks one process starts at once (the run's controller under xdist): their
+        # `{python} -m ...` processes are forked from it instead of each importing everything again.
+        self.fork_server = fork_server
 
     def __enter__(self) -> Stack:
         return self.start()
@@ -253,7 +268,7 @@ class StackLauncher:
             if self.separate_worker and cfg.worker:
                 # After the app is ready: it has migrated the schema the worker's first claim reads.
                 worker_spec = ProcessSpec(name="worker", command=cfg.worker.command, readiness_path="/",
-                                          ready_line=cfg.worker.ready_line)
+                                          ready_line=cfg.worker.ready_line, preload=cfg.worker.preload)
                 self._wait_for_line(self._spawn(worker_spec, values, extra_env=app_env),  # same LOG_FILE too
                                     worker_spec)
         except BaseException:
@@ -292,15 +307,23 @@ class StackLauncher:
         except (KeyError, ValueError) as exc:
             raise ConfigError(f"[stack.{spec.name}] command uses an unknown placeholder: {exc}") from exc
         log_path = self.workdir / f"{spec.name}.log"
-        log_handle = open(log_path, "wb")  # noqa: SIM115  kept open for the process's life, closed in stop()
         env = {**os.environ, **spec.env, **extra_env, "PYTHONUNBUFFERED": "1"}
         # E2E_* variables describe a stack to the *suite*; the processes of this stack must not see them.
         for key in [k for k in env if k.startswith("E2E_")]:
             del env[key]
-        # Own session: Ctrl-C in the terminal reaches pytest, which stops the stack in order.
-        popen = subprocess.Popen(command, cwd=self.cwd, env=env, stdout=log_handle, stderr=subprocess.STDOUT,
-                                 stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_die_with_parent)
-        process = _Process(spec.name, popen, log_path, log_handle)
+        if self.fork_server is not None and _is_python_module(command, self.fork_server.python):
+            try:
+                forked = self.fork_server.spawn(command[2], command[3:], env=env, cwd=self.cwd, log_path=log_path,
+                                                preload=spec.preload)
+            except ForkServerError as exc:
+                raise StackError(f"{spec.name} could not be started: {exc}") from exc
+            process = _Process(spec.name, forked, log_path, None)
+        else:
+            log_handle = open(log_path, "wb")  # noqa: SIM115  kept open for the process's life, closed in stop()
+            # Own session: Ctrl-C in the terminal reaches pytest, which stops the stack in order.
+            popen = subprocess.Popen(command, cwd=self.cwd, env=env, stdout=log_handle, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=die_with_parent)
+            process = _Process(spec.name, popen, log_path, log_handle)
         self.processes.append(process)
         return process
 
@@ -365,23 +388,17 @@ class StackLauncher:
         for wave in (apps, others):
             _terminate_all([process.popen for process in wave], self.config.shutdown_timeout_s)
         for process in self.processes:
-            process.log_handle.close()
+            if process.log_handle is not None:
+                process.log_handle.close()
         self.processes.clear()
 
 
-# Loaded here, not in the child: between fork and exec only the already-resolved call is safe.
-_LIBC = ctypes.CDLL(None) if sys.platform.startswith("linux") else None
-_PR_SET_PDEATHSIG = 1
+def _is_python_module(command: list[str], python: str) -> bool:
+    """`python -m MODULE ...` run by the fork server's interpreter: what it can fork instead."""
+    return len(command) >= 3 and command[0] == python and command[1] == "-m"
 
 
-def _die_with_parent() -> None:
-    """Linux: SIGTERM this child when the process that started it dies, even by SIGKILL — a killed run
-    must not leave an app and two fakes running. Elsewhere a no-op (stop() still ends them normally)."""
-    if _LIBC is not None:
-        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-def _terminate_all(popens: list[subprocess.Popen[bytes]], timeout: float) -> None:
+def _terminate_all(popens: list[ChildProcess], timeout: float) -> None:
     """SIGTERM to each process group at once, then up to `timeout` for all of them; SIGKILL what is left."""
     running = [popen for popen in popens if popen.poll() is None]
     for popen in running:

@@ -24,6 +24,7 @@ import json
 import os
 import shutil
 import socket
+import sys
 import threading
 from collections.abc import Iterator
 from concurrent.futures import Future
@@ -35,6 +36,8 @@ import pytest
 from e2e.plugins.common import STACK_PIDS, is_controller, output_dir, suite_config_of, worker_id
 from fakes.stripe.client import StripeFakeClient
 from fakes.twilio.client import TwilioFakeClient
+from seed.config import PROJECT_ROOT
+from seed.forkserver import ForkServer, ForkServerError
 from seed.ledger import ledger_dir
 from seed.operator import OperatorApiUnavailable, OperatorClient
 from seed.run import ensure_run_env, process_alive
@@ -46,6 +49,7 @@ STACK_SCOPE_ENV = "E2E_STACK_SCOPE"
 STACK_WORKER_ENV = "E2E_STACK_WORKER"
 REUSE_ENV = "E2E_REUSE_STACK"
 DATABASE_ENV = "E2E_DATABASE_URL"
+FORK_SERVER_ENV = "E2E_FORK_SERVER"  # "off": every stack process is a fresh `python -m ...` ([stack] fork_server)
 
 
 def reusable_state() -> Path:
@@ -53,6 +57,7 @@ def reusable_state() -> Path:
 
 _RUN_LAUNCHER = pytest.StashKey[StackLauncher]()
 _EARLY = pytest.StashKey[dict[str, "EarlyStack"]]()  # worker id -> its stack, started by the controller
+_FORK_SERVER = pytest.StashKey[ForkServer]()  # what the controller forks the workers' stack processes from
 EARLY_INPUT_KEY = "e2e_early_stack"  # in a worker's workerinput: the controller is starting its stack
 READY_FILE, ERROR_FILE = "ready.json", "start-error.txt"
 _NOTES = pytest.StashKey[list[str]]()
@@ -148,12 +153,31 @@ def _xdist_workers(config: pytest.Config) -> int:
 def _start_worker_stacks_early(config: pytest.Config) -> None:
     workers = _xdist_workers(config)
     names = [f"gw{i}" for i in range(workers)] if workers else [worker_id()]
+    fork_server = _fork_server(config, stacks=len(names))
     early = {}
     for name in names:
         launcher = StackLauncher(suite_config_of(config).stack, stack_dir(config, name),
-                                 database_url=database_url(name), name=name, separate_worker=separate_worker(config))
+                                 database_url=database_url(name), name=name, separate_worker=separate_worker(config),
+                                 fork_server=fork_server)
         early[name] = EarlyStack(launcher)
     config.stash[_EARLY] = early
+
+
+def _fork_server(config: pytest.Config, *, stacks: int) -> ForkServer | None:
+    """One fork server for the stacks this controller starts, when there are several: their apps and fakes
+    import the same modules, and under xdist they do it while the workers start on the same cores (see
+    seed/forkserver.py). Started here, on the main thread, which outlives every stack's thread: the server
+    and its children get SIGTERM when the thread that started them ends."""
+    if stacks < 2 or not suite_config_of(config).stack.fork_server or os.environ.get(FORK_SERVER_ENV) == "off" \
+            or not ForkServer.supported():
+        return None
+    try:
+        server = ForkServer(sys.executable, PROJECT_ROOT, output_dir(config) / "stack-forkserver.log").start()
+    except ForkServerError as exc:
+        config.stash[_NOTES].append(f"{exc}; every stack process starts on its own")
+        return None
+    config.stash[_FORK_SERVER] = server
+    return server
 
 
 class EarlyStack:
@@ -210,6 +234,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         early.request_stop()
     for early in earlies:
         early.stop()  # waits for a start still under way (a run that ended early), then for the stop
+    fork_server = config.stash.get(_FORK_SERVER, None)
+    if fork_server is not None:
+        fork_server.close()  # after the stacks: its children would get SIGTERM with it
     launcher = config.stash.get(_RUN_LAUNCHER, None)
     if launcher is not None:
         launcher.stop()
