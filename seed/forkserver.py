@@ -7,7 +7,8 @@ controller starts one fork server instead. It imports what the recipe's ``preloa
 and forks every stack's processes from there, each one what ``python -m MODULE ARGS...`` would be: a
 session of its own (so ``killpg`` stops it like a ``Popen``), the requested working directory and
 environment, the log file as stdout and stderr, /dev/null as stdin, ``sys.argv`` and ``__main__`` set
-by :func:`runpy.run_module`, and an exit status of its own, which the server reports.
+by :func:`runpy.run_module`, and an exit status of its own, which the server reports. Its command line
+stays the server's (Python cannot rewrite it); ``ps -o pid,comm`` names it (``app serve``, ``fakes twilio``).
 
 The wire: one JSON object per line. Requests on the server's stdin::
 
@@ -43,7 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
-from seed.proc import die_with_parent
+from seed.proc import die_with_parent, set_process_name
 
 
 class ForkServerError(RuntimeError):
@@ -169,6 +170,8 @@ class _Server:
         server_pid = os.getppid()
         os.setsid()
         die_with_parent()
+        # Its command line stays the server's (Python cannot rewrite argv): at least `ps -o comm` tells them apart.
+        set_process_name(" ".join([request.module, *request.argv[:1]]))
         if os.getppid() != server_pid:  # the server ended between fork() and prctl()
             os._exit(1)
         signal.set_wakeup_fd(-1)

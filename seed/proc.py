@@ -93,3 +93,13 @@ def die_with_parent() -> None:
     running. Elsewhere a no-op (the stack's stop() still ends them normally)."""
     if _LIBC is not None:
         _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+_PR_SET_NAME = 15
+
+
+def set_process_name(name: str) -> None:
+    """Linux: the name `ps -o comm`, `top` and /proc/PID/comm show (15 bytes at most); elsewhere a no-op.
+    A fork server's children would otherwise all be called what the server is called."""
+    if _LIBC is not None:
+        _LIBC.prctl(_PR_SET_NAME, name.encode()[:15], 0, 0, 0)

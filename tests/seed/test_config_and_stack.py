@@ -246,19 +246,27 @@ def test_a_killed_owner_takes_its_stack_down(tmp_path: Path) -> None:
     wait_until(all_gone, timeout=15, message="the app and fakes to exit after their owner was killed")
 
 
-def test_worker_stacks_start_in_the_controller_and_stop_with_the_run(tmp_path: Path) -> None:
-    """-n 2: the controller starts gw0's and gw1's stacks at configure time; each worker uses its own;
-    every process is gone after the run (the stacks' threads live until the end, see EarlyStack)."""
-    run = run_pytest(["e2e/test_smoke.py", "-k", "healthy or provisioned", "-n", "2"], tmp_path)
+@pytest.mark.parametrize("fork_server", ["on", "off"])
+def test_worker_stacks_start_in_the_controller_and_stop_with_the_run(tmp_path: Path, fork_server: str) -> None:
+    """-n 2: the controller starts gw0's and gw1's stacks at configure time (their processes forked from one
+    fork server unless E2E_FORK_SERVER=off); each worker uses its own; every process is gone after the run
+    (the stacks' threads live until the end, see EarlyStack)."""
+    run = run_pytest(["e2e/test_smoke.py", "-k", "healthy or provisioned", "-n", "2"], tmp_path,
+                     env={"E2E_FORK_SERVER": fork_server})
     assert run.returncode == 0, run.output
     stacks = [json.loads((run.output_dir / f"stack-gw{i}" / "ready.json").read_text()) for i in (0, 1)]
     assert stacks[0]["base_url"] != stacks[1]["base_url"]
     assert all(not s["shared"] and s["disposable"] for s in stacks)
     assert run.output.count("fakes ready") == 2, run.output
+    assert (run.output_dir / "stack-forkserver.log").exists() == (fork_server == "on")
     for stack in stacks:
         for url in (stack["base_url"], stack["twilio_url"], stack["stripe_url"]):
             with pytest.raises(httpx.ConnectError):
                 httpx.get(url, timeout=2)
+        assert len(stack["pids"]) == 3
+        for pid in stack["pids"]:
+            with pytest.raises(ProcessLookupError):
+                os.kill(pid, 0)
 
 
 def test_a_worker_stack_that_cannot_start_fails_the_run_with_its_reason(tmp_path: Path) -> None:
