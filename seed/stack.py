@@ -13,6 +13,9 @@ Whatever the recipe leaves open is found out first, one step after another, as b
 endpoint registered through ``POST /v1/webhook_endpoints``), no ``price_id`` (looked up by
 ``price_interval``). Starting all three at once saves the fakes' start-up (~0.5 s) on every stack.
 
+A launcher given a :class:`~seed.forkserver.ForkServer` forks its ``{python} -m ...`` processes from it
+(several stacks started by one process share one; every other command is still a ``Popen``).
+
 Each process logs to a file in the stack's directory (``<name>.log``; the app's JSON log is
 ``app.jsonl``), and ``stop()`` ends them: SIGTERM to the process group, SIGKILL after a timeout.
 A :class:`Stack` describes a running stack, whoever started it: this process, the run's controller

@@ -8,8 +8,9 @@ Where the stack comes from, decided once by the run's controller (the only proce
 4. --stack-scope worker (the default): one stack per worker, used by that worker alone. The controller
    starts them all at configure time, in background threads, so they boot while the xdist workers
    import and collect (~1.3 s of each worker's start-up); a worker's ``stack`` fixture waits for the
-   ``ready.json`` (or ``start-error.txt``) its stack's thread writes. Without xdist the one process
-   does the same for itself. A worker the controller started no stack for (one xdist restarted after
+   ``ready.json`` (or ``start-error.txt``) its stack's thread writes. Two or more stacks fork their
+   processes from one fork server (seed/forkserver.py) instead of importing the app and fakes each.
+   Without xdist the one process does the same for itself. A worker the controller started no stack for (one xdist restarted after
    a crash) starts its own.
 
 Cases 1-3 reach the workers as E2E_* environment variables (workers inherit the controller's env).

@@ -116,6 +116,26 @@ def test_a_worker_whose_queue_ran_dry_takes_from_the_other_and_everything_runs_o
     assert gw0.shutting_down and gw1.shutting_down and sched.tests_finished
 
 
+def test_the_shortest_computing_tests_are_kept_for_the_end() -> None:
+    """Once the computing tests left take no longer than the shortest waiting test left, a computing worker
+    takes waiting tests too: the run ends on short computing tests on both workers, not on one waiting test."""
+    costs = {"t::wait_a": TestCost(4.0, 0.3), "t::wait_b": TestCost(3.0, 0.3), "t::wait_c": TestCost(2.0, 0.3),
+             "t::busy_a": TestCost(1.0, 1.3), "t::busy_b": TestCost(0.5, 1.3), "t::busy_c": TestCost(0.5, 1.3),
+             "t::busy_d": TestCost(0.3, 1.3)}
+    collection = sorted(costs)
+    sched, (gw0, gw1) = _started(collection, costs)
+    named = lambda node: [collection[i] for i in node.sent]  # noqa: E731
+    assert named(gw0) == ["t::wait_a", "t::wait_b"]
+    # busy_a first (2.3 s of computing left > 2.0 s, the shortest waiting test), then 1.3 s is the reserve
+    assert named(gw1) == ["t::busy_a", "t::wait_c"]
+    while sched.has_pending:
+        for node in (gw0, gw1):
+            if sched.node2pending.get(node):
+                _finish_first(sched, node)
+    handed_out_last = [collection[i] for i in (gw0.sent[2:] + gw1.sent[2:])]
+    assert sorted(handed_out_last) == ["t::busy_b", "t::busy_c", "t::busy_d"]
+
+
 def test_a_run_of_few_tests_gives_every_worker_one_first() -> None:
     collection = ["t::busy_long", "t::busy_mid"]  # both computing: one queue, two workers
     _, (gw0, gw1) = _started(collection, COSTS)
