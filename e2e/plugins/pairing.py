@@ -13,10 +13,12 @@ takes from the waiting queue first, the others from the computing queue first; a
 empty takes from the other one. The computing workers keep the shortest computing tests for the end: once
 what is left of them would no longer outlast the last waiting test, they take waiting tests too, so both
 workers end on sub-second tests instead of one waiting for the other's last 2-4 s waiting test (xdist's
-run ends with the last test; a simulation over e2e/durations.json: ~1.1 s apart on average before, ~0). A worker gets its next test when it starts one (an xdist worker must
-know the test after the one it runs), so at most two are pending per worker, and the choice is made as
-late as xdist allows. Without CPU figures, xdist's load scheduling runs as usual (in the order
-e2e/plugins/shard.py gives the collection: longest first).
+run ends with the last test; a simulation over e2e/durations.json: ~1.1 s apart on average before, ~0).
+
+A worker gets its next test when it starts one (an xdist worker must know the test after the one it
+runs), so at most two are pending per worker, and the choice is made as late as xdist allows. Without
+CPU figures, xdist's load scheduling runs as usual (in the order e2e/plugins/shard.py gives the
+collection: longest first).
 """
 
 from __future__ import annotations

@@ -10,8 +10,8 @@ Where the stack comes from, decided once by the run's controller (the only proce
    import and collect (~1.3 s of each worker's start-up); a worker's ``stack`` fixture waits for the
    ``ready.json`` (or ``start-error.txt``) its stack's thread writes. Two or more stacks fork their
    processes from one fork server (seed/forkserver.py) instead of importing the app and fakes each.
-   Without xdist the one process does the same for itself. A worker the controller started no stack for (one xdist restarted after
-   a crash) starts its own.
+   Without xdist the one process does the same for itself. A worker the controller started no stack
+   for (one xdist restarted after a crash) starts its own.
 
 Cases 1-3 reach the workers as E2E_* environment variables (workers inherit the controller's env).
 On targets that outlive a run (1 and 2) the controller first sweeps what interrupted runs left there.
