@@ -229,6 +229,16 @@ def pytest_configure_node(node: Any) -> None:
     node.workerinput[EARLY_INPUT_KEY] = node.workerinput.get("workerid") in early
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """xdist, in the controller, when a worker has ended: its stack winds down now, while other workers
+    still run and the run's summary is written (~0.3 s a stack), not at the very end. The worker checked
+    for leaked tenants before it ended; nothing else uses its stack (a replacement worker starts its own)."""
+    early = node.config.stash.get(_EARLY, {}).get(node.workerinput.get("workerid"))
+    if early is not None:
+        early.request_stop()
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     earlies = list(config.stash.get(_EARLY, {}).values())
     for early in earlies:  # every worker's stack winds down at the same time

@@ -306,3 +306,24 @@ def test_processes_are_stopped_together_and_a_stubborn_one_is_killed() -> None:
     _terminate_all([stubborn], timeout=0.3)
     assert stubborn.returncode == -signal.SIGKILL
     _terminate_all([stubborn], timeout=1)  # already gone: nothing to do, no error
+
+
+def test_a_workers_stack_winds_down_when_the_worker_ends() -> None:
+    """xdist's pytest_testnodedown in the controller: that worker's stack stops at once, the others run on."""
+    from types import SimpleNamespace
+
+    from e2e.plugins import stack as stack_plugin
+
+    class Early:
+        stopping = False
+
+        def request_stop(self) -> None:
+            self.stopping = True
+
+    config = SimpleNamespace(stash=pytest.Stash())
+    earlies = {"gw0": Early(), "gw1": Early()}
+    config.stash[stack_plugin._EARLY] = earlies  # type: ignore[assignment]  # stand-ins for EarlyStack
+    stack_plugin.pytest_testnodedown(SimpleNamespace(config=config, workerinput={"workerid": "gw1"}), None)
+    assert earlies["gw1"].stopping and not earlies["gw0"].stopping
+    # a replacement worker (xdist restarted a crashed one) has no early stack: nothing to do
+    stack_plugin.pytest_testnodedown(SimpleNamespace(config=config, workerinput={"workerid": "gw7"}), None)
