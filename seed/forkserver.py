@@ -141,6 +141,9 @@ class _Server:
             self.reply({"id": _id_of(line), "error": f"bad request: {exc}"})
             return
         self.preload(request.preload)
+        if threading.active_count() > 1:  # a fork copies only this thread: locks others held stay held
+            print(f"forkserver: a preloaded module started {threading.active_count() - 1} thread(s); "
+                  f"forking {request.module} anyway", file=sys.stderr, flush=True)
         try:
             pid = os.fork()
         except OSError as exc:

@@ -114,6 +114,15 @@ def test_a_failing_preload_is_logged_and_the_child_meets_it_in_its_own_log(serve
     assert "preloading broken failed" in (tmp_path / "forkserver.log").read_text()
 
 
+def test_a_preloaded_module_that_starts_a_thread_is_reported(server: ForkServer, project: Path,
+                                                             tmp_path: Path) -> None:
+    (project / "threaded.py").write_text("import threading, time\n"
+                                         "threading.Thread(target=time.sleep, args=(60,), daemon=True).start()\n")
+    child = server.spawn("probe", ["0"], env={}, cwd=project, log_path=project / "t.log", preload=["threaded"])
+    assert child.wait(10) == 0, "it still forks: the child is usually fine, but the log says why it may not be"
+    assert "a preloaded module started 1 thread(s); forking probe anyway" in (tmp_path / "forkserver.log").read_text()
+
+
 def test_signals_and_timeouts_work_as_with_popen(server: ForkServer, project: Path) -> None:
     log = project / "wait.log"
     child = server.spawn("probe", ["wait", "polite"], env={}, cwd=project, log_path=log)
