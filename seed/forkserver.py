@@ -145,12 +145,20 @@ class _Server:
             print(f"forkserver: a preloaded module started {threading.active_count() - 1} thread(s); "
                   f"forking {request.module} anyway", file=sys.stderr, flush=True)
         try:
+            # Opened here, before the reply: the log exists when the client hears the pid, as a Popen's does.
+            log = os.open(request.log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        except OSError as exc:
+            self.reply({"id": request.id, "error": f"cannot open the log {request.log}: {exc}"})
+            return
+        try:
             pid = os.fork()
         except OSError as exc:
+            os.close(log)
             self.reply({"id": request.id, "error": f"fork failed: {exc}"})
             return
         if pid == 0:
-            self.become(request)  # never returns
+            self.become(request, log)  # never returns
+        os.close(log)
         self.reply({"id": request.id, "pid": pid})
 
     def preload(self, names: Sequence[str]) -> None:
@@ -168,7 +176,7 @@ class _Server:
             except Exception as exc:  # reported; the child meets it again
                 print(f"forkserver: preloading {name} failed: {exc!r}", file=sys.stderr, flush=True)
 
-    def become(self, request: SpawnRequest) -> NoReturn:
+    def become(self, request: SpawnRequest, log: int) -> NoReturn:
         """In the child: turn into `python -m MODULE ARGV...`, then leave as the interpreter would."""
         server_pid = os.getppid()
         os.setsid()
@@ -181,11 +189,6 @@ class _Server:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         for fd in (self.wakeup_r, self.wakeup_w, self.replies_fd):
             os.close(fd)
-        try:
-            log = os.open(request.log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        except OSError as exc:
-            print(f"forkserver: cannot open {request.log}: {exc}", file=sys.stderr, flush=True)
-            os._exit(1)
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)  # also closes the server's request pipe in this process
         os.dup2(log, 1)

@@ -17,6 +17,7 @@ import pytest
 from fakes.twilio.client import TwilioFakeClient
 from seed import config as suite_config
 from seed.config import ConfigError, load
+from seed.forkserver import ForkServer
 from seed.stack import ENV_RUN_STACK_ID, Stack, StackError, StackLauncher, _terminate_all, external_stack
 from seed.waiting import wait_until
 from tests.conftest import tenant_spec
@@ -116,12 +117,23 @@ def test_launcher_explains_a_process_that_dies(tmp_path: Path) -> None:
     assert launcher.processes == [], "the fakes started before it are stopped again"
 
 
-def test_launcher_runs_the_outbox_worker_on_its_own_when_asked(tmp_path: Path) -> None:
+@pytest.mark.parametrize("forked", [False, True], ids=["popen", "fork-server"])
+def test_launcher_runs_the_outbox_worker_on_its_own_when_asked(tmp_path: Path, forked: bool) -> None:
     """The production topology: `serve --no-worker` and `python -m app worker` with the app's environment.
-    A missed call's first text is sent by the worker process (the app runs none), then all of it stops."""
+    A missed call's first text is sent by the worker process (the app runs none), then all of it stops.
+    The same with every process forked from a fork server (what `make e2e-postgres` runs under -n 2)."""
     cfg = load().stack
     assert cfg.worker is not None and cfg.worker.app_args == ("--no-worker",)
-    launcher = StackLauncher(cfg, tmp_path, separate_worker=True)
+    fork_server = ForkServer(sys.executable, PROJECT_ROOT, tmp_path / "forkserver.log").start() if forked else None
+    launcher = StackLauncher(cfg, tmp_path, separate_worker=True, fork_server=fork_server)
+    try:
+        _texts_through_the_separate_worker(launcher, tmp_path)
+    finally:
+        if fork_server is not None:
+            fork_server.close()
+
+
+def _texts_through_the_separate_worker(launcher: StackLauncher, tmp_path: Path) -> None:
     stack = launcher.start()
     processes = {p.name: p for p in launcher.processes}
     try:

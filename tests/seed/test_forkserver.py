@@ -76,6 +76,7 @@ def _facts(log: Path) -> dict[str, object]:
 def test_a_child_is_what_python_dash_m_would_be(server: ForkServer, project: Path) -> None:
     log = project / "probe.log"
     child = server.spawn("probe", ["3", "--flag"], env={"ONLY": "this", "WARM_LOG": "x"}, cwd=project, log_path=log)
+    assert log.exists(), "the log is there when spawn() returns, as a Popen's is: the launcher reads it at once"
     assert child.wait(10) == 3 and child.poll() == 3 and child.returncode == 3
     facts = _facts(log)
     assert facts["name"] == "__main__" and facts["argv"] == ["3", "--flag"] and facts["cwd"] == str(project)
@@ -103,6 +104,9 @@ def test_a_failing_child_reports_like_the_interpreter(server: ForkServer, projec
     missing = server.spawn("no_such_module", [], env={}, cwd=project, log_path=project / "missing.log")
     assert missing.wait(10) == 1 and "No module named no_such_module" in (project / "missing.log").read_text()
     assert server.spawn("probe", ["0"], env={}, cwd=project, log_path=project / "after.log").wait(10) == 0
+    with pytest.raises(ForkServerError, match=r"cannot open the log .*no-such-dir"):
+        server.spawn("probe", ["0"], env={}, cwd=project, log_path=project / "no-such-dir" / "x.log")
+    assert server.spawn("probe", ["0"], env={}, cwd=project, log_path=project / "still.log").wait(10) == 0
 
 
 def test_a_failing_preload_is_logged_and_the_child_meets_it_in_its_own_log(server: ForkServer, project: Path,
