@@ -150,6 +150,7 @@ class _Server:
         except OSError as exc:
             self.reply({"id": request.id, "error": f"cannot open the log {request.log}: {exc}"})
             return
+        server_pid = os.getpid()
         try:
             pid = os.fork()
         except OSError as exc:
@@ -157,7 +158,7 @@ class _Server:
             self.reply({"id": request.id, "error": f"fork failed: {exc}"})
             return
         if pid == 0:
-            self.become(request, log)  # never returns
+            self.become(request, log, server_pid)  # never returns
         os.close(log)
         self.reply({"id": request.id, "pid": pid})
 
@@ -176,9 +177,8 @@ class _Server:
             except Exception as exc:  # reported; the child meets it again
                 print(f"forkserver: preloading {name} failed: {exc!r}", file=sys.stderr, flush=True)
 
-    def become(self, request: SpawnRequest, log: int) -> NoReturn:
+    def become(self, request: SpawnRequest, log: int, server_pid: int) -> NoReturn:
         """In the child: turn into `python -m MODULE ARGV...`, then leave as the interpreter would."""
-        server_pid = os.getppid()
         os.setsid()
         die_with_parent()
         # Its command line stays the server's (Python cannot rewrite argv): at least `ps -o comm` tells them apart.
