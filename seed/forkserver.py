@@ -201,7 +201,7 @@ class _Server:
         os.chdir(request.cwd)
         os.environ.clear()
         os.environ.update(request.env)
-        if sys.path and sys.path[0] != request.cwd:
+        if sys.path:
             sys.path[0] = request.cwd  # what `python -m` puts first: the working directory
         sys.argv = [request.module, *request.argv]
         # SystemExit and uncaught exceptions propagate from here to the top of this process (nothing on
@@ -237,10 +237,10 @@ class ForkedProcess:
 
     @property
     def returncode(self) -> int | None:
-        return self.server.exit_code(self.pid)
+        return self.poll()
 
     def poll(self) -> int | None:
-        return self.returncode
+        return self.server.wait_for_exit(self.pid, 0)
 
     def wait(self, timeout: float | None = None) -> int:
         code = self.server.wait_for_exit(self.pid, timeout)
@@ -322,11 +322,8 @@ class ForkServer:
         reason = "went away" if self._gone else f"did not answer within {self.timeout_s:.0f}s"
         raise ForkServerError(f"the fork server {reason} while starting {module}; its log: {self._tail()}")
 
-    def exit_code(self, pid: int) -> int | None:
-        with self._changed:
-            return self._exits.get(pid)
-
     def wait_for_exit(self, pid: int, timeout: float | None) -> int | None:
+        """The child's exit code once the server reported it (within `timeout`; 0: as of now), else None."""
         with self._changed:
             self._changed.wait_for(lambda: pid in self._exits, timeout)
             return self._exits.get(pid)
