@@ -127,6 +127,13 @@ def wait_for(condition: Callable[[], Any], *, timeout: float = 20.0, what: str =
 
 
 @pytest.fixture
-def processes(tmp_path: Path) -> Iterator[Processes]:
-    """Real `python -m app` processes for one test; every one still running is killed at its end."""
+def processes(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Processes]:
+    """Real `python -m app` processes for one test; every one still running is killed at its end.
+
+    Set up after the test's database, so they are killed before it is emptied: pytest tears fixtures down
+    in reverse order, and a worker still polling while `database_url` TRUNCATEs its tables on PostgreSQL
+    deadlocks with it (it did in CI).
+    """
+    if "database_url" in request.fixturenames:
+        request.getfixturevalue("database_url")
     yield from processes_in(tmp_path)
