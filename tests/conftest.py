@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from app import migrations
 from app.db import Database
@@ -85,11 +86,35 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         return
     url = request.getfixturevalue("postgres_database")
     yield url
+    empty_postgres_tables(url)
+
+
+def empty_postgres_tables(url: str, lock_timeout_s: float = 10.0) -> None:
+    """TRUNCATE every table; if that fails, say which other sessions were still using the database.
+
+    Waiting longer than `lock_timeout_s` for a table's lock fails too, rather than hanging the run.
+
+    A process or thread the test started and its fixtures did not stop before this one's teardown is the
+    usual cause (a still-running outbox worker once deadlocked this TRUNCATE); the bare deadlock error
+    does not say whose it was.
+    """
     engine = create_engine(url)
-    with engine.begin() as conn:
-        tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-        conn.execute(text(f"TRUNCATE {tables} CASCADE"))
-    engine.dispose()
+    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(f"SET LOCAL lock_timeout = '{int(lock_timeout_s * 1000)}ms'"))
+            conn.execute(text(f"TRUNCATE {tables} CASCADE"))
+    except OperationalError as error:
+        with engine.connect() as conn:
+            others = conn.execute(text(
+                "SELECT pid, application_name, state, left(query, 120) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()")).all()
+        sessions = "; ".join(f"pid {pid} {app or '-'} {state}: {query}" for pid, app, state, query in others)
+        raise AssertionError(f"could not empty the test database ({error.orig!r}); other sessions still on it: "
+                             f"{sessions or 'none'} — stop what the test started before `database_url` "
+                             "tears down") from error
+    finally:
+        engine.dispose()
 
 
 def make_settings(database_url: str, **overrides: Any) -> Settings:
