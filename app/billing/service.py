@@ -295,6 +295,10 @@ def record_webhook_event(*, db: Session, event: dict[str, Any]) -> RecordOutcome
     if db.get(StripeWebhookEvent, event_id) is not None:
         return "duplicate"
     tenant_id = _mapped_tenant_id(db, references_in(event))
+    # Held so a tenant deleted meanwhile (an ephemeral tenant's teardown) cannot fail the insert below,
+    # which would otherwise be taken for a concurrent duplicate.
+    if tenant_id is not None and not tenancy_service.hold_against_deletion(db=db, tenant_id=tenant_id):
+        tenant_id = None
     if tenant_id is None:
         log.info("stripe event %s (%s) ignored: it names no tenant of ours (no client_reference_id or tenant "
                  "metadata, unknown customer and subscription, or the tenant was deleted)",

@@ -111,6 +111,18 @@ def tenant_for_number(*, db: Session, e164: str) -> Tenant | None:
     return db.scalar(select(Tenant).join(PhoneNumber, PhoneNumber.tenant_id == Tenant.id).where(PhoneNumber.e164 == e164))
 
 
+def hold_against_deletion(*, db: Session, tenant_id: str) -> bool:
+    """Keeps the tenant from being deleted until this transaction ends; False when it is already gone.
+
+    For work that arrives on its own (webhooks) and may race an operator deleting the tenant: rows written
+    after this cannot lose their tenant halfway (a foreign-key error, a 500). PostgreSQL: FOR KEY SHARE on
+    the tenant's row, which the DELETE waits for; a DELETE already under way is waited for instead, and a
+    committed one leaves no row. SQLite needs no lock: BEGIN IMMEDIATE already serialises the transactions.
+    """
+    return db.scalar(select(Tenant.id).where(Tenant.id == tenant_id)
+                     .with_for_update(read=True, key_share=True)) is not None
+
+
 def now(*, tenant: Tenant) -> datetime:
     """The tenant's clock: real UTC time shifted by the tenant's offset."""
     return utcnow() + timedelta(seconds=tenant.clock_offset_seconds)

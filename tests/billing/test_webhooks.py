@@ -7,6 +7,7 @@ payment failures and cancellation); the test delivers them itself, signed the wa
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -16,6 +17,7 @@ from fastapi.testclient import TestClient
 
 from app.billing.models import BillSubscription, StripeWebhookEvent
 from app.outbox.models import OutboxEvent
+from app.tenancy import service as tenancy_service
 from tests.billing.conftest import Billing, sign
 
 MakeTenant = Callable[..., dict[str, Any]]
@@ -297,3 +299,26 @@ def test_deleting_the_tenant_removes_its_billing_rows(
 
     assert billing.count(BillSubscription) == 0
     assert billing.count(StripeWebhookEvent) == 0
+
+
+def test_an_event_racing_its_tenants_deletion_is_ignored_not_taken_for_a_duplicate(
+    billing: Billing, owner_and_tenant: tuple[TestClient, dict[str, Any]]
+) -> None:
+    """The DELETE is held open while the event arrives: on PostgreSQL the insert used to fail the tenant's
+    foreign key once the DELETE committed, and the event was acknowledged as a duplicate it never was."""
+    owner, tenant = owner_and_tenant
+    _, events = billing.pay(owner)  # the checkout's event names the tenant (client_reference_id)
+    answers: list[Any] = []
+    with billing.database.session() as deleting:
+        tenancy_service.delete_tenant(db=deleting, tenant=tenancy_service.get(db=deleting, tenant_id=tenant["id"]))
+        delivery = threading.Thread(target=lambda: answers.append(billing.deliver(events[0])))
+        delivery.start()
+        delivery.join(0.3)
+        assert delivery.is_alive(), "the event did not wait for the DELETE"
+        deleting.commit()
+    delivery.join(10)
+    assert not delivery.is_alive(), "the event was never answered"
+
+    (answer,) = answers
+    assert answer.status_code == 200 and answer.json() == {"received": True, "duplicate": False, "ignored": True}
+    assert billing.stored_events() == 0
