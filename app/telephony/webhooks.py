@@ -1,9 +1,10 @@
 """Twilio webhooks: calls, texts, delivery status, brand (compliance) status.
 
-Each one is verified (403 otherwise, nothing stored), routed to a tenant by our number (unknown number:
-200, nothing done, a WARN line), stored once in `webhook_events` and applied in the same transaction,
-so a replay (5x, concurrent or not) changes nothing and emits no second outbox event. Twilio gets an
-empty TwiML answer: texts go out through the REST API via the outbox, never in the webhook response.
+Each one is verified (403 otherwise, nothing stored), routed to a tenant by our number (unknown number, or
+a tenant deleted while the webhook was handled: 200, nothing done, a WARN line), stored once in
+`webhook_events` and applied in the same transaction, so a replay (5x, concurrent or not) changes nothing
+and emits no second outbox event. Twilio gets an empty TwiML answer: texts go out through the REST API via
+the outbox, never in the webhook response.
 """
 
 from __future__ import annotations
