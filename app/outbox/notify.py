@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections.abc import Callable
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.db import Database
 from app.outbox import service as outbox_service
@@ -35,12 +36,20 @@ def _notify_if_events(session: Session) -> None:
         session.execute(text(f"NOTIFY {CHANNEL}"))
 
 
+# The session factories already wired. Not `event.contains()`: SQLAlchemy keys its listener registry by
+# id() of the sessionmaker's Session subclass and never forgets a class-level entry, so a new factory
+# whose class reuses a collected one's address "contains" a listener it does not have (a process that
+# makes many Database objects, like the tests, then lost its NOTIFYs).
+_wired: weakref.WeakSet[sessionmaker[Session]] = weakref.WeakSet()
+
+
 def notify_on_commit(database: Database) -> None:
     """Makes every transaction of `database` that emitted events notify listening workers (PostgreSQL only)."""
     if database.dialect != "postgresql":
         raise ValueError(f"LISTEN / NOTIFY needs PostgreSQL, not {database.dialect}")
-    if not event.contains(database.session_factory, "before_commit", _notify_if_events):
+    if database.session_factory not in _wired:
         event.listen(database.session_factory, "before_commit", _notify_if_events)
+        _wired.add(database.session_factory)
 
 
 def libpq_dsn(database_url: str) -> str:
