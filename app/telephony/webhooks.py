@@ -59,13 +59,10 @@ def _tenant_for(db: Session, number: str, kind: str) -> Tenant | None:
 def _ingest(
     db: Session, hook: VerifiedWebhook, *, tenant_id: str, kind: str, provider_ref: str, apply: Callable[[], None]
 ) -> bool:
-    """Stores the webhook and applies it in one transaction; False (and no change) for a replay, or when the
-    tenant was deleted while the webhook was on its way (an ephemeral tenant's teardown races its last
-    delivery receipts): then it is ignored like one for a number nobody owns."""
-    if not tenancy_service.hold_against_deletion(db=db, tenant_id=tenant_id):
-        db.rollback()
-        log.warning("%s webhook for a tenant deleted meanwhile: ignored", kind, extra={"kind": kind})
-        return False
+    """Stores the webhook and applies it in one transaction; False (and no change) for a replay.
+
+    The caller has routed it to a tenant it holds against deletion (an ephemeral tenant's teardown races
+    its last delivery receipts), so nothing stored here can lose its tenant halfway."""
     key = telephony_service.dedupe_key(kind=kind, params=hook.params, idempotency_token=hook.idempotency_token)
     if not telephony_service.record_webhook(db=db, tenant_id=tenant_id, kind=kind, key=key,
                                             provider_ref=provider_ref, payload=hook.params):
@@ -143,6 +140,10 @@ def compliance_status(hook: Verified, db: DbSession) -> Response:
     registration = compliance_service.registration_for_brand(db=db, brand_sid=brand_sid)
     if registration is None:
         log.warning("compliance webhook for an unknown brand (%s): ignored", brand_sid, extra={"brand_sid": brand_sid})
+        return twiml()
+    if not tenancy_service.hold_against_deletion(db=db, tenant_id=registration.tenant_id):
+        log.warning("compliance webhook for a tenant deleted meanwhile (%s): ignored", brand_sid,
+                    extra={"brand_sid": brand_sid})
         return twiml()
     current_tenant_id.set(registration.tenant_id)
     known = compliance_service.compliance_status_for(status) is not None

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, select
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
@@ -105,22 +105,28 @@ def phone_numbers(*, db: Session, tenant_id: str) -> list[PhoneNumber]:
     return list(db.scalars(select(PhoneNumber).where(PhoneNumber.tenant_id == tenant_id)))
 
 
-def tenant_for_number(*, db: Session, e164: str) -> Tenant | None:
-    """The tenant a number belongs to, or None for a number nobody owns."""
-    # One statement: every Twilio webhook starts here.
-    return db.scalar(select(Tenant).join(PhoneNumber, PhoneNumber.tenant_id == Tenant.id).where(PhoneNumber.e164 == e164))
-
-
-def hold_against_deletion(*, db: Session, tenant_id: str) -> bool:
-    """Keeps the tenant from being deleted until this transaction ends; False when it is already gone.
+def _held(query: Select[Any]) -> Select[Any]:
+    """The query's tenant row kept from being deleted until the transaction ends.
 
     For work that arrives on its own (webhooks) and may race an operator deleting the tenant: rows written
     after this cannot lose their tenant halfway (a foreign-key error, a 500). PostgreSQL: FOR KEY SHARE on
     the tenant's row, which the DELETE waits for; a DELETE already under way is waited for instead, and a
     committed one leaves no row. SQLite needs no lock: BEGIN IMMEDIATE already serialises the transactions.
     """
-    return db.scalar(select(Tenant.id).where(Tenant.id == tenant_id)
-                     .with_for_update(read=True, key_share=True)) is not None
+    return query.with_for_update(read=True, key_share=True, of=Tenant)
+
+
+def tenant_for_number(*, db: Session, e164: str) -> Tenant | None:
+    """The tenant a number belongs to, held against deletion (see `_held`); None for a number nobody owns,
+    including one whose tenant was deleted meanwhile."""
+    # One statement: every Twilio webhook starts here.
+    return db.scalar(_held(select(Tenant).join(PhoneNumber, PhoneNumber.tenant_id == Tenant.id)
+                           .where(PhoneNumber.e164 == e164)))
+
+
+def hold_against_deletion(*, db: Session, tenant_id: str) -> bool:
+    """Keeps the tenant from being deleted until this transaction ends (see `_held`); False when it is gone."""
+    return db.scalar(_held(select(Tenant.id).where(Tenant.id == tenant_id))) is not None
 
 
 def now(*, tenant: Tenant) -> datetime:

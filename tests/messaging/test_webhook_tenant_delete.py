@@ -1,4 +1,5 @@
-"""A Twilio webhook that arrives while its tenant is being deleted: ignored like one for a number nobody owns.
+"""A Twilio webhook that arrives while its tenant is being deleted: ignored like one for a number (or brand)
+nobody owns.
 
 An ephemeral tenant's teardown races its own last deliveries (a delivery receipt for the first text can
 land just as the test that caused it deletes the tenant). On PostgreSQL the webhook used to find the tenant
@@ -21,11 +22,13 @@ from app.telephony.models import WebhookEvent
 from app.tenancy import service as tenancy_service
 from tests.messaging.conftest import CUSTOMER, Twilio, sid
 
-WEBHOOKS: dict[str, Callable[[Twilio, str], Any]] = {
-    "voice-status": lambda twilio, number: twilio.call(from_=CUSTOMER, to=number),
-    "sms": lambda twilio, number: twilio.sms(from_=CUSTOMER, to=number, body="still there?"),
-    "message-status": lambda twilio, number: twilio.status(message_sid=sid("SM"), status="delivered",
-                                                           from_=number, to=CUSTOMER),
+WEBHOOKS: dict[str, Callable[[Twilio, dict[str, Any]], Any]] = {
+    "voice-status": lambda twilio, tenant: twilio.call(from_=CUSTOMER, to=tenant["phone_number"]),
+    "sms": lambda twilio, tenant: twilio.sms(from_=CUSTOMER, to=tenant["phone_number"], body="still there?"),
+    "message-status": lambda twilio, tenant: twilio.status(message_sid=sid("SM"), status="delivered",
+                                                           from_=tenant["phone_number"], to=CUSTOMER),
+    # routed by the brand, not the number
+    "compliance": lambda twilio, tenant: twilio.brand(brand_sid=tenant["extra"]["brand_sid"], status="APPROVED"),
 }
 
 
@@ -42,14 +45,14 @@ def test_a_webhook_racing_its_tenants_deletion_is_ignored_not_a_500(
     kind: str, twilio: Twilio, database: Database, make_tenant: Callable[..., dict[str, Any]],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    tenant = make_tenant()
+    tenant = make_tenant(compliance="pending") if kind == "compliance" else make_tenant()
     answers: list[Any] = []
     with database.session() as deleting:
         tenancy_service.delete_tenant(db=deleting, tenant=tenancy_service.get(db=deleting, tenant_id=tenant["id"]))
 
         def deliver() -> None:
             try:
-                answers.append(WEBHOOKS[kind](twilio, tenant["phone_number"]))
+                answers.append(WEBHOOKS[kind](twilio, tenant))
             except Exception as exc:  # the TestClient re-raises the app's unhandled error
                 answers.append(exc)
 
@@ -91,4 +94,4 @@ def test_a_webhook_that_holds_the_tenant_first_is_stored_and_the_delete_waits_fo
         holding.commit()
     deleting.join(10)
     assert deleted == [True]
-    assert WEBHOOKS["sms"](twilio, tenant["phone_number"]).status_code == 200  # gone now: ignored
+    assert WEBHOOKS["sms"](twilio, tenant).status_code == 200  # gone now: ignored
