@@ -6,12 +6,11 @@ import httpx
 import pytest
 from playwright.sync_api import Page
 
+from e2e.support import TenantHandle, TenantSeeder
 from pages.errors import ErrorPage
 from pages.flows import open_inbox, sign_in, sign_out
 from pages.inbox import InboxPage
 from pages.login import LoginPage
-from seed.handle import TenantHandle
-from seed.seeder import TenantSeeder
 
 pytestmark = pytest.mark.auth
 

@@ -17,13 +17,10 @@ import httpx
 import pytest
 from playwright.sync_api import Page
 
-from e2e.plugins.tenants import WaitUntil
-from fakes.twilio.client import TwilioFakeClient
+from e2e.support import TenantHandle, TenantSeeder, TwilioFakeClient, WaitUntil
 from pages.errors import ErrorPage
 from pages.flows import open_inbox
 from seed import http
-from seed.handle import TenantHandle
-from seed.seeder import TenantSeeder
 from seed.stack import Stack
 
 pytestmark = pytest.mark.isolation

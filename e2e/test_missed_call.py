@@ -8,26 +8,18 @@ Messages the app created is the ground truth of what a customer received.
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import pytest
 from playwright.sync_api import Page
 
-from e2e.plugins.tenants import WaitUntil
-from fakes.twilio.client import TwilioFakeClient
+from e2e.support import Settle, TenantHandle, TwilioFakeClient, WaitUntil, texts_to
 from pages.conversation import ConversationPage
 from pages.inbox import InboxPage
-from seed.handle import TenantHandle
-from seed.waiting import Settle
 
 pytestmark = pytest.mark.missed_call
 
 #: The seed's SLO for missed call -> first SMS (P95); one call must make it well within it.
 FIRST_SMS_BUDGET_S = 5.0
-
-
-def texts_to(twilio: TwilioFakeClient, customer: str, tenant: TenantHandle) -> list[dict[str, Any]]:
-    return twilio.messages(to=customer, from_=tenant.phone_number)
 
 
 @pytest.mark.smoke
@@ -38,7 +30,7 @@ def test_a_missed_call_gets_a_first_sms_and_shows_in_the_inbox(
     call = twilio.missed_call(from_=customer_phone, to=tenant.phone_number)
     assert call["status_code"] == 200, call
 
-    [first] = wait_until(lambda: texts_to(twilio, customer_phone, tenant), timeout=FIRST_SMS_BUDGET_S,
+    [first] = wait_until(lambda: texts_to(twilio, tenant=tenant, customer=customer_phone), timeout=FIRST_SMS_BUDGET_S,
                          message=f"the first SMS to {customer_phone} within {FIRST_SMS_BUDGET_S:g}s")
     assert time.monotonic() - started < FIRST_SMS_BUDGET_S
     assert tenant.name in first["body"] and "Reply STOP to opt out" in first["body"]
@@ -59,8 +51,9 @@ def test_five_deliveries_of_one_missed_call_make_one_conversation_and_one_sms(
     for _ in range(4):  # Twilio retrying the same callback: identical body, signature and idempotency token
         assert twilio.redeliver(call["delivery_id"])["status_code"] == 200
 
-    wait_until(lambda: texts_to(twilio, customer_phone, tenant), timeout=FIRST_SMS_BUDGET_S, message="the first SMS")
-    settle.assert_no_new(lambda: texts_to(twilio, customer_phone, tenant), what="SMS to the caller")
+    wait_until(lambda: texts_to(twilio, tenant=tenant, customer=customer_phone), timeout=FIRST_SMS_BUDGET_S,
+               message="the first SMS")
+    settle.assert_no_new(lambda: texts_to(twilio, tenant=tenant, customer=customer_phone), what="SMS to the caller")
 
     inbox = InboxPage(owner_page).goto()
     inbox.expect_conversation_count(1)
@@ -75,14 +68,14 @@ def test_busy_and_failed_calls_count_as_missed(
 ) -> None:
     call = twilio.call(from_=customer_phone, to=tenant.phone_number, status=status)
     assert call["status_code"] == 200
-    wait_until(lambda: texts_to(twilio, customer_phone, tenant), timeout=FIRST_SMS_BUDGET_S,
+    wait_until(lambda: texts_to(twilio, tenant=tenant, customer=customer_phone), timeout=FIRST_SMS_BUDGET_S,
                message=f"the first SMS after a {status} call")
 
 
 def test_an_answered_call_texts_nobody(
     owner_page: Page, tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, settle: Settle,
 ) -> None:
-    with settle.window(lambda: texts_to(twilio, customer_phone, tenant), what="SMS after an answered call"):
+    with settle.window(lambda: texts_to(twilio, tenant=tenant, customer=customer_phone), what="SMS after an answered call"):
         call = twilio.call(from_=customer_phone, to=tenant.phone_number, status="completed", duration=95)
         assert call["status_code"] == 200
     InboxPage(owner_page).goto().expect_empty()

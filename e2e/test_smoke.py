@@ -9,12 +9,10 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
-from fakes.stripe.client import StripeFakeClient
-from fakes.twilio.client import TwilioFakeClient
+from e2e.support import StripeFakeClient, TenantHandle, TwilioFakeClient
 from pages.flows import open_inbox
 from pages.login import LoginPage
 from seed import http
-from seed.handle import TenantHandle
 from seed.stack import Stack
 
 pytestmark = pytest.mark.smoke
