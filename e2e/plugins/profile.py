@@ -41,6 +41,10 @@ def pytest_configure(config: pytest.Config) -> None:
     option = config.option
     if profile.headed and not given_on_command_line(config, "--headed"):
         option.headed = True
+    if os.environ.get("PWDEBUG") and not option.headed:
+        # Playwright opens its Inspector in the browser it launches: a headless build shows nothing.
+        option.headed = True
+        config.stash.setdefault(NOTES_KEY, []).append("PWDEBUG is set: running headed (the Inspector needs a window)")
     if profile.slowmo_ms and not given_on_command_line(config, "--slowmo"):
         option.slowmo = profile.slowmo_ms
     for name in ("tracing", "screenshot", "video"):
@@ -52,7 +56,7 @@ def pytest_configure(config: pytest.Config) -> None:
         if given_on_command_line(config, "--video"):
             raise pytest.UsageError(f"--video {option.video}: {hint}")
         option.video = "off"
-        config.stash[NOTES_KEY] = [f"video off: {hint}"]
+        config.stash.setdefault(NOTES_KEY, []).append(f"video off: {hint}")
     if profile.junit_xml and not given_on_command_line(config, "--junitxml", "--junit-xml"):
         option.xmlpath = str(PROJECT_ROOT / profile.junit_xml)
     if profile.html_report and not given_on_command_line(config, "--html") and config.pluginmanager.hasplugin("html"):
