@@ -21,6 +21,7 @@ from playwright.sync_api import Error as PlaywrightError  # noqa: E402
 from pytest_playwright.pytest_playwright import CreateContextCallback  # noqa: E402
 
 from e2e.plugins import browser as browser_plugin  # noqa: E402
+from e2e.plugins import traces  # noqa: E402
 from e2e.plugins.common import profile_of  # noqa: E402
 from e2e.plugins.guards import TestObservations  # noqa: E402
 from seed.stack import Stack  # noqa: E402
@@ -32,6 +33,7 @@ pytest_plugins = [
     "e2e.plugins.tenants",
     "e2e.plugins.guards",
     "e2e.plugins.bundles",
+    "e2e.plugins.traces",
     "e2e.plugins.shard",
     "e2e.plugins.pairing",
 ]
@@ -84,7 +86,7 @@ def browser(browser: Browser, pytestconfig: pytest.Config) -> Browser:
 
 
 @pytest.fixture
-def new_context(new_context: CreateContextCallback, pytestconfig: pytest.Config,
+def new_context(new_context: CreateContextCallback, pytestconfig: pytest.Config, request: pytest.FixtureRequest,
                 _e2e_observer: TestObservations) -> CreateContextCallback:
     """Every context gets the profile's timeouts and is watched for page errors and app 5xx."""
     profile = profile_of(pytestconfig)
@@ -94,6 +96,7 @@ def new_context(new_context: CreateContextCallback, pytestconfig: pytest.Config,
         context.set_default_timeout(profile.action_timeout_ms)
         context.set_default_navigation_timeout(profile.navigation_timeout_ms)
         _e2e_observer.watch(context)
+        traces.watch(request.node, context)
         return context
 
     return make  # type: ignore[return-value]

@@ -38,3 +38,12 @@ def test_pwdebug_runs_headed(tmp_path: Path) -> None:
     run = run_pytest([*SMOKE, "--collect-only"], tmp_path, env={"PWDEBUG": "1"}, timeout=60)
     assert run.returncode == 0, run
     assert "PWDEBUG is set: running headed" in run.output and "headed=True" in run.output
+
+
+def test_with_tracing_on_the_summary_lists_the_traces_of_passed_tests(tmp_path: Path) -> None:
+    run = run_pytest([*SMOKE, "--tracing", "on"], tmp_path, timeout=120)
+    assert run.returncode == 0, run
+    assert "e2e traces of passed tests" in run.output
+    listed = [line for line in run.output.splitlines() if "show-trace" in line]
+    assert len(listed) == 1 and "failed here" not in listed[0], run.output
+    assert Path(listed[0].split("show-trace ")[1].strip()).exists()

@@ -43,6 +43,7 @@ def test_misbehaving_tests_fail_and_the_leak_fails_the_run(selfcheck_run: Pytest
         "test_uncaught_page_error_fails[chromium]": "failed",
         "test_app_5xx_seen_by_the_browser_fails[chromium]": "failed",
         "test_app_5xx_in_the_app_log_fails": "failed",
+        "test_fails_in_the_second_of_two_contexts[chromium]": "failed",
         "test_leaks_a_tenant": "passed",
     }, selfcheck_run
     out = selfcheck_run.output
@@ -57,7 +58,7 @@ def test_a_failure_leaves_trace_bundle_and_show_trace_line(selfcheck_run: Pytest
     assert len(folders) == 1, list(selfcheck_run.output_dir.iterdir())
     trace, bundle_path = folders[0] / "trace.zip", folders[0] / "bundle.json"
     assert trace.stat().st_size > 1000 and bundle_path.exists()
-    assert f"playwright show-trace {trace}" in selfcheck_run.output
+    assert re.search(rf"owner +\S*\.venv/bin/playwright show-trace {re.escape(str(trace))}\n", selfcheck_run.output)
     assert f"bundle: {bundle_path}" in selfcheck_run.output
 
     bundle = json.loads(bundle_path.read_text())
@@ -93,3 +94,14 @@ def test_teardown_deleted_every_tenant_but_the_leaked_one(selfcheck_run: PytestR
     # That run is over and its stack (and database) are gone: the sweeper settles the entry.
     report = sweep(ledger_dir=selfcheck_run.ledger_dir, operator=None)
     assert report.settled and ledger_files(selfcheck_run.ledger_dir) == []
+
+
+def test_two_contexts_traces_are_labelled_and_the_failing_one_marked(selfcheck_run: PytestRun) -> None:
+    folder = next(selfcheck_run.output_dir.glob("*test-fails-in-the-second-of-two-contexts*"))
+    lines = {line.split()[0]: line for line in selfcheck_run.output.splitlines()
+             if "show-trace" in line and folder.name in line}
+    assert set(lines) == {"owner", "customer"}, selfcheck_run.output
+    assert "failed here" in lines["customer"] and "failed here" not in lines["owner"]
+    assert "to_be_visible" in lines["customer"] and "selfcheck: a heading that is not there" in lines["customer"]
+    customer_trace = lines["customer"].split("show-trace ")[1].split()[0]
+    assert Path(customer_trace).exists() and Path(customer_trace).parent == folder
