@@ -129,6 +129,11 @@ def _write_bundle(item: pytest.Item, report: pytest.TestReport, observations: Te
     path = folder / "bundle.json"
     path.write_text(json.dumps(bundle, indent=2, default=str), encoding="utf-8")
     report.user_properties.append((BUNDLE_PROPERTY, _relative(path, item.config)))
+    html = item.config.pluginmanager.getplugin("html")
+    if html is not None and getattr(item.config.option, "htmlpath", None):
+        report_dir = (item.config.invocation_params.dir / item.config.option.htmlpath).parent
+        link = Path(os.path.relpath(path, report_dir)).as_posix()
+        report.extras = [*getattr(report, "extras", []), html.extras.url(link, name="bundle.json")]
 
 
 def collect_offline(item: pytest.Item, observations: TestObservations) -> dict[str, Any]:

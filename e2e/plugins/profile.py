@@ -61,6 +61,10 @@ def pytest_configure(config: pytest.Config) -> None:
         option.xmlpath = str(PROJECT_ROOT / profile.junit_xml)
     if profile.html_report and not given_on_command_line(config, "--html") and config.pluginmanager.hasplugin("html"):
         option.htmlpath = str(PROJECT_ROOT / profile.html_report)
+    if getattr(option, "htmlpath", None):
+        # One file that is styled and complete wherever it is opened or uploaded: a report with an
+        # assets/ folder beside it loses its CSS when the output folder is emptied at the run's start.
+        option.self_contained_html = True
     # expect() has one process-wide default; set it before any test asserts.
     expect.set_options(timeout=profile.expect_timeout_ms)
 

@@ -62,10 +62,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if report.when == "teardown":
         order = item.stash.get(_CLOSE_ORDER, [])
         traces = [str(value) for key, value in report.user_properties if key == "playwright_trace"]
+        trace_links = [extra for extra in getattr(report, "extras", []) if extra.get("name") == "Trace"]
         for index, path in enumerate(traces):
             label = order[index] if index < len(order) else f"context {index + 1}"
             trace = Path(path) if Path(path).is_absolute() else item.config.invocation_params.dir / path
             entry = {"path": path, "label": label, "failed": failed_action_in(trace)}
             report.user_properties.append((TRACE_PROPERTY, json.dumps(entry)))
+            if index < len(trace_links):  # pytest-html's links, in the same order
+                trace_links[index]["name"] = f"Trace: {label}" + (" (failed here)" if entry["failed"] else "")
         _names.clear()
     return report

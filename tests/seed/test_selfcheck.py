@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ElementTree
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,7 @@ def outcomes(junit: Path) -> dict[str, str]:
 def selfcheck_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> PytestRun:
     tmp = tmp_path_factory.mktemp(f"selfcheck-{request.param}")
     workers = ["-n", "2"] if request.param == "xdist" else []
-    return run_pytest([SELFCHECK, *workers, "--junitxml", str(tmp / "junit.xml")], tmp,
+    return run_pytest([SELFCHECK, *workers, "--junitxml", str(tmp / "junit.xml"), "--html", str(tmp / "report.html")], tmp,
                       env={"E2E_SELF_CHECK": "1"})
 
 
@@ -105,3 +106,16 @@ def test_two_contexts_traces_are_labelled_and_the_failing_one_marked(selfcheck_r
     assert "to_be_visible" in lines["customer"] and "selfcheck: a heading that is not there" in lines["customer"]
     customer_trace = lines["customer"].split("show-trace ")[1].split()[0]
     assert Path(customer_trace).exists() and Path(customer_trace).parent == folder
+
+
+def test_the_html_report_is_complete_and_links_each_failures_evidence(selfcheck_run: PytestRun) -> None:
+    report_path = selfcheck_run.output_dir.parent / "report.html"
+    html = unescape(report_path.read_text())
+    assert "assets/" not in html and "<style" in html  # self-contained: styled wherever it is opened
+    # Every test has finished: the report's data says so (the "still running" banner is hidden by its CSS).
+    assert 'summary__reload__button hidden' in html
+    assert "Trace: customer (failed here)" in html and "Trace: owner" in html
+    links = set(re.findall(r'"content": "([^"]+(?:bundle\.json|\.zip))"', html))
+    assert any(link.endswith("bundle.json") for link in links), links
+    for link in links:
+        assert (report_path.parent / link).exists(), link  # relative, so it works once downloaded
