@@ -133,7 +133,7 @@ def _write_bundle(item: pytest.Item, report: pytest.TestReport, observations: Te
     if html is not None and getattr(item.config.option, "htmlpath", None):
         report_dir = (item.config.invocation_params.dir / item.config.option.htmlpath).parent
         link = Path(os.path.relpath(path, report_dir)).as_posix()
-        report.extras = [*getattr(report, "extras", []), html.extras.url(link, name="bundle.json")]
+        report.extras = [*getattr(report, "extras", []), html.extras.url(link, name="bundle.json")]  # type: ignore[attr-defined]
 
 
 def collect_offline(item: pytest.Item, observations: TestObservations) -> dict[str, Any]:
