@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext
 
+from pages import steps
+
 TRACE_PROPERTY = "e2e_trace"  # report.user_properties: {"path", "label", "failed"} as JSON
 _CLOSE_ORDER = pytest.StashKey[list[str]]()
 _names: dict[int, str] = {}  # id(context) -> label, for the contexts of the running test (one per worker)
@@ -59,6 +61,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     # A plain wrapper runs after pytest-playwright's trylast one: by teardown's report the traces are
     # in the test's folder and listed in user_properties, in the order their contexts closed.
     report: pytest.TestReport = yield
+    if report.when == "setup":
+        steps.take()  # forget what a previous test on this worker did
+    elif report.when == "call":
+        taken = steps.take()
+        if report.failed and taken:
+            report.sections.append(("page-object steps", "\n".join(taken)))
     if report.when == "teardown":
         order = item.stash.get(_CLOSE_ORDER, [])
         traces = [str(value) for key, value in report.user_properties if key == "playwright_trace"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ElementTree
+import zipfile
 from html import unescape
 from pathlib import Path
 
@@ -119,3 +120,25 @@ def test_the_html_report_is_complete_and_links_each_failures_evidence(selfcheck_
     assert any(link.endswith("bundle.json") for link in links), links
     for link in links:
         assert (report_path.parent / link).exists(), link  # relative, so it works once downloaded
+
+
+def trace_groups(trace: Path) -> list[tuple[str, str | None]]:
+    """(group name, parent call id) of every tracing.group in a trace zip, in order."""
+    groups = []
+    with zipfile.ZipFile(trace) as archive:
+        for member in (m for m in archive.namelist() if m.endswith(".trace")):
+            for line in archive.read(member).decode().splitlines():
+                event = json.loads(line)
+                if event.get("type") == "before" and event.get("method") == "tracingGroup":
+                    groups.append((event["title"], event.get("parentId")))
+    return groups
+
+
+def test_page_object_actions_are_named_steps_in_the_trace_and_the_report(selfcheck_run: PytestRun) -> None:
+    folder = next(selfcheck_run.output_dir.glob("*test-fails-in-the-second-of-two-contexts*"))
+    owner_line = next(line for line in selfcheck_run.output.splitlines()
+                      if line.split()[:1] == ["owner"] and folder.name in line)
+    groups = trace_groups(Path(owner_line.split("show-trace ")[1].split()[0]))
+    assert [name for name, _ in groups] == ["goto", "expect loaded"]
+    assert groups[0][1] is None and groups[1][1] is not None  # "expect loaded" runs inside "goto"
+    assert "page-object steps" in selfcheck_run.output and "goto\n  expect loaded" in selfcheck_run.output
