@@ -7,6 +7,7 @@ Stripe's fixtures and the ``stripe`` SDK's typed classes (``stripe_conformance``
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -66,6 +67,13 @@ def receiver() -> Iterator[WebhookReceiver]:
 
 @pytest.fixture(scope="module")
 def bodies(receiver: WebhookReceiver) -> Iterator[Bodies]:
+    with every_endpoint_answered(receiver) as got:
+        yield got
+
+
+@contextlib.contextmanager
+def every_endpoint_answered(receiver: WebhookReceiver) -> Iterator[Bodies]:
+    """Drive every endpoint the fake implements once; the bodies by case name, and the webhooks."""
     with running_stripe(webhook_url=receiver.url(HOOK_PATH)) as fake:
         api, got = Api(fake.base_url), Bodies()
         got["customer.create"] = api.call(
@@ -106,7 +114,8 @@ def bodies(receiver: WebhookReceiver) -> Iterator[Bodies]:
         got["subscription.retrieve.expand_latest_invoice"] = api.call(
             "GET", f"/v1/subscriptions/{sub}", {"expand": ["latest_invoice", "customer"]}
         )
-        got["subscription.list"] = api.call("GET", "/v1/subscriptions", {"customer": got["subscription.retrieve"]["customer"]})
+        customer = got["subscription.retrieve"]["customer"]
+        got["subscription.list"] = api.call("GET", "/v1/subscriptions", {"customer": customer})
         got["invoice.list"] = api.call("GET", "/v1/invoices", {"subscription": sub})
         got["invoice.retrieve"] = api.call("GET", f"/v1/invoices/{got['subscription.retrieve']['latest_invoice']}")
         fake.control.payment_failed(sub, wait=True)
@@ -116,8 +125,7 @@ def bodies(receiver: WebhookReceiver) -> Iterator[Bodies]:
             "POST", f"/v1/subscriptions/{sub}", {"cancel_at_period_end": True, "metadata": {"plan": "pro"}}
         )
         got["billing_portal.session.create"] = api.call(
-            "POST", "/v1/billing_portal/sessions", {"customer": got["subscription.retrieve"]["customer"],
-                                                   "return_url": "https://app.example.test/billing"}
+            "POST", "/v1/billing_portal/sessions", {"customer": customer, "return_url": "https://app.example.test/billing"}
         )
         got["subscription.cancel"] = api.call("DELETE", f"/v1/subscriptions/{sub}")
 
