@@ -48,12 +48,15 @@ class Api:
     def __init__(self, base_url: str) -> None:
         self.http = httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {DEFAULT_API_KEY}"}, timeout=30)
 
-    def call(self, method: str, path: str, params: dict[str, Any] | None = None, *, status: int = 200) -> Any:
+    def call(
+        self, method: str, path: str, params: dict[str, Any] | None = None, *, status: int = 200, key: str | None = None
+    ) -> Any:
         pairs = _form(params or {})
         if method == "GET":
             answer = self.http.get(path, params=pairs)
         else:
-            answer = self.http.request(method, path, data=dict(pairs) if pairs else None)
+            headers = {"Idempotency-Key": key} if key else None
+            answer = self.http.request(method, path, data=dict(pairs) if pairs else None, headers=headers)
         assert answer.status_code == status, f"{method} {path}: {answer.status_code} {answer.text}"
         return answer.json()
 
@@ -144,6 +147,10 @@ def every_endpoint_answered(receiver: WebhookReceiver) -> Iterator[Bodies]:
         got["error.parameter_missing"] = api.call("POST", "/v1/checkout/sessions", {"mode": "subscription"}, status=400)
         got["error.parameter_unknown"] = api.call("POST", "/v1/customers", {"colour": "red"}, status=400)
         got["error.authentication"] = httpx.get(f"{fake.base_url}/v1/customers").json()
+        api.call("POST", "/v1/customers", {"email": "a@example.test"}, key="key-1")
+        got["error.idempotency"] = api.call("POST", "/v1/customers", {"email": "b@example.test"}, key="key-1", status=400)
+        fake.control.add_fault(r"^/v1/prices$", "status", code=500)
+        got["error.injected_fault"] = api.call("GET", "/v1/prices", status=500)
         got["webhooks"] = receiver.wait_for(EXPECTED_EVENTS, path=HOOK_PATH)
         api.http.close()
         yield got
@@ -224,12 +231,22 @@ def test_deleted_webhook_endpoint_has_stripes_published_shape(bodies: Bodies) ->
 
 
 @pytest.mark.parametrize(
-    "case", ["error.resource_missing", "error.parameter_missing", "error.parameter_unknown", "error.authentication"]
+    "case",
+    [
+        "error.resource_missing",
+        "error.parameter_missing",
+        "error.parameter_unknown",
+        "error.authentication",
+        "error.idempotency",
+        "error.injected_fault",
+    ],
 )
 def test_error_body_has_stripes_published_shape(bodies: Bodies, case: str) -> None:
     body = bodies[case]
     assert set(body) == {"error"}, f"{case}: Stripe's error body has exactly one key, 'error': {body}"
     problems = object_problems(body["error"], stripe.ErrorObject, f"{case}.error")
+    # The SDK types "type" as str; Stripe's API reference (Errors) lists these four.
+    assert body["error"]["type"] in {"api_error", "card_error", "idempotency_error", "invalid_request_error"}, body
     assert not problems, f"{case} differs from Stripe's error object:\n  " + "\n  ".join(problems)
 
 
