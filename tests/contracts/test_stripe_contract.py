@@ -30,15 +30,18 @@ class Bodies(dict[str, Any]):
     """Response bodies by case name."""
 
 
-def _form(params: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+Pairs = list[tuple[str, str | int | float | bool | None]]
+
+
+def _form(params: dict[str, Any], prefix: str = "") -> Pairs:
     """Stripe's bracket notation (``line_items[0][price]``)."""
-    pairs: list[tuple[str, str]] = []
+    pairs: Pairs = []
     for key, value in params.items():
         name = f"{prefix}[{key}]" if prefix else str(key)
         if isinstance(value, dict):
             pairs += _form(value, name)
         elif isinstance(value, list):
-            pairs += _form(dict(enumerate(value)), name)
+            pairs += _form({str(index): item for index, item in enumerate(value)}, name)
         else:
             pairs.append((name, str(value).lower() if isinstance(value, bool) else str(value)))
     return pairs
