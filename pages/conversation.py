@@ -28,8 +28,8 @@ CONVERSATION_URL = re.compile(r"/conversations/([0-9a-f]{32})(#.*)?$")  # no nam
 
 
 def _exactly(text: str) -> re.Pattern[str]:
-    """Whole-text match (Playwright's has_text alone matches substrings)."""
-    return re.compile(r"^\s*" + re.escape(" ".join(text.split())) + r"\s*$")
+    """Whole-text match, any run of white space matching any other (Playwright's has_text alone matches substrings)."""
+    return re.compile(r"^\s*" + r"\s+".join(re.escape(word) for word in text.split()) + r"\s*$")
 
 
 class ConversationPage(BasePage):
@@ -168,6 +168,11 @@ class ConversationPage(BasePage):
     def expect_event_count(self, count: int) -> None:
         """Thread lines such as "Missed call (no answer)"."""
         expect(self.events).to_have_count(count)
+
+    def expect_event(self, text: str) -> None:
+        """Exactly one thread line reads `text` (before its time), e.g. "Missed call (busy)"."""
+        line = re.compile(r"^\s*" + re.escape(text) + r"\s*·")
+        expect(self.events.filter(has_text=line)).to_have_count(1)
 
     def expect_held_messages(self, count: int) -> None:
         held = self.messages_with_status("Held")
