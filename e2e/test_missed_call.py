@@ -13,17 +13,11 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page
 
-from e2e.support import Settle, TenantHandle, TwilioFakeClient, WaitUntil, bodies_to, texts_to
+from e2e.support import Settle, TenantHandle, TwilioFakeClient, WaitUntil, bodies_to, first_reply, texts_to
 from pages.conversation import ConversationPage
 from pages.inbox import InboxPage
 
 pytestmark = pytest.mark.missed_call
-
-
-def first_reply(tenant: TenantHandle) -> str:
-    """The first text a caller gets after a missed call, word for word."""
-    return (f"Hi, this is {tenant.name}. Sorry we missed your call! How can we help? "
-            "Tell us what you need and we'll get right back to you. Reply STOP to opt out.")
 
 #: The seed's SLO for missed call -> first SMS (P95); one call must make it well within it.
 FIRST_SMS_BUDGET_S = 5.0
