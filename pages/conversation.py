@@ -23,6 +23,7 @@ MESSAGE_NOTE_TEST_ID = "message-note"
 THREAD_EVENT_TEST_ID = "thread-event"
 COMPOSER_NOTE_TEST_ID = "composer-disabled-reason"
 NEEDS_ATTENTION_TEST_ID = "needs-attention"
+ATTENTION_REASON_TEST_ID = "attention-reason"
 ERROR_TEST_ID = "conversation-error"
 CONVERSATION_URL = re.compile(r"/conversations/([0-9a-f]{32})(#.*)?$")  # no named groups: it runs in the browser too
 
@@ -81,6 +82,11 @@ class ConversationPage(BasePage):
         return self.page.get_by_test_id(NEEDS_ATTENTION_TEST_ID)
 
     @property
+    def attention_reason(self) -> Locator:
+        """Why the conversation needs a person (shown under the header with the "Needs you" badge)."""
+        return self.page.get_by_test_id(ATTENTION_REASON_TEST_ID)
+
+    @property
     def take_over_button(self) -> Locator:
         return self.page.get_by_role("button", name="Take over")
 
@@ -129,6 +135,11 @@ class ConversationPage(BasePage):
         return self.page.get_by_test_id(ERROR_TEST_ID)
 
     # --- actions --------------------------------------------------------------------------------------
+    def reload(self) -> Self:
+        """Loads the page again (the live update refreshes the thread, not the header's attention badge)."""
+        self.page.reload()
+        return self.expect_loaded()
+
     def take_over(self) -> Self:
         """A person answers from now on; the assistant stays silent."""
         self.take_over_button.click()
@@ -173,6 +184,15 @@ class ConversationPage(BasePage):
         """Exactly one thread line reads `text` (before its time), e.g. "Missed call (busy)"."""
         line = re.compile(r"^\s*" + re.escape(text) + r"\s*·")
         expect(self.events.filter(has_text=line)).to_have_count(1)
+
+    def expect_needs_attention(self, reason: str | re.Pattern[str]) -> None:
+        """The "Needs you" badge and why (as the header shows them when the page loads)."""
+        expect(self.needs_attention_badge).to_have_text("Needs you")
+        expect(self.attention_reason).to_have_text(reason)
+
+    def expect_no_attention_needed(self) -> None:
+        expect(self.needs_attention_badge).to_have_count(0)
+        expect(self.attention_reason).to_have_count(0)
 
     def expect_held_messages(self, count: int) -> None:
         held = self.messages_with_status("Held")
