@@ -165,13 +165,17 @@ class ConversationPage(BasePage):
         expect(self.state_badge).to_have_attribute("data-state", state)
         expect(self.state_badge).to_have_text(state)
 
-    def expect_message(self, text: str, *, status: str | None = None) -> None:
-        """A message with exactly this body is in the thread (shown as text, never as markup)."""
+    def expect_message(self, text: str, *, status: str | None = None, note: str | re.Pattern[str] | None = None) -> None:
+        """A message with exactly this body is in the thread (shown as text, never as markup), with the
+        delivery status label ("Sending…", "Sent", "Delivered", "Failed", "Not delivered"...) and the note
+        saying why it failed or was held, when given."""
         message = self.message(text)
         expect(message).to_have_count(1)
         expect(message.get_by_test_id(MESSAGE_BODY_TEST_ID)).to_have_text(text)
         if status is not None:
             expect(message.get_by_test_id(MESSAGE_STATUS_TEST_ID)).to_have_text(status)
+        if note is not None:
+            expect(message.get_by_test_id(MESSAGE_NOTE_TEST_ID)).to_have_text(note)
 
     def expect_message_count(self, count: int) -> None:
         expect(self.messages).to_have_count(count)
