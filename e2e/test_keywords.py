@@ -10,6 +10,7 @@ the fake itself refuses texts to an opted-out number (21610), which would hide a
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import httpx
 import pytest
@@ -57,7 +58,7 @@ def test_stop_words_opt_out_one_customer_and_start_words_opt_back_in(
     quitter, neighbour = new_customer_phone(), new_customer_phone()
     for caller in (quitter, neighbour):
         twilio.missed_call(from_=caller, to=tenant.phone_number)
-        wait_until(lambda caller=caller: bodies_to(twilio, tenant=tenant, customer=caller), message="the first SMS")
+        wait_until(partial(bodies_to, twilio, tenant=tenant, customer=caller), message="the first SMS")
     assert text_the_business(twilio, tenant=tenant, customer=quitter, body="HELP",
                              wait_until=wait_until) == help_reply(tenant)
     conversation = ConversationPage.from_inbox(owner_page, quitter)

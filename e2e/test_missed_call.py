@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import partial
 
 import pytest
 from playwright.sync_api import Page
@@ -71,7 +72,7 @@ def test_busy_and_failed_calls_count_as_missed(
     for status, caller in callers.items():
         assert twilio.call(from_=caller, to=tenant.phone_number, status=status)["status_code"] == 200
     for status, caller in callers.items():
-        wait_until(lambda caller=caller: texts_to(twilio, tenant=tenant, customer=caller), timeout=FIRST_SMS_BUDGET_S,
+        wait_until(partial(texts_to, twilio, tenant=tenant, customer=caller), timeout=FIRST_SMS_BUDGET_S,
                    message=f"the first SMS after a {status} call")
     settle.assert_no_new(lambda: [bodies_to(twilio, tenant=tenant, customer=c) for c in callers.values()],
                          what="a second text to either caller")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from e2e.support import StripeFakeClient, TenantHandle, TwilioFakeClient, WaitUntil
 from pages.flows import open_inbox
@@ -59,6 +59,8 @@ def test_stripe_fake_delivers_webhooks_to_the_app(stripe: StripeFakeClient, stac
 def test_login_page_renders(page: Page) -> None:
     login = LoginPage(page).goto()
     login.email.fill("nobody@example.test")  # the form is there and usable
+    expect(login.password).to_be_editable()
+    expect(login.submit_button).to_be_enabled()
     login.navigation.expect_no_link("Inbox")  # signed out: no main navigation
 
 
