@@ -14,7 +14,7 @@ from functools import partial
 
 import httpx
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from e2e.support import (
     Settle,
@@ -74,6 +74,10 @@ def test_stop_words_opt_out_one_customer_and_start_words_opt_back_in(
     assert len(send_attempts_to(twilio, tenant=tenant, customer=quitter)) == attempts_before
     conversation.expect_state("blocked")
     conversation.expect_composer_disabled("opted out")
+    # Not even a reply kept back as "Not sent": the thread holds the customer's texts and the two earlier replies.
+    conversation.expect_message_count(6)
+    conversation.expect_event_count(2)
+    expect(conversation.messages_with_status("Not sent")).to_have_count(0)
 
     # The business's other customer is not affected: a missed call still gets its first text, and so
     # does the owner's own message.
