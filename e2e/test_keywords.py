@@ -106,7 +106,7 @@ def test_stop_words_opt_out_one_customer_and_start_words_opt_back_in(
     conversation = ConversationPage.from_inbox(owner_page, quitter)
     conversation.expect_state("open")
     conversation.expect_composer_enabled()
-    cycles = [("Unsubscribe", "yes"), ("cancel", "Start")]
+    cycles = [("cancel", "yes"), ("Unsubscribe", "Start")]
     for stop_word, start_word in cycles:
         assert twilio.inbound_sms(from_=quitter, to=tenant.phone_number, body=stop_word)["status_code"] == 200
         assert state_of(app_api, conversation.conversation_id) == "blocked", f"{stop_word!r} did not opt out"
