@@ -22,7 +22,7 @@ from seed.waiting import Settle
 
 __all__ = [
     "PHONE_CONTEXT", "CatalogItem", "Settle", "StripeFakeClient", "TenantHandle", "TenantSeeder",
-    "TwilioFakeClient", "WaitUntil", "bodies_to", "first_reply", "send_attempts_to", "text_the_business", "texts_to",
+    "TwilioFakeClient", "WaitUntil", "bodies_to", "text_the_business", "texts_to",
 ]
 
 
@@ -48,6 +48,9 @@ def text_the_business(twilio: TwilioFakeClient, *, tenant: TenantHandle, custome
 
 
 # --- messaging flows (keywords, conversations, delivery) ---------------------------------------------------
+__all__ += ["first_reply", "handoff", "send_attempts_to"]
+
+
 def send_attempts_to(twilio: TwilioFakeClient, *, tenant: TenantHandle, customer: str) -> list[dict[str, Any]]:
     """Every request the app made to create a text from the business to the customer, answered or not
     (the fake's journal: ``status`` is Twilio's answer, None when a fault dropped it). Unlike
@@ -62,3 +65,8 @@ def first_reply(tenant: TenantHandle) -> str:
     """The first text a caller gets after a missed call, word for word."""
     return (f"Hi, this is {tenant.name}. Sorry we missed your call! How can we help? "
             "Tell us what you need and we'll get right back to you. Reply STOP to opt out.")
+
+
+def handoff(tenant: TenantHandle) -> str:
+    """The assistant's answer to a text it cannot handle (the conversation is then flagged for a person)."""
+    return f"Thanks! I've passed your message to the team at {tenant.name}. Someone will get back to you shortly."

@@ -18,6 +18,7 @@ from e2e.support import (
     WaitUntil,
     bodies_to,
     first_reply,
+    handoff,
     text_the_business,
 )
 from pages.conversation import ConversationPage
@@ -26,10 +27,6 @@ from pages.inbox import InboxPage
 pytestmark = pytest.mark.conversations
 
 DAY_S = 24 * 60 * 60
-
-
-def handoff(tenant: TenantHandle) -> str:
-    return f"Thanks! I've passed your message to the team at {tenant.name}. Someone will get back to you shortly."
 
 
 def test_an_idle_conversation_closes_after_a_day_and_the_next_text_starts_a_new_one(

@@ -23,6 +23,7 @@ from e2e.support import (
     WaitUntil,
     bodies_to,
     first_reply,
+    handoff,
     send_attempts_to,
     text_the_business,
 )
@@ -39,10 +40,6 @@ def help_reply(tenant: TenantHandle) -> str:
 
 def resubscribed(tenant: TenantHandle) -> str:
     return f"You're subscribed again to texts from {tenant.name}. Reply HELP for help, STOP to opt out."
-
-
-def handoff(tenant: TenantHandle) -> str:
-    return f"Thanks! I've passed your message to the team at {tenant.name}. Someone will get back to you shortly."
 
 
 def state_of(app_api: httpx.Client, conversation_id: str) -> str:
