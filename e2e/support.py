@@ -22,7 +22,7 @@ from seed.waiting import Settle
 
 __all__ = [
     "PHONE_CONTEXT", "CatalogItem", "Settle", "StripeFakeClient", "TenantHandle", "TenantSeeder",
-    "TwilioFakeClient", "WaitUntil", "bodies_to", "text_the_business", "texts_to",
+    "TwilioFakeClient", "WaitUntil", "bodies_to", "skip_outside_app", "text_the_business", "texts_to",
 ]
 
 
@@ -45,3 +45,9 @@ def text_the_business(twilio: TwilioFakeClient, *, tenant: TenantHandle, custome
                          message=f"the reply to {body!r}")
     assert len(replies) == 1, f"expected one reply to {body!r}, got {replies}"
     return replies[0]
+
+
+# -- Skips (issue 20) ----------------------------------------------------------------------------------
+# The only way a flow test may skip: for a reason outside the app, named by a key of
+# e2e.plugins.skips.OUTSIDE_APP_REASONS. A control that fails is a failure, never a skip.
+from e2e.plugins.skips import skip_outside_app  # noqa: E402
