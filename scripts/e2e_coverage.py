@@ -16,12 +16,13 @@ import json
 import sys
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import coverage
 from coverage.exceptions import NoDataError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-UNLABELLED = "(no test)"  # lines run while no test had switched the context: start-up, shared stacks
+UNLABELLED = "(start-up)"  # lines run before any test switched the context (imports, app start), or on a shared stack
 
 
 def flows_of(context: str) -> list[str]:
@@ -32,16 +33,23 @@ def flows_of(context: str) -> list[str]:
     return [m for m in markers.split(",") if m] or ["(unmarked)"]
 
 
-def per_flow(cov: coverage.Coverage) -> dict[str, dict[str, object]]:
-    """For each flow marker: the tests seen, and per app module the lines it reached (and of how many)."""
+def per_flow(cov: coverage.Coverage, report: dict[str, Any]) -> dict[str, dict[str, object]]:
+    """For each flow marker: the tests seen, and per app module the lines it reached (and of how many).
+
+    `report` is coverage.py's JSON report: its files (what [run] omit leaves) and their statement counts.
+    """
     data = cov.get_data()
     reached: dict[str, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
     tests: dict[str, set[str]] = defaultdict(set)
-    statements: dict[str, int] = {}
+    statements = {module: info["summary"]["num_statements"] for module, info in report["files"].items()}
     for filename in sorted(data.measured_files()):
         module = str(Path(filename).resolve().relative_to(PROJECT_ROOT))
-        statements[module] = len(cov.analysis2(filename)[1])
+        if module not in statements:
+            continue
+        executable = set(report["files"][module]["executed_lines"]) | set(report["files"][module]["missing_lines"])
         for lineno, contexts in data.contexts_by_lineno(filename).items():
+            if lineno not in executable:
+                continue
             for context in contexts:
                 for flow in flows_of(context):
                     reached[flow][module].add(lineno)
@@ -78,17 +86,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "test-results" / "coverage")
     args = parser.parse_args(argv)
     cov = coverage.Coverage(config_file=str(PROJECT_ROOT / "pyproject.toml"))
+    combined = Path(str(cov.get_option("run:data_file")))
     try:
-        cov.combine(strict=True)  # the data files of [run] data_file's folder
+        cov.combine(strict=True)  # each process's data file, next to [run] data_file
+        cov.save()
     except NoDataError:
-        print("e2e-coverage: no coverage data: did the run start with COVERAGE_PROCESS_START?", file=sys.stderr)
-        return 1
-    cov.save()
+        if not combined.exists():  # a second call reports on what the first combined
+            print("e2e-coverage: no coverage data: did the run start with COVERAGE_PROCESS_START?", file=sys.stderr)
+            return 1
+        cov.load()
     args.out.mkdir(parents=True, exist_ok=True)
     total = cov.report(file=sys.stdout)
     cov.html_report(directory=str(args.out / "html"))
     cov.json_report(outfile=str(args.out / "coverage.json"))
-    summary = per_flow(cov)
+    summary = per_flow(cov, json.loads((args.out / "coverage.json").read_text(encoding="utf-8")))
     (args.out / "flows.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
     write_markdown(summary, total, args.out / "flows.md")
     floor = float(cov.get_option("report:fail_under") or 0)  # type: ignore[arg-type]

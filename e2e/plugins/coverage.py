@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -45,7 +46,7 @@ def switch_contexts(folder: Path, pids: tuple[int, ...], label: str) -> None:
             continue
         waiting.append(pid)
     for pid in waiting:
-        wait_until(lambda pid=pid: _acknowledged(folder, pid, label), timeout=ACK_TIMEOUT_S, interval=0.005,
+        wait_until(partial(_acknowledged, folder, pid, label), timeout=ACK_TIMEOUT_S, interval=0.005,
                    message=f"process {pid} to switch its coverage context to {label!r}")
 
 
