@@ -9,7 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
+from pytest_playwright.pytest_playwright import CreateContextCallback
 
 from e2e.support import StripeFakeClient, TenantHandle, TenantSeeder
 from pages.catalog import CatalogPage
@@ -67,8 +68,8 @@ def test_wrong_password_is_refused_with_a_message(page: Page, tenant: TenantHand
     assert not [c for c in page.context.cookies() if c["name"] == "nmc_session"]
 
 
-def test_repeated_wrong_passwords_lock_the_email_out(page: Page, browser: Browser, tenant: TenantHandle,
-                                                     stack: Stack) -> None:
+def test_repeated_wrong_passwords_lock_the_email_out(page: Page, new_context: CreateContextCallback,
+                                                     tenant: TenantHandle, stack: Stack) -> None:
     owner, wrong = tenant.owner, tenant.owner.password + "-wrong"
     login = LoginPage(page).goto()
     # One short of the limit, then the right password: signed in, and the count starts again.
@@ -89,15 +90,12 @@ def test_repeated_wrong_passwords_lock_the_email_out(page: Page, browser: Browse
                        timeout=30)
     assert (locked.status_code, locked.json()["code"]) == (429, "login_locked"), locked.text
     # The lockout is the owner's email's alone: the tech of the same business signs in.
-    other = browser.new_context(base_url=stack.base_url)
-    try:
-        sign_in(other.new_page(), tenant.tech)
-    finally:
-        other.close()
+    sign_in(new_context().new_page(), tenant.tech)
 
 
-def test_an_expired_session_is_refused_and_sign_in_returns_to_the_page(browser: Browser, tenant: TenantHandle,
-                                                                      seeder: TenantSeeder, stack: Stack) -> None:
+def test_an_expired_session_is_refused_and_sign_in_returns_to_the_page(new_context: CreateContextCallback,
+                                                                      tenant: TenantHandle, seeder: TenantSeeder,
+                                                                      stack: Stack) -> None:
     # Either side of the end of a session's life: one minted for a minute, one that has just ended.
     alive, ended = (seeder.mint_session(tenant, tenant.owner, ttl_seconds=ttl) for ttl in (60, 0))
     with bearer(stack, alive.token) as api:
@@ -106,16 +104,12 @@ def test_an_expired_session_is_refused_and_sign_in_returns_to_the_page(browser: 
         refused = api.get("/api/v1/me")
     assert (refused.status_code, refused.json()["code"]) == (401, "token_expired"), refused.text
 
-    context = browser.new_context(base_url=stack.base_url, storage_state=storage_state(stack.base_url, ended))  # type: ignore[arg-type]
-    try:
-        page = context.new_page()
-        page.goto("/catalog")
-        login = LoginPage(page).expect_loaded()  # sent to sign in, not shown the catalog
-        login.expect_next("/catalog")
-        login.sign_in_as(tenant.owner)
-        CatalogPage(page).expect_loaded()  # back where the session ended
-    finally:
-        context.close()
+    page = new_context(storage_state=storage_state(stack.base_url, ended)).new_page()  # type: ignore[arg-type]
+    page.goto("/catalog")
+    login = LoginPage(page).expect_loaded()  # sent to sign in, not shown the catalog
+    login.expect_next("/catalog")
+    login.sign_in_as(tenant.owner)
+    CatalogPage(page).expect_loaded()  # back where the session ended
 
 
 @pytest.mark.parametrize(("path", "label"), OWNER_ONLY_PAGES, ids=[p for p, _ in OWNER_ONLY_PAGES])
