@@ -44,8 +44,13 @@ def bearer(stack: Stack, token: str) -> httpx.Client:
     return http.client(base_url=stack.base_url, timeout=30, headers={"Authorization": f"Bearer {token}"})
 
 
-def test_login_form_signs_the_owner_in_for_the_session_lifetime(page: Page, tenant: TenantHandle) -> None:
-    inbox = sign_in(page, tenant.owner)
+def test_login_form_signs_the_owner_in_for_the_session_lifetime(page: Page, tenant: TenantHandle,
+                                                                stack: Stack) -> None:
+    # A sign-in link that would send the owner to another site after signing in lands in the app instead.
+    page.goto("/login?next=//evil.example/steal")
+    LoginPage(page).sign_in_as(tenant.owner)
+    inbox = InboxPage(page).expect_loaded()
+    assert page.url.startswith(stack.base_url), page.url
     inbox.navigation.expect_current("Inbox")
     inbox.navigation.expect_link("Billing")  # the owner's menu
     [cookie] = [c for c in page.context.cookies() if c["name"] == "nmc_session"]
@@ -71,6 +76,11 @@ def test_wrong_password_is_refused_with_a_message(page: Page, tenant: TenantHand
 def test_repeated_wrong_passwords_lock_the_email_out(page: Page, new_context: CreateContextCallback,
                                                      tenant: TenantHandle, stack: Stack) -> None:
     owner, wrong = tenant.owner, tenant.owner.password + "-wrong"
+    token = http.post(f"{stack.base_url}/api/v1/auth/token", json={"email": owner.email, "password": owner.password},
+                      timeout=30)
+    assert token.status_code == 200 and token.json()["expires_in"] == SESSION_TTL_S, token.text
+    with bearer(stack, token.json()["access_token"]) as api:
+        assert api.get("/api/v1/me").json()["user_id"] == owner.user_id  # API clients sign in with the same password
     login = LoginPage(page).goto()
     # One short of the limit, then the right password: signed in, and the count starts again.
     for _ in range(MAX_FAILURES - 1):
@@ -103,6 +113,10 @@ def test_an_expired_session_is_refused_and_sign_in_returns_to_the_page(new_conte
     with bearer(stack, ended.token) as api:
         refused = api.get("/api/v1/me")
     assert (refused.status_code, refused.json()["code"]) == (401, "token_expired"), refused.text
+    header, claims, signature = alive.token.split(".")
+    with bearer(stack, f"{header}.{claims}.{signature[::-1]}") as api:  # not signed by the app
+        forged = api.get("/api/v1/me")
+    assert (forged.status_code, forged.json()["code"]) == (401, "invalid_token"), forged.text
 
     page = new_context(storage_state=storage_state(stack.base_url, ended)).new_page()  # type: ignore[arg-type]
     page.goto("/catalog")
