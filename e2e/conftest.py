@@ -36,6 +36,8 @@ pytest_plugins = [
     "e2e.plugins.traces",
     "e2e.plugins.shard",
     "e2e.plugins.pairing",
+    "e2e.plugins.skips",
+    "e2e.plugins.coverage",
 ]
 
 # Tests of the suite itself (a deliberate failure, a leak...): run only by tests/seed/ in a subprocess.

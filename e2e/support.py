@@ -22,7 +22,7 @@ from seed.waiting import Settle
 
 __all__ = [
     "PHONE_CONTEXT", "CatalogItem", "Settle", "StripeFakeClient", "TenantHandle", "TenantSeeder",
-    "TwilioFakeClient", "WaitUntil", "bodies_to", "text_the_business", "texts_to",
+    "TwilioFakeClient", "WaitUntil", "bodies_to", "skip_outside_app", "text_the_business", "texts_to",
 ]
 
 
@@ -70,3 +70,9 @@ def first_reply(tenant: TenantHandle) -> str:
 def handoff(tenant: TenantHandle) -> str:
     """The assistant's answer to a text it cannot handle (the conversation is then flagged for a person)."""
     return f"Thanks! I've passed your message to the team at {tenant.name}. Someone will get back to you shortly."
+
+
+# -- Skips (issue 20) ----------------------------------------------------------------------------------
+# The only way a flow test may skip: for a reason outside the app, named by a key of
+# e2e.plugins.skips.OUTSIDE_APP_REASONS. A control that fails is a failure, never a skip.
+from e2e.plugins.skips import skip_outside_app  # noqa: E402
