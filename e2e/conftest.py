@@ -29,6 +29,8 @@ pytest_plugins = [
     "e2e.plugins.tenants",
     "e2e.plugins.guards",
     "e2e.plugins.bundles",
+    "e2e.plugins.a11y",
+    "e2e.plugins.snapshots",
     "e2e.plugins.shard",
     "e2e.plugins.pairing",
 ]
