@@ -81,7 +81,7 @@ def generalise(snapshot: str) -> str:
     for line in snapshot.splitlines():
         line = _QUOTED.sub(lambda m: _as_pattern(m.group(1).replace('\\"', '"')) or m.group(0), line)
         value = _VALUE.match(line)
-        if value and not value.group(2).startswith("/"):
+        if value and not value.group(2).startswith("/^"):  # not one written here already
             text = value.group(2)
             unquoted = text[1:-1] if len(text) > 1 and text[0] == text[-1] == '"' else text
             pattern = _as_pattern(unquoted)
