@@ -22,7 +22,7 @@ from playwright.sync_api import Locator, Page, Playwright, expect
 from pytest_playwright.pytest_playwright import CreateContextCallback
 
 from e2e.plugins.snapshots import Snapshots
-from e2e.support import StripeFakeClient, TenantHandle, TenantSeeder, TwilioFakeClient, WaitUntil, texts_to
+from e2e.support import StripeFakeClient, TenantHandle, TenantSeeder, TwilioFakeClient, WaitUntil, text_the_business, texts_to
 from pages.appointments import AppointmentsPage
 from pages.billing import BillingPage, billing_state, subscribe_and_pay
 from pages.booking_page import OffersPage
@@ -157,10 +157,7 @@ def test_booking_page_states(profile: str, playwright: Playwright, new_context: 
 def test_appointments(owner_page: Page, tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str,
                       wait_until: WaitUntil, snapshots: Snapshots) -> None:
     for body in (JOB, "1", "YES"):  # booked by SMS replies: quote, hold the first time, confirm
-        before = len(texts_to(twilio, tenant=tenant, customer=customer_phone))
-        twilio.inbound_sms(from_=customer_phone, to=tenant.phone_number, body=body)
-        wait_until(lambda before=before: texts_to(twilio, tenant=tenant, customer=customer_phone)[before:],
-                   message=f"the reply to {body!r}")
+        text_the_business(twilio, tenant=tenant, customer=customer_phone, body=body, wait_until=wait_until)
     AppointmentsPage(owner_page).goto().expect_count(1)
     check_page(owner_page, snapshots, "appointments")
 
@@ -183,5 +180,6 @@ def test_narrow_inbox_and_conversation(new_context: CreateContextCallback, tenan
 def expect_no_sideways_scroll(page: Page) -> None:
     wider = page.evaluate("""() => [...document.querySelectorAll('body *')]
         .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
-        .map(e => `${e.tagName.toLowerCase()}${e.className ? '.' + e.className : ''} ends at ${Math.round(e.getBoundingClientRect().right)}px`)""")
+        .map(e => `${e.tagName.toLowerCase()}${e.className ? '.' + e.className : ''} ends at `
+                  + `${Math.round(e.getBoundingClientRect().right)}px`)""")
     assert not wider, f"{page.url} scrolls sideways at {page.viewport_size}: " + "; ".join(wider[:8])

@@ -163,7 +163,8 @@ def compare(expected: Image.Image, actual: Image.Image) -> tuple[str, Image.Imag
         return None
     diff = Image.blend(Image.new("RGBA", actual.size, "white"), actual, 0.1)
     diff.paste(region_diff, (left, top))
-    return f"{differing} pixels differ, {differing / (actual.width * actual.height):.2%} (allowed {MAX_DIFF_RATIO:.2%})", diff
+    share = differing / (actual.width * actual.height)
+    return f"{differing} pixels differ, {share:.2%} (allowed {MAX_DIFF_RATIO:.2%})", diff
 
 
 @pytest.fixture
