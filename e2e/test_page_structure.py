@@ -22,7 +22,15 @@ from playwright.sync_api import Locator, Page, Playwright, expect
 from pytest_playwright.pytest_playwright import CreateContextCallback
 
 from e2e.plugins.snapshots import Snapshots
-from e2e.support import StripeFakeClient, TenantHandle, TenantSeeder, TwilioFakeClient, WaitUntil, text_the_business, texts_to
+from e2e.support import (
+    StripeFakeClient,
+    TenantHandle,
+    TenantSeeder,
+    TwilioFakeClient,
+    WaitUntil,
+    text_the_business,
+    texts_to,
+)
 from pages.appointments import AppointmentsPage
 from pages.billing import BillingPage, billing_state, subscribe_and_pay
 from pages.booking_page import OffersPage
