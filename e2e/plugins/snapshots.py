@@ -16,11 +16,13 @@ A missing snapshot is written and the test fails ("review and commit it"), as in
 
 from __future__ import annotations
 
+import base64
 import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image, ImageChops
@@ -106,6 +108,7 @@ class Snapshots:
     artifacts: Path
     update: bool
     browser: str
+    mismatches: list[Path]
 
     def aria(self, locator: Locator, name: str) -> None:
         path = self.folder / f"{name}.aria.yml"
@@ -138,18 +141,21 @@ class Snapshots:
             return
         detail, diff = mismatch
         expected.save(self.artifacts / f"{name}-expected.png")
-        if diff is not None:
-            diff.save(self.artifacts / f"{name}-diff.png")
+        diff.save(self.artifacts / f"{name}-diff.png")
+        self.mismatches.extend(self.artifacts / f"{name}-{kind}.png" for kind in ("expected", "actual", "diff"))
         pytest.fail(f"visual snapshot {name} does not match {path.relative_to(SNAPSHOT_ROOT.parent)}: {detail}; "
                     f"expected/actual/diff PNGs in {self.artifacts}")
 
 
-def compare(expected: Image.Image, actual: Image.Image) -> tuple[str, Image.Image | None] | None:
-    """None when the images match; else what differs and (same sizes) the diff image."""
-    if expected.size != actual.size:
-        return (f"size {actual.size[0]}x{actual.size[1]}, expected {expected.size[0]}x{expected.size[1]} "
-                "(the layout changed)", None)
-    box = ImageChops.difference(expected, actual).getbbox()
+def compare(expected: Image.Image, actual: Image.Image) -> tuple[str, Image.Image] | None:
+    """None when the images match; else what differs and the diff image (red: changed pixels)."""
+    resized = ""
+    if expected.size != actual.size:  # compared on a common canvas, so the diff still shows where
+        resized = f"size {actual.width}x{actual.height}, expected {expected.width}x{expected.height} (the layout moved); "
+        size = (max(expected.width, actual.width), max(expected.height, actual.height))
+        expected, actual = _on_canvas(expected, size), _on_canvas(actual, size)
+    # In RGB: an RGBA image's getbbox() looks at the alpha band alone, which screenshots never change.
+    box = ImageChops.difference(expected.convert("RGB"), actual.convert("RGB")).getbbox()
     if box is None:
         return None  # pixel-identical: pixelmatch (pure Python) only ever looks at what differs
     # pixelmatch looks at neighbours to tell anti-aliasing from change: give it a margin around the change.
@@ -158,16 +164,39 @@ def compare(expected: Image.Image, actual: Image.Image) -> tuple[str, Image.Imag
     region_diff = Image.new("RGBA", (right - left, bottom - top))
     differing = pixelmatch(expected.crop((left, top, right, bottom)), actual.crop((left, top, right, bottom)),
                            region_diff, threshold=PIXEL_THRESHOLD, includeAA=False)
-    allowed = MAX_DIFF_RATIO * actual.width * actual.height
-    if differing <= allowed:
+    share = differing / (actual.width * actual.height)
+    if share <= MAX_DIFF_RATIO and not resized:
         return None
     diff = Image.blend(Image.new("RGBA", actual.size, "white"), actual, 0.1)
     diff.paste(region_diff, (left, top))
-    share = differing / (actual.width * actual.height)
-    return f"{differing} pixels differ, {share:.2%} (allowed {MAX_DIFF_RATIO:.2%})", diff
+    return f"{resized}{differing} pixels differ, {share:.2%} (allowed {MAX_DIFF_RATIO:.2%})", diff
+
+
+def _on_canvas(image: Image.Image, size: tuple[int, int]) -> Image.Image:
+    canvas = Image.new("RGBA", size, (255, 0, 255, 255))  # the mask colour: never page content
+    canvas.paste(image, (0, 0))
+    return canvas
+
+
+MISMATCH_IMAGES = pytest.StashKey[list[Path]]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Puts a visual mismatch's expected/actual/diff images into the HTML report (pytest-html)."""
+    report: pytest.TestReport = yield
+    images = item.stash.get(MISMATCH_IMAGES, [])
+    if report.when == "call" and images and item.config.pluginmanager.hasplugin("html"):
+        import pytest_html
+
+        embedded = [pytest_html.extras.png(base64.b64encode(path.read_bytes()).decode(), name=path.name)
+                    for path in images if path.exists()]
+        report.extras = [*getattr(report, "extras", []), *embedded]  # type: ignore[attr-defined]
+    return report
 
 
 @pytest.fixture
 def snapshots(request: pytest.FixtureRequest, output_path: str, browser_name: str) -> Snapshots:
+    mismatches = request.node.stash.setdefault(MISMATCH_IMAGES, [])
     return Snapshots(folder=_folder_for(request.node), artifacts=Path(output_path),
-                     update=request.config.getoption(UPDATE_OPTION), browser=browser_name)
+                     update=request.config.getoption(UPDATE_OPTION), browser=browser_name, mismatches=mismatches)
