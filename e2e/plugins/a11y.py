@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
+from e2e.plugins.common import is_controller
 from pages.base import BasePage, on_page_loaded
 from seed.stack import Stack
 
@@ -38,12 +39,36 @@ ALLOWED_RULES: dict[str, str] = {}
 STATE_FINGERPRINT_JS = "() => [...document.querySelectorAll('[data-state]')].map(e => e.dataset.state).join(',')"
 
 A11Y_KEY = pytest.StashKey["A11yScans"]()
+SCAN_PROPERTY = "a11y_scans"  # [scans, seconds] of one test, summed in the run's summary
 _AXE = Axe()  # holds axe.min.js, read once per process
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--no-a11y", action="store_true", default=False,
                      help="skip the axe-core scan on page arrival (to measure its cost; never in CI)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if is_controller(config):
+        config.pluginmanager.register(ScanTotals(), "a11y-scan-totals")
+
+
+class ScanTotals:
+    """In the controller: what the scans cost in this run (each test reports its own)."""
+
+    def __init__(self) -> None:
+        self.scans, self.seconds = 0, 0.0
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "teardown":
+            for name, value in report.user_properties:
+                if name == SCAN_PROPERTY and isinstance(value, list):
+                    self.scans += int(value[0])
+                    self.seconds += float(value[1])
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.scans:
+            terminalreporter.write_line(f"a11y: {self.scans} axe scans, {self.seconds:.1f}s of test time")
 
 
 @dataclass
@@ -113,6 +138,7 @@ def _a11y_scans(request: pytest.FixtureRequest, stack: Stack) -> Iterator[A11ySc
         yield scans
     finally:
         undo()
+        request.node.user_properties.append((SCAN_PROPERTY, [len(scans.scanned), round(scans.seconds, 3)]))
         if scans.findings:
             request.node.add_report_section("teardown", "a11y (moderate/minor, not failing)", scans.report_text())
 
