@@ -41,7 +41,10 @@ UPDATE_OPTION = "--update-snapshots"
 DYNAMIC_TEXT: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"[0-9a-f]{32}"), r"[0-9a-f]{32}"),  # ids in links
     (re.compile(r"cs_[A-Za-z0-9_]+"), r"cs_[A-Za-z0-9_]+"),  # Stripe checkout sessions
-    (re.compile(r"/book/[A-Za-z0-9_-]{16,}"), r"/book/[A-Za-z0-9_-]+"),  # booking tokens
+    (re.compile(r"/book/[A-Za-z0-9_-]{16,}"), r"\/book\/[A-Za-z0-9_-]+"),  # booking tokens
+    # dates Stripe's fake sets from the real clock (renewals); the tenant clock's dates are fixed ("Mon Jan 7")
+    (re.compile(r"\b(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+                r" \d{1,2}, \d{4}"), r"[A-Z][a-z]+ \d{1,2}, \d{4}"),
     (re.compile(r"\+\d{8,15}"), r"\+\d+"),  # phone numbers (numbered per run and worker)
     (re.compile(r"[\w.+-]+@[\w.-]+\.test"), r"\S+@\S+"),  # seeded e-mail addresses carry the run's prefix
 )
