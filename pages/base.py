@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import ClassVar, Self
+from typing import Any, ClassVar, Self
 
 from playwright.sync_api import Locator, Page, expect
 
 from pages.banners import BannerRegion
 from pages.navigation import NavigationRegion
 from pages.region import Region
+from pages.steps import named_steps
 
 __all__ = ["BasePage", "Region", "on_page_loaded"]
 
@@ -36,11 +37,17 @@ def on_page_loaded(check: PageCheck) -> Callable[[], None]:
     return lambda: _page_checks.remove(check)
 
 
+@named_steps
 class BasePage:
-    """Subclasses set ``path`` (relative to the context's base URL) and ``heading_name`` (its <h1>)."""
+    """Subclasses set ``path`` (relative to the context's base URL) and ``heading_name`` (its <h1>).
+    Their public methods are named steps in the trace (pages/steps.py)."""
 
     path: ClassVar[str]
     heading_name: ClassVar[str | re.Pattern[str]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        named_steps(cls)
 
     def __init__(self, page: Page) -> None:
         self.page = page

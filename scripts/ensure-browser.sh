@@ -61,10 +61,11 @@ system_chromium() {
 found="$(playwright_chromium || true)"
 if [ -z "$found" ]; then
   say "trying Playwright's own Chromium (playwright install chromium)"
-  if timeout 600 "$PY" -m playwright install chromium >/tmp/playwright-install.log 2>&1; then
+  # The log stays in this clone: a fixed file in the system's temp folder is shared by every clone.
+  if timeout 600 "$PY" -m playwright install chromium >.stamps/playwright-install.log 2>&1; then
     found="$(playwright_chromium || true)"
   else
-    say "Playwright could not download its browser (see /tmp/playwright-install.log); using the system's"
+    say "Playwright could not download its browser (see .stamps/playwright-install.log); using the system's"
   fi
 fi
 if [ -z "$found" ]; then
@@ -98,8 +99,11 @@ if [ -n "$playwright_ffmpeg" ] && [ ! -e "$playwright_ffmpeg" ]; then
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg) >&2 || true
   fi
   if command -v ffmpeg >/dev/null 2>&1; then
+    # Playwright's browser cache is shared by every clone on the machine, and another clone's suite may
+    # be recording video through this link right now: create it atomically (a new link renamed over
+    # the path), never remove-then-create.
     mkdir -p "$(dirname "$playwright_ffmpeg")"
-    ln -sf "$(command -v ffmpeg)" "$playwright_ffmpeg"
+    ln -s "$(command -v ffmpeg)" "$playwright_ffmpeg.$$" && mv -Tf "$playwright_ffmpeg.$$" "$playwright_ffmpeg"
     say "video: Playwright will record with $(command -v ffmpeg)"
   else
     say "no ffmpeg: videos stay off (install Playwright's with: .venv/bin/python -m playwright install ffmpeg)"
