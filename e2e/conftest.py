@@ -34,6 +34,8 @@ pytest_plugins = [
     "e2e.plugins.guards",
     "e2e.plugins.bundles",
     "e2e.plugins.traces",
+    "e2e.plugins.a11y",
+    "e2e.plugins.snapshots",
     "e2e.plugins.shard",
     "e2e.plugins.pairing",
     "e2e.plugins.skips",

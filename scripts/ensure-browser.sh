@@ -14,6 +14,23 @@ mkdir -p .stamps
 
 say() { echo "ensure-browser: $*" >&2; }
 
+# The visual baselines (e2e/snapshots/*.chromium-linux.png) were rendered with these fonts: the app's
+# system-ui stack resolves to DejaVu Sans, Arial-like text to Liberation. Other fonts, other pixels.
+BASELINE_FONTS="fonts-dejavu-core fonts-liberation"
+if command -v dpkg-query >/dev/null 2>&1; then
+  missing_fonts="$(for font in $BASELINE_FONTS; do
+    dpkg-query -W -f='${Status}' "$font" 2>/dev/null | grep -q "ok installed" || echo -n "$font "; done)"
+  if [ -n "$missing_fonts" ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      say "installing the fonts the visual baselines were rendered with: $missing_fonts"
+      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing_fonts) >&2 \
+        || say "fonts could not be installed: visual baselines will not match"
+    else
+      say "visual baselines expect these fonts: sudo apt-get install $missing_fonts"
+    fi
+  fi
+fi
+
 # Done before, unless it was the system's Chromium without the headless shell that could be added now.
 if [ -f "$STAMP" ] && [ -x "$(cat "$STAMP")" ]; then
   case "$(cat "$STAMP")" in

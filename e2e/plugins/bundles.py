@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from e2e.plugins.a11y import findings_of
 from e2e.plugins.browser import CONNECTED_KEY
 from e2e.plugins.common import is_controller
 from e2e.plugins.guards import OBSERVATIONS_KEY, TestObservations, tenant_ids_of
@@ -59,6 +60,7 @@ def collect(item: pytest.Item, observations: TestObservations) -> dict[str, Any]
         "twilio": {"requests": []},
         "stripe": {"requests": []},
         "app_log": observations.log_entries(tenant_ids),
+        "a11y_findings": findings_of(item),  # moderate/minor axe findings (serious ones failed the test)
         "notes": [],
     }
     if stack.twilio_url:
@@ -141,7 +143,7 @@ def collect_offline(item: pytest.Item, observations: TestObservations) -> dict[s
     seeder = item.stash.get(SEEDER_KEY, None)
     return {"test": item.nodeid, "tenants": [t.to_dict() for t in (seeder.created if seeder else [])],
             "page_errors": observations.page_errors, "app_5xx_seen_by_browser": observations.browser_server_errors,
-            "app_log": observations.log_entries(tenant_ids_of(item)),
+            "app_log": observations.log_entries(tenant_ids_of(item)), "a11y_findings": findings_of(item),
             "notes": ["failed during teardown: fake journals were not collected"]}
 
 
