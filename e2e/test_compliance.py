@@ -57,6 +57,8 @@ def test_a_pending_tenant_texts_nobody_and_says_why(
 
     inbox = InboxPage(owner_page).goto()
     inbox.banners.expect_state(COMPLIANCE_BANNER_TEST_ID, "pending")
+    inbox.banners.expect_message(COMPLIANCE_BANNER_TEST_ID, "Your business registration is pending approval. "
+                                 "Automatic replies are held and go out once approved.")
     inbox.expect_conversation(customer_phone, state="open")
     conversation = ConversationPage.from_inbox(owner_page, customer_phone)
     conversation.expect_held_messages(1)
@@ -83,7 +85,7 @@ def test_approval_removes_the_banner_and_sends_the_held_text(
 
     approve_brand(twilio, tenant)
     [released] = wait_until(lambda: texts_to(twilio, tenant=tenant, customer=customer_phone), message="the held first reply")
-    assert tenant.name in released["body"]
+    assert released["body"] == first_reply(tenant)
 
     # The open page notices by itself: banner gone, composer enabled, the text no longer held.
     conversation.banners.expect_absent(COMPLIANCE_BANNER_TEST_ID)
@@ -114,7 +116,8 @@ def test_stop_blocks_every_further_text_and_start_resumes(
     twilio.inbound_sms(from_=customer_phone, to=tenant.phone_number, body="START")
     [confirmation] = wait_until(lambda: texts_to(twilio, tenant=tenant, customer=customer_phone)[before:],
                                 message="the START reply")
-    assert "subscribed again" in confirmation["body"]
+    assert confirmation["body"] == (f"You're subscribed again to texts from {tenant.name}. "
+                                    "Reply HELP for help, STOP to opt out.")
     conversation.expect_state("open")
     conversation.expect_composer_enabled()
     conversation.send("Welcome back! How can we help?")
