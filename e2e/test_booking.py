@@ -2,8 +2,9 @@
 with a link; the customer books on the phone-sized booking page (or by replying "2", then "YES"); the
 confirmation SMS reaches the Twilio fake; the owner sees the appointment with its price.
 
-Also: two customers racing for one slot (one wins, the other is told and offered fresh times), and a
-hold that expires on the tenant clock (410 page that says so, with fresh times).
+Also: two customers racing for one slot (one wins, the other is told and offered fresh times), a
+Confirm form made to name another link's hold (refused), and a hold that expires on the tenant clock
+(410 page that says so, with fresh times).
 
 Each test puts the tenant's clock on Monday 7 January 2030, 08:55 in New York, so the offers are
 known: a 90-minute job gets 9:30 AM, 11:00 AM and 12:30 PM (30 minutes lead, no overlap).
@@ -136,6 +137,36 @@ def test_two_customers_race_for_one_slot(
     appointments.expect_count(2)
     appointments.expect_appointment(when=LEAK_OFFERS[0], service="Leak repair", price=price, customer=customer_phone)
     appointments.expect_appointment(when=LEAK_OFFERS[1], service="Leak repair", price=price,
+                                    customer=second_customer_phone)
+
+
+def test_a_hold_of_another_link_cannot_be_confirmed(
+    tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, second_customer_phone: str,
+    customer_page: Page, new_context: CreateContextCallback, owner_page: Page, wait_until: WaitUntil,
+) -> None:
+    first_link = booking_link_in(text_the_business(twilio, tenant=tenant, customer=customer_phone,
+                                                   body=JOB, wait_until=wait_until))
+    second_link = booking_link_in(text_the_business(twilio, tenant=tenant, customer=second_customer_phone,
+                                                    body=JOB, wait_until=wait_until))
+    first_held = OffersPage.open(customer_page, first_link).pick_slot(1)
+    second_page = new_context(**PHONE_CONTEXT).new_page()
+    second_offers = OffersPage.open(second_page, second_link)
+    second_offers.expect_offers([*LEAK_OFFERS[1:], "Mon Jan 7, 2:00 PM"])  # 9:30 AM is held by the first
+    second_held = second_offers.pick_slot(2)
+    second_time = LEAK_OFFERS[2]
+
+    # The second customer's Confirm form is made to name the first customer's hold: refused.
+    second_offers = second_held.confirm_tampered(first_held.hold_id)
+    expect(second_offers.current_hold).to_contain_text(f"You're holding {second_time} until")
+
+    price = dollars(item(tenant, "Leak repair").price_cents)
+    first_held.confirm().expect_booking(service="Leak repair", when=LEAK_OFFERS[0], price=price)
+    HeldPage.open(second_page, f"{second_link}/hold").confirm().expect_booking(
+        service="Leak repair", when=second_time, price=price)
+    appointments = AppointmentsPage(owner_page).goto()
+    appointments.expect_count(2)
+    appointments.expect_appointment(when=LEAK_OFFERS[0], service="Leak repair", price=price, customer=customer_phone)
+    appointments.expect_appointment(when=second_time, service="Leak repair", price=price,
                                     customer=second_customer_phone)
 
 

@@ -207,6 +207,19 @@ class HeldPage(BookingStep):
         self._submit(name, phone)
         return BookedPage(self.page).expect_loaded()
 
+    @property
+    def hold_id(self) -> str:
+        """The hold this step's form confirms (a hidden field of the Confirm form, read through the button)."""
+        return str(self.confirm_button.evaluate("button => button.form.elements.hold_id.value"))
+
+    def confirm_tampered(self, hold_id: str) -> OffersPage:
+        """Confirms with the form's hold id replaced (someone else's hold): refused, back to the offers."""
+        self.confirm_button.evaluate("(button, id) => { button.form.elements.hold_id.value = id; }", hold_id)
+        self.confirm_button.click()
+        offers = OffersPage(self.page).expect_loaded()
+        expect(offers.notice).to_have_text("Please choose a time first.")
+        return offers
+
     def confirm_with_invalid_phone(self, *, phone: str, name: str = "") -> Self:
         """A number that cannot be texted: the same step again (HTTP 422), the field flagged, nothing booked."""
         self._submit(name, phone)
