@@ -98,13 +98,14 @@ def test_failed_renewal_is_past_due_until_paid_and_cancel_ends_the_plan(
     billing = wait_for_plan(owner_page, wait_until, "past_due")
     billing.banners.expect_message(BILLING_BANNER_TEST_ID, "Payment failed — update your card")
     billing.expect_cannot_subscribe()
+    billing.expect_can_manage()  # the card is updated in Stripe's portal
 
     stripe.payment_succeeded(subscription_id)
     wait_for_plan(owner_page, wait_until, "active")
 
     stripe.cancel(subscription_id)
     billing = wait_for_plan(owner_page, wait_until, "canceled")
-    billing.expect_can_subscribe()
+    billing.expect_can_subscribe("Subscribe again")
 
 
 def test_duplicate_webhook_deliveries_change_nothing(
@@ -250,6 +251,8 @@ def test_leaving_checkout_returns_to_billing_without_a_charge(owner_page: Page, 
     checkout.cancel()
 
     billing = BillingPage(owner_page).expect_loaded()
+    billing.expect_checkout_canceled()
     billing.expect_state("none")
-    billing.expect_can_subscribe()
+    billing.expect_can_subscribe("Subscribe")
+    billing.expect_cannot_manage()  # no Stripe customer yet
     assert checkout_session_of(stripe, tenant)["session"]["subscription"] is None

@@ -104,6 +104,9 @@ class BillingPage(BasePage):
     def expect_cannot_manage(self) -> None:
         expect(self.manage_billing_button).to_have_count(0)
 
+    def expect_checkout_canceled(self) -> None:
+        expect(self.checkout_canceled_notice).to_have_text("Checkout canceled — you were not charged.")
+
     def expect_error(self, text: str) -> None:
         expect(self.error).to_contain_text(text)
 
