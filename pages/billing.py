@@ -23,6 +23,8 @@ BILLING_ERROR_TEST_ID = "billing-error"
 CHECKOUT_CANCELED_TEST_ID = "checkout-canceled"
 CHECKOUT_RESULT_TEST_ID = "checkout-result"
 STATUS_API_PATH = "/api/v1/billing/status"
+#: What the plan badge says for each state.
+STATE_LABELS = {"none": "No plan", "active": "Active", "past_due": "Past due", "canceled": "Canceled"}
 
 
 def billing_state(page: Page) -> str:
@@ -81,8 +83,9 @@ class BillingPage(BasePage):
         return denied
 
     def expect_state(self, state: str) -> None:
-        """The plan badge and the banner agree on the state."""
+        """The plan badge (its state and its words) and the banner agree on the state."""
         expect(self.plan_state).to_have_attribute("data-state", state)
+        expect(self.plan_state).to_have_text(STATE_LABELS[state])
         self.banners.expect_state(BILLING_BANNER_TEST_ID, state)
 
     def expect_can_subscribe(self, label: str | None = None) -> None:
