@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from e2e.support import Settle, StripeFakeClient, TenantHandle, WaitUntil
 from pages.banners import BILLING_BANNER_TEST_ID
@@ -97,6 +97,7 @@ def test_failed_renewal_is_past_due_until_paid_and_cancel_ends_the_plan(
     stripe.payment_failed(subscription_id)
     billing = wait_for_plan(owner_page, wait_until, "past_due")
     billing.banners.expect_message(BILLING_BANNER_TEST_ID, "Payment failed — update your card")
+    expect(billing.banners.banner(BILLING_BANNER_TEST_ID).get_by_role("link")).to_have_text("Update card")
     billing.expect_cannot_subscribe()
     billing.expect_can_manage()  # the card is updated in Stripe's portal
 

@@ -3,7 +3,8 @@ text, as p50/p95 over the week and per tenant-local day.
 
 The waits are made on the tenant clock: the business's registration is pending, so each caller's first
 reply is held; the clock moves on between the calls; approval then sends all three at once. The callers
-have waited about 10, 6 and 1 minutes (plus the few real seconds the test takes).
+have waited about 10, 6 and 1 minutes (plus the few real seconds the test takes); the first one's text
+while waiting is part of the same wait.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ def test_first_response_figures_after_a_few_missed_calls(
     callers = [new_customer_phone() for _ in range(3)]
     for caller, then in zip(callers, (4 * 60, 5 * 60, 60), strict=True):
         assert twilio.missed_call(from_=caller, to=tenant.phone_number)["status_code"] == 200
+        if caller == callers[0]:
+            # Texting while still waiting for the first reply does not start a second wait.
+            assert twilio.inbound_sms(from_=caller, to=tenant.phone_number, body="hello?")["status_code"] == 200
         seeder.set_clock(tenant, advance_seconds=then)
     wait_until(lambda: week_counts(owner_page) == (0, 3), message="three callers waiting")
     dashboard.goto()
