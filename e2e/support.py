@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from playwright.sync_api import Page, expect
+
 from e2e.plugins.tenants import PHONE_CONTEXT, WaitUntil
 from fakes.stripe.client import StripeFakeClient
 from fakes.twilio.client import TwilioFakeClient
@@ -22,7 +24,7 @@ from seed.waiting import Settle
 
 __all__ = [
     "PHONE_CONTEXT", "CatalogItem", "Settle", "StripeFakeClient", "TenantHandle", "TenantSeeder",
-    "TwilioFakeClient", "WaitUntil", "bodies_to", "text_the_business", "texts_to",
+    "TwilioFakeClient", "WaitUntil", "bodies_to", "expect_banner_link", "text_the_business", "texts_to",
 ]
 
 
@@ -45,3 +47,9 @@ def text_the_business(twilio: TwilioFakeClient, *, tenant: TenantHandle, custome
                          message=f"the reply to {body!r}")
     assert len(replies) == 1, f"expected one reply to {body!r}, got {replies}"
     return replies[0]
+
+
+# --- business flows (billing, compliance, booking) ---------------------------------------------------
+def expect_banner_link(page: Page, test_id: str, text: str) -> None:
+    """The banner's call to action reads ``text`` (owners only get one)."""
+    expect(page.get_by_test_id(test_id).get_by_role("link")).to_have_text(text)

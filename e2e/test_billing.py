@@ -16,9 +16,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page
 
-from e2e.support import Settle, StripeFakeClient, TenantHandle, WaitUntil
+from e2e.support import Settle, StripeFakeClient, TenantHandle, WaitUntil, expect_banner_link
 from pages.banners import BILLING_BANNER_TEST_ID
 from pages.billing import BillingPage, CheckoutSuccessPage, billing_state, subscribe_and_pay
 from pages.checkout import DECLINED_CARD, SUCCEEDING_CARD, HostedCheckoutPage
@@ -74,6 +74,7 @@ def test_subscribe_and_pay_turns_the_plan_active(owner_page: Page, tenant: Tenan
     billing = BillingPage(owner_page).goto()
     billing.expect_state("none")
     billing.banners.expect_message(BILLING_BANNER_TEST_ID, "No plan yet — subscribe to keep texting back callers")
+    expect_banner_link(owner_page, BILLING_BANNER_TEST_ID, "Choose a plan")
 
     checkout = billing.subscribe()
     session_id = checkout.session_id
@@ -97,7 +98,7 @@ def test_failed_renewal_is_past_due_until_paid_and_cancel_ends_the_plan(
     stripe.payment_failed(subscription_id)
     billing = wait_for_plan(owner_page, wait_until, "past_due")
     billing.banners.expect_message(BILLING_BANNER_TEST_ID, "Payment failed — update your card")
-    expect(billing.banners.banner(BILLING_BANNER_TEST_ID).get_by_role("link")).to_have_text("Update card")
+    expect_banner_link(owner_page, BILLING_BANNER_TEST_ID, "Update card")
     billing.expect_cannot_subscribe()
     billing.expect_can_manage()  # the card is updated in Stripe's portal
 
@@ -204,6 +205,7 @@ def test_cancel_in_the_billing_portal_then_subscribe_again(
     billing = wait_for_plan(owner_page, wait_until, "canceled")
     billing.banners.expect_message(BILLING_BANNER_TEST_ID,
                                    "Your plan is canceled — subscribe again to keep texting back callers")
+    expect_banner_link(owner_page, BILLING_BANNER_TEST_ID, "Subscribe again")
     billing.expect_can_subscribe("Subscribe again")
     billing.expect_can_manage()
 

@@ -14,7 +14,15 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e.support import Settle, TenantHandle, TenantSeeder, TwilioFakeClient, WaitUntil, texts_to
+from e2e.support import (
+    Settle,
+    TenantHandle,
+    TenantSeeder,
+    TwilioFakeClient,
+    WaitUntil,
+    expect_banner_link,
+    texts_to,
+)
 from pages.banners import COMPLIANCE_BANNER_TEST_ID
 from pages.compliance import CompliancePage
 from pages.conversation import MESSAGE_NOTE_TEST_ID, ConversationPage
@@ -137,6 +145,7 @@ def test_the_owner_registers_on_the_compliance_page_and_texting_starts_on_approv
     inbox.banners.expect_state(COMPLIANCE_BANNER_TEST_ID, "none")
     inbox.banners.expect_message(COMPLIANCE_BANNER_TEST_ID,
                                  "Texting is off until your business is registered for business texting.")
+    expect_banner_link(owner_page, COMPLIANCE_BANNER_TEST_ID, "Register your business")
     inbox.banners.follow(COMPLIANCE_BANNER_TEST_ID)
     compliance = CompliancePage(owner_page).expect_loaded()
     compliance.expect_status("none")
@@ -190,7 +199,8 @@ def test_a_rejected_brand_turns_texting_off_until_the_owner_submits_again(
     refused = send_through_api(app_api, conversation.conversation_id, "Hello from the API")
     assert refused.status_code == 403 and refused.json()["code"] == "compliance_rejected"
 
-    conversation.banners.follow(COMPLIANCE_BANNER_TEST_ID)  # "Fix the registration"
+    expect_banner_link(owner_page, COMPLIANCE_BANNER_TEST_ID, "Fix the registration")
+    conversation.banners.follow(COMPLIANCE_BANNER_TEST_ID)
     compliance = CompliancePage(owner_page).expect_loaded()
     compliance.expect_rejected_because(reason)
     compliance.expect_form("Submit again")
