@@ -11,7 +11,7 @@ import re
 import pytest
 from playwright.sync_api import Page
 
-from e2e.support import CatalogItem, TenantHandle, TwilioFakeClient, WaitUntil, text_the_business
+from e2e.support import CatalogItem, TenantHandle, TwilioFakeClient, WaitUntil, handoff, text_the_business
 from pages.booking_page import OffersPage
 from pages.catalog import CatalogPage
 
@@ -30,11 +30,6 @@ LINK = re.compile(r"https?://\S+/book/[A-Za-z0-9_-]+")
 def quote_line(reply: str) -> str:
     """The first line of a quoting reply: "Drain cleaning: $120, about 1 h."."""
     return reply.split("\n", 1)[0]
-
-
-def handoff(tenant: TenantHandle) -> str:
-    return (f"Thanks! I've passed your message to the team at {tenant.name}. "
-            "Someone will get back to you shortly.")
 
 
 def test_edit_deactivate_and_reactivate_change_what_the_assistant_quotes(

@@ -21,6 +21,7 @@ from e2e.support import (
     TwilioFakeClient,
     WaitUntil,
     expect_banner_link,
+    first_reply,
     texts_to,
 )
 from pages.banners import COMPLIANCE_BANNER_TEST_ID
@@ -33,12 +34,6 @@ pytestmark = pytest.mark.compliance
 
 def send_through_api(app_api: httpx.Client, conversation_id: str, body: str) -> httpx.Response:
     return app_api.post(f"/api/v1/conversations/{conversation_id}/messages", json={"body": body})
-
-
-def first_reply(tenant: TenantHandle) -> str:
-    """The assistant's text after a missed call (app/conversations/message_templates.py)."""
-    return (f"Hi, this is {tenant.name}. Sorry we missed your call! How can we help? "
-            "Tell us what you need and we'll get right back to you. Reply STOP to opt out.")
 
 
 def decide_brand(twilio: TwilioFakeClient, tenant: TenantHandle, brand_sid: str, status: str,
