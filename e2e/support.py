@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from playwright.sync_api import Page, expect
+
 from e2e.plugins.tenants import PHONE_CONTEXT, WaitUntil
 from fakes.stripe.client import StripeFakeClient
 from fakes.twilio.client import TwilioFakeClient
@@ -70,6 +72,15 @@ def first_reply(tenant: TenantHandle) -> str:
 def handoff(tenant: TenantHandle) -> str:
     """The assistant's answer to a text it cannot handle (the conversation is then flagged for a person)."""
     return f"Thanks! I've passed your message to the team at {tenant.name}. Someone will get back to you shortly."
+
+
+# --- business flows (billing, compliance, booking) ---------------------------------------------------
+__all__ += ["expect_banner_link"]
+
+
+def expect_banner_link(page: Page, test_id: str, text: str) -> None:
+    """The banner's call to action reads ``text`` (owners only get one)."""
+    expect(page.get_by_test_id(test_id).get_by_role("link")).to_have_text(text)
 
 
 # -- Skips (issue 20) ----------------------------------------------------------------------------------

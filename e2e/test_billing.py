@@ -1,6 +1,7 @@
 """[billing] Flow 5: no plan -> subscribe on Stripe's hosted checkout -> active; a failed renewal -> past due;
-recovery -> active; cancel -> canceled; Stripe's duplicate deliveries change nothing; a declined card
-stays on checkout.
+recovery -> active; cancel -> canceled; Stripe's duplicate, reordered and late deliveries change nothing
+the owner can see (and cost one Stripe look-up per event); a declined card stays on checkout; the
+billing portal cancels, and subscribing again reuses the Stripe customer.
 
 Stripe is the fake from the stack: the test pays on its hosted page like a person, and plays Stripe's
 side (failed renewals, cancellation, redeliveries) through its control API. The app learns about all
@@ -10,15 +11,17 @@ waits for the app's plan state (``billing_state``) before looking at the page.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Page
 
-from e2e.support import Settle, StripeFakeClient, TenantHandle, WaitUntil
+from e2e.support import Settle, StripeFakeClient, TenantHandle, WaitUntil, expect_banner_link
 from pages.banners import BILLING_BANNER_TEST_ID
 from pages.billing import BillingPage, CheckoutSuccessPage, billing_state, subscribe_and_pay
-from pages.checkout import DECLINED_CARD, SUCCEEDING_CARD
+from pages.checkout import DECLINED_CARD, SUCCEEDING_CARD, HostedCheckoutPage
 from pages.inbox import InboxPage
 
 pytestmark = pytest.mark.billing
@@ -38,6 +41,25 @@ def events_about(stripe: StripeFakeClient, *object_ids: str) -> list[dict[str, A
     return [event for event in stripe.events() if about(event)]
 
 
+def subscription_lookups(stripe: StripeFakeClient, subscription_id: str) -> list[int]:
+    """The app's GETs of this subscription at Stripe (journal ids): exactly one per Stripe event it processes."""
+    return [entry["id"] for entry in stripe.requests(direction="inbound")
+            if entry["method"] == "GET" and entry["path"] == f"/v1/subscriptions/{subscription_id}"]
+
+
+def delivery_statuses(stripe: StripeFakeClient, event_type: str, subscription_id: str) -> list[int | None]:
+    """The app's answers to each post (copies included) of this subscription's events of one type."""
+    return [d["status"] for d in stripe.deliveries(event_type=event_type) if subscription_id in d["body"]]
+
+
+def renewal_date(stripe: StripeFakeClient, subscription_id: str, timezone: str) -> str:
+    """Stripe's current period end of the subscription as the Billing page writes it ("March 3, 2027")."""
+    [subscription] = [s for s in stripe.subscriptions() if s["id"] == subscription_id]
+    period_end = subscription.get("current_period_end") or subscription["items"]["data"][0]["current_period_end"]
+    local = datetime.fromtimestamp(int(period_end), UTC).astimezone(ZoneInfo(timezone))
+    return f"{local:%B} {local.day}, {local.year}"
+
+
 def wait_for_plan(page: Page, wait_until: WaitUntil, state: str) -> BillingPage:
     """Waits until the app has mirrored Stripe's change, then opens Billing and checks it shows it."""
     wait_until(lambda: billing_state(page) == state, message=f"the plan to become {state}")
@@ -52,6 +74,7 @@ def test_subscribe_and_pay_turns_the_plan_active(owner_page: Page, tenant: Tenan
     billing = BillingPage(owner_page).goto()
     billing.expect_state("none")
     billing.banners.expect_message(BILLING_BANNER_TEST_ID, "No plan yet — subscribe to keep texting back callers")
+    expect_banner_link(owner_page, BILLING_BANNER_TEST_ID, "Choose a plan")
 
     checkout = billing.subscribe()
     session_id = checkout.session_id
@@ -75,14 +98,16 @@ def test_failed_renewal_is_past_due_until_paid_and_cancel_ends_the_plan(
     stripe.payment_failed(subscription_id)
     billing = wait_for_plan(owner_page, wait_until, "past_due")
     billing.banners.expect_message(BILLING_BANNER_TEST_ID, "Payment failed — update your card")
+    expect_banner_link(owner_page, BILLING_BANNER_TEST_ID, "Update card")
     billing.expect_cannot_subscribe()
+    billing.expect_can_manage()  # the card is updated in Stripe's portal
 
     stripe.payment_succeeded(subscription_id)
     wait_for_plan(owner_page, wait_until, "active")
 
     stripe.cancel(subscription_id)
     billing = wait_for_plan(owner_page, wait_until, "canceled")
-    billing.expect_can_subscribe()
+    billing.expect_can_subscribe("Subscribe again")
 
 
 def test_duplicate_webhook_deliveries_change_nothing(
@@ -90,24 +115,118 @@ def test_duplicate_webhook_deliveries_change_nothing(
 ) -> None:
     subscribe_and_pay(owner_page).expect_plan_active()
     session = checkout_session_of(stripe, tenant)["session"]
-    stripe.cancel(session["subscription"])
-    wait_for_plan(owner_page, wait_until, "canceled")
+    subscription_id = session["subscription"]
 
-    # Stripe delivers again everything it sent: checkout completed, subscription created (active), ...
-    old_events = events_about(stripe, session["id"], session["subscription"])
-    assert {e["type"] for e in old_events} >= {"checkout.session.completed", "customer.subscription.created",
-                                               "invoice.paid", "customer.subscription.deleted"}
-    for event in old_events:
+    # Stripe posts every webhook of the renewal failure and of the cancellation three times.
+    stripe.configure_webhooks(duplicate=3)
+    stripe.payment_failed(subscription_id)
+    wait_for_plan(owner_page, wait_until, "past_due")
+    stripe.cancel(subscription_id)
+    wait_for_plan(owner_page, wait_until, "canceled")
+    stripe.configure_webhooks(duplicate=1)
+
+    events = events_about(stripe, session["id"], subscription_id)
+    assert [e["type"] for e in events] == [
+        "checkout.session.completed", "customer.subscription.created", "invoice.paid",
+        "invoice.payment_failed", "customer.subscription.updated", "customer.subscription.deleted",
+    ]
+    wait_until(lambda: len(delivery_statuses(stripe, "customer.subscription.deleted", subscription_id)) == 3,
+               message="the three copies of the cancellation")
+    assert delivery_statuses(stripe, "customer.subscription.deleted", subscription_id) == [200, 200, 200]
+    # One look-up at Stripe per event, however many copies arrived: a copy processed again would add one.
+    wait_until(lambda: len(subscription_lookups(stripe, subscription_id)) >= len(events), message="every event mirrored")
+
+    # Later, Stripe delivers again everything it ever sent (the active subscription among it)...
+    for event in events:
         deliveries = stripe.redeliver(event["id"])["deliveries"]
         assert [d["status_code"] for d in deliveries] == [200], f"{event['type']} redelivery was not accepted"
 
-    # ... and for a whole settle window the plan never leaves "canceled".
-    settle.assert_no_new(lambda: [s for s in [billing_state(owner_page)] if s != "canceled"],
-                         what="a plan state other than canceled")
-    BillingPage(owner_page).goto().expect_state("canceled")
+    # ... and for a whole settle window nothing is looked up again and the plan never leaves "canceled".
+    settle.assert_no_new(lambda: subscription_lookups(stripe, subscription_id), what="a second look-up of an event")
+    assert len(subscription_lookups(stripe, subscription_id)) == len(events)
+    billing = BillingPage(owner_page).goto()
+    billing.expect_state("canceled")
+    billing.banners.expect_message(BILLING_BANNER_TEST_ID,
+                                   "Your plan is canceled — subscribe again to keep texting back callers")
 
 
-def test_declined_card_stays_on_checkout_with_its_message(owner_page: Page, tenant: TenantHandle,
+def test_reordered_and_late_deliveries_never_show_a_stale_plan(
+    owner_page: Page, tenant: TenantHandle, stripe: StripeFakeClient, wait_until: WaitUntil
+) -> None:
+    # Checkout's three webhooks arrive newest first: the invoice and the subscription before the session.
+    stripe.configure_webhooks(reorder=True)
+    subscribe_and_pay(owner_page).expect_plan_active()
+    subscription_id = checkout_session_of(stripe, tenant)["session"]["subscription"]
+
+    # A renewal fails and is paid again at Stripe before the app hears of the failure: every webhook
+    # waits a second in Stripe's queue, and each operation's pair arrives reversed.
+    stripe.configure_webhooks(reorder=True, delay_ms=1000)
+    lookups_before = len(subscription_lookups(stripe, subscription_id))
+    failed = stripe.payment_failed(subscription_id)
+    recovered = stripe.payment_succeeded(subscription_id)
+    late_events = len(failed["events"]) + len(recovered["events"])
+    assert late_events == 4
+
+    seen: list[str] = []
+
+    def every_late_event_mirrored() -> bool:
+        seen.append(billing_state(owner_page))
+        return len(subscription_lookups(stripe, subscription_id)) >= lookups_before + late_events
+
+    wait_until(every_late_event_mirrored, timeout=30, message="the late webhooks to be mirrored")
+    billing = wait_for_plan(owner_page, wait_until, "active")
+    # The failure was already paid when its news arrived: the owner was never told "Payment failed".
+    assert "past_due" not in seen, f"the plan showed a stale state while late webhooks arrived: {seen}"
+    assert len(subscription_lookups(stripe, subscription_id)) == lookups_before + late_events
+    billing.banners.expect_message(BILLING_BANNER_TEST_ID, "Your NeverMissCall plan is active.")
+    billing.expect_renewal(f"Renews on {renewal_date(stripe, subscription_id, tenant.timezone)}.")
+
+
+def test_cancel_in_the_billing_portal_then_subscribe_again(
+    owner_page: Page, tenant: TenantHandle, stripe: StripeFakeClient, wait_until: WaitUntil
+) -> None:
+    subscribe_and_pay(owner_page).expect_plan_active()
+    [first] = stripe.checkout_sessions(client_reference_id=tenant.id)
+    customer_id, first_subscription = first["session"]["customer"], first["session"]["subscription"]
+    assert customer_id and first_subscription
+
+    billing = BillingPage(owner_page).goto()
+    billing.expect_state("active")
+    billing.expect_cannot_subscribe()
+    billing.expect_renewal(f"Renews on {renewal_date(stripe, first_subscription, tenant.timezone)}.")
+
+    portal = billing.manage_billing()  # Stripe's portal, for this business's customer
+    portal.expect_subscriptions(["active"])
+    portal.cancel_subscription()
+    portal.expect_subscriptions(["canceled"])
+    portal.return_to_app()
+    BillingPage(owner_page).expect_loaded()
+
+    billing = wait_for_plan(owner_page, wait_until, "canceled")
+    billing.banners.expect_message(BILLING_BANNER_TEST_ID,
+                                   "Your plan is canceled — subscribe again to keep texting back callers")
+    expect_banner_link(owner_page, BILLING_BANNER_TEST_ID, "Subscribe again")
+    billing.expect_can_subscribe("Subscribe again")
+    billing.expect_can_manage()
+
+    checkout = billing.subscribe()
+    checkout.pay_with(SUCCEEDING_CARD)
+    CheckoutSuccessPage(owner_page).expect_loaded().expect_plan_active()
+
+    first_again, second = stripe.checkout_sessions(client_reference_id=tenant.id)
+    assert first_again["session"]["id"] == first["session"]["id"]
+    assert second["params"]["customer"] == customer_id, "the second checkout must reuse the Stripe customer"
+    second_subscription = second["session"]["subscription"]
+    assert second_subscription not in (None, first_subscription)
+    # One canceled and one active subscription: the plan is active, and the page speaks of the new one.
+    billing = BillingPage(owner_page).goto()
+    billing.expect_state("active")
+    billing.expect_cannot_subscribe()
+    billing.expect_renewal(f"Renews on {renewal_date(stripe, second_subscription, tenant.timezone)}.")
+    billing.manage_billing().expect_subscriptions(["canceled", "active"])
+
+
+def test_declined_card_stays_on_checkout_and_another_card_pays(owner_page: Page, tenant: TenantHandle,
                                                           stripe: StripeFakeClient) -> None:
     checkout = BillingPage(owner_page).goto().subscribe()
 
@@ -116,8 +235,16 @@ def test_declined_card_stays_on_checkout_with_its_message(owner_page: Page, tena
     checkout.expect_declined("Your card was declined.")
     recorded = checkout_session_of(stripe, tenant)["session"]
     assert recorded["status"] == "open" and recorded["subscription"] is None
+    assert events_about(stripe, recorded["id"]) == [], "a declined card completes nothing at Stripe"
     assert billing_state(owner_page) == "none"
-    BillingPage(owner_page).goto().expect_state("none")
+
+    # The owner types another card on the same page and pays.
+    retry = HostedCheckoutPage(owner_page)
+    assert retry.session_id == recorded["id"]
+    retry.pay_with(SUCCEEDING_CARD)
+    CheckoutSuccessPage(owner_page).expect_loaded().expect_plan_active()
+    paid = checkout_session_of(stripe, tenant)["session"]
+    assert paid["status"] == "complete" and paid["subscription"]
 
 
 def test_leaving_checkout_returns_to_billing_without_a_charge(owner_page: Page, tenant: TenantHandle,
@@ -127,6 +254,8 @@ def test_leaving_checkout_returns_to_billing_without_a_charge(owner_page: Page, 
     checkout.cancel()
 
     billing = BillingPage(owner_page).expect_loaded()
+    billing.expect_checkout_canceled()
     billing.expect_state("none")
-    billing.expect_can_subscribe()
+    billing.expect_can_subscribe("Subscribe")
+    billing.expect_cannot_manage()  # no Stripe customer yet
     assert checkout_session_of(stripe, tenant)["session"]["subscription"] is None

@@ -2,8 +2,9 @@
 with a link; the customer books on the phone-sized booking page (or by replying "2", then "YES"); the
 confirmation SMS reaches the Twilio fake; the owner sees the appointment with its price.
 
-Also: two customers racing for one slot (one wins, the other is told and offered fresh times), and a
-hold that expires on the tenant clock (410 page that says so, with fresh times).
+Also: two customers racing for one slot (one wins, the other is told and offered fresh times), a
+Confirm form made to name another link's hold (refused), and a hold that expires on the tenant clock
+(410 page that says so, with fresh times).
 
 Each test puts the tenant's clock on Monday 7 January 2030, 08:55 in New York, so the offers are
 known: a 90-minute job gets 9:30 AM, 11:00 AM and 12:30 PM (30 minutes lead, no overlap).
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 from pytest_playwright.pytest_playwright import CreateContextCallback
 
 from e2e.support import (
@@ -31,7 +32,7 @@ from e2e.support import (
     text_the_business,
 )
 from pages.appointments import AppointmentsPage
-from pages.booking_page import LinkUnavailablePage, OffersPage, hold_and_confirm
+from pages.booking_page import HeldPage, LinkUnavailablePage, OffersPage, hold_and_confirm
 from pages.catalog import CatalogPage
 
 pytestmark = [pytest.mark.booking, pytest.mark.tenant(catalog=["Leak repair", "Drain cleaning"])]
@@ -50,6 +51,12 @@ def dollars(cents: int) -> str:
 
 def item(tenant: TenantHandle, name: str) -> CatalogItem:
     return next(i for i in tenant.catalog if i.name == name)
+
+
+def confirmation(tenant: TenantHandle, service: str, when: str, price: str) -> str:
+    """The booking confirmation SMS."""
+    return (f"You're booked: {service} on {when}, {price}. {tenant.name} will see you then. "
+            "Reply here if you need to change it.")
 
 
 def booking_link_in(reply: str) -> str:
@@ -85,20 +92,21 @@ def test_quote_and_book_on_the_booking_page(
     offers = OffersPage.open(customer_page, link)
     offers.expect_quote("Leak repair", price)
     offers.expect_offers(LEAK_OFFERS)
-    label, booked = hold_and_confirm(offers, 2, name="Pat Customer")
-    assert label == LEAK_OFFERS[1]
-    booked.expect_booking(service="Leak repair", when=label, price=price)
+    held = offers.pick_slot(2)
+    held.expect_held(LEAK_OFFERS[1])
+    held.expect_phone_asked(False)  # the link came by text: the app knows where to send the confirmation
+    held.confirm(name="Pat Customer").expect_booking(service="Leak repair", when=LEAK_OFFERS[1], price=price)
 
-    confirmation = f"You're booked: Leak repair on {LEAK_OFFERS[1]}, {price}."
     wait_until(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone)[1:], message="the confirmation SMS")
     settle.assert_no_new(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone),
                          what="texts after the confirmation")
-    texts = bodies_to(twilio, tenant=tenant, customer=customer_phone)
-    assert len(texts) == 2 and texts[1].startswith(confirmation)
+    assert bodies_to(twilio, tenant=tenant, customer=customer_phone)[1:] == [
+        confirmation(tenant, "Leak repair", LEAK_OFFERS[1], price)]
 
     appointments = AppointmentsPage(owner_page).goto()
     appointments.expect_count(1)
-    appointments.expect_appointment(when=LEAK_OFFERS[1], service="Leak repair", price=price, customer=customer_phone)
+    appointments.expect_appointment(when=LEAK_OFFERS[1], service="Leak repair", price=price, customer=customer_phone,
+                                    name="Pat Customer")
 
 
 def test_two_customers_race_for_one_slot(
@@ -132,6 +140,36 @@ def test_two_customers_race_for_one_slot(
                                     customer=second_customer_phone)
 
 
+def test_a_hold_of_another_link_cannot_be_confirmed(
+    tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, second_customer_phone: str,
+    customer_page: Page, new_context: CreateContextCallback, owner_page: Page, wait_until: WaitUntil,
+) -> None:
+    first_link = booking_link_in(text_the_business(twilio, tenant=tenant, customer=customer_phone,
+                                                   body=JOB, wait_until=wait_until))
+    second_link = booking_link_in(text_the_business(twilio, tenant=tenant, customer=second_customer_phone,
+                                                    body=JOB, wait_until=wait_until))
+    first_held = OffersPage.open(customer_page, first_link).pick_slot(1)
+    second_page = new_context(**PHONE_CONTEXT).new_page()
+    second_offers = OffersPage.open(second_page, second_link)
+    second_offers.expect_offers([*LEAK_OFFERS[1:], "Mon Jan 7, 2:00 PM"])  # 9:30 AM is held by the first
+    second_held = second_offers.pick_slot(2)
+    second_time = LEAK_OFFERS[2]
+
+    # The second customer's Confirm form is made to name the first customer's hold: refused.
+    second_offers = second_held.confirm_tampered(first_held.hold_id)
+    expect(second_offers.current_hold).to_contain_text(f"You're holding {second_time} until")
+
+    price = dollars(item(tenant, "Leak repair").price_cents)
+    first_held.confirm().expect_booking(service="Leak repair", when=LEAK_OFFERS[0], price=price)
+    HeldPage.open(second_page, f"{second_link}/hold").confirm().expect_booking(
+        service="Leak repair", when=second_time, price=price)
+    appointments = AppointmentsPage(owner_page).goto()
+    appointments.expect_count(2)
+    appointments.expect_appointment(when=LEAK_OFFERS[0], service="Leak repair", price=price, customer=customer_phone)
+    appointments.expect_appointment(when=second_time, service="Leak repair", price=price,
+                                    customer=second_customer_phone)
+
+
 def test_an_expired_hold_says_so_and_offers_fresh_times(
     tenant: TenantHandle, seeder: TenantSeeder, twilio: TwilioFakeClient, customer_phone: str, customer_page: Page,
     wait_until: WaitUntil,
@@ -140,11 +178,16 @@ def test_an_expired_hold_says_so_and_offers_fresh_times(
                                              body=JOB, wait_until=wait_until))
     held = OffersPage.open(customer_page, link).pick_slot(1)
     held.expect_held(LEAK_OFFERS[0])
+    expect(held.hold_expiry).to_have_text("9:10 AM")  # 15 minutes from 8:55 on the business's clock
 
-    seeder.set_clock(tenant, advance_seconds=15 * 60)  # the hold's 15 minutes pass on the tenant's clock
+    seeder.set_clock(tenant, advance_seconds=14 * 60)  # a minute to go: still held
+    held = HeldPage.open(customer_page, f"{link}/hold")
+    held.expect_held(LEAK_OFFERS[0])
+    seeder.set_clock(tenant, advance_seconds=60)  # the hold's 15 minutes have passed
     expired = held.confirm_after_expiry()  # HTTP 410
     expired.expect_expired_hold_of(LEAK_OFFERS[0])
-    expired.expect_offer_count(3)
+    # Fresh times from 9:10 AM (30 minutes lead): the expired hold no longer blocks 9:30 AM-11:00 AM.
+    expired.expect_offers(["Mon Jan 7, 9:45 AM", "Mon Jan 7, 11:15 AM", "Mon Jan 7, 12:45 PM"])
 
     label, booked = hold_and_confirm(expired, 1)
     booked.expect_booking(service="Leak repair", when=label, price=dollars(item(tenant, "Leak repair").price_cents))
@@ -162,13 +205,14 @@ def test_booking_by_sms_replies(
     assert "1) Mon Jan 7, 9:30 AM\n2) Mon Jan 7, 10:30 AM\n3) Mon Jan 7, 11:30 AM\n" in quote
 
     held = text_the_business(twilio, tenant=tenant, customer=customer_phone, body="2", wait_until=wait_until)
-    assert re.fullmatch(r"Holding Mon Jan 7, 10:30 AM for you until \d{1,2}:\d{2} [AP]M\. Reply YES to book it\.", held)
+    assert held == "Holding Mon Jan 7, 10:30 AM for you until 9:10 AM. Reply YES to book it."
 
-    confirmation = text_the_business(twilio, tenant=tenant, customer=customer_phone, body="YES", wait_until=wait_until)
-    assert confirmation.startswith(f"You're booked: Drain cleaning on Mon Jan 7, 10:30 AM, {price}.")
+    booked = text_the_business(twilio, tenant=tenant, customer=customer_phone, body="YES", wait_until=wait_until)
+    assert booked == confirmation(tenant, "Drain cleaning", "Mon Jan 7, 10:30 AM", price)
     settle.assert_no_new(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone), what="a second confirmation")
 
     appointments = AppointmentsPage(owner_page).goto()
+    appointments.expect_count(1)
     appointments.expect_appointment(when="Mon Jan 7, 10:30 AM", service="Drain cleaning", price=price,
                                     customer=customer_phone)
 

@@ -1,19 +1,32 @@
 """[compliance] Flow 4: a tenant whose business registration is pending texts nobody — the first reply is held
 and visible, a banner says why, the composer is disabled and the API refuses with 403 — until the brand
-is approved at the Twilio fake, which releases the held text. Also: STOP blocks every further text, START
-brings texting back.
+is approved at the Twilio fake, which releases the held text. Also: the owner registers from the
+Compliance page; a rejected brand turns texting off until the owner submits again (a late word about the
+rejected brand changes nothing); texts held for more than a day (tenant clock) are dropped, not sent
+late; STOP blocks every further text, START brings texting back.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
-from e2e.support import Settle, TenantHandle, TwilioFakeClient, WaitUntil, texts_to
+from e2e.support import (
+    Settle,
+    TenantHandle,
+    TenantSeeder,
+    TwilioFakeClient,
+    WaitUntil,
+    expect_banner_link,
+    first_reply,
+    texts_to,
+)
 from pages.banners import COMPLIANCE_BANNER_TEST_ID
 from pages.compliance import CompliancePage
-from pages.conversation import ConversationPage
+from pages.conversation import MESSAGE_NOTE_TEST_ID, ConversationPage
 from pages.inbox import InboxPage
 
 pytestmark = pytest.mark.compliance
@@ -23,11 +36,17 @@ def send_through_api(app_api: httpx.Client, conversation_id: str, body: str) -> 
     return app_api.post(f"/api/v1/conversations/{conversation_id}/messages", json={"body": body})
 
 
+def decide_brand(twilio: TwilioFakeClient, tenant: TenantHandle, brand_sid: str, status: str,
+                 failure_reason: str | None = None) -> None:
+    """Twilio decides on a brand registration and posts the signed callback; the app handles it in the request."""
+    result = twilio.set_brand_status(brand_sid, status, callback_url=tenant.url("/webhooks/twilio/compliance"),
+                                     failure_reason=failure_reason)
+    assert result["status_code"] == 200, result
+
+
 def approve_brand(twilio: TwilioFakeClient, tenant: TenantHandle) -> None:
     """Twilio approves the brand the app registered when the tenant was created (the fake posts the callback)."""
-    result = twilio.set_brand_status(tenant.extra["brand_sid"], "APPROVED",
-                                     callback_url=tenant.url("/webhooks/twilio/compliance"))
-    assert result["status_code"] == 200, result
+    decide_brand(twilio, tenant, tenant.extra["brand_sid"], "APPROVED")
 
 
 @pytest.mark.smoke
@@ -41,6 +60,8 @@ def test_a_pending_tenant_texts_nobody_and_says_why(
 
     inbox = InboxPage(owner_page).goto()
     inbox.banners.expect_state(COMPLIANCE_BANNER_TEST_ID, "pending")
+    inbox.banners.expect_message(COMPLIANCE_BANNER_TEST_ID, "Your business registration is pending approval. "
+                                 "Automatic replies are held and go out once approved.")
     inbox.expect_conversation(customer_phone, state="open")
     conversation = ConversationPage.from_inbox(owner_page, customer_phone)
     conversation.expect_held_messages(1)
@@ -67,7 +88,7 @@ def test_approval_removes_the_banner_and_sends_the_held_text(
 
     approve_brand(twilio, tenant)
     [released] = wait_until(lambda: texts_to(twilio, tenant=tenant, customer=customer_phone), message="the held first reply")
-    assert tenant.name in released["body"]
+    assert released["body"] == first_reply(tenant)
 
     # The open page notices by itself: banner gone, composer enabled, the text no longer held.
     conversation.banners.expect_absent(COMPLIANCE_BANNER_TEST_ID)
@@ -98,9 +119,126 @@ def test_stop_blocks_every_further_text_and_start_resumes(
     twilio.inbound_sms(from_=customer_phone, to=tenant.phone_number, body="START")
     [confirmation] = wait_until(lambda: texts_to(twilio, tenant=tenant, customer=customer_phone)[before:],
                                 message="the START reply")
-    assert "subscribed again" in confirmation["body"]
+    assert confirmation["body"] == (f"You're subscribed again to texts from {tenant.name}. "
+                                    "Reply HELP for help, STOP to opt out.")
     conversation.expect_state("open")
     conversation.expect_composer_enabled()
     conversation.send("Welcome back! How can we help?")
     wait_until(lambda: [m for m in texts_to(twilio, tenant=tenant, customer=customer_phone)
                         if m["body"] == "Welcome back! How can we help?"], message="the owner's text after START")
+
+
+@pytest.mark.tenant(compliance="none")
+def test_the_owner_registers_on_the_compliance_page_and_texting_starts_on_approval(
+    owner_page: Page, tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, wait_until: WaitUntil,
+    settle: Settle,
+) -> None:
+    with settle.window(lambda: texts_to(twilio, tenant=tenant, customer=customer_phone),
+                       what="SMS before the business is registered"):
+        assert twilio.missed_call(from_=customer_phone, to=tenant.phone_number)["status_code"] == 200
+    inbox = InboxPage(owner_page).goto()
+    inbox.banners.expect_state(COMPLIANCE_BANNER_TEST_ID, "none")
+    inbox.banners.expect_message(COMPLIANCE_BANNER_TEST_ID,
+                                 "Texting is off until your business is registered for business texting.")
+    expect_banner_link(owner_page, COMPLIANCE_BANNER_TEST_ID, "Register your business")
+    inbox.banners.follow(COMPLIANCE_BANNER_TEST_ID)
+    compliance = CompliancePage(owner_page).expect_loaded()
+    compliance.expect_status("none")
+    compliance.expect_form("Register your business")
+
+    brands_before = {brand["sid"] for brand in twilio.brands()}
+    compliance.register(legal_name="A", ein="12-34", website="example.com")
+    compliance.expect_field_error("Legal business name", "Enter the business's legal name (2 to 200 characters).")
+    compliance.expect_field_error("EIN", "Enter the 9-digit EIN, like 12-3456789.")
+    compliance.expect_field_error("Website", "Enter the business website, starting with https://")
+    compliance.expect_status("none")
+    assert {brand["sid"] for brand in twilio.brands()} == brands_before, "an invalid form registered a brand"
+
+    legal_name, website = f"{tenant.name} LLC", "https://example.com/plumbing"
+    compliance.register(legal_name=legal_name, ein="123456789", website=website, use_case="MIXED")
+    compliance.expect_submitted()
+    compliance.expect_details(legal_name=legal_name, ein="12-3456789", website=website,
+                              use_case_label="Mixed (customer care and notifications)")
+    [brand] = [b for b in twilio.brands() if b["sid"] not in brands_before]
+    assert brand["status"] == "PENDING" and compliance.brand_sid == brand["sid"]
+    compliance.banners.expect_state(COMPLIANCE_BANNER_TEST_ID, "pending")
+    assert texts_to(twilio, tenant=tenant, customer=customer_phone) == []
+
+    decide_brand(twilio, tenant, brand["sid"], "APPROVED")
+    [released] = wait_until(lambda: texts_to(twilio, tenant=tenant, customer=customer_phone),
+                            message="the first reply held while unregistered")
+    assert released["body"] == first_reply(tenant)
+    compliance = CompliancePage(owner_page).goto()
+    compliance.expect_status("approved")
+    compliance.banners.expect_absent(COMPLIANCE_BANNER_TEST_ID)
+
+
+@pytest.mark.tenant(compliance="pending")
+def test_a_rejected_brand_turns_texting_off_until_the_owner_submits_again(
+    owner_page: Page, tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, app_api: httpx.Client,
+    wait_until: WaitUntil, settle: Settle,
+) -> None:
+    rejected_brand = tenant.extra["brand_sid"]
+    reason = "The EIN does not match the legal business name."
+    decide_brand(twilio, tenant, rejected_brand, "FAILED", failure_reason=reason)
+    with settle.window(lambda: texts_to(twilio, tenant=tenant, customer=customer_phone),
+                       what="SMS while the registration is rejected"):
+        twilio.missed_call(from_=customer_phone, to=tenant.phone_number)
+
+    conversation = ConversationPage.from_inbox(owner_page, customer_phone)
+    conversation.banners.expect_state(COMPLIANCE_BANNER_TEST_ID, "rejected")
+    conversation.banners.expect_message(COMPLIANCE_BANNER_TEST_ID,
+                                        "Your business registration was rejected, so texting is off.")
+    conversation.expect_message(first_reply(tenant), status="Held")
+    conversation.expect_composer_disabled("rejected")
+    refused = send_through_api(app_api, conversation.conversation_id, "Hello from the API")
+    assert refused.status_code == 403 and refused.json()["code"] == "compliance_rejected"
+
+    expect_banner_link(owner_page, COMPLIANCE_BANNER_TEST_ID, "Fix the registration")
+    conversation.banners.follow(COMPLIANCE_BANNER_TEST_ID)
+    compliance = CompliancePage(owner_page).expect_loaded()
+    compliance.expect_rejected_because(reason)
+    compliance.expect_form("Submit again")
+    compliance.register(legal_name=f"{tenant.name} Inc", ein="98-7654321", website="https://example.org")
+    compliance.expect_submitted()
+    new_brand = compliance.brand_sid
+    assert new_brand != rejected_brand
+
+    # Twilio's late word about the rejected registration changes nothing: only the newest one counts.
+    decide_brand(twilio, tenant, rejected_brand, "APPROVED")
+    CompliancePage(owner_page).goto().expect_status("pending")
+
+    decide_brand(twilio, tenant, new_brand, "APPROVED")
+    [released] = wait_until(lambda: texts_to(twilio, tenant=tenant, customer=customer_phone),
+                            message="the first reply held while rejected")
+    assert released["body"] == first_reply(tenant)
+    CompliancePage(owner_page).goto().expect_status("approved")
+
+
+@pytest.mark.tenant(compliance="pending")
+def test_texts_held_for_more_than_a_day_are_dropped_when_approval_comes(
+    owner_page: Page, tenant: TenantHandle, seeder: TenantSeeder, twilio: TwilioFakeClient, customer_phone: str,
+    new_customer_phone: Callable[[], str], wait_until: WaitUntil,
+) -> None:
+    later_caller = new_customer_phone()
+    twilio.missed_call(from_=customer_phone, to=tenant.phone_number)
+    ConversationPage.from_inbox(owner_page, customer_phone).expect_held_messages(1)
+    seeder.set_clock(tenant, advance_seconds=5 * 60)
+    twilio.missed_call(from_=later_caller, to=tenant.phone_number)
+    ConversationPage.from_inbox(owner_page, later_caller).expect_held_messages(1)
+
+    # Approval comes just over a day after the first reply was held, and just under a day after the second
+    # (five minutes under: the real seconds the test takes meanwhile also count on the tenant clock).
+    seeder.set_clock(tenant, advance_seconds=24 * 3600 - 5 * 60)
+    approve_brand(twilio, tenant)
+    [sent] = wait_until(lambda: texts_to(twilio, tenant=tenant, customer=later_caller), message="the younger held text")
+    assert sent["body"] == first_reply(tenant)
+    # Dropped in the same transaction that queued the younger one: nothing to wait for.
+    assert texts_to(twilio, tenant=tenant, customer=customer_phone) == []
+
+    conversation = ConversationPage.from_inbox(owner_page, customer_phone)
+    conversation.expect_message(first_reply(tenant), status="Not sent")
+    expect(conversation.message(first_reply(tenant)).get_by_test_id(MESSAGE_NOTE_TEST_ID)).to_contain_text(
+        "held for more than 24 hours")
+    conversation.expect_no_held_messages()
+    ConversationPage.from_inbox(owner_page, later_caller).expect_no_held_messages()

@@ -11,6 +11,7 @@ APPOINTMENT_SERVICE_TEST_ID = "appointment-service"
 APPOINTMENT_PRICE_TEST_ID = "appointment-price"
 APPOINTMENT_STATUS_TEST_ID = "appointment-status"
 APPOINTMENTS_EMPTY_TEST_ID = "appointments-empty"
+UPCOMING_TOTAL_TEST_ID = "upcoming-total"
 
 
 class AppointmentsPage(BasePage):
@@ -22,8 +23,30 @@ class AppointmentsPage(BasePage):
         return self.page.get_by_role("table", name="Upcoming appointments")
 
     @property
+    def past(self) -> Locator:
+        return self.page.get_by_role("table", name="Past appointments")
+
+    @property
     def rows(self) -> Locator:
         return self.page.get_by_test_id(APPOINTMENT_ROW_TEST_ID)
+
+    @property
+    def upcoming_total(self) -> Locator:
+        return self.page.get_by_test_id(UPCOMING_TOTAL_TEST_ID)
+
+    def expect_upcoming(self, whens: list[str]) -> None:
+        """The upcoming appointments' start times, soonest first."""
+        expect(self.upcoming.get_by_role("time")).to_have_text(whens)
+
+    def expect_past(self, whens: list[str]) -> None:
+        """The past appointments' start times, most recent first (none: no Past table at all)."""
+        if whens:
+            expect(self.past.get_by_role("time")).to_have_text(whens)
+        else:
+            expect(self.past).to_have_count(0)
+
+    def expect_upcoming_total(self, text: str) -> None:
+        expect(self.upcoming_total).to_have_text(text)
 
     @property
     def empty_state(self) -> Locator:
@@ -36,7 +59,8 @@ class AppointmentsPage(BasePage):
     def open_conversation(self, when: str) -> None:
         self.row_for(when).get_by_role("link", name="Conversation").click()
 
-    def expect_appointment(self, *, when: str, service: str, price: str, customer: str | None = None) -> None:
+    def expect_appointment(self, *, when: str, service: str, price: str, customer: str | None = None,
+                           name: str | None = None) -> None:
         row = self.row_for(when)
         expect(row).to_have_count(1)
         expect(row.get_by_test_id(APPOINTMENT_SERVICE_TEST_ID)).to_have_text(service)
@@ -44,6 +68,8 @@ class AppointmentsPage(BasePage):
         expect(row.get_by_test_id(APPOINTMENT_STATUS_TEST_ID)).to_have_text("booked")
         if customer is not None:
             expect(row).to_contain_text(customer)
+        if name is not None:
+            expect(row).to_contain_text(name)
 
     def expect_count(self, count: int) -> None:
         expect(self.rows).to_have_count(count)

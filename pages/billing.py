@@ -14,6 +14,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from pages.banners import BILLING_BANNER_TEST_ID
 from pages.base import BasePage
+from pages.billing_portal import BillingPortalPage
 from pages.checkout import SUCCEEDING_CARD, HostedCheckoutPage
 from pages.errors import ErrorPage
 
@@ -22,6 +23,8 @@ BILLING_ERROR_TEST_ID = "billing-error"
 CHECKOUT_CANCELED_TEST_ID = "checkout-canceled"
 CHECKOUT_RESULT_TEST_ID = "checkout-result"
 STATUS_API_PATH = "/api/v1/billing/status"
+#: What the plan badge says for each state.
+STATE_LABELS = {"none": "No plan", "active": "Active", "past_due": "Past due", "canceled": "Canceled"}
 
 
 def billing_state(page: Page) -> str:
@@ -63,9 +66,14 @@ class BillingPage(BasePage):
         self.subscribe_button.click()
         return HostedCheckoutPage(self.page).expect_loaded()
 
-    def manage_billing(self) -> None:
+    @property
+    def plan_card(self) -> Locator:
+        return self.page.get_by_role("region", name="Your plan")
+
+    def manage_billing(self) -> BillingPortalPage:
         """Opens Stripe's billing portal (leaves the app)."""
         self.manage_billing_button.click()
+        return BillingPortalPage(self.page).expect_loaded()
 
     def open_as_tech(self) -> ErrorPage:
         """A TECH opening Billing gets the 403 page."""
@@ -75,15 +83,32 @@ class BillingPage(BasePage):
         return denied
 
     def expect_state(self, state: str) -> None:
-        """The plan badge and the banner agree on the state."""
+        """The plan badge (its state and its words) and the banner agree on the state."""
         expect(self.plan_state).to_have_attribute("data-state", state)
+        expect(self.plan_state).to_have_text(STATE_LABELS[state])
         self.banners.expect_state(BILLING_BANNER_TEST_ID, state)
 
-    def expect_can_subscribe(self) -> None:
+    def expect_can_subscribe(self, label: str | None = None) -> None:
+        """The Subscribe button is offered ("Subscribe", or "Subscribe again" after a cancellation)."""
         expect(self.subscribe_button).to_be_visible()
+        if label is not None:
+            expect(self.subscribe_button).to_have_text(label)
 
     def expect_cannot_subscribe(self) -> None:
         expect(self.subscribe_button).to_have_count(0)
+
+    def expect_renewal(self, text: str) -> None:
+        """The line under an active plan: "Renews on March 3, 2027" (in the business's time zone)."""
+        expect(self.plan_card).to_contain_text(text)
+
+    def expect_can_manage(self) -> None:
+        expect(self.manage_billing_button).to_be_visible()
+
+    def expect_cannot_manage(self) -> None:
+        expect(self.manage_billing_button).to_have_count(0)
+
+    def expect_checkout_canceled(self) -> None:
+        expect(self.checkout_canceled_notice).to_have_text("Checkout canceled — you were not charged.")
 
     def expect_error(self, text: str) -> None:
         expect(self.error).to_contain_text(text)

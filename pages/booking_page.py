@@ -30,6 +30,7 @@ HOLD_EXPIRY_TEST_ID = "hold-expiry"
 HOLD_EXPIRED_TEST_ID = "hold-expired"
 BOOKING_CONFIRMATION_TEST_ID = "booking-confirmation"
 LINK_UNAVAILABLE_TEST_ID = "link-unavailable"
+NO_OFFERS_TEST_ID = "no-offers"
 SLOT_TAKEN_MESSAGE = "Sorry, that time was just taken by someone else."
 
 
@@ -117,8 +118,18 @@ class OffersPage(BookingStep):
         fresh.expect_slot_taken_notice()
         return fresh
 
+    @property
+    def no_offers(self) -> Locator:
+        return self.page.get_by_test_id(NO_OFFERS_TEST_ID)
+
     def expect_offer_count(self, count: int) -> None:
         expect(self.slots).to_have_count(count)
+
+    def expect_no_free_times(self) -> None:
+        """No radio buttons, and the page says so (with the business's number to text)."""
+        expect(self.no_offers).to_contain_text("There are no free times in the next two weeks.")
+        expect(self.slots).to_have_count(0)
+        expect(self.hold_button).to_have_count(0)
 
     def expect_offers(self, labels: list[str]) -> None:
         expect(self.page.get_by_test_id(SLOT_OPTION_TEST_ID)).to_have_text(labels)
@@ -149,7 +160,7 @@ class HeldPage(BookingStep):
     """The slot is held: shows what and until when, and Confirm."""
 
     heading_name = "Confirm your booking"
-    suffix = "/hold"
+    suffix = r"/(hold|confirm)"  # a refused Confirm (a number that cannot be texted) shows this step at /confirm
 
     @property
     def held_slot(self) -> Locator:
@@ -172,6 +183,10 @@ class HeldPage(BookingStep):
         return self.page.get_by_role("button", name="Confirm booking")
 
     @property
+    def error(self) -> Locator:
+        return self.page.get_by_role("alert")
+
+    @property
     def choose_another_link(self) -> Locator:
         return self.page.get_by_role("link", name="Choose a different time")
 
@@ -191,6 +206,31 @@ class HeldPage(BookingStep):
         """Books the held slot; ``phone`` only for links that came without the customer's number."""
         self._submit(name, phone)
         return BookedPage(self.page).expect_loaded()
+
+    @property
+    def hold_id(self) -> str:
+        """The hold this step's form confirms (a hidden field of the Confirm form, read through the button)."""
+        return str(self.confirm_button.evaluate("button => button.form.elements.hold_id.value"))
+
+    def confirm_tampered(self, hold_id: str) -> OffersPage:
+        """Confirms with the form's hold id replaced (someone else's hold): refused, back to the offers."""
+        self.confirm_button.evaluate("(button, id) => { button.form.elements.hold_id.value = id; }", hold_id)
+        self.confirm_button.click()
+        offers = OffersPage(self.page).expect_loaded()
+        expect(offers.notice).to_have_text("Please choose a time first.")
+        return offers
+
+    def confirm_with_invalid_phone(self, *, phone: str, name: str = "") -> Self:
+        """A number that cannot be texted: the same step again (HTTP 422), the field flagged, nothing booked."""
+        self._submit(name, phone)
+        self.expect_loaded()
+        expect(self.error).to_have_text("Enter a mobile number we can text, like (555) 010-0123 or +15550100123.")
+        expect(self.phone_field).to_have_attribute("aria-invalid", "true")
+        return self
+
+    def expect_phone_asked(self, asked: bool = True) -> None:
+        """Links sent by text already know the customer's number; others ask for it."""
+        expect(self.phone_field).to_have_count(1 if asked else 0)
 
     def confirm_after_expiry(self) -> HoldExpiredPage:
         """Confirms once the hold has run out: the 410 page with fresh offers."""
@@ -222,9 +262,13 @@ class LinkUnavailablePage(BookingStep):
     def card(self) -> Locator:
         return self.page.get_by_test_id(LINK_UNAVAILABLE_TEST_ID)
 
-    def expect_expired(self) -> None:
+    def expect_expired(self, *, business: str | None = None, phone: str | None = None) -> None:
+        """The 410 page; it tells the customer whom to text for a fresh link when the business is known."""
         expect(self.card).to_have_attribute("data-status", "410")
         expect(self.heading).to_have_text("This booking link has expired")
+        expect(self.card).to_contain_text("Booking links work for 72 hours.")
+        if business is not None and phone is not None:
+            expect(self.card).to_contain_text(f"Text {business} at {phone} and we'll send you a fresh one.")
 
     def expect_unknown(self) -> None:
         expect(self.card).to_have_attribute("data-status", "404")

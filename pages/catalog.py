@@ -71,6 +71,19 @@ class CatalogPage(BasePage):
     def save_changes(self) -> None:
         self.page.get_by_role("button", name="Save changes").click()
 
+    def change_item(self, name: str, *, price: str | None = None, duration: str | None = None,
+                    priority: str | None = None) -> None:
+        """Edit -> change only the given fields -> Save changes (lands back on the list with a notice)."""
+        self.edit_item(name)
+        if price is not None:
+            self.price_field.fill(price)
+        if duration is not None:
+            self.duration_field.select_option(label=duration)
+        if priority is not None:
+            self.priority_field.fill(priority)
+        self.save_changes()
+        self.expect_loaded()
+
     def deactivate(self, name: str) -> None:
         self.row_for(name).get_by_role("button", name=f"Deactivate {name}").click()
 
@@ -78,6 +91,10 @@ class CatalogPage(BasePage):
         self.row_for(name).get_by_role("button", name=f"Activate {name}").click()
 
     # --- expectations --------------------------------------------------------------------------
+    def expect_names(self, names: list[str]) -> None:
+        """The services listed, in order (active first, then by priority and name)."""
+        expect(self.rows.get_by_role("strong")).to_have_text(names)
+
     def expect_item(self, name: str, *, price: str, status: str = "active") -> None:
         row = self.row_for(name)
         expect(row).to_have_count(1)

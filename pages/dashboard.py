@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import Locator, expect
+import re
+
+from playwright.sync_api import Locator, Page, expect
 
 from pages.base import BasePage
 
@@ -10,6 +12,24 @@ P50_TEST_ID = "first-response-p50"
 P95_TEST_ID = "first-response-p95"
 SAMPLES_TEST_ID = "first-response-samples"
 DAY_ROW_TEST_ID = "first-response-day"
+DAY_P50_TEST_ID = "day-p50"
+DAY_P95_TEST_ID = "day-p95"
+
+FIGURES_API_PATH = "/api/v1/dashboard/first-response"
+
+Text = str | re.Pattern[str]
+
+
+def week_counts(page: Page) -> tuple[int, int]:
+    """(answered, still waiting) over the last 7 days, read through the JSON API with the page's session.
+
+    The figures are recomputed by the app's worker after each call and text, so a test waits on this
+    before it loads the (server-rendered) dashboard."""
+    response = page.request.get(FIGURES_API_PATH)
+    if not response.ok:
+        raise AssertionError(f"GET {FIGURES_API_PATH} answered {response.status}: {response.text()}")
+    week = response.json()["last_7_days"]
+    return int(week["samples"]), int(week["unanswered"])
 
 
 class DashboardPage(BasePage):
@@ -29,6 +49,11 @@ class DashboardPage(BasePage):
         return self.page.get_by_test_id(SAMPLES_TEST_ID)
 
     @property
+    def still_waiting(self) -> Locator:
+        """The note under "Customers answered": "2 still waiting"."""
+        return self.page.get_by_text(re.compile(r"^\d+ still waiting$"))
+
+    @property
     def days(self) -> Locator:
         return self.page.get_by_role("table", name="First response by day").get_by_test_id(DAY_ROW_TEST_ID)
 
@@ -38,6 +63,27 @@ class DashboardPage(BasePage):
 
     def expect_answered(self, count: int) -> None:
         expect(self.answered).to_have_text(str(count))
+
+    def expect_week(self, *, answered: int, waiting: int, p50: Text, p95: Text) -> None:
+        """The tiles for the last 7 days; p50/p95 as shown ("6 min 3 s", "—" for no data)."""
+        expect(self.answered).to_have_text(str(answered))
+        expect(self.still_waiting).to_have_text(f"{waiting} still waiting")
+        expect(self.p50).to_have_text(p50)
+        expect(self.p95).to_have_text(p95)
+
+    def expect_today(self, *, day: str, answered: int, waiting: int, p50: Text, p95: Text) -> None:
+        """The "Today" row: its tenant-local date (ISO) and figures."""
+        row = self.today
+        expect(row).to_have_attribute("data-day", day)
+        expect(row.get_by_role("rowheader")).to_have_text("Today")
+        cells = row.get_by_role("cell")
+        expect(cells.nth(0)).to_have_text(str(answered))
+        expect(cells.nth(1)).to_have_text(str(waiting))
+        expect(row.get_by_test_id(DAY_P50_TEST_ID)).to_have_text(p50)
+        expect(row.get_by_test_id(DAY_P95_TEST_ID)).to_have_text(p95)
+
+    def expect_day_count(self, count: int) -> None:
+        expect(self.days).to_have_count(count)
 
     def expect_figures_shown(self) -> None:
         """p50 and p95 hold a duration (not the "—" of no data)."""

@@ -1,0 +1,83 @@
+"""[booking] The catalog behind the quotes: what the owner changes on the Catalog page is what the assistant
+quotes next — a new price and duration, nothing while an item is inactive, the item again once
+reactivated — while a link already sent keeps the price it quoted; and which of several similar items a
+job description gets (the longer matched words, then the higher priority, then an item's own name).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page
+
+from e2e.support import CatalogItem, TenantHandle, TwilioFakeClient, WaitUntil, handoff, text_the_business
+from pages.booking_page import OffersPage
+from pages.catalog import CatalogPage
+
+pytestmark = [pytest.mark.booking, pytest.mark.tenant(catalog=[
+    CatalogItem("Drain cleaning", ("drain", "clogged drain"), 12_000, 60),
+    CatalogItem("Main sewer line clearing", ("main drain", "sewer"), 29_500, 120),
+    CatalogItem("Water heater repair", ("water heater", "no hot water"), 18_000, 120, priority=10),
+    CatalogItem("Water heater flush", ("water heater",), 9_900, 60, priority=20),
+    CatalogItem("Basin tap replacement", ("faucet",), 14_000, 60),
+    CatalogItem("Faucet", ("kitchen tap",), 11_000, 60),
+])]
+
+LINK = re.compile(r"https?://\S+/book/[A-Za-z0-9_-]+")
+
+
+def quote_line(reply: str) -> str:
+    """The first line of a quoting reply: "Drain cleaning: $120, about 1 h."."""
+    return reply.split("\n", 1)[0]
+
+
+def test_edit_deactivate_and_reactivate_change_what_the_assistant_quotes(
+    tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, owner_page: Page, customer_page: Page,
+    wait_until: WaitUntil,
+) -> None:
+    def ask(body: str) -> str:
+        return text_the_business(twilio, tenant=tenant, customer=customer_phone, body=body, wait_until=wait_until)
+
+    first = ask("My shower drain is slow again")
+    assert quote_line(first) == "Drain cleaning: $120, about 1 h."
+    first_link = LINK.search(first)
+    assert first_link, first
+
+    catalog = CatalogPage(owner_page).goto()
+    catalog.change_item("Drain cleaning", price="135.50", duration="1 h 30 min")
+    catalog.expect_notice("Changes saved.")
+    catalog.expect_item("Drain cleaning", price="$135.50")
+    assert quote_line(ask("The kitchen drain is slow too")) == "Drain cleaning: $135.50, about 1 h 30 min."
+    # The link sent before the change keeps the price the customer was quoted.
+    OffersPage.open(customer_page, first_link.group(0)).expect_quote("Drain cleaning", "$120")
+
+    catalog.deactivate("Drain cleaning")
+    catalog.expect_notice("Item deactivated: it is no longer quoted.")
+    catalog.expect_item("Drain cleaning", price="$135.50", status="inactive")
+    catalog.expect_names(["Water heater flush", "Water heater repair", "Basin tap replacement", "Faucet",
+                          "Main sewer line clearing", "Drain cleaning"])  # active first, by priority, then name
+    assert ask("Is someone free for a slow drain?") == handoff(tenant)
+
+    catalog.activate("Drain cleaning")
+    catalog.expect_notice("Item active again.")
+    catalog.expect_item("Drain cleaning", price="$135.50")
+    assert quote_line(ask("Still a slow drain here")) == "Drain cleaning: $135.50, about 1 h 30 min."
+
+
+def test_the_assistant_quotes_the_best_of_similar_items(
+    tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, owner_page: Page, wait_until: WaitUntil,
+) -> None:
+    def quoted(body: str) -> str:
+        return quote_line(text_the_business(twilio, tenant=tenant, customer=customer_phone, body=body,
+                                            wait_until=wait_until))
+
+    # "main drain" (two words) beats "drain".
+    assert quoted("Our main drain is backing up into the basement") == "Main sewer line clearing: $295, about 2 h."
+    # Both water heater items match "water heater" alike: the higher priority wins...
+    assert quoted("The water heater is making a banging noise") == "Water heater flush: $99, about 1 h."
+    # ... until the owner raises the other one's priority.
+    CatalogPage(owner_page).goto().change_item("Water heater repair", priority="30")
+    assert quoted("The water heater is making a banging noise") == "Water heater repair: $180, about 2 h."
+    # "faucet" is one item's name and another's alias: the item named so wins.
+    assert quoted("The bathroom faucet drips all night") == "Faucet: $110, about 1 h."

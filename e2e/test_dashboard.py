@@ -1,0 +1,65 @@
+"""[dashboard] First-response figures as the owner reads them: how long missed callers waited for the first
+text, as p50/p95 over the week and per tenant-local day.
+
+The waits are made on the tenant clock: the business's registration is pending, so each caller's first
+reply is held; the clock moves on between the calls; approval then sends all three at once. The callers
+have waited about 10, 6 and 1 minutes (plus the few real seconds the test takes); the first one's text
+while waiting is part of the same wait.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+from playwright.sync_api import Page
+
+from e2e.support import TenantHandle, TenantSeeder, TwilioFakeClient, WaitUntil, texts_to
+from pages.dashboard import DashboardPage, week_counts
+
+pytestmark = pytest.mark.dashboard
+
+# Monday 8:50 PM in New York, already Tuesday in UTC: "today" must be the business's day.
+MONDAY_EVENING = datetime(2030, 1, 8, 1, 50, tzinfo=UTC)
+
+
+def minutes(n: int) -> re.Pattern[str]:
+    """A wait of n minutes and a few seconds, as the dashboard writes it ("6 min", "6 min 4 s")."""
+    return re.compile(rf"^{n} min( [1-5]?\d s)?$")
+
+
+@pytest.mark.tenant(compliance="pending")
+def test_first_response_figures_after_a_few_missed_calls(
+    owner_page: Page, tenant: TenantHandle, seeder: TenantSeeder, twilio: TwilioFakeClient,
+    new_customer_phone: Callable[[], str], wait_until: WaitUntil,
+) -> None:
+    seeder.set_clock(tenant, now=MONDAY_EVENING)
+    dashboard = DashboardPage(owner_page).goto()
+    dashboard.expect_week(answered=0, waiting=0, p50="—", p95="—")
+
+    callers = [new_customer_phone() for _ in range(3)]
+    for caller, then in zip(callers, (4 * 60, 5 * 60, 60), strict=True):
+        assert twilio.missed_call(from_=caller, to=tenant.phone_number)["status_code"] == 200
+        if caller == callers[0]:
+            # Texting while still waiting for the first reply does not start a second wait.
+            assert twilio.inbound_sms(from_=caller, to=tenant.phone_number, body="hello?")["status_code"] == 200
+        seeder.set_clock(tenant, advance_seconds=then)
+    wait_until(lambda: week_counts(owner_page) == (0, 3), message="three callers waiting")
+    dashboard.goto()
+    dashboard.expect_week(answered=0, waiting=3, p50="—", p95="—")
+    dashboard.expect_today(day="2030-01-07", answered=0, waiting=3, p50="—", p95="—")
+
+    result = twilio.set_brand_status(tenant.extra["brand_sid"], "APPROVED",
+                                     callback_url=tenant.url("/webhooks/twilio/compliance"))
+    assert result["status_code"] == 200, result
+    wait_until(lambda: all(texts_to(twilio, tenant=tenant, customer=c) for c in callers),
+               message="the three held first replies")
+    wait_until(lambda: week_counts(owner_page) == (3, 0), message="three callers answered")
+
+    # Waits of ~10, ~6 and ~1 minutes: the median is the middle one, p95 the longest (nearest rank).
+    dashboard.goto()
+    dashboard.expect_week(answered=3, waiting=0, p50=minutes(6), p95=minutes(10))
+    dashboard.expect_today(day="2030-01-07", answered=3, waiting=0, p50=minutes(6), p95=minutes(10))
+    dashboard.expect_day_count(14)

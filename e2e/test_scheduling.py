@@ -1,0 +1,158 @@
+"""[booking] Scheduling as the customer and the owner see it: offers respect the lead time, the closing
+time and closed days; a job that fits no opening says "no free times" (by text and on the page); a
+booking link expires after 72 hours on the tenant clock; a link made without the customer's number asks
+for one (and refuses one that cannot be texted); appointments move from Upcoming to Past when they end.
+
+The tenant opens Mon, Wed, Thu and Fri 08:00-15:45 in New York (Tuesday closed, no weekend), so a
+whole-day (8 h) job never fits.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from playwright.sync_api import Page
+
+from e2e.support import (
+    CatalogItem,
+    TenantHandle,
+    TenantSeeder,
+    TwilioFakeClient,
+    WaitUntil,
+    handoff,
+    text_the_business,
+)
+from pages.appointments import AppointmentsPage
+from pages.booking_page import LinkUnavailablePage, OffersPage
+
+OPEN = ["08:00", "15:45"]
+pytestmark = [pytest.mark.booking, pytest.mark.tenant(
+    catalog=["Leak repair", CatalogItem("Whole-house repipe", ("repipe",), 450_000, 480)],
+    business_hours={"mon": OPEN, "tue": [], "wed": OPEN, "thu": OPEN, "fri": OPEN},
+)]
+
+MONDAY_MORNING = datetime(2030, 1, 7, 13, 55, tzinfo=UTC)  # 08:55 in America/New_York
+LINK = re.compile(r"https?://\S+/book/[A-Za-z0-9_-]+")
+LEAK_JOB = "There's a leaking pipe under the sink"
+
+
+def dollars(cents: int) -> str:
+    whole, rest = divmod(cents, 100)
+    return f"${whole:,}" if rest == 0 else f"${whole:,}.{rest:02d}"
+
+
+def price_of(tenant: TenantHandle, name: str) -> str:
+    return dollars(next(i.price_cents for i in tenant.catalog if i.name == name))
+
+
+def item_id(app_api: httpx.Client, name: str) -> str:
+    items = app_api.get("/api/v1/catalog/items").json()["items"]
+    return str(next(i["id"] for i in items if i["name"] == name))
+
+
+def national(e164: str) -> str:
+    """+15175550123 as a person types it: (517) 555-0123."""
+    digits = e164.removeprefix("+1")
+    return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}"
+
+
+def test_offers_skip_closed_days_and_say_when_nothing_is_free(
+    tenant: TenantHandle, seeder: TenantSeeder, twilio: TwilioFakeClient, customer_phone: str, customer_page: Page,
+    app_api: httpx.Client, wait_until: WaitUntil,
+) -> None:
+    # Monday 1:44:30 PM: the earliest start is 2:15 PM (30 minutes lead, on the quarter hour), and a
+    # 90-minute job then ends exactly at closing. Tuesday is closed.
+    seeder.set_clock(tenant, now=datetime(2030, 1, 7, 18, 44, 30, tzinfo=UTC))
+    offers = ["Mon Jan 7, 2:15 PM", "Wed Jan 9, 8:00 AM", "Wed Jan 9, 9:30 AM"]
+    reply = text_the_business(twilio, tenant=tenant, customer=customer_phone, body=LEAK_JOB, wait_until=wait_until)
+    assert reply.startswith(f"Leak repair: {price_of(tenant, 'Leak repair')}, about 1 h 30 min.\n"
+                            + "".join(f"{n}) {label}\n" for n, label in enumerate(offers, start=1))
+                            + "Reply 1, 2 or 3 to hold a time, or book online: "), reply
+    link = LINK.search(reply)
+    assert link, reply
+    OffersPage.open(customer_page, link.group(0)).expect_offers(offers)
+
+    # An 8-hour job fits no opening in the next two weeks: no times and no link, a person takes over.
+    reply = text_the_business(twilio, tenant=tenant, customer=customer_phone, body="We need a whole-house repipe",
+                              wait_until=wait_until)
+    assert reply == (f"Whole-house repipe: $4,500, about 8 h.\n"
+                     f"We have no free times in the next two weeks; {tenant.name} will text you to find one.")
+    made = app_api.post("/api/v1/booking-links", json={"item_id": item_id(app_api, "Whole-house repipe")})
+    assert made.status_code == 201, made.text
+    assert made.json()["offers"] == []
+    OffersPage.open(customer_page, made.json()["url"]).expect_no_free_times()
+
+
+def test_a_booking_link_expires_after_72_hours(
+    tenant: TenantHandle, seeder: TenantSeeder, twilio: TwilioFakeClient, customer_phone: str, customer_page: Page,
+    wait_until: WaitUntil,
+) -> None:
+    seeder.set_clock(tenant, now=MONDAY_MORNING)
+    reply = text_the_business(twilio, tenant=tenant, customer=customer_phone, body=LEAK_JOB, wait_until=wait_until)
+    link = LINK.search(reply)
+    assert link, reply
+
+    seeder.set_clock(tenant, advance_seconds=72 * 3600 - 120)  # two minutes to go: still open
+    OffersPage.open(customer_page, link.group(0)).expect_offer_count(3)
+    seeder.set_clock(tenant, advance_seconds=120)
+    LinkUnavailablePage.open(customer_page, link.group(0)).expect_expired(business=tenant.name,
+                                                                            phone=tenant.phone_number)
+    # A reply "1" to the old offers no longer holds anything: a person is asked to help instead.
+    assert text_the_business(twilio, tenant=tenant, customer=customer_phone, body="1",
+                             wait_until=wait_until) == handoff(tenant)
+
+
+def test_a_link_without_the_customers_number_asks_for_it(
+    tenant: TenantHandle, seeder: TenantSeeder, customer_phone: str, customer_page: Page, owner_page: Page,
+    app_api: httpx.Client,
+) -> None:
+    seeder.set_clock(tenant, now=MONDAY_MORNING)
+    made = app_api.post("/api/v1/booking-links", json={"text": LEAK_JOB})  # e.g. the owner quotes a walk-in
+    assert made.status_code == 201, made.text
+    price = price_of(tenant, "Leak repair")
+
+    held = OffersPage.open(customer_page, made.json()["url"]).pick_slot(1)
+    held.expect_held("Mon Jan 7, 9:30 AM")
+    held.expect_phone_asked()
+    held.confirm_with_invalid_phone(phone="555-0100", name="Sam Walkin")
+    held.expect_held("Mon Jan 7, 9:30 AM")  # still held: nothing was lost
+    held.confirm(phone=national(customer_phone), name="Sam Walkin").expect_booking(
+        service="Leak repair", when="Mon Jan 7, 9:30 AM", price=price)
+
+    # The number was typed, not texted from: it is the appointment's contact (no conversation to confirm in).
+    appointments = AppointmentsPage(owner_page).goto()
+    appointments.expect_count(1)
+    appointments.expect_appointment(when="Mon Jan 7, 9:30 AM", service="Leak repair", price=price,
+                                    customer=customer_phone, name="Sam Walkin")
+    booked = app_api.get("/api/v1/appointments").json()["appointments"]
+    assert [(a["customer_phone"], a["customer_name"], a["source"]) for a in booked] == [
+        (customer_phone, "Sam Walkin", "web")]
+
+
+def test_appointments_move_from_upcoming_to_past_when_they_end(
+    tenant: TenantHandle, seeder: TenantSeeder, customer_phone: str, owner_page: Page, app_api: httpx.Client,
+) -> None:
+    seeder.set_clock(tenant, now=MONDAY_MORNING)
+    leak = item_id(app_api, "Leak repair")
+    for starts_at in ("2030-01-07T14:30:00Z", "2030-01-07T16:00:00Z"):  # 9:30-11:00 AM and 11:00 AM-12:30 PM
+        hold = app_api.post("/api/v1/holds", json={"item_id": leak, "starts_at": starts_at,
+                                                   "customer_phone": customer_phone})
+        assert hold.status_code == 201, hold.text
+        booked = app_api.post("/api/v1/bookings", json={"hold_id": hold.json()["id"]})
+        assert booked.status_code == 201, booked.text
+    price_cents = next(i.price_cents for i in tenant.catalog if i.name == "Leak repair")
+
+    appointments = AppointmentsPage(owner_page).goto()
+    appointments.expect_upcoming(["Mon Jan 7, 9:30 AM", "Mon Jan 7, 11:00 AM"])
+    appointments.expect_past([])
+    appointments.expect_upcoming_total(dollars(2 * price_cents))
+
+    # 11:00 AM: the first job has just ended; the second has just started, so it is still upcoming work.
+    seeder.set_clock(tenant, now=datetime(2030, 1, 7, 16, 0, tzinfo=UTC))
+    appointments.goto()
+    appointments.expect_upcoming(["Mon Jan 7, 11:00 AM"])
+    appointments.expect_past(["Mon Jan 7, 9:30 AM"])
+    appointments.expect_upcoming_total(dollars(price_cents))
