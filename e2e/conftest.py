@@ -30,7 +30,6 @@ pytest_plugins = [
     "e2e.plugins.guards",
     "e2e.plugins.bundles",
     "e2e.plugins.shard",
-    "e2e.plugins.pairing",
 ]
 
 # Tests of the suite itself (a deliberate failure, a leak...): run only by tests/seed/ in a subprocess.

@@ -13,9 +13,6 @@ Whatever the recipe leaves open is found out first, one step after another, as b
 endpoint registered through ``POST /v1/webhook_endpoints``), no ``price_id`` (looked up by
 ``price_interval``). Starting all three at once saves the fakes' start-up (~0.5 s) on every stack.
 
-A launcher given a :class:`~seed.forkserver.ForkServer` forks its ``{python} -m ...`` processes from it
-(several stacks started by one process share one; every other command is still a ``Popen``).
-
 Each process logs to a file in the stack's directory (``<name>.log``; the app's JSON log is
 ``app.jsonl``), and ``stop()`` ends them: SIGTERM to the process group, SIGKILL after a timeout.
 A :class:`Stack` describes a running stack, whoever started it: this process, the run's controller
@@ -26,6 +23,7 @@ elsewhere (SPEC 6.6).
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import hashlib
 import json
 import os
@@ -40,14 +38,12 @@ import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Any
 
 import httpx
 
 from seed import http
 from seed.config import PROJECT_ROOT, ConfigError, ProcessSpec, StackConfig
-from seed.forkserver import ForkServer, ForkServerError
-from seed.proc import die_with_parent
 from seed.waiting import WaitTimeout, wait_until
 
 ENV_BASE_URL = "E2E_BASE_URL"
@@ -77,9 +73,6 @@ class Stack:
     disposable: bool  # its database goes away with it
     stripe_price_id: str = ""
     timings: dict[str, float] = field(default_factory=dict)
-    # Its processes (app, fakes, a separate worker) when this machine runs them: the suite charges their
-    # CPU to the tests of the one worker a stack serves (e2e/plugins/shard.py).
-    pids: tuple[int, ...] = ()
 
     def to_env(self) -> dict[str, str]:
         """The E2E_* variables that describe this stack to another process."""
@@ -145,23 +138,12 @@ def is_ready(url: str, *, timeout: float = 2.0) -> bool:
         return False
 
 
-class ChildProcess(Protocol):
-    """What the launcher needs of a process it started: a ``subprocess.Popen`` or a fork server's child."""
-
-    @property
-    def pid(self) -> int: ...
-
-    def poll(self) -> int | None: ...
-
-    def wait(self, timeout: float | None = None) -> int: ...
-
-
 @dataclass
 class _Process:
     name: str
-    popen: ChildProcess
+    popen: subprocess.Popen[bytes]
     log_path: Path
-    log_handle: IO[bytes] | None  # ours to close (a forked child opens its log itself)
+    log_handle: IO[bytes]
     ready_url: str = ""
 
     def tail(self, lines: int = 30) -> str:
@@ -177,7 +159,7 @@ class StackLauncher:
 
     def __init__(self, config: StackConfig, workdir: Path, *, database_url: str | None = None,
                  python: str = sys.executable, cwd: Path = PROJECT_ROOT, shared: bool = False,
-                 name: str = "stack", separate_worker: bool = False, fork_server: ForkServer | None = None) -> None:
+                 name: str = "stack", separate_worker: bool = False) -> None:
         if separate_worker and config.worker is None:
             raise ConfigError("a separate outbox worker needs [stack.worker] in playwright.config.toml")
         self.config = config
@@ -190,9 +172,6 @@ class StackLauncher:
         self.name = name
         self.processes: list[_Process] = []
         self.stack: Stack | None = None
-        # Shared by the stacks one process starts at once (the run's controller under xdist): their
-        # `{python} -m ...` processes are forked from it instead of each importing everything again.
-        self.fork_server = fork_server
 
     def __enter__(self) -> Stack:
         return self.start()
@@ -271,7 +250,7 @@ class StackLauncher:
             if self.separate_worker and cfg.worker:
                 # After the app is ready: it has migrated the schema the worker's first claim reads.
                 worker_spec = ProcessSpec(name="worker", command=cfg.worker.command, readiness_path="/",
-                                          ready_line=cfg.worker.ready_line, preload=cfg.worker.preload)
+                                          ready_line=cfg.worker.ready_line)
                 self._wait_for_line(self._spawn(worker_spec, values, extra_env=app_env),  # same LOG_FILE too
                                     worker_spec)
         except BaseException:
@@ -287,8 +266,8 @@ class StackLauncher:
             timings={"fakes_s": round(fakes_ready - started, 3), "app_s": round(app_ready - app_spawned, 3),
                      "total_s": round(done - started, 3),
                      **({"worker_s": round(done - app_ready, 3)} if self.separate_worker else {})},
-            pids=tuple(process.popen.pid for process in self.processes),
         )
+        (self.workdir / "stack.json").write_text(json.dumps(self.stack.to_json(), indent=2), encoding="utf-8")
         return self.stack
 
     def _prepare_schema(self, app_env: Mapping[str, str]) -> tuple[str, ...]:
@@ -314,19 +293,11 @@ class StackLauncher:
         # E2E_* variables describe a stack to the *suite*; the processes of this stack must not see them.
         for key in [k for k in env if k.startswith("E2E_")]:
             del env[key]
-        if self.fork_server is not None and _is_python_module(command, self.fork_server.python):
-            try:
-                forked = self.fork_server.spawn(command[2], command[3:], env=env, cwd=self.cwd, log_path=log_path,
-                                                preload=spec.preload)
-            except ForkServerError as exc:
-                raise StackError(f"{spec.name} could not be started: {exc}") from exc
-            process = _Process(spec.name, forked, log_path, None)
-        else:
-            log_handle = open(log_path, "wb")  # noqa: SIM115  kept open for the process's life, closed in stop()
-            # Own session: Ctrl-C in the terminal reaches pytest, which stops the stack in order.
-            popen = subprocess.Popen(command, cwd=self.cwd, env=env, stdout=log_handle, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=die_with_parent)
-            process = _Process(spec.name, popen, log_path, log_handle)
+        log_handle = open(log_path, "wb")  # noqa: SIM115  kept open for the process's life, closed in stop()
+        # Own session: Ctrl-C in the terminal reaches pytest, which stops the stack in order.
+        popen = subprocess.Popen(command, cwd=self.cwd, env=env, stdout=log_handle, stderr=subprocess.STDOUT,
+                                 stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=die_with_parent)
+        process = _Process(spec.name, popen, log_path, log_handle)
         self.processes.append(process)
         return process
 
@@ -391,17 +362,24 @@ class StackLauncher:
         for wave in (apps, others):
             _terminate_all([process.popen for process in wave], self.config.shutdown_timeout_s)
         for process in self.processes:
-            if process.log_handle is not None:
-                process.log_handle.close()
+            process.log_handle.close()
         self.processes.clear()
 
 
-def _is_python_module(command: list[str], python: str) -> bool:
-    """`python -m MODULE ...` run by the fork server's interpreter: what it can fork instead."""
-    return len(command) >= 3 and command[0] == python and command[1] == "-m"
+# Loaded at import, not in the child: between fork and exec only the already-resolved call is safe.
+_LIBC = ctypes.CDLL(None) if sys.platform.startswith("linux") else None
+_PR_SET_PDEATHSIG = 1
 
 
-def _terminate_all(popens: list[ChildProcess], timeout: float) -> None:
+def die_with_parent() -> None:
+    """Linux: SIGTERM this process when the thread that started it ends, even by SIGKILL of its process
+    (PR_SET_PDEATHSIG follows the parent *thread*): a killed run must not leave an app and two fakes
+    running. Elsewhere a no-op (the stack's stop() still ends them normally)."""
+    if _LIBC is not None:
+        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _terminate_all(popens: list[subprocess.Popen[bytes]], timeout: float) -> None:
     """SIGTERM to each process group at once, then up to `timeout` for all of them; SIGKILL what is left."""
     running = [popen for popen in popens if popen.poll() is None]
     for popen in running:

@@ -27,7 +27,6 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -205,19 +204,7 @@ def _choice_from_env(text: str) -> BrowserChoice:
     return BrowserChoice(**data)
 
 
-NODE_CACHE_DIR = Path(__file__).resolve().parents[2] / ".e2e-cache" / "node-compile-cache"
-
-
-def enable_node_compile_cache(environ: MutableMapping[str, str], cache_dir: Path = NODE_CACHE_DIR) -> None:
-    """Playwright's driver is a Node.js process that compiles ~12 MB of JavaScript at every start, once per
-    xdist worker. Node 22.1+ (Playwright ships 26) keeps the compiled code in NODE_COMPILE_CACHE: measured
-    ~0.25 CPU-s less per -n 2 start, each worker's first test ~0.15 s sooner. A value the user set wins;
-    NODE_DISABLE_COMPILE_CACHE=1 still turns it off (Node reads that itself), so does an older Node."""
-    environ.setdefault("NODE_COMPILE_CACHE", str(cache_dir))
-
-
 def pytest_configure(config: pytest.Config) -> None:
-    enable_node_compile_cache(os.environ)  # before any driver starts; xdist workers inherit it
     inherited = os.environ.get(RESOLVED_ENV)
     if inherited:
         config.stash[CHOICE_KEY] = _choice_from_env(inherited)

@@ -11,9 +11,6 @@ from seed.config import Profile, SuiteConfig
 
 PROFILE_KEY = pytest.StashKey[Profile]()
 SUITE_CONFIG_KEY = pytest.StashKey[SuiteConfig]()
-#: The processes of the stack that serves this worker alone (none for a shared or external one): their CPU
-#: is charged to this worker's tests when their cost is measured (e2e/plugins/shard.py).
-STACK_PIDS = pytest.StashKey[tuple[int, ...]]()
 
 
 def profile_of(config: pytest.Config) -> Profile:

@@ -5,13 +5,8 @@ Where the stack comes from, decided once by the run's controller (the only proce
 1. E2E_BASE_URL (+ E2E_OPERATOR_TOKEN, E2E_TWILIO_FAKE_URL, E2E_STRIPE_FAKE_URL): an external target;
 2. --reuse-stack / E2E_REUSE_STACK=1: the stack ``python -m seed stack`` keeps running, if it is up;
 3. --stack-scope run: the controller starts one stack and shares it with every worker;
-4. --stack-scope worker (the default): one stack per worker, used by that worker alone. The controller
-   starts them all at configure time, in background threads, so they boot while the xdist workers
-   import and collect (~1.3 s of each worker's start-up); a worker's ``stack`` fixture waits for the
-   ``ready.json`` (or ``start-error.txt``) its stack's thread writes. Two or more stacks fork their
-   processes from one fork server (seed/forkserver.py) instead of importing the app and fakes each.
-   Without xdist the one process does the same for itself. A worker the controller started no stack
-   for (one xdist restarted after a crash) starts its own.
+4. --stack-scope worker (the default): each worker's ``stack`` fixture starts a stack used by that
+   worker alone (without xdist, the one process does).
 
 Cases 1-3 reach the workers as E2E_* environment variables (workers inherit the controller's env).
 On targets that outlive a run (1 and 2) the controller first sweeps what interrupted runs left there.
@@ -25,42 +20,31 @@ import json
 import os
 import shutil
 import socket
-import sys
-import threading
 from collections.abc import Iterator
-from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, NoReturn
 
 import pytest
 
-from e2e.plugins.common import STACK_PIDS, is_controller, output_dir, suite_config_of, worker_id
+from e2e.plugins.common import is_controller, output_dir, suite_config_of, worker_id
 from fakes.stripe.client import StripeFakeClient
 from fakes.twilio.client import TwilioFakeClient
-from seed.config import PROJECT_ROOT
-from seed.forkserver import ForkServer, ForkServerError
 from seed.ledger import ledger_dir
 from seed.operator import OperatorApiUnavailable, OperatorClient
 from seed.run import ensure_run_env, process_alive
 from seed.stack import Stack, StackError, StackLauncher, external_stack, read_state, reusable_stack_dir
 from seed.sweeper import sweep
-from seed.waiting import WaitTimeout, wait_until
 
 STACK_SCOPE_ENV = "E2E_STACK_SCOPE"
 STACK_WORKER_ENV = "E2E_STACK_WORKER"
 REUSE_ENV = "E2E_REUSE_STACK"
 DATABASE_ENV = "E2E_DATABASE_URL"
-FORK_SERVER_ENV = "E2E_FORK_SERVER"  # "off": every stack process is a fresh `python -m ...` ([stack] fork_server)
 
 
 def reusable_state() -> Path:
     return reusable_stack_dir() / "stack.json"
 
 _RUN_LAUNCHER = pytest.StashKey[StackLauncher]()
-_EARLY = pytest.StashKey[dict[str, "EarlyStack"]]()  # worker id -> its stack, started by the controller
-_FORK_SERVER = pytest.StashKey[ForkServer]()  # what the controller forks the workers' stack processes from
-EARLY_INPUT_KEY = "e2e_early_stack"  # in a worker's workerinput: the controller is starting its stack
-READY_FILE, ERROR_FILE = "ready.json", "start-error.txt"
 _NOTES = pytest.StashKey[list[str]]()
 _SET_ENV = pytest.StashKey[set[str]]()  # variables this run set in its own environment, removed at the end
 
@@ -140,114 +124,9 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[_RUN_LAUNCHER] = launcher
         os.environ.update(started.to_env())
         notes.append(f"one stack for the whole run at {started.base_url}, started in {started.timings['total_s']:.1f}s")
-        return
-    _start_worker_stacks_early(config)
-
-
-def _xdist_workers(config: pytest.Config) -> int:
-    numprocesses = getattr(config.option, "numprocesses", None)
-    if getattr(config.option, "dist", "no") == "no" or not isinstance(numprocesses, int):
-        return 0
-    return numprocesses
-
-
-def _start_worker_stacks_early(config: pytest.Config) -> None:
-    workers = _xdist_workers(config)
-    names = [f"gw{i}" for i in range(workers)] if workers else [worker_id()]
-    fork_server = _fork_server(config, stacks=len(names))
-    early = {}
-    for name in names:
-        launcher = StackLauncher(suite_config_of(config).stack, stack_dir(config, name),
-                                 database_url=database_url(name), name=name, separate_worker=separate_worker(config),
-                                 fork_server=fork_server)
-        early[name] = EarlyStack(launcher)
-    config.stash[_EARLY] = early
-
-
-def _fork_server(config: pytest.Config, *, stacks: int) -> ForkServer | None:
-    """One fork server for the stacks this controller starts, when there are several: their apps and fakes
-    import the same modules, and under xdist they do it while the workers start on the same cores (see
-    seed/forkserver.py). Started here, on the main thread, which outlives every stack's thread: the server
-    and its children get SIGTERM when the thread that started them ends."""
-    if stacks < 2 or not suite_config_of(config).stack.fork_server or os.environ.get(FORK_SERVER_ENV) == "off" \
-            or not ForkServer.supported():
-        return None
-    try:
-        server = ForkServer(sys.executable, PROJECT_ROOT, output_dir(config) / "stack-forkserver.log").start()
-    except ForkServerError as exc:
-        config.stash[_NOTES].append(f"{exc}; every stack process starts on its own")
-        return None
-    config.stash[_FORK_SERVER] = server
-    return server
-
-
-class EarlyStack:
-    """One worker's stack, started and later stopped on a thread of the controller.
-
-    The thread lives as long as the stack: the stack's processes die with the *thread* that spawned
-    them (PR_SET_PDEATHSIG follows the parent thread, not the process), so it waits for stop().
-    Files in the stack's directory tell the worker, another process, how the start went."""
-
-    def __init__(self, launcher: StackLauncher) -> None:
-        self.launcher = launcher
-        self.started: Future[Stack] = Future()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"e2e-stack-{launcher.name}", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            stack = self.launcher.start()
-        except BaseException as exc:
-            _write_atomically(self.launcher.workdir / ERROR_FILE, str(exc))
-            self.started.set_exception(exc)
-            return
-        _write_atomically(self.launcher.workdir / READY_FILE, json.dumps(stack.to_json()))
-        self.started.set_result(stack)
-        self._stop.wait()
-        self.launcher.stop()
-
-    def request_stop(self) -> None:
-        self._stop.set()
-
-    def stop(self) -> None:
-        self.request_stop()
-        self._thread.join()
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, path)
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_configure_node(node: Any) -> None:
-    """xdist, in the controller, before a worker starts: tell it whether its stack is on the way."""
-    early = node.config.stash.get(_EARLY, {})
-    node.workerinput[EARLY_INPUT_KEY] = node.workerinput.get("workerid") in early
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_testnodedown(node: Any, error: Any) -> None:
-    """xdist, in the controller, when a worker has ended: its stack winds down now, while other workers
-    still run and the run's summary is written (~0.3 s a stack), not at the very end. The worker checked
-    for leaked tenants before it ended; nothing else uses its stack (a replacement worker starts its own)."""
-    early = node.config.stash.get(_EARLY, {}).get(node.workerinput.get("workerid"))
-    if early is not None:
-        early.request_stop()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    earlies = list(config.stash.get(_EARLY, {}).values())
-    for early in earlies:  # every worker's stack winds down at the same time
-        early.request_stop()
-    for early in earlies:
-        early.stop()  # waits for a start still under way (a run that ended early), then for the stop
-    fork_server = config.stash.get(_FORK_SERVER, None)
-    if fork_server is not None:
-        fork_server.close()  # after the stacks: its children would get SIGTERM with it
     launcher = config.stash.get(_RUN_LAUNCHER, None)
     if launcher is not None:
         launcher.stop()
@@ -336,24 +215,14 @@ def stack(pytestconfig: pytest.Config) -> Iterator[Stack]:
         yield shared
         return
     worker = worker_id()
-    workdir = stack_dir(pytestconfig, worker)
-    try:
-        early = _early_stack(pytestconfig, worker, workdir)
-    except StackError as exc:
-        _stack_failed(pytestconfig, exc)
-    if early is not None:  # the controller started it and stops it
-        _report_timings(pytestconfig, early, workdir)
-        pytestconfig.stash[STACK_PIDS] = early.pids
-        yield early
-        return
-    launcher = StackLauncher(suite_config_of(pytestconfig).stack, workdir, database_url=database_url(worker), name=worker,
+    launcher = StackLauncher(suite_config_of(pytestconfig).stack, stack_dir(pytestconfig, worker),
+                             database_url=database_url(worker), name=worker,
                              separate_worker=separate_worker(pytestconfig))
     try:
         started = launcher.start()
     except StackError as exc:
         _stack_failed(pytestconfig, exc)
     _report_timings(pytestconfig, started, launcher.workdir)
-    pytestconfig.stash[STACK_PIDS] = started.pids
     try:
         yield started
     finally:
@@ -367,32 +236,6 @@ def _stack_failed(config: pytest.Config, exc: StackError) -> NoReturn:
         # the reason; an error in this session fixture shows the reason on every test instead.
         pytest.fail(message, pytrace=False)
     pytest.exit(message, returncode=3)
-
-
-def _early_stack(config: pytest.Config, worker: str, workdir: Path) -> Stack | None:
-    """This worker's stack as started at configure time: from the future in this process, or from the
-    files the controller's thread writes. None when nobody started one for this worker."""
-    own = config.stash.get(_EARLY, {}).get(worker)
-    if own is not None:
-        return own.started.result()
-    if not getattr(config, "workerinput", {}).get(EARLY_INPUT_KEY):
-        return None
-    timeout = suite_config_of(config).stack.startup_timeout_s * 3 + 10  # three processes, then some
-    ready, failed = workdir / READY_FILE, workdir / ERROR_FILE
-
-    def reported() -> bool:
-        if failed.exists():
-            raise StackError(failed.read_text(encoding="utf-8"))
-        return ready.exists()
-
-    try:
-        wait_until(reported, timeout, f"the run's controller to report this worker's stack ready ({ready})")
-    except WaitTimeout as exc:
-        raise StackError(f"{exc}; its logs are in {workdir}") from None
-    data = json.loads(ready.read_text(encoding="utf-8"))
-    log = data.get("app_log_file")
-    return Stack(**{**data, "app_log_file": Path(log) if log else None, "owned": False,
-                    "pids": tuple(data.get("pids", ()))})
 
 
 def _report_timings(config: pytest.Config, started: Stack, workdir: Path) -> None:

@@ -17,7 +17,6 @@ import pytest
 from fakes.twilio.client import TwilioFakeClient
 from seed import config as suite_config
 from seed.config import ConfigError, load
-from seed.forkserver import ForkServer
 from seed.stack import ENV_RUN_STACK_ID, Stack, StackError, StackLauncher, _terminate_all, external_stack
 from seed.waiting import wait_until
 from tests.conftest import tenant_spec
@@ -117,23 +116,12 @@ def test_launcher_explains_a_process_that_dies(tmp_path: Path) -> None:
     assert launcher.processes == [], "the fakes started before it are stopped again"
 
 
-@pytest.mark.parametrize("forked", [False, True], ids=["popen", "fork-server"])
-def test_launcher_runs_the_outbox_worker_on_its_own_when_asked(tmp_path: Path, forked: bool) -> None:
+def test_launcher_runs_the_outbox_worker_on_its_own_when_asked(tmp_path: Path) -> None:
     """The production topology: `serve --no-worker` and `python -m app worker` with the app's environment.
-    A missed call's first text is sent by the worker process (the app runs none), then all of it stops.
-    The same with every process forked from a fork server (what `make e2e-postgres` runs under -n 2)."""
+    A missed call's first text is sent by the worker process (the app runs none), then all of it stops."""
     cfg = load().stack
     assert cfg.worker is not None and cfg.worker.app_args == ("--no-worker",)
-    fork_server = ForkServer(sys.executable, PROJECT_ROOT, tmp_path / "forkserver.log").start() if forked else None
-    launcher = StackLauncher(cfg, tmp_path, separate_worker=True, fork_server=fork_server)
-    try:
-        _texts_through_the_separate_worker(launcher, tmp_path)
-    finally:
-        if fork_server is not None:
-            fork_server.close()
-
-
-def _texts_through_the_separate_worker(launcher: StackLauncher, tmp_path: Path) -> None:
+    launcher = StackLauncher(cfg, tmp_path, separate_worker=True)
     stack = launcher.start()
     processes = {p.name: p for p in launcher.processes}
     try:
@@ -258,27 +246,19 @@ def test_a_killed_owner_takes_its_stack_down(tmp_path: Path) -> None:
     wait_until(all_gone, timeout=15, message="the app and fakes to exit after their owner was killed")
 
 
-@pytest.mark.parametrize("fork_server", ["on", "off"])
-def test_worker_stacks_start_in_the_controller_and_stop_with_the_run(tmp_path: Path, fork_server: str) -> None:
-    """-n 2: the controller starts gw0's and gw1's stacks at configure time (their processes forked from one
-    fork server unless E2E_FORK_SERVER=off); each worker uses its own; every process is gone after the run
-    (the stacks' threads live until the end, see EarlyStack)."""
-    run = run_pytest(["e2e/test_smoke.py", "-k", "healthy or provisioned", "-n", "2"], tmp_path,
-                     env={"E2E_FORK_SERVER": fork_server})
+def test_each_worker_runs_its_own_stack_and_stops_it_with_the_run(tmp_path: Path) -> None:
+    """-n 2: gw0 and gw1 each start a stack of their own (described in its stack.json); every process is
+    gone after the run."""
+    run = run_pytest(["e2e/test_smoke.py", "-k", "healthy or provisioned", "-n", "2"], tmp_path)
     assert run.returncode == 0, run.output
-    stacks = [json.loads((run.output_dir / f"stack-gw{i}" / "ready.json").read_text()) for i in (0, 1)]
+    stacks = [json.loads((run.output_dir / f"stack-gw{i}" / "stack.json").read_text()) for i in (0, 1)]
     assert stacks[0]["base_url"] != stacks[1]["base_url"]
     assert all(not s["shared"] and s["disposable"] for s in stacks)
     assert run.output.count("fakes ready") == 2, run.output
-    assert (run.output_dir / "stack-forkserver.log").exists() == (fork_server == "on")
     for stack in stacks:
         for url in (stack["base_url"], stack["twilio_url"], stack["stripe_url"]):
             with pytest.raises(httpx.ConnectError):
                 httpx.get(url, timeout=2)
-        assert len(stack["pids"]) == 3
-        for pid in stack["pids"]:
-            with pytest.raises(ProcessLookupError):
-                os.kill(pid, 0)
 
 
 def test_a_worker_stack_that_cannot_start_fails_the_run_with_its_reason(tmp_path: Path) -> None:
@@ -318,24 +298,3 @@ def test_processes_are_stopped_together_and_a_stubborn_one_is_killed() -> None:
     _terminate_all([stubborn], timeout=0.3)
     assert stubborn.returncode == -signal.SIGKILL
     _terminate_all([stubborn], timeout=1)  # already gone: nothing to do, no error
-
-
-def test_a_workers_stack_winds_down_when_the_worker_ends() -> None:
-    """xdist's pytest_testnodedown in the controller: that worker's stack stops at once, the others run on."""
-    from types import SimpleNamespace
-
-    from e2e.plugins import stack as stack_plugin
-
-    class Early:
-        stopping = False
-
-        def request_stop(self) -> None:
-            self.stopping = True
-
-    config = SimpleNamespace(stash=pytest.Stash())
-    earlies = {"gw0": Early(), "gw1": Early()}
-    config.stash[stack_plugin._EARLY] = earlies  # type: ignore[assignment]  # stand-ins for EarlyStack
-    stack_plugin.pytest_testnodedown(SimpleNamespace(config=config, workerinput={"workerid": "gw1"}), None)
-    assert earlies["gw1"].stopping and not earlies["gw0"].stopping
-    # a replacement worker (xdist restarted a crashed one) has no early stack: nothing to do
-    stack_plugin.pytest_testnodedown(SimpleNamespace(config=config, workerinput={"workerid": "gw7"}), None)

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from e2e.plugins.shard import SHARED_SETUP, TEST_CPU, DurationRecorder, TestCost, load_costs, parse_shard, split
-from tests.seed.conftest import PROJECT_ROOT, run_pytest
+from e2e.plugins.shard import DurationRecorder, load_durations, parse_shard, split
+from tests.seed.conftest import run_pytest
 
 NODEIDS = [f"e2e/test_{m}.py::test_{n}" for m in ("auth", "billing", "booking") for n in range(13)]
 
@@ -103,7 +100,7 @@ def _report(nodeid: str, duration: float, outcome: str = "passed") -> Any:
 
 def test_recorded_durations_merge_into_the_file_and_ignore_failures(tmp_path: Path) -> None:
     path = tmp_path / "durations.json"
-    path.write_text(json.dumps({"t::kept": 3.0, "t::refreshed": {"seconds": 9.0, "cores": 0.5}, "t::failed": 2.0}))
+    path.write_text(json.dumps({"t::kept": 3.0, "t::refreshed": 9.0, "t::failed": 2.0}))
     recorder = DurationRecorder(path)
     for phase_seconds in (0.5, 1.0, 0.25):  # setup, call, teardown add up
         recorder.pytest_runtest_logreport(_report("t::refreshed", phase_seconds))
@@ -111,134 +108,12 @@ def test_recorded_durations_merge_into_the_file_and_ignore_failures(tmp_path: Pa
     recorder.pytest_runtest_logreport(_report("t::skipped", 0.01, "skipped"))
     recorder.pytest_runtest_logreport(_report("t::new", 4.0))
     recorder.pytest_sessionfinish(None)
-    assert json.loads(path.read_text()) == {
-        "t::failed": {"seconds": 2.0}, "t::kept": {"seconds": 3.0}, "t::new": {"seconds": 4.0},
-        "t::refreshed": {"seconds": 1.75, "cores": 0.5},  # timed without CPU: keeps the cores it had
-    }
+    assert json.loads(path.read_text()) == {"t::failed": 2.0, "t::kept": 3.0, "t::new": 4.0, "t::refreshed": 1.75}
 
 
-def test_recorded_durations_leave_out_the_setup_of_shared_fixtures(tmp_path: Path) -> None:
-    path = tmp_path / "durations.json"
-    recorder = DurationRecorder(path)
-    setup = _report("t::first", 4.0)
-    setup.user_properties = [(SHARED_SETUP, 3.5)]  # the stack and the browser started in its setup
-    recorder.pytest_runtest_logreport(setup)
-    recorder.pytest_runtest_logreport(_report("t::first", 1.0))
-    recorder.pytest_sessionfinish(None)
-    assert json.loads(path.read_text()) == {"t::first": {"seconds": 1.5}}
-
-
-def _timed(nodeid: str, seconds: float, cpu: float) -> Any:
-    report = _report(nodeid, seconds)
-    report.user_properties = [(TEST_CPU, cpu)]
-    return report
-
-
-def test_cores_come_from_runs_with_one_worker_and_only_fill_gaps_under_xdist(tmp_path: Path) -> None:
-    path = tmp_path / "durations.json"
-    serial = DurationRecorder(path)
-    serial.pytest_runtest_logreport(_timed("t::busy", 2.0, 2.8))
-    serial.pytest_runtest_logreport(_timed("t::waits", 4.0, 1.2))
-    serial.pytest_sessionfinish(None)
-    assert json.loads(path.read_text()) == {"t::busy": {"seconds": 2.0, "cores": 1.4},
-                                            "t::waits": {"seconds": 4.0, "cores": 0.3}}
-    parallel = DurationRecorder(path, replace_cores=False)
-    parallel.pytest_runtest_logreport(_timed("t::busy", 3.0, 2.7))  # stretched next to another worker
-    parallel.pytest_runtest_logreport(_timed("t::new", 1.0, 0.5))
-    parallel.pytest_sessionfinish(None)
-    assert load_costs(path) == {"t::busy": TestCost(3.0, 1.4), "t::waits": TestCost(4.0, 0.3),
-                                "t::new": TestCost(1.0, 0.5)}
-
-
-@pytest.mark.parametrize("content", [
-    '{"t::a": "3"}', '{"t::a": true}', '{"t::a": -1}', '{"t::a": {"cores": 1.0}}', '{"t::a": {"seconds": 1, "x": 2}}',
-    '{"t::a": {"seconds": 1, "cores": "high"}}', '[1, 2]', '{not json',
-])
+@pytest.mark.parametrize("content", ['{"t::a": "3"}', '{"t::a": -1}', '[1, 2]', '{not json'])
 def test_a_malformed_durations_file_is_refused_with_its_name(tmp_path: Path, content: str) -> None:
     path = tmp_path / "durations.json"
     path.write_text(content)
     with pytest.raises(pytest.UsageError, match=r"durations\.json"):
-        load_costs(path)
-
-
-def test_the_committed_durations_file_has_every_tests_cores() -> None:
-    assert load_costs(PROJECT_ROOT / "e2e" / "durations.json"), "the committed file reads"
-    assert all(cost.cores is not None for cost in load_costs(PROJECT_ROOT / "e2e" / "durations.json").values()), \
-        "the committed file has every test's cores (refresh: pytest e2e -n 0 --store-durations e2e/durations.json)"
-
-
-SHARED_FIXTURES = '''
-import threading
-
-import pytest
-
-
-def pause(seconds):
-    threading.Event().wait(seconds)
-
-
-@pytest.fixture(scope="session")
-def stack():
-    pause(0.5)
-
-
-@pytest.fixture(scope="module")
-def tenant_of_the_module(stack):  # nested in a shared fixture: timed once, not twice
-    pause(0.2)
-
-
-@pytest.fixture
-def own_setup():
-    pause(0.3)
-
-
-def test_first(tenant_of_the_module, own_setup):
-    pass
-
-
-def test_second(tenant_of_the_module, own_setup):
-    pass
-'''
-
-
-def _durations_of(tmp_path: Path, module: str, source: str) -> Path:
-    """Runs a small test module with the shard plugin and --store-durations; the file it wrote."""
-    (tmp_path / module).write_text(source)
-    durations = tmp_path / "durations.json"
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", module, "-q", "-p", "no:cacheprovider", "-p", "e2e.plugins.shard",
-         "--store-durations", str(durations)],
-        cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}, capture_output=True, text=True, timeout=60,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return durations
-
-
-def test_the_first_test_is_not_charged_for_what_every_test_shares(tmp_path: Path) -> None:
-    recorded = json.loads(_durations_of(tmp_path, "test_shared.py", SHARED_FIXTURES).read_text())
-    first, second = (recorded[f"test_shared.py::test_{n}"]["seconds"] for n in ("first", "second"))
-    assert 0.3 <= first < 0.6, recorded  # its own 0.3 s, not the 0.7 s of the shared fixtures
-    assert 0.3 <= second < 0.6, recorded
-
-
-CPU_SUITE = '''
-import threading
-import time
-
-
-def test_computes():
-    end = time.process_time() + 0.6
-    while time.process_time() < end:
-        pass
-
-
-def test_waits():
-    threading.Event().wait(0.6)
-'''
-
-
-def test_the_cores_a_test_keeps_busy_are_recorded(tmp_path: Path) -> None:
-    costs = load_costs(_durations_of(tmp_path, "test_cpu.py", CPU_SUITE))
-    computes, waits = costs["test_cpu.py::test_computes"], costs["test_cpu.py::test_waits"]
-    assert computes.cores is not None and 0.7 <= computes.cores <= 1.3, costs
-    assert waits.cores is not None and waits.cores <= 0.3, costs
+        load_durations(path)
