@@ -20,7 +20,7 @@ from pytest_playwright.pytest_playwright import CreateContextCallback  # noqa: E
 from e2e.plugins import browser as browser_plugin  # noqa: E402
 from e2e.plugins.common import profile_of  # noqa: E402
 from e2e.plugins.guards import TestObservations  # noqa: E402
-from seed.stack import Stack  # noqa: E402
+from stack.description import Stack  # noqa: E402
 
 pytest_plugins = [
     "e2e.plugins.profile",

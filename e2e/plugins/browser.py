@@ -35,6 +35,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import sync_playwright
 
+from e2e.plugins.common import handoff
+
 WS_ENV = "E2E_BROWSER_WS"
 WS_EXECUTABLE_ENV = "E2E_BROWSER_WS_EXECUTABLE"
 EXECUTABLE_ENV = "E2E_BROWSER_EXECUTABLE"
@@ -191,35 +193,19 @@ def connect_options(choice: BrowserChoice, launch: dict[str, Any]) -> dict[str, 
 
 # -- pytest wiring ---------------------------------------------------------------------------------------
 CHOICE_KEY = pytest.StashKey[BrowserChoice]()
-RESOLVED_ENV = "E2E_RESOLVED_BROWSER"  # the controller's choice, inherited by xdist workers
-
-
-def _choice_to_env(choice: BrowserChoice) -> str:
-    return json.dumps({**choice.__dict__, "args": list(choice.args), "notes": list(choice.notes)})
-
-
-def _choice_from_env(text: str) -> BrowserChoice:
-    data = json.loads(text)
-    data["args"], data["notes"] = tuple(data["args"]), tuple(data["notes"])
-    return BrowserChoice(**data)
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    inherited = os.environ.get(RESOLVED_ENV)
-    if inherited:
-        config.stash[CHOICE_KEY] = _choice_from_env(inherited)
-        return
-    try:
-        choice = resolve_browser()
-    except RuntimeError as exc:
-        raise pytest.UsageError(str(exc)) from exc
-    config.stash[CHOICE_KEY] = choice
-    os.environ[RESOLVED_ENV] = _choice_to_env(choice)
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    if not hasattr(config, "workerinput"):
-        os.environ.pop(RESOLVED_ENV, None)
+    """Resolved once, in the run's controller; xdist workers get its choice in the run's handoff."""
+    given = handoff(config)
+    if "browser" not in given:
+        try:
+            choice = resolve_browser()
+        except RuntimeError as exc:
+            raise pytest.UsageError(str(exc)) from exc
+        given["browser"] = {**choice.__dict__, "args": list(choice.args), "notes": list(choice.notes)}
+    data = given["browser"]
+    config.stash[CHOICE_KEY] = BrowserChoice(**{**data, "args": tuple(data["args"]), "notes": tuple(data["notes"])})
 
 
 def pytest_report_header(config: pytest.Config) -> str:

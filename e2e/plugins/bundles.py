@@ -10,7 +10,6 @@ test, and the page errors / 5xx seen. The summary at the end prints, per failed 
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 import pytest
 
 from e2e.plugins.browser import CONNECTED_KEY
-from e2e.plugins.common import is_controller
+from e2e.plugins.common import is_controller, run_of, worker_id
 from e2e.plugins.guards import OBSERVATIONS_KEY, TestObservations, tenant_ids_of
 from e2e.plugins.stack import STACK_TIMINGS
 from e2e.plugins.tenants import LEAKS_KEY, SEEDER_KEY
@@ -48,7 +47,7 @@ def collect(item: pytest.Item, observations: TestObservations) -> dict[str, Any]
     bundle: dict[str, Any] = {
         "test": item.nodeid,
         "collected_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "run": {"run_id": os.environ.get("E2E_RUN_ID"), "worker": os.environ.get("PYTEST_XDIST_WORKER", "main")},
+        "run": {"run_id": run_of(item.config).run_id, "worker": worker_id()},
         "stack": {"base_url": stack.base_url, "twilio_url": stack.twilio_url, "stripe_url": stack.stripe_url,
                   "app_log_file": str(stack.app_log_file) if stack.app_log_file else None},
         "tenants": [t.to_dict() for t in tenants],

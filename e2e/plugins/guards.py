@@ -19,8 +19,8 @@ import pytest
 from playwright.sync_api import BrowserContext, Response, WebError
 
 from e2e.plugins.tenants import SEEDER_KEY
-from seed.applog import AppLog, is_server_error
-from seed.stack import Stack
+from stack.applog import AppLog, is_server_error
+from stack.description import Stack
 
 OBSERVATIONS_KEY = pytest.StashKey["TestObservations"]()
 

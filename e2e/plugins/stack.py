@@ -3,15 +3,16 @@
 Where the stack comes from, decided once by the run's controller (the only process without xdist):
 
 1. E2E_BASE_URL (+ E2E_OPERATOR_TOKEN, E2E_TWILIO_FAKE_URL, E2E_STRIPE_FAKE_URL): an external target;
-2. --reuse-stack / E2E_REUSE_STACK=1: the stack ``python -m seed stack`` keeps running, if it is up;
+2. --reuse-stack: the stack ``python -m stack`` keeps running, if it is up;
 3. --stack-scope run: the controller starts one stack and shares it with every worker;
 4. --stack-scope worker (the default): each worker's ``stack`` fixture starts a stack used by that
    worker alone (without xdist, the one process does).
 
-Cases 1-3 reach the workers as E2E_* environment variables (workers inherit the controller's env).
-On targets that outlive a run (1 and 2) the controller first sweeps what interrupted runs left there.
-The controller also empties the output directory (test-results/) once, before anything writes to it
-— instead of pytest-playwright's per-process delete_output_dir, which would race under xdist.
+The decision reaches the workers in the run's handoff (e2e/plugins/common.py): cases 1-3 as the stack's
+description (stack/description.py). On targets that outlive a run (1 and 2) the controller first sweeps
+what interrupted runs left there. The controller also empties the output directory (test-results/)
+once, before anything writes to it — instead of pytest-playwright's per-process delete_output_dir,
+which would race under xdist.
 """
 
 from __future__ import annotations
@@ -26,53 +27,41 @@ from typing import Any, NoReturn
 
 import pytest
 
-from e2e.plugins.common import is_controller, output_dir, suite_config_of, worker_id
+from e2e.plugins.common import HANDOFF_INPUT, handoff, is_controller, output_dir, run_of, suite_config_of, worker_id
 from fakes.stripe.client import StripeFakeClient
 from fakes.twilio.client import TwilioFakeClient
 from seed.ledger import ledger_dir
 from seed.operator import OperatorApiUnavailable, OperatorClient
-from seed.run import ensure_run_env, process_alive
-from seed.stack import Stack, StackError, StackLauncher, external_stack, read_state, reusable_stack_dir
+from seed.run import process_alive
 from seed.sweeper import sweep
+from stack.description import Stack, StackError, reusable_stack_dir
+from stack.launcher import StackLauncher, is_ready
 
-STACK_SCOPE_ENV = "E2E_STACK_SCOPE"
-STACK_WORKER_ENV = "E2E_STACK_WORKER"
-REUSE_ENV = "E2E_REUSE_STACK"
 DATABASE_ENV = "E2E_DATABASE_URL"
-
-
-def reusable_state() -> Path:
-    return reusable_stack_dir() / "stack.json"
+RUN_MARKER = ".e2e-run.json"  # which run owns the output directory right now
 
 _RUN_LAUNCHER = pytest.StashKey[StackLauncher]()
 _NOTES = pytest.StashKey[list[str]]()
-_SET_ENV = pytest.StashKey[set[str]]()  # variables this run set in its own environment, removed at the end
+STACK_TIMINGS = pytest.StashKey[list[dict[str, float]]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("e2e")
     group.addoption("--stack-scope", choices=("worker", "run"), default=None,
-                    help=f"one stack per xdist worker, or one per run shared by all (env {STACK_SCOPE_ENV}; "
-                         "default from playwright.config.toml)")
+                    help="one stack per xdist worker, or one per run shared by all (default from playwright.config.toml)")
     group.addoption("--stack-worker", choices=("in-process", "separate"), default=None,
-                    help=f"the app's outbox worker inside the web process (default) or as its own process, as "
-                         f"deployed on PostgreSQL ([stack.worker]; env {STACK_WORKER_ENV})")
+                    help="the app's outbox worker inside the web process (default) or as its own process, as "
+                         "deployed on PostgreSQL ([stack.worker])")
     group.addoption("--reuse-stack", action="store_true", default=False,
-                    help=f"use the stack `python -m seed stack` runs, when it is up (env {REUSE_ENV}=1)")
+                    help="use the stack `python -m stack` runs, when it is up")
 
 
 def stack_scope(config: pytest.Config) -> str:
-    scope = config.getoption("--stack-scope") or os.environ.get(STACK_SCOPE_ENV) or suite_config_of(config).stack.scope
-    if scope not in ("worker", "run"):
-        raise pytest.UsageError(f"{STACK_SCOPE_ENV} must be 'worker' or 'run', not {scope!r}")
-    return scope
+    return str(config.getoption("--stack-scope") or suite_config_of(config).stack.scope)
 
 
 def separate_worker(config: pytest.Config) -> bool:
-    choice = config.getoption("--stack-worker") or os.environ.get(STACK_WORKER_ENV) or "in-process"
-    if choice not in ("in-process", "separate"):
-        raise pytest.UsageError(f"{STACK_WORKER_ENV} must be 'in-process' or 'separate', not {choice!r}")
-    return choice == "separate"
+    return bool(config.getoption("--stack-worker") == "separate")
 
 
 def database_url(worker: str) -> str | None:
@@ -87,54 +76,62 @@ def _only_collecting(config: pytest.Config) -> bool:
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[_NOTES] = []
-    if not is_controller(config):
-        return
-    config.stash[_SET_ENV] = {k for k in ("E2E_RUN_ID", "E2E_RUN_PID", STACK_DIR_SUFFIX_ENV) if k not in os.environ}
-    ensure_run_env()
-    if _only_collecting(config):
+    if not is_controller(config) or _only_collecting(config):
         return
     notes = config.stash[_NOTES]
     _clean_output_dir(config, notes)
-    external = _external_or_none()
-    if external is None and (config.getoption("--reuse-stack") or os.environ.get(REUSE_ENV) == "1"):
-        reused = read_state(reusable_state())
-        if reused is None:
-            notes.append(f"--reuse-stack: no stack running ({reusable_state()} missing or not answering); starting one")
+    shared = _shared_stack(config, notes)
+    if shared is not None:
+        handoff(config)["stack"] = shared.to_json()
+
+
+def _shared_stack(config: pytest.Config, notes: list[str]) -> Stack | None:
+    """Cases 1-3 of the module's docstring; None when every worker starts its own."""
+    try:
+        external = Stack.from_env()
+    except StackError as exc:
+        raise pytest.UsageError(str(exc)) from exc
+    if external is None and config.getoption("--reuse-stack"):
+        state = reusable_stack_dir() / "stack.json"
+        # A lasting target: other runs use it too, and its database outlives this run.
+        external = Stack.read(state, shared=True, disposable=False)
+        if external is None or not is_ready(external.base_url + "/healthz"):
+            external = None
+            notes.append(f"--reuse-stack: no stack running ({state} missing or not answering); starting one")
         else:
-            os.environ.update(reused.to_env())
-            external = _external_or_none()
-            notes.append(f"reusing the stack of `python -m seed stack` at {reused.base_url}")
+            notes.append(f"reusing the stack of `python -m stack` at {external.base_url}")
     if external is not None:
         _sweep_leftovers(config, external, notes)
-        return
+        return external
     if os.environ.get(DATABASE_ENV) and "{worker}" not in os.environ[DATABASE_ENV] and stack_scope(config) == "worker" \
             and (getattr(config.option, "numprocesses", None) or 0) not in (0, 1):
         raise pytest.UsageError(f"{DATABASE_ENV} is shared by every worker's stack: put {{worker}} in it (one database "
                                 "per worker) or use --stack-scope run; two apps' outbox workers on one database would "
                                 "send each other's messages through the wrong fake")
-    _settle_throwaway_ledgers(notes)
-    if stack_scope(config) == "run":
-        launcher = StackLauncher(suite_config_of(config).stack, stack_dir(config, "run"),
-                                 database_url=database_url("run"), shared=True, name="run",
-                                 separate_worker=separate_worker(config))
-        try:
-            started = launcher.start()
-        except StackError as exc:
-            raise pytest.UsageError(f"could not start the e2e stack: {exc}") from exc
-        config.stash[_RUN_LAUNCHER] = launcher
-        os.environ.update(started.to_env())
-        notes.append(f"one stack for the whole run at {started.base_url}, started in {started.timings['total_s']:.1f}s")
+    _settle_throwaway_ledgers(config, notes)
+    if stack_scope(config) != "run":
+        return None
+    launcher = StackLauncher(suite_config_of(config).stack, stack_dir(config, "run"), database_url=database_url("run"),
+                             shared=True, name="run", separate_worker=separate_worker(config))
+    config.stash[_RUN_LAUNCHER] = launcher
+    try:
+        started = launcher.start()
+    except StackError as exc:
+        raise pytest.UsageError(f"could not start the e2e stack: {exc}") from exc
+    notes.append(f"one stack for the whole run at {started.base_url}, started in {started.timings['total_s']:.1f}s")
+    return started
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist, in the controller, before a worker starts: the run's handoff travels in its workerinput."""
+    node.workerinput[HANDOFF_INPUT] = handoff(node.config)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     launcher = config.stash.get(_RUN_LAUNCHER, None)
     if launcher is not None:
         launcher.stop()
-        if launcher.stack is not None:
-            for key in launcher.stack.to_env():
-                os.environ.pop(key, None)
-    for key in config.stash.get(_SET_ENV, set()):  # a second pytest.main() in this process is another run
-        os.environ.pop(key, None)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -142,17 +139,6 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     lines = [f"e2e stack: {'external/shared via E2E_BASE_URL' if os.environ.get('E2E_BASE_URL') else scope + ' scope'}"
              f"; results in {output_dir(config)}"]
     return lines + [f"e2e: {note}" for note in config.stash.get(_NOTES, [])]
-
-
-def _external_or_none() -> Stack | None:
-    try:
-        return external_stack()
-    except StackError as exc:
-        raise pytest.UsageError(str(exc)) from exc
-
-
-RUN_MARKER = ".e2e-run.json"  # which run owns the output directory right now
-STACK_DIR_SUFFIX_ENV = "E2E_STACK_DIR_SUFFIX"  # set when another live run shares the output directory
 
 
 def _clean_output_dir(config: pytest.Config, notes: list[str]) -> None:
@@ -167,10 +153,10 @@ def _clean_output_dir(config: pytest.Config, notes: list[str]) -> None:
         owner = json.loads(marker.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         owner = {}
-    run_id = os.environ.get("E2E_RUN_ID", "")
+    run_id = run_of(config).run_id
     if owner.get("run_id") != run_id and owner.get("host") == socket.gethostname() and \
             process_alive(int(owner.get("pid", 0))) and int(owner.get("pid", 0)) != os.getpid():
-        os.environ[STACK_DIR_SUFFIX_ENV] = run_id
+        handoff(config)["stack_dir_suffix"] = run_id
         notes.append(f"run {owner.get('run_id')} (pid {owner.get('pid')}) is still writing to {target}: not emptied "
                      "(use --output DIR to keep runs apart)")
         return
@@ -182,7 +168,7 @@ def _clean_output_dir(config: pytest.Config, notes: list[str]) -> None:
 
 
 def stack_dir(config: pytest.Config, name: str) -> Path:
-    suffix = os.environ.get(STACK_DIR_SUFFIX_ENV)
+    suffix = handoff(config).get("stack_dir_suffix")
     return output_dir(config) / (f"stack-{name}-{suffix}" if suffix else f"stack-{name}")
 
 
@@ -194,13 +180,13 @@ def _sweep_leftovers(config: pytest.Config, target: Stack, notes: list[str]) -> 
         except OperatorApiUnavailable as exc:
             raise pytest.UsageError(str(exc)) from exc
         report = sweep(ledger_dir=ledger_dir(), operator=operator, target_id=target.target_id,
-                       current_run_id=os.environ.get("E2E_RUN_ID"))
+                       current_run_id=run_of(config).run_id)
     notes.append(report.summary() + " on " + target.base_url)
     notes.extend(f"  {line}" for line in report.lines() if not line.startswith("ledger removed"))
 
 
-def _settle_throwaway_ledgers(notes: list[str]) -> None:
-    report = sweep(ledger_dir=ledger_dir(), operator=None, current_run_id=os.environ.get("E2E_RUN_ID"))
+def _settle_throwaway_ledgers(config: pytest.Config, notes: list[str]) -> None:
+    report = sweep(ledger_dir=ledger_dir(), operator=None, current_run_id=run_of(config).run_id)
     if report.settled or report.skipped:
         notes.append(report.summary() + " (ledgers of earlier runs)")
         notes.extend(f"  {line}" for line in report.lines() if line.startswith("skipped"))
@@ -209,10 +195,10 @@ def _settle_throwaway_ledgers(notes: list[str]) -> None:
 # -- fixtures ------------------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def stack(pytestconfig: pytest.Config) -> Iterator[Stack]:
-    """The running stack: base_url, operator_token, twilio_url, stripe_url (see seed.stack.Stack)."""
-    shared = _external_or_none()
+    """The running stack: base_url, operator_token, twilio_url, stripe_url (see stack.description.Stack)."""
+    shared = handoff(pytestconfig).get("stack")
     if shared is not None:
-        yield shared
+        yield Stack.from_json(shared)
         return
     worker = worker_id()
     launcher = StackLauncher(suite_config_of(pytestconfig).stack, stack_dir(pytestconfig, worker),
@@ -222,7 +208,7 @@ def stack(pytestconfig: pytest.Config) -> Iterator[Stack]:
         started = launcher.start()
     except StackError as exc:
         _stack_failed(pytestconfig, exc)
-    _report_timings(pytestconfig, started, launcher.workdir)
+    _report_timings(pytestconfig, started)
     try:
         yield started
     finally:
@@ -238,15 +224,11 @@ def _stack_failed(config: pytest.Config, exc: StackError) -> NoReturn:
     pytest.exit(message, returncode=3)
 
 
-def _report_timings(config: pytest.Config, started: Stack, workdir: Path) -> None:
-    (workdir / "timings.json").write_text(json.dumps(started.timings), encoding="utf-8")
+def _report_timings(config: pytest.Config, started: Stack) -> None:
     if hasattr(config, "workeroutput"):
         config.workeroutput["e2e_stack_timings"] = started.timings
     else:
         config.stash[STACK_TIMINGS] = [started.timings]
-
-
-STACK_TIMINGS = pytest.StashKey[list[dict[str, float]]]()
 
 
 @pytest.fixture(scope="session")

@@ -14,11 +14,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from e2e.waiting import wait_until
 from fakes.twilio.client import TwilioFakeClient
-from seed import config as suite_config
-from seed.config import ConfigError, load
-from seed.stack import ENV_RUN_STACK_ID, Stack, StackError, StackLauncher, _terminate_all, external_stack
-from seed.waiting import wait_until
+from stack import config as suite_config
+from stack.config import ConfigError, load
+from stack.description import Stack, StackError
+from stack.launcher import StackLauncher, _terminate_all
 from tests.conftest import tenant_spec
 from tests.seed.conftest import PROJECT_ROOT, run_pytest
 
@@ -54,7 +55,7 @@ def test_launcher_starts_and_stops_every_process(tmp_path: Path) -> None:
     try:
         assert httpx.get(f"{stack.base_url}/healthz").json() == {"status": "ok"}
         assert httpx.get(f"{stack.twilio_url}/_fake/health").status_code == 200
-        assert stack.stripe_price_id.startswith("price_") and stack.owned and stack.disposable
+        assert stack.stripe_price_id.startswith("price_") and stack.disposable
         assert (tmp_path / "app.jsonl").exists() and (tmp_path / "twilio.log").exists()
         assert set(stack.timings) == {"fakes_s", "app_s", "total_s"}
     finally:
@@ -170,16 +171,25 @@ def test_worker_recipe_mistakes_are_named(tmp_path: Path, change: tuple[str, str
 
 
 def test_external_target_from_the_environment() -> None:
-    assert external_stack({}) is None
+    assert Stack.from_env({}) is None
     with pytest.raises(StackError, match="E2E_OPERATOR_TOKEN"):
-        external_stack({"E2E_BASE_URL": "http://app.test"})
-    stack = external_stack({"E2E_BASE_URL": "http://app.test/", "E2E_OPERATOR_TOKEN": "t",
+        Stack.from_env({"E2E_BASE_URL": "http://app.test"})
+    stack = Stack.from_env({"E2E_BASE_URL": "http://app.test/", "E2E_OPERATOR_TOKEN": "t",
                             "E2E_TWILIO_FAKE_URL": "http://twilio.test"})
     assert isinstance(stack, Stack)
     assert (stack.base_url, stack.twilio_url, stack.stripe_url) == ("http://app.test", "http://twilio.test", None)
-    assert stack.shared and not stack.owned and not stack.disposable and stack.target_id == "http://app.test"
-    run_stack = external_stack({"E2E_BASE_URL": "http://a", "E2E_OPERATOR_TOKEN": "t", ENV_RUN_STACK_ID: "run:x"})
-    assert run_stack is not None and run_stack.disposable and run_stack.target_id == "run:x"
+    assert stack.shared and not stack.disposable and stack.target_id == "http://app.test"
+    assert Stack.from_env(stack.to_env()) == stack
+
+
+def test_a_stack_description_survives_its_json(tmp_path: Path) -> None:
+    stack = Stack(base_url="http://a", operator_token="t", twilio_url=None, stripe_url="http://s",
+                  app_log_file=tmp_path / "app.jsonl", target_id="run:x", shared=True, disposable=True,
+                  stripe_price_id="price_1", timings={"total_s": 1.5})
+    stack.write(tmp_path / "stack.json")
+    assert Stack.read(tmp_path / "stack.json") == stack == Stack.from_json(json.loads(json.dumps(stack.to_json())))
+    assert Stack.read(tmp_path / "stack.json", shared=False) == replace(stack, shared=False)
+    assert Stack.read(tmp_path / "missing.json") is None
 
 
 def _header(output: str) -> str:
@@ -222,8 +232,8 @@ def test_a_killed_owner_takes_its_stack_down(tmp_path: Path) -> None:
     script = (
         "import os, sys\n"
         "from pathlib import Path\n"
-        "from seed import config\n"
-        "from seed.stack import StackLauncher\n"
+        "from stack import config\n"
+        "from stack.launcher import StackLauncher\n"
         "launcher = StackLauncher(config.load().stack, Path(sys.argv[1]))\n"
         "launcher.start()\n"
         "print(' '.join(str(p.popen.pid) for p in launcher.processes), flush=True)\n"
@@ -271,7 +281,7 @@ def test_a_worker_stack_that_cannot_start_fails_the_run_with_its_reason(tmp_path
 
 
 def test_operator_tokens_never_look_like_an_option() -> None:
-    from seed.stack import operator_token
+    from stack.launcher import operator_token
 
     tokens = [operator_token(24) for _ in range(2000)]  # ~31 of them would start with "-" unfiltered
     assert not any(t.startswith("-") for t in tokens) and len(set(tokens)) == len(tokens)

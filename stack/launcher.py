@@ -11,21 +11,20 @@
 Whatever the recipe leaves open is found out first, one step after another, as before: a fake on
 ``--port 0`` (its URL from its log line), a Stripe command without ``{stripe_webhook_secret}`` (the
 endpoint registered through ``POST /v1/webhook_endpoints``), no ``price_id`` (looked up by
-``price_interval``). Starting all three at once saves the fakes' start-up (~0.5 s) on every stack.
+``price_interval``). Otherwise all three start at once: the app boots while the fakes do.
 
 Each process logs to a file in the stack's directory (``<name>.log``; the app's JSON log is
-``app.jsonl``), and ``stop()`` ends them: SIGTERM to the process group, SIGKILL after a timeout.
-A :class:`Stack` describes a running stack, whoever started it: this process, the run's controller
-(shared through ``E2E_*`` environment variables), ``python -m seed stack`` (reused), or a deployment
-elsewhere (SPEC 6.6).
+``app.jsonl``; the stack's description is ``stack.json``, see stack/description.py), and ``stop()`` ends
+them: SIGTERM to the process group, SIGKILL after a timeout. Every process gets this process's
+environment (less the suite's ``E2E_*`` variables) plus what its recipe adds.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import hashlib
-import json
 import os
 import re
 import secrets
@@ -35,85 +34,18 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TypeVar
 
 import httpx
 
-from seed import http
-from seed.config import PROJECT_ROOT, ConfigError, ProcessSpec, StackConfig
-from seed.waiting import WaitTimeout, wait_until
+from stack.config import PROJECT_ROOT, ConfigError, ProcessSpec, StackConfig
+from stack.description import Stack, StackError
 
-ENV_BASE_URL = "E2E_BASE_URL"
-ENV_OPERATOR_TOKEN = "E2E_OPERATOR_TOKEN"
-ENV_TWILIO_URL = "E2E_TWILIO_FAKE_URL"
-ENV_STRIPE_URL = "E2E_STRIPE_FAKE_URL"
-ENV_APP_LOG = "E2E_APP_LOG_FILE"  # optional: the external app's LOG_FILE, when it is readable from here
-ENV_RUN_STACK_ID = "E2E_RUN_STACK_ID"  # set by the run's controller for the throwaway stack it shares with workers
-
-
-class StackError(RuntimeError):
-    """The stack could not start (or a target is not what it claims); the message says which part and why."""
-
-
-@dataclass(frozen=True)
-class Stack:
-    """Where everything listens, and what the suite may do with it."""
-
-    base_url: str
-    operator_token: str
-    twilio_url: str | None
-    stripe_url: str | None
-    app_log_file: Path | None
-    target_id: str  # names this target in the ledger
-    owned: bool  # started (and stopped) by this process
-    shared: bool  # other workers or runs use it at the same time: no global fake state changes
-    disposable: bool  # its database goes away with it
-    stripe_price_id: str = ""
-    timings: dict[str, float] = field(default_factory=dict)
-
-    def to_env(self) -> dict[str, str]:
-        """The E2E_* variables that describe this stack to another process."""
-        env = {ENV_BASE_URL: self.base_url, ENV_OPERATOR_TOKEN: self.operator_token}
-        if self.twilio_url:
-            env[ENV_TWILIO_URL] = self.twilio_url
-        if self.stripe_url:
-            env[ENV_STRIPE_URL] = self.stripe_url
-        if self.app_log_file:
-            env[ENV_APP_LOG] = str(self.app_log_file)
-        if self.disposable:
-            env[ENV_RUN_STACK_ID] = self.target_id
-        return env
-
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["app_log_file"] = str(self.app_log_file) if self.app_log_file else None
-        return data
-
-
-def external_stack(environ: Mapping[str, str] | None = None) -> Stack | None:
-    """The stack E2E_BASE_URL & co. describe, or None when they are not set."""
-    env = os.environ if environ is None else environ
-    base_url = env.get(ENV_BASE_URL, "").rstrip("/")
-    if not base_url:
-        return None
-    token = env.get(ENV_OPERATOR_TOKEN, "")
-    if not token:
-        raise StackError(f"{ENV_BASE_URL} is set but {ENV_OPERATOR_TOKEN} is not: the suite seeds tenants through "
-                         "the operator API and needs its token")
-    log = env.get(ENV_APP_LOG)
-    run_stack_id = env.get(ENV_RUN_STACK_ID)
-    return Stack(
-        base_url=base_url, operator_token=token,
-        twilio_url=(env.get(ENV_TWILIO_URL) or "").rstrip("/") or None,
-        stripe_url=(env.get(ENV_STRIPE_URL) or "").rstrip("/") or None,
-        app_log_file=Path(log) if log else None,
-        # The controller's stack is disposable (its database dies with the run); an external one is not.
-        target_id=run_stack_id or base_url, owned=False, shared=True, disposable=bool(run_stack_id),
-    )
-
+T = TypeVar("T")
+POLL_INTERVAL_S = 0.05  # how often a starting process is asked again
 
 def free_port(host: str) -> int:
     """A port nobody listens on right now (the OS picks it; the app binds it a moment later)."""
@@ -131,9 +63,16 @@ def operator_token(nbytes: int) -> str:
             return token
 
 
+@functools.cache
+def http() -> httpx.Client:
+    """One client for this process's readiness polls and Stripe set-up calls (each new client builds its own
+    TLS context, even for plain-http URLs)."""
+    return httpx.Client(timeout=10)
+
+
 def is_ready(url: str, *, timeout: float = 2.0) -> bool:
     try:
-        return http.get(url, timeout=timeout).status_code == 200
+        return http().get(url, timeout=timeout).status_code == 200
     except httpx.HTTPError:
         return False
 
@@ -259,7 +198,7 @@ class StackLauncher:
         done = time.monotonic()
         self.stack = Stack(
             base_url=app_url, operator_token=token, twilio_url=twilio_url, stripe_url=stripe_url,
-            app_log_file=log_file, target_id=f"{self.name}:{app_url}:{secrets.token_hex(4)}", owned=True,
+            app_log_file=log_file, target_id=f"{self.name}:{app_url}:{secrets.token_hex(4)}",
             shared=self.shared, disposable=self.database_url is None, stripe_price_id=price_id,
             # fakes_s: start -> both fakes ready; app_s: the app's own boot (spawn -> /healthz 200).
             # worker_s (separate worker only): the app ready -> the worker's ready line.
@@ -267,7 +206,7 @@ class StackLauncher:
                      "total_s": round(done - started, 3),
                      **({"worker_s": round(done - app_ready, 3)} if self.separate_worker else {})},
         )
-        (self.workdir / "stack.json").write_text(json.dumps(self.stack.to_json(), indent=2), encoding="utf-8")
+        self.stack.write(self.workdir / "stack.json")
         return self.stack
 
     def _prepare_schema(self, app_env: Mapping[str, str]) -> tuple[str, ...]:
@@ -275,7 +214,7 @@ class StackLauncher:
         the app's extra arguments for it ([stack.app] prepared_schema_args); () when the app uses another
         database, the recipe does not ask for it, or the template cannot be built (the app migrates)."""
         extra_args = tuple(self.config.app.settings.get("prepared_schema_args", ()))
-        if self.database_url is not None or not extra_args or os.environ.get(SCHEMA_CACHE_ENV) == "off":
+        if self.database_url is not None or not extra_args:
             return ()
         template = schema_template(self.python, self.cwd, app_env)
         if template is None:
@@ -301,53 +240,42 @@ class StackLauncher:
         self.processes.append(process)
         return process
 
-    def _check_alive(self, process: _Process) -> None:
-        code = process.popen.poll()
-        if code is not None:
-            raise StackError(f"{process.name} exited with code {code} while starting; "
-                             f"last lines of {process.log_path}:\n{process.tail()}")
+    def _wait(self, process: _Process, check: Callable[[], T | None], what: str) -> T:
+        """Polls ``check`` until it returns something truthy; a process that exits or a deadline that
+        passes first is a StackError with the end of the process's log."""
+        deadline = time.monotonic() + self.config.startup_timeout_s
+        while True:
+            code = process.popen.poll()
+            if code is not None:
+                problem = f"{process.name} exited with code {code} while starting"
+            elif value := check():
+                return value
+            elif time.monotonic() > deadline:
+                problem = f"timed out after {self.config.startup_timeout_s:g}s waiting for {what}"
+            else:
+                time.sleep(POLL_INTERVAL_S)
+                continue
+            raise StackError(f"{problem}; last lines of {process.log_path}:\n{process.tail()}")
+
+    def _logged(self, process: _Process, ready_line: str) -> re.Match[str] | None:
+        return re.search(ready_line, process.log_path.read_text(encoding="utf-8", errors="replace"))
 
     def _wait_for_url(self, process: _Process, spec: ProcessSpec) -> str:
         """The URL the process announced, once its readiness path answers 200 (remembered per process)."""
-        if process.ready_url:
-            return process.ready_url
-        pattern = re.compile(spec.ready_line)
-
-        def announced() -> str:
-            self._check_alive(process)
-            found = pattern.search(process.log_path.read_text(encoding="utf-8", errors="replace"))
-            return found.group("url").rstrip("/") if found else ""
-
-        try:
-            url = wait_until(announced, self.config.startup_timeout_s, f"{spec.name} to print {spec.ready_line!r}")
-        except WaitTimeout as exc:
-            raise StackError(f"{exc}\nlast lines of {process.log_path}:\n{process.tail()}") from None
-        self._wait_ready(process, url + spec.readiness_path)
-        process.ready_url = url
-        return url
+        if not process.ready_url:
+            found = self._wait(process, lambda: self._logged(process, spec.ready_line),
+                               f"{spec.name} to print {spec.ready_line!r}")
+            url = found.group("url").rstrip("/")
+            self._wait_ready(process, url + spec.readiness_path)
+            process.ready_url = url
+        return process.ready_url
 
     def _wait_for_line(self, process: _Process, spec: ProcessSpec) -> None:
         """Until the process logs a line matching spec.ready_line (a process without a port to ask)."""
-        pattern = re.compile(spec.ready_line)
-
-        def logged() -> bool:
-            self._check_alive(process)
-            return pattern.search(process.log_path.read_text(encoding="utf-8", errors="replace")) is not None
-
-        try:
-            wait_until(logged, self.config.startup_timeout_s, f"{spec.name} to log {spec.ready_line!r}")
-        except WaitTimeout as exc:
-            raise StackError(f"{exc}\nlast lines of {process.log_path}:\n{process.tail()}") from None
+        self._wait(process, lambda: self._logged(process, spec.ready_line), f"{spec.name} to log {spec.ready_line!r}")
 
     def _wait_ready(self, process: _Process, url: str) -> None:
-        def ready() -> bool:
-            self._check_alive(process)
-            return is_ready(url, timeout=1.0)
-
-        try:
-            wait_until(ready, self.config.startup_timeout_s, f"{process.name} at {url} to answer 200")
-        except WaitTimeout as exc:
-            raise StackError(f"{exc}\nlast lines of {process.log_path}:\n{process.tail()}") from None
+        self._wait(process, lambda: is_ready(url, timeout=1.0), f"{process.name} at {url} to answer 200")
 
     # -- stop ----------------------------------------------------------------------------------------
     def stop(self) -> None:
@@ -396,7 +324,7 @@ def _terminate_all(popens: list[subprocess.Popen[bytes]], timeout: float) -> Non
 
 
 # -- a migrated SQLite schema, built once per migrations version ---------------------------------------
-SCHEMA_CACHE_ENV = "E2E_SCHEMA_CACHE"  # a directory for the templates; "off" migrates every stack's database
+SCHEMA_CACHE = PROJECT_ROOT / ".e2e-cache"
 
 
 def migrations_digest(root: Path = PROJECT_ROOT) -> str:
@@ -414,7 +342,7 @@ def schema_template(python: str, cwd: Path, app_env: Mapping[str, str]) -> Path 
     migrations' hash. Each stack's app then starts on a copy with ``--no-migrate``: it skips importing
     Alembic and running five migrations, ~0.5 s of CPU per stack (two stacks boot at once under -n 2).
     Built on first use; workers racing to build it each write their own file and rename it into place."""
-    cache = Path(os.environ.get(SCHEMA_CACHE_ENV) or PROJECT_ROOT / ".e2e-cache")
+    cache = SCHEMA_CACHE
     template = cache / f"schema-{migrations_digest()}.sqlite3"
     if template.exists():
         return template
@@ -434,7 +362,7 @@ def schema_template(python: str, cwd: Path, app_env: Mapping[str, str]) -> Path 
 # -- the Stripe side of "setting up an account" ---------------------------------------------------------
 def register_stripe_webhook(stripe_url: str, api_key: str, webhook_url: str) -> str:
     """POST /v1/webhook_endpoints (all events) and return the endpoint's signing secret."""
-    response = http.post(
+    response = http().post(
         f"{stripe_url}/v1/webhook_endpoints",
         headers={"Authorization": f"Bearer {api_key}"},
         data={"url": webhook_url, "enabled_events[]": "*", "description": "NeverMissCall e2e stack"},
@@ -451,7 +379,7 @@ def register_stripe_webhook(stripe_url: str, api_key: str, webhook_url: str) -> 
 
 def check_price(stripe_url: str, api_key: str, price_id: str) -> None:
     """GET /v1/prices/{id}: the price the app will sell exists and is active at the fake."""
-    response = http.get(f"{stripe_url}/v1/prices/{price_id}", headers={"Authorization": f"Bearer {api_key}"},
+    response = http().get(f"{stripe_url}/v1/prices/{price_id}", headers={"Authorization": f"Bearer {api_key}"},
                          timeout=10)
     if response.status_code != 200:
         raise StackError(f"the Stripe fake has no price {price_id!r} ([stack.stripe] price_id): "
@@ -466,7 +394,7 @@ def _uses(spec: ProcessSpec, placeholder: str) -> bool:
 
 def find_price(stripe_url: str, api_key: str, *, interval: str) -> str:
     """The id of the first active recurring price billed every ``interval`` (GET /v1/prices)."""
-    response = http.get(
+    response = http().get(
         f"{stripe_url}/v1/prices",
         headers={"Authorization": f"Bearer {api_key}"},
         params={"active": "true", "type": "recurring", "recurring[interval]": interval},
@@ -478,32 +406,3 @@ def find_price(stripe_url: str, api_key: str, *, interval: str) -> str:
     if not prices:
         raise StackError(f"the Stripe fake has no active {interval}ly price; configure one with --prices")
     return str(prices[0]["id"])
-
-
-# -- a stack that outlives test runs: `python -m seed stack` ---------------------------------------------
-STACK_DIR_ENV = "E2E_STACK_DIR"
-
-
-def reusable_stack_dir() -> Path:
-    """Where `python -m seed stack` keeps logs, database and stack.json (E2E_STACK_DIR, default test-results-stack/)."""
-    return Path(os.environ.get(STACK_DIR_ENV) or PROJECT_ROOT / "test-results-stack")
-
-
-def write_state(path: Path, stack: Stack, *, pid: int) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({**stack.to_json(), "pid": pid}, indent=2), encoding="utf-8")
-
-
-def read_state(path: Path) -> Stack | None:
-    """The stack described by a state file, if the file exists and the app answers its readiness URL."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    stack = Stack(
-        base_url=data["base_url"], operator_token=data["operator_token"], twilio_url=data.get("twilio_url"),
-        stripe_url=data.get("stripe_url"), app_log_file=Path(data["app_log_file"]) if data.get("app_log_file") else None,
-        target_id=data["target_id"], owned=False, shared=True, disposable=False,
-        stripe_price_id=data.get("stripe_price_id", ""),
-    )
-    return stack if is_ready(stack.base_url + "/healthz") else None
