@@ -29,7 +29,7 @@ pytest_plugins = [
     "e2e.plugins.tenants",
     "e2e.plugins.guards",
     "e2e.plugins.bundles",
-    "e2e.plugins.shard",
+    "e2e.plugins.sharding",
 ]
 
 # Tests of the suite itself (a deliberate failure, a leak...): run only by tests/seed/ in a subprocess.

@@ -6,5 +6,5 @@ stack     the stack: started per worker or per run, reused, or external; the sta
 tenants   seeder, tenant, owner_page, tech_page, customer_page, app_api, settle, wait_until
 guards    a test fails on an uncaught page error or an app 5xx
 bundles   failure bundles next to traces, the end-of-run summary, the leak check verdict
-shard     --shard I/N, --shard-durations, --store-durations
+sharding  pytest-split's shards on e2e/durations.json, their record for ci-report, longest first
 """
