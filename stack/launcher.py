@@ -35,7 +35,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import KW_ONLY, dataclass, field, replace
 from pathlib import Path
 from typing import IO, TypeVar
 
@@ -46,6 +46,10 @@ from stack.description import Stack, StackError
 
 T = TypeVar("T")
 POLL_INTERVAL_S = 0.05  # how often a starting process is asked again
+SCHEMA_CACHE = PROJECT_ROOT / ".e2e-cache"  # migrated SQLite templates, one per migrations version
+# Loaded at import, not in the child: between fork and exec only the already-resolved call is safe.
+_LIBC = ctypes.CDLL(None) if sys.platform.startswith("linux") else None
+_PR_SET_PDEATHSIG = 1
 
 def free_port(host: str) -> int:
     """A port nobody listens on right now (the OS picks it; the app binds it a moment later)."""
@@ -93,24 +97,25 @@ class _Process:
         return "\n".join(text.splitlines()[-lines:])
 
 
+@dataclass
 class StackLauncher:
     """Starts the processes of one stack in ``workdir``; use as a context manager or start()/stop()."""
 
-    def __init__(self, config: StackConfig, workdir: Path, *, database_url: str | None = None,
-                 python: str = sys.executable, cwd: Path = PROJECT_ROOT, shared: bool = False,
-                 name: str = "stack", separate_worker: bool = False) -> None:
-        if separate_worker and config.worker is None:
+    config: StackConfig
+    workdir: Path
+    _: KW_ONLY
+    database_url: str | None = None  # None: a SQLite file in workdir
+    python: str = sys.executable
+    cwd: Path = PROJECT_ROOT
+    shared: bool = False  # the stack serves several workers or runs (Stack.shared)
+    name: str = "stack"
+    separate_worker: bool = False
+    processes: list[_Process] = field(default_factory=list, init=False)
+    stack: Stack | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        if self.separate_worker and self.config.worker is None:
             raise ConfigError("a separate outbox worker needs [stack.worker] in playwright.config.toml")
-        self.config = config
-        self.separate_worker = separate_worker
-        self.workdir = workdir
-        self.database_url = database_url
-        self.python = python
-        self.cwd = cwd
-        self.shared = shared
-        self.name = name
-        self.processes: list[_Process] = []
-        self.stack: Stack | None = None
 
     def __enter__(self) -> Stack:
         return self.start()
@@ -282,8 +287,7 @@ class StackLauncher:
         """Stops every process and closes the log files. Idempotent.
 
         The app goes first, so it takes no webhook whose work could not be done; then the fakes and a
-        separate worker together (each takes ~0.15 s to wind down: one after the other that added up at
-        every run's end).
+        separate worker together (each takes a moment to wind down; one after the other that added up).
         """
         apps = [process for process in self.processes if process.name == "app"]
         others = [process for process in self.processes if process.name != "app"]
@@ -292,11 +296,6 @@ class StackLauncher:
         for process in self.processes:
             process.log_handle.close()
         self.processes.clear()
-
-
-# Loaded at import, not in the child: between fork and exec only the already-resolved call is safe.
-_LIBC = ctypes.CDLL(None) if sys.platform.startswith("linux") else None
-_PR_SET_PDEATHSIG = 1
 
 
 def die_with_parent() -> None:
@@ -324,7 +323,6 @@ def _terminate_all(popens: list[subprocess.Popen[bytes]], timeout: float) -> Non
 
 
 # -- a migrated SQLite schema, built once per migrations version ---------------------------------------
-SCHEMA_CACHE = PROJECT_ROOT / ".e2e-cache"
 
 
 def migrations_digest(root: Path = PROJECT_ROOT) -> str:
@@ -340,8 +338,8 @@ def migrations_digest(root: Path = PROJECT_ROOT) -> str:
 def schema_template(python: str, cwd: Path, app_env: Mapping[str, str]) -> Path | None:
     """A SQLite file migrated to head by ``python -m app migrate``, cached under .e2e-cache/ by the
     migrations' hash. Each stack's app then starts on a copy with ``--no-migrate``: it skips importing
-    Alembic and running five migrations, ~0.5 s of CPU per stack (two stacks boot at once under -n 2).
-    Built on first use; workers racing to build it each write their own file and rename it into place."""
+    Alembic and running the migrations (docs/suite.md, "Measurements"). Built on first use; workers
+    racing to build it each write their own file and rename it into place."""
     cache = SCHEMA_CACHE
     template = cache / f"schema-{migrations_digest()}.sqlite3"
     if template.exists():

@@ -7,9 +7,9 @@ to start sandboxed as root; as any other user the sandbox stays on).
 
 Headless runs of a system Chromium use the system's ``chromium-headless-shell`` when it is installed
 (Debian's package of that name): it is the build Playwright itself runs headless, and on this suite it
-costs about a third of the CPU of full Chromium in ``--headless`` mode (measured: 18 s against 50 s of
-browser CPU for the serial suite), which is what lets two xdist workers share two cores. Headed runs
-(--headed, the debug profile) keep the full browser.
+costs a fraction of the CPU of full Chromium in ``--headless`` mode (docs/suite.md, "Measurements"),
+which is what lets two xdist workers share two cores. Headed runs (--headed, the debug profile) keep
+the full browser.
 
 Remote browsers: a server started with ``playwright launch-server --browser chromium --config cfg.json``
 launches its browser itself (the config names the executable and args). ``playwright run-server``

@@ -10,6 +10,7 @@ test, and the page errors / 5xx seen. The summary at the end prints, per failed 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,10 +34,14 @@ def _failed_so_far(item: pytest.Item) -> bool:
     return any(report.failed for report in item.stash.get(REPORTS_KEY, {}).values())
 
 
-def collect_if_failed(item: pytest.Item, observations: TestObservations) -> None:
-    """Called from the observer's teardown, while the stack still runs."""
-    if _failed_so_far(item):
-        observations.bundle = collect(item, observations)
+@pytest.fixture(autouse=True)
+def _e2e_bundle(request: pytest.FixtureRequest, _e2e_observer: TestObservations) -> Iterator[None]:
+    """Set up right after the observer, so torn down right before it: after the test's pages and
+    tenants, while the stack (session scope) still runs — the moment to ask the fakes for a failure's
+    journals."""
+    yield
+    if _failed_so_far(request.node):
+        _e2e_observer.bundle = collect(request.node, _e2e_observer)
 
 
 def collect(item: pytest.Item, observations: TestObservations) -> dict[str, Any]:
