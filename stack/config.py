@@ -81,6 +81,9 @@ class StackConfig:
     stripe: ProcessSpec
     app: ProcessSpec
     worker: WorkerSpec | None = None  # [stack.worker]: the outbox worker as a process of its own, on request
+    # Every other [stack.NAME] table: a fake started like the two above (command, ready_line,
+    # readiness_path), its URL given to the app's env as {NAME_url} and to the suite as Stack.fakes[NAME].
+    other_fakes: dict[str, ProcessSpec] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -185,4 +188,6 @@ def _stack(raw: dict[str, Any]) -> StackConfig:
         stripe=_process("stripe", raw["stripe"]),
         app=_process("app", raw["app"]),
         worker=_worker(raw.get("worker")),
+        other_fakes={name: _process(name, table) for name, table in raw.items()
+                     if isinstance(table, dict) and name not in ("twilio", "stripe", "app", "worker")},
     )

@@ -41,6 +41,7 @@ class Stack:
     disposable: bool  # its database goes away with it
     stripe_price_id: str = ""
     timings: dict[str, float] = field(default_factory=dict)
+    fakes: dict[str, str] = field(default_factory=dict)  # URLs of the recipe's other fakes, by table name
 
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "app_log_file": str(self.app_log_file) if self.app_log_file else None}

@@ -154,6 +154,9 @@ class StackLauncher:
             stripe_port = free_port(cfg.host) if _uses(cfg.stripe, "port") else None
             twilio = self._spawn(cfg.twilio, {**values, "port": str(twilio_port or 0)}, extra_env=twilio_env)
             stripe = self._spawn(cfg.stripe, {**values, "port": str(stripe_port or 0)})
+            others = {name: self._spawn(spec, {**values, "port": "0"}) for name, spec in cfg.other_fakes.items()}
+            fakes = {name: self._wait_for_url(others[name], spec) for name, spec in cfg.other_fakes.items()}
+            values.update({f"{name}_url": url for name, url in fakes.items()})
             # What the app needs and the recipe leaves open is found out now, before the app starts.
             twilio_url = f"http://{cfg.host}:{twilio_port}" if twilio_port else self._wait_for_url(twilio, cfg.twilio)
             stripe_url = f"http://{cfg.host}:{stripe_port}" if stripe_port else self._wait_for_url(stripe, cfg.stripe)
@@ -165,7 +168,7 @@ class StackLauncher:
             token = operator_token(cfg.operator_token_bytes)
             log_file = self.workdir / "app.jsonl"
             app_env = {
-                **cfg.app.env,
+                **{key: _fill(value, values, "app.env") for key, value in cfg.app.env.items()},
                 "DATABASE_URL": self.database_url or f"sqlite:///{self.workdir / 'app.db'}",
                 "SECRET_KEY": secrets.token_urlsafe(32),
                 "OPERATOR_TOKEN": token,
@@ -203,7 +206,7 @@ class StackLauncher:
         done = time.monotonic()
         self.stack = Stack(
             base_url=app_url, operator_token=token, twilio_url=twilio_url, stripe_url=stripe_url,
-            app_log_file=log_file, target_id=f"{self.name}:{app_url}:{secrets.token_hex(4)}",
+            app_log_file=log_file, target_id=f"{self.name}:{app_url}:{secrets.token_hex(4)}", fakes=fakes,
             shared=self.shared, disposable=self.database_url is None, stripe_price_id=price_id,
             # fakes_s: start -> both fakes ready; app_s: the app's own boot (spawn -> /healthz 200).
             # worker_s (separate worker only): the app ready -> the worker's ready line.
@@ -228,10 +231,7 @@ class StackLauncher:
         return extra_args
 
     def _spawn(self, spec: ProcessSpec, values: Mapping[str, str], *, extra_env: Mapping[str, str] = {}) -> _Process:
-        try:
-            command = [part.format_map(values) for part in spec.command]
-        except (KeyError, ValueError) as exc:
-            raise ConfigError(f"[stack.{spec.name}] command uses an unknown placeholder: {exc}") from exc
+        command = [_fill(part, values, spec.name) for part in spec.command]
         log_path = self.workdir / f"{spec.name}.log"
         env = {**os.environ, **spec.env, **extra_env, "PYTHONUNBUFFERED": "1"}
         # E2E_* variables describe a stack to the *suite*; the processes of this stack must not see them.
@@ -384,6 +384,13 @@ def check_price(stripe_url: str, api_key: str, price_id: str) -> None:
                          f"{response.status_code} {response.text[:300]}")
     if not response.json().get("active", False):
         raise StackError(f"price {price_id!r} at the Stripe fake is not active ([stack.stripe] price_id)")
+
+
+def _fill(text: str, values: Mapping[str, str], table: str) -> str:
+    try:
+        return text.format_map(values)
+    except (KeyError, ValueError) as exc:
+        raise ConfigError(f"[stack.{table}] uses an unknown placeholder: {exc}") from exc
 
 
 def _uses(spec: ProcessSpec, placeholder: str) -> bool:

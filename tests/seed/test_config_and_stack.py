@@ -308,3 +308,23 @@ def test_processes_are_stopped_together_and_a_stubborn_one_is_killed() -> None:
     _terminate_all([stubborn], timeout=0.3)
     assert stubborn.returncode == -signal.SIGKILL
     _terminate_all([stubborn], timeout=1)  # already gone: nothing to do, no error
+
+
+def test_another_fake_in_the_recipe_is_started_and_its_url_reaches_the_app(tmp_path: Path) -> None:
+    """A [stack.NAME] table beyond twilio/stripe/app/worker is a fake of its own: started, waited for, its
+    URL in Stack.fakes and, through {NAME_url}, in the app's environment."""
+    text = suite_config.DEFAULT_CONFIG_PATH.read_text() + (
+        '\n[stack.echo]\ncommand = ["{python}", "-m", "fakes", "twilio", "--host", "{host}", "--port", "0"]\n'
+        "ready_line = 'listening on (?P<url>http://\\S+)'\nreadiness_path = \"/_fake/health\"\n")
+    recipe = tmp_path / "recipe.toml"
+    recipe.write_text(text.replace('[stack.app.env]\n', '[stack.app.env]\nECHO_API_BASE = "{echo_url}"\n'))
+    launcher = StackLauncher(load(recipe).stack, tmp_path / "stack")
+    stack = launcher.start()
+    try:
+        echo = stack.fakes["echo"]
+        assert httpx.get(f"{echo}/_fake/health").status_code == 200
+        app_pid = next(p.popen.pid for p in launcher.processes if p.name == "app")
+        assert f"ECHO_API_BASE={echo}".encode() in Path(f"/proc/{app_pid}/environ").read_bytes().split(b"\0")
+        assert Stack.read(tmp_path / "stack" / "stack.json") == stack
+    finally:
+        launcher.stop()
