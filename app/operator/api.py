@@ -115,14 +115,16 @@ def mint_session(tenant_id: str, body: schemas.SessionRequest, db: DbSession, se
     """A session cookie value for one of the tenant's users, so a test can start logged in."""
     tenant = tenancy_service.get(db=db, tenant_id=tenant_id)
     user = identity_service.find_tenant_user(db=db, tenant_id=tenant.id, email_or_id=body.user)
-    return session_out(settings, user_id=user.id, tenant_id=tenant.id, role=user.role)
+    return session_out(settings, user_id=user.id, tenant_id=tenant.id, role=user.role, ttl_seconds=body.ttl_seconds)
 
 
-def session_out(settings: Settings, *, user_id: str, tenant_id: str, role: str) -> schemas.SessionOut:
-    token = security.issue_session_token(settings, user_id=user_id, tenant_id=tenant_id, role=role)
+def session_out(settings: Settings, *, user_id: str, tenant_id: str, role: str,
+                ttl_seconds: int | None = None) -> schemas.SessionOut:
+    ttl = settings.session_ttl_seconds if ttl_seconds is None else ttl_seconds
+    token = security.issue_session_token(settings, user_id=user_id, tenant_id=tenant_id, role=role, ttl_seconds=ttl)
     return schemas.SessionOut(
         cookie_name=security.SESSION_COOKIE, cookie_value=token, token=token, user_id=user_id,
-        expires_at=utcnow() + timedelta(seconds=settings.session_ttl_seconds),
+        expires_at=utcnow() + timedelta(seconds=ttl),
     )
 
 

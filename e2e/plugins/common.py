@@ -19,6 +19,9 @@ PROFILE_KEY = pytest.StashKey[Profile]()
 SUITE_CONFIG_KEY = pytest.StashKey[SuiteConfig]()
 HANDOFF_KEY = pytest.StashKey[dict[str, Any]]()
 HANDOFF_INPUT = "e2e_handoff"  # its key in an xdist worker's workerinput
+#: The processes of the stack that serves this worker alone (none for a shared or external one), for
+#: e2e/plugins/coverage.py to signal.
+STACK_PIDS = pytest.StashKey[tuple[int, ...]]()
 
 
 def profile_of(config: pytest.Config) -> Profile:

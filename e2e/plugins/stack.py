@@ -27,7 +27,17 @@ from typing import Any, NoReturn
 
 import pytest
 
-from e2e.plugins.common import HANDOFF_INPUT, handoff, is_controller, output_dir, run_of, suite_config_of, worker_id
+from e2e.plugins.common import (
+    HANDOFF_INPUT,
+    STACK_PIDS,
+    handoff,
+    is_controller,
+    output_dir,
+    run_of,
+    suite_config_of,
+    worker_id,
+)
+from e2e.plugins.skips import skip_outside_app
 from fakes.stripe.client import StripeFakeClient
 from fakes.twilio.client import TwilioFakeClient
 from seed.ledger import ledger_dir
@@ -209,6 +219,7 @@ def stack(pytestconfig: pytest.Config) -> Iterator[Stack]:
     except StackError as exc:
         _stack_failed(pytestconfig, exc)
     _report_timings(pytestconfig, started)
+    pytestconfig.stash[STACK_PIDS] = tuple(process.popen.pid for process in launcher.processes)
     try:
         yield started
     finally:
@@ -259,7 +270,7 @@ def twilio(stack: Stack, _twilio_control: TwilioFakeClient | None) -> Iterator[T
     they are put back — on a stack of our own. On a shared stack (run scope, external) leave them alone.
     """
     if _twilio_control is None:
-        pytest.skip("no Twilio fake for this target: set E2E_TWILIO_FAKE_URL")
+        skip_outside_app("no_twilio_fake", "no Twilio fake for this target: set E2E_TWILIO_FAKE_URL")
     before: dict[str, Any] = _twilio_control.health().get("config", {})
     yield _twilio_control
     if not stack.shared:
@@ -274,7 +285,7 @@ def twilio(stack: Stack, _twilio_control: TwilioFakeClient | None) -> Iterator[T
 def stripe(stack: Stack, _stripe_control: StripeFakeClient | None) -> Iterator[StripeFakeClient]:
     """The Stripe fake's control client (payment_failed, cancel, events, checkout_sessions, add_fault...)."""
     if _stripe_control is None:
-        pytest.skip("no Stripe fake for this target: set E2E_STRIPE_FAKE_URL")
+        skip_outside_app("no_stripe_fake", "no Stripe fake for this target: set E2E_STRIPE_FAKE_URL")
     yield _stripe_control
     if not stack.shared:
         _stripe_control.clear_faults()
