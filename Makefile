@@ -16,7 +16,7 @@ E2E_ARGS ?=
 unexport PYTHONDONTWRITEBYTECODE
 
 .DEFAULT_GOAL := help
-.PHONY: help bootstrap deps browser e2e e2e-coverage e2e-postgres test lint unit unit-sqlite serve fakes migrate sweep clean lock ci-report flake-check bench
+.PHONY: help bootstrap deps browser e2e durations e2e-coverage e2e-postgres test lint unit unit-sqlite serve fakes migrate sweep clean lock ci-report flake-check bench
 
 help:  ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -37,13 +37,16 @@ browser: deps  ## Playwright's Chromium, or the system's (installed with apt whe
 
 bootstrap: deps browser
 
-# Each run refreshes e2e/durations.json (passed tests only), which --shard uses to balance CI shards by time.
-E2E_DURATIONS ?= e2e/durations.json
-e2e: bootstrap  ## start the stack and run the flow suite headless
-	$(PY) -m pytest e2e --profile $(E2E_PROFILE) -n $(PYTEST_WORKERS) --store-durations $(E2E_DURATIONS) $(E2E_ARGS)
+e2e: bootstrap  ## start the stack and run the flow suite headless (a CI shard: E2E_ARGS="--splits 4 --group 1")
+	$(PY) -m pytest e2e --profile $(E2E_PROFILE) -n $(PYTEST_WORKERS) $(E2E_ARGS)
+
+# The only target that rewrites e2e/durations.json (pytest-split's shards and the xdist order read it):
+# one test at a time, so a test's time is its own. Commit the file afterwards.
+durations: bootstrap  ## time every flow test serially into e2e/durations.json
+	$(PY) -m pytest e2e --profile $(E2E_PROFILE) -n 0 --store-durations --clean-durations $(E2E_ARGS)
 
 # The flows with coverage.py measuring the app inside every stack's processes (COVERAGE_PROCESS_START is
-# inherited by them; plain subprocesses, no fork server), each test labelled as a coverage context. Writes
+# inherited by them), each test labelled as a coverage context. Writes
 # test-results/coverage/: html/, coverage.json, flows.md + flows.json (app modules per flow marker), and
 # fails when the suite fails or the total is under pyproject.toml's [tool.coverage.report] fail_under.
 COVERAGE_DIR := test-results/coverage
@@ -51,7 +54,7 @@ e2e-coverage: bootstrap  ## the flow suite with app coverage -> test-results/cov
 	rm -rf $(COVERAGE_DIR) && mkdir -p $(COVERAGE_DIR)/data
 	status=0; \
 	COVERAGE_PROCESS_START=$(CURDIR)/pyproject.toml NMC_COVERAGE_CONTEXTS=$(CURDIR)/$(COVERAGE_DIR)/contexts \
-		E2E_FORK_SERVER=off $(PY) -m pytest e2e --profile $(E2E_PROFILE) -n $(PYTEST_WORKERS) $(E2E_ARGS) || status=$$?; \
+		$(PY) -m pytest e2e --profile $(E2E_PROFILE) -n $(PYTEST_WORKERS) $(E2E_ARGS) || status=$$?; \
 	$(PY) -m scripts.e2e_coverage --out $(COVERAGE_DIR) || { cov=$$?; [ $$status -ne 0 ] || status=$$cov; }; \
 	exit $$status
 

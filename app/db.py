@@ -91,13 +91,6 @@ def make_engine(database_url: str) -> Engine:
                          pool_pre_ping=True)
 
 
-def _wake_outbox_worker(session: Session) -> None:
-    if session.info.pop("outbox_dirty", False):
-        from app.outbox.service import wake_worker  # late: outbox imports this module
-
-        wake_worker()
-
-
 def upsert_insert(db: Session, table: Any) -> postgresql.Insert | sqlite.Insert:
     """An ``INSERT`` of ``table`` that takes ``ON CONFLICT`` clauses, in the session's dialect.
 
@@ -116,7 +109,6 @@ class Database:
         self.url = database_url
         self.engine = make_engine(database_url)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
-        event.listen(self.session_factory, "after_commit", _wake_outbox_worker)
 
     @property
     def dialect(self) -> str:

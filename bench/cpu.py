@@ -6,9 +6,16 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from seed.proc import process_cpu_s
-
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def process_cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds the process has used so far (None when /proc cannot tell)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()  # after the command name
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime
 
 
 def _cpu_ticks() -> list[int] | None:

@@ -16,7 +16,7 @@ from bench.stats import summary
 from bench.tenants import caller_numbers, seeder_for
 from fakes.twilio.client import TwilioFakeClient
 from seed.operator import OperatorClient
-from seed.stack import Stack
+from stack.description import Stack
 
 POLL_S = 0.005
 TIMEOUT_S = 15.0

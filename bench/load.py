@@ -26,7 +26,7 @@ from bench.stats import summary
 from bench.tenants import seeder_for
 from fakes.twilio.client import TwilioFakeClient
 from seed.operator import OperatorClient
-from seed.stack import Stack
+from stack.description import Stack
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 DRAIN_TIMEOUT_S = 60.0

@@ -36,7 +36,8 @@ from bench.stats import summary
 from bench.tenants import caller_numbers, seeder_for
 from fakes.twilio import TwilioFakeConfig, running_twilio_fake
 from seed.operator import OperatorClient
-from seed.stack import Stack, free_port
+from stack.description import Stack
+from stack.launcher import free_port
 
 
 def _category() -> str:
@@ -76,7 +77,7 @@ def run(database_url: str, *, calls: int, profile: Path | None) -> dict[str, Any
         counts: Counter[str] = Counter()
         _count(app.state.db.engine, counts)
         stack = Stack(base_url=f"http://127.0.0.1:{port}", operator_token=token, twilio_url=fake.base_url,
-                      stripe_url=None, app_log_file=None, target_id="roundtrips", owned=True, shared=False,
+                      stripe_url=None, app_log_file=None, target_id="roundtrips", shared=False,
                       disposable=True)
         profiler = None
         if profile:

@@ -12,7 +12,7 @@ from typing import Any
 from bench.stats import summary
 from bench.tenants import seeder_for
 from seed.operator import OperatorClient
-from seed.stack import Stack
+from stack.description import Stack
 
 
 def measure(stack: Stack, *, samples: int, warmup: int = 3) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Starting the stack (app + Twilio fake + Stripe fake) exactly as the flow suite does: seed.stack.StackLauncher."""
+"""Starting the stack (app + Twilio fake + Stripe fake) exactly as the flow suite does: stack.launcher.StackLauncher."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from pathlib import Path
 from statistics import median
 from typing import Any
 
-from seed import config as suite_config
-from seed.stack import Stack, StackLauncher
+from stack import config as suite_config
+from stack.description import Stack
+from stack.launcher import StackLauncher
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,12 @@ from seed.numbers import NumberPlan
 from seed.operator import OperatorClient
 from seed.run import RunIdentity
 from seed.seeder import TenantSeeder
-from seed.stack import Stack
+from stack.description import Stack
 
 
 def seeder_for(stack: Stack, operator: OperatorClient, *, key: str) -> TenantSeeder:
     """A seeder without a ledger (the bench's stack and database are thrown away afterwards)."""
-    run = RunIdentity.from_env()
+    run = RunIdentity.of_this_process()
     factory = TenantFactory(f"bench/{key}", numbers=NumberPlan(f"{run.run_id}/bench/{key}/{secrets.token_hex(4)}"),
                             unique_prefix=f"b{secrets.token_hex(3)}")
     return TenantSeeder(operator, factory=factory, run=run, ledger=None, target_id=stack.target_id,

@@ -24,7 +24,7 @@ from e2e.plugins import browser as browser_plugin  # noqa: E402
 from e2e.plugins import traces  # noqa: E402
 from e2e.plugins.common import profile_of  # noqa: E402
 from e2e.plugins.guards import TestObservations  # noqa: E402
-from seed.stack import Stack  # noqa: E402
+from stack.description import Stack  # noqa: E402
 
 pytest_plugins = [
     "e2e.plugins.profile",
@@ -36,8 +36,7 @@ pytest_plugins = [
     "e2e.plugins.traces",
     "e2e.plugins.a11y",
     "e2e.plugins.snapshots",
-    "e2e.plugins.shard",
-    "e2e.plugins.pairing",
+    "e2e.plugins.sharding",
     "e2e.plugins.skips",
     "e2e.plugins.coverage",
 ]

@@ -20,7 +20,7 @@ from pages.inbox import InboxPage
 from pages.login import LoginPage
 from seed import http
 from seed.handle import storage_state
-from seed.stack import Stack
+from stack.description import Stack
 
 pytestmark = pytest.mark.auth
 

@@ -21,7 +21,7 @@ from e2e.support import TenantHandle, TenantSeeder, TwilioFakeClient, WaitUntil
 from pages.errors import ErrorPage
 from pages.flows import open_inbox
 from seed import http
-from seed.stack import Stack
+from stack.description import Stack
 
 pytestmark = pytest.mark.isolation
 

@@ -14,7 +14,7 @@ from e2e.support import StripeFakeClient, TenantHandle, TwilioFakeClient, WaitUn
 from pages.flows import open_inbox
 from pages.login import LoginPage
 from seed import http
-from seed.stack import Stack
+from stack.description import Stack
 
 pytestmark = pytest.mark.smoke
 

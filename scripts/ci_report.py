@@ -6,14 +6,17 @@ Writes `<out>/junit.xml` (every shard's test cases in one file, counts recompute
 (one page: totals, every test with its outcome and duration, failure messages, and links to each failed
 test's trace, bundle and screenshot found in the shard folders, plus each shard's own HTML report).
 Prints a closing line `N passed, N failed, N skipped` and, with --fail-on-failure, exits 1 when any test
-failed or errored — that is how the CI's final job fails when a shard failed. The GitHub workflow and
-`make ci-report` both call this module.
+failed or errored — that is how the CI's final job fails when a shard failed. The shards' `shard.json`
+(e2e/plugins/sharding.py) must add up to the whole suite, each test in exactly one shard; otherwise the
+merge fails (exit 3) naming the tests missed or run twice. The GitHub workflow and `make ci-report`
+both call this module.
 """
 
 from __future__ import annotations
 
 import argparse
 import html
+import json
 import os
 import shutil
 import sys
@@ -90,6 +93,28 @@ def collect(folders: list[Path]) -> tuple[JUnitXml, list[CaseResult]]:
     return merged, results
 
 
+def coverage_problems(folders: list[Path]) -> list[str]:
+    """What is wrong with the shards' partition of the suite, from each folder's shard.json ([] when fine).
+    Folders without one (a suite that was not sharded) are only checked when another folder has one."""
+    records = {folder: folder / "shard.json" for folder in folders}
+    present = {folder: json.loads(path.read_text(encoding="utf-8")) for folder, path in records.items() if path.exists()}
+    if not present:
+        return []
+    problems = [f"{folder} has no shard.json" for folder in folders if folder not in present]
+    suites = {tuple(sorted(record["suite"])) for record in present.values()}
+    if len(suites) > 1:
+        problems.append("the shards collected different suites (different commits or options?)")
+    suite = set(next(iter(suites)))
+    seen: dict[str, list[str]] = {}
+    for folder, record in present.items():
+        for nodeid in record["selected"]:
+            seen.setdefault(nodeid, []).append(folder.name)
+    problems += [f"ran in {len(where)} shards ({', '.join(where)}): {nodeid}"
+                 for nodeid, where in sorted(seen.items()) if len(where) > 1]
+    problems += [f"ran in no shard: {nodeid}" for nodeid in sorted(suite - set(seen))]
+    return problems
+
+
 def write_html(out: Path, results: list[CaseResult], shard_reports: list[Path]) -> None:
     counts = {k: sum(r.outcome == k for r in results) for k in ("passed", "failed", "error", "skipped")}
     rows = []
@@ -139,6 +164,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ci_report: expected {args.expect_shards} shard folders, got {len(folders)}: "
               f"{', '.join(str(f) for f in folders) or 'none'}", file=sys.stderr)
         return 2
+    problems = coverage_problems(folders)
+    if problems:
+        print("ci_report: the shards do not cover the suite exactly once:\n  " + "\n  ".join(problems), file=sys.stderr)
+        return 3
     merged, results = collect(folders)
     args.out.mkdir(parents=True, exist_ok=True)
     merged.write(str(args.out / "junit.xml"))
@@ -155,7 +184,9 @@ def main(argv: list[str] | None = None) -> int:
     failed = sum(r.outcome in ("failed", "error") for r in results)
     skipped = sum(r.outcome == "skipped" for r in results)
     passed = sum(r.outcome == "passed" for r in results)
-    print(f"merged {len(folders)} shard(s) into {args.out}/junit.xml and {args.out}/index.html")
+    print(f"merged {len(folders)} shard(s) into {args.out}/junit.xml and {args.out}/index.html"
+          + ("; together they ran the whole suite, each test once" if any((f / "shard.json").exists() for f in folders)
+             else ""))
     print(f"totals: passed={passed} failed={failed} skipped={skipped}")
     return 1 if args.fail_on_failure and failed else 0
 

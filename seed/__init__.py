@@ -1,20 +1,17 @@
-"""Everything the e2e suite sets up: the stack (app + fakes), ephemeral tenants, and the waiting helpers.
+"""Ephemeral tenants for the e2e suite, seeded through the app's operator API.
 
-* :mod:`seed.stack` starts the app and both fakes (or describes an external target);
 * :mod:`seed.seeder` creates tenants through the operator API (:class:`TenantSeeder`), recorded in a
   run ledger first (:mod:`seed.ledger`) so :mod:`seed.sweeper` can clean up after a crashed run;
 * :mod:`seed.factories` builds reproducible data with Faker, :mod:`seed.numbers` fictional numbers;
-* :mod:`seed.waiting` holds ``wait_until`` and ``Settle`` — the only code of the suite that pauses.
+* :mod:`seed.operator` is the operator API's client.
 
-CLI: ``python -m seed sweep [--dry-run]`` and ``python -m seed stack`` (see ``seed/__main__.py``).
+CLI: ``python -m seed sweep [--dry-run]`` (see ``seed/__main__.py``).
 """
 
 from seed.factories import CatalogItem, TenantFactory, TenantOptions
 from seed.handle import MintedSession, TenantHandle, UserCredentials
 from seed.operator import OperatorApiUnavailable, OperatorClient, OperatorError
 from seed.seeder import NotCreatedBySeeder, SeedingFailed, TenantSeeder
-from seed.stack import Stack, StackError, StackLauncher
-from seed.waiting import Settle, SettleViolation, WaitTimeout, wait_until
 
 __all__ = [
     "CatalogItem",
@@ -24,16 +21,9 @@ __all__ = [
     "OperatorClient",
     "OperatorError",
     "SeedingFailed",
-    "Settle",
-    "SettleViolation",
-    "Stack",
-    "StackError",
-    "StackLauncher",
     "TenantFactory",
     "TenantHandle",
     "TenantOptions",
     "TenantSeeder",
     "UserCredentials",
-    "WaitTimeout",
-    "wait_until",
 ]

@@ -134,8 +134,8 @@ class TenantFactory:
     _unique = itertools.count(1)  # process-wide: emails stay unique even across factories
 
     def __init__(self, seed_text: str, *, numbers: NumberPlan, unique_prefix: str) -> None:
-        # Imported here, not at the top: importing Faker scans every locale it ships (~0.25 s), and
-        # the e2e controller process imports this module without ever building a tenant.
+        # Imported here, not at the top: importing Faker scans every locale it ships, and the e2e
+        # controller process imports this module without ever building a tenant.
         from faker import Faker
 
         self.seed_text = seed_text

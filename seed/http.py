@@ -1,9 +1,9 @@
 """httpx clients for the suite, sharing one TLS context.
 
 ``httpx.Client()`` builds a fresh ``SSLContext`` (and reads the CA bundle) every time, even for the
-plain-http URLs of a local stack: ~20 ms of CPU per client. The suite makes clients per test and per
-readiness poll, which added up to ~2 s of CPU in a serial run (py-spy). One context, built on first use
-with httpx's own defaults (certifi, or SSL_CERT_FILE/SSL_CERT_DIR), serves them all.
+plain-http URLs of a local stack, and the suite makes clients per test (cost: docs/suite.md,
+"Measurements"). One context, built on first use with httpx's own defaults (certifi, or
+SSL_CERT_FILE/SSL_CERT_DIR), serves them all.
 """
 
 from __future__ import annotations

@@ -22,11 +22,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from seed.config import PROJECT_ROOT
 from seed.run import RunIdentity
 
 LEDGER_DIR_ENV = "E2E_LEDGER_DIR"
-DEFAULT_LEDGER_DIR = PROJECT_ROOT / ".e2e-ledger"
+DEFAULT_LEDGER_DIR = Path(__file__).resolve().parent.parent / ".e2e-ledger"
 
 #: Tenant states after folding its events, and which of them need nothing more.
 SETTLED_STATES = frozenset({"deleted", "gone", "create_failed", "target_gone", "never_created"})

@@ -5,12 +5,10 @@ from __future__ import annotations
 import os
 import secrets
 import socket
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-RUN_ID_ENV = "E2E_RUN_ID"
-RUN_PID_ENV = "E2E_RUN_PID"  # the process that owns the run (xdist's controller), for "is it still alive?"
+RUN_ID_ENV = "E2E_RUN_ID"  # a run id chosen from outside (e.g. to tie a run to a CI job)
 
 
 def new_run_id() -> str:
@@ -26,27 +24,15 @@ class RunIdentity:
     host: str
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> RunIdentity:
-        """The run the environment describes; a fresh one when nothing set it (a seeder used on its own)."""
-        env = os.environ if environ is None else environ
-        return cls(
-            run_id=env.get(RUN_ID_ENV) or new_run_id(),
-            worker=env.get("PYTEST_XDIST_WORKER") or "main",
-            owner_pid=int(env.get(RUN_PID_ENV) or os.getpid()),
-            host=socket.gethostname(),
-        )
+    def of_this_process(cls, worker: str = "main") -> RunIdentity:
+        """A run of its own for a seeder used outside the suite (the bench): E2E_RUN_ID, else a fresh id."""
+        return cls(run_id=os.environ.get(RUN_ID_ENV) or new_run_id(), worker=worker, owner_pid=os.getpid(),
+                   host=socket.gethostname())
 
     @property
     def labels(self) -> dict[str, str]:
         """What every tenant of this run carries, so the sweeper and the leak check can find it."""
         return {"run_id": self.run_id, "worker": self.worker}
-
-
-def ensure_run_env() -> RunIdentity:
-    """Called once by the process that owns the run, before xdist starts workers (they inherit the env)."""
-    os.environ.setdefault(RUN_ID_ENV, new_run_id())
-    os.environ.setdefault(RUN_PID_ENV, str(os.getpid()))
-    return RunIdentity.from_env()
 
 
 def process_alive(pid: int) -> bool:

@@ -1,7 +1,7 @@
 """Billing's outbox events and their handlers.
 
 * `StripeEventReceived` {stripe_event_id, type} — queued by the webhook with the stored event; its
-  handler retrieves the subscription from Stripe and mirrors it (see `service.process_event`).
+  handler (app/billing/handlers.py) retrieves the subscription from Stripe and mirrors it.
 * `BillingStateChanged` v1 {tenant_id, previous, state, stripe_subscription_id, stripe_event_id,
   changed_at} — the tenant's billing state moved (none / active / past_due / canceled). It is the
   durable record of each transition (what moved it, when) and the place a future reaction belongs.
@@ -9,6 +9,9 @@
   this event, and the banner and billing page read it from the tenant. So its handler does nothing; it
   exists because the worker dead-letters, with an error, any event type without a handler.
   A domain that wants to react (e.g. pause auto-replies when a plan is canceled) puts its code there.
+
+The names and payloads live here, the handlers in app/billing/handlers.py: the service emits these
+events and the handlers call the service.
 """
 
 from __future__ import annotations
@@ -16,9 +19,6 @@ from __future__ import annotations
 from typing import Any
 
 from app.db import utcnow
-from app.outbox import service as outbox_service
-from app.outbox.models import OutboxEvent
-from app.outbox.worker import PermanentFailure
 
 STRIPE_EVENT_RECEIVED = "StripeEventReceived"
 BILLING_STATE_CHANGED = "BillingStateChanged"
@@ -37,23 +37,3 @@ def billing_state_changed(
         "stripe_event_id": stripe_event_id,
         "changed_at": utcnow().isoformat(),
     }
-
-
-@outbox_service.handles(STRIPE_EVENT_RECEIVED)
-def mirror_stripe_event(event: OutboxEvent, ctx: outbox_service.HandlerContext) -> None:
-    from app.billing import service  # late: the service imports this module for the event names
-    from app.billing.gateway import BillingNotConfigured, gateway_for
-
-    stripe_event_id = event.payload.get("stripe_event_id")
-    if not isinstance(stripe_event_id, str):
-        raise PermanentFailure("StripeEventReceived without a stripe_event_id")
-    try:
-        gateway = gateway_for(ctx.services)
-    except BillingNotConfigured as exc:
-        raise PermanentFailure(str(exc)) from exc
-    service.process_event(db=ctx.db, gateway=gateway, stripe_event_id=stripe_event_id)
-
-
-@outbox_service.handles(BILLING_STATE_CHANGED)
-def billing_state_changed_needs_no_reaction(event: OutboxEvent, ctx: outbox_service.HandlerContext) -> None:
-    """Nothing to do (see the module doc): the state change it records is already saved and logged."""

@@ -7,10 +7,10 @@ from datetime import datetime
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.api_errors import AUTH_ERRORS, error_responses
 from app.booking import service as booking_service
 from app.catalog import service as catalog_service
 from app.catalog.api import QuoteOut
-from app.catalog.api_errors import AUTH_ERRORS, error_responses
 from app.deps import AppSettings, CurrentAuth, DbSession
 from app.scheduling.api import SlotOut, slot_out
 

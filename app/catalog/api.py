@@ -8,9 +8,9 @@ from typing import Literal
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.api_errors import AUTH_ERRORS, error_responses
 from app.catalog import provisioning as _provisioning  # noqa: F401  registers the operator provisioner
 from app.catalog import service as catalog_service
-from app.catalog.api_errors import AUTH_ERRORS, error_responses
 from app.catalog.models import CatalogItem
 from app.deps import CurrentAuth, DbSession, OwnerAuth
 

@@ -8,9 +8,9 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.api_errors import error_responses
 from app.compliance import service as compliance_service
 from app.compliance.models import ComplianceRegistration
-from app.conversations.api import errors
 from app.deps import DbSession, OwnerAuth, TelephonyDep
 from app.tenancy.models import Tenant
 
@@ -69,14 +69,14 @@ def registration_out(registration: ComplianceRegistration) -> RegistrationOut:
     )
 
 
-@router.get("/compliance", response_model=ComplianceOut, responses=errors(403))
+@router.get("/compliance", response_model=ComplianceOut, responses=error_responses(401, 403))
 def get_compliance(db: DbSession, auth: OwnerAuth) -> ComplianceOut:
     """Whether the business may text, and its current registration."""
     return compliance_out(db=db, tenant=auth.tenant)
 
 
 @router.post("/compliance/registration", status_code=201, response_model=ComplianceOut,
-             responses=errors(403, 409, 422, 502))
+             responses=error_responses(401, 403, 409, 422, 502))
 def submit_registration(body: RegistrationIn, db: DbSession, auth: OwnerAuth, telephony: TelephonyDep) -> ComplianceOut:
     """Registers the business as an A2P brand at Twilio; the status becomes `pending` until Twilio decides.
     422 lists every field to fix under `errors`; 409 while a registration is pending or approved."""

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.api_errors import error_responses
 from app.conversations import presenters
 from app.conversations import service as conversations_service
 from app.deps import CurrentAuth, DbSession
@@ -14,24 +15,12 @@ from app.deps import CurrentAuth, DbSession
 router = APIRouter(prefix="/api/v1", tags=["conversations"])
 
 
-class ErrorOut(BaseModel):
-    """The body of every error: a sentence for people and a stable code for programs."""
-
-    detail: Any
-    code: str
-
-
-def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` for the given error statuses (401 is always possible here)."""
-    return {status: {"model": ErrorOut} for status in sorted({401, *statuses})}
-
-
 class SendMessageRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     body: str = Field(min_length=1, max_length=conversations_service.MAX_BODY_CHARS)
 
 
-@router.get("/conversations", response_model=presenters.ConversationList, responses=errors(403, 422))
+@router.get("/conversations", response_model=presenters.ConversationList, responses=error_responses(401, 403, 422))
 def list_conversations(
     db: DbSession,
     auth: CurrentAuth,
@@ -48,7 +37,7 @@ def list_conversations(
 
 
 @router.get("/conversations/{conversation_id}", response_model=presenters.ConversationDetail,
-            responses=errors(403, 404))
+            responses=error_responses(401, 403, 404))
 def get_conversation(conversation_id: str, db: DbSession, auth: CurrentAuth) -> presenters.ConversationDetail:
     """One conversation with its thread and whether a person may text now (and why not)."""
     conversation = conversations_service.current_conversation(db=db, tenant=auth.tenant, conversation_id=conversation_id)
@@ -58,7 +47,7 @@ def get_conversation(conversation_id: str, db: DbSession, auth: CurrentAuth) -> 
 
 
 @router.get("/conversations/{conversation_id}/messages", response_model=presenters.MessageList,
-            responses=errors(403, 404))
+            responses=error_responses(401, 403, 404))
 def list_messages(conversation_id: str, db: DbSession, auth: CurrentAuth) -> presenters.MessageList:
     """The thread, oldest first."""
     messages = conversations_service.messages_of(db=db, tenant_id=auth.tenant.id, conversation_id=conversation_id)
@@ -66,7 +55,7 @@ def list_messages(conversation_id: str, db: DbSession, auth: CurrentAuth) -> pre
 
 
 @router.post("/conversations/{conversation_id}/messages", status_code=201, response_model=presenters.MessageOut,
-             responses=errors(403, 404, 409, 422))
+             responses=error_responses(401, 403, 404, 409, 422))
 def send_message(
     conversation_id: str, body: SendMessageRequest, db: DbSession, auth: CurrentAuth
 ) -> presenters.MessageOut:
@@ -79,7 +68,7 @@ def send_message(
 
 
 @router.post("/conversations/{conversation_id}/takeover", response_model=presenters.ConversationOut,
-             responses=errors(403, 404, 409))
+             responses=error_responses(401, 403, 404, 409))
 def take_over(conversation_id: str, db: DbSession, auth: CurrentAuth) -> presenters.ConversationOut:
     """A person answers from now on; the assistant stays silent (409 for a blocked or closed conversation)."""
     conversation = conversations_service.take_over(db=db, tenant=auth.tenant, conversation_id=conversation_id)
@@ -88,7 +77,7 @@ def take_over(conversation_id: str, db: DbSession, auth: CurrentAuth) -> present
 
 
 @router.post("/conversations/{conversation_id}/release", response_model=presenters.ConversationOut,
-             responses=errors(403, 404, 409))
+             responses=error_responses(401, 403, 404, 409))
 def return_to_assistant(conversation_id: str, db: DbSession, auth: CurrentAuth) -> presenters.ConversationOut:
     """The assistant answers again from the next text on."""
     conversation = conversations_service.return_to_assistant(db=db, tenant=auth.tenant, conversation_id=conversation_id)

@@ -31,7 +31,7 @@ APPLICATION_NAME = "nmc-outbox-listener"  # how the listening session shows in p
 
 def _notify_if_events(session: Session) -> None:
     # before_commit: still inside the transaction, so the NOTIFY commits (or rolls back) with the events.
-    # app/db.py's after_commit hook pops the same flag later; it is only read here.
+    # app/outbox/service.py's after_commit hook pops the same flag later; it is only read here.
     if session.info.get("outbox_dirty"):
         session.execute(text(f"NOTIFY {CHANNEL}"))
 

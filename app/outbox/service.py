@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from app.outbox.models import OutboxEvent
@@ -63,6 +63,13 @@ def emit(
 def wake_worker() -> None:
     """Tells an in-process worker that new events were committed, so it need not wait for its poll."""
     _wakeup.set()
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_worker_after_commit(session: Session) -> None:
+    """Every session's commit that carried events (``emit`` marks it) wakes this process's worker."""
+    if session.info.pop("outbox_dirty", False):
+        wake_worker()
 
 
 def wait_for_work(timeout: float) -> None:

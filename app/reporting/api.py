@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from app.api_errors import error_responses
 from app.conversations import service as conversations_service
-from app.conversations.api import errors
 from app.deps import CurrentAuth, DbSession
 from app.reporting import service as reporting_service
 
@@ -52,7 +52,7 @@ def first_response_figures(*, db: DbSession, auth: CurrentAuth, days: int) -> Fi
     )
 
 
-@router.get("/dashboard/first-response", response_model=FirstResponseOut, responses=errors(403, 422))
+@router.get("/dashboard/first-response", response_model=FirstResponseOut, responses=error_responses(401, 403, 422))
 def first_response(db: DbSession, auth: CurrentAuth, days: Annotated[int, Query(ge=1, le=90)] = 14) -> FirstResponseOut:
     """Latency from a missed call or a text to the first reply: p50/p95 per tenant-local day and for 7 days."""
     return first_response_figures(db=db, auth=auth, days=days)

@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from app.api_errors import AUTH_ERRORS, error_responses
 from app.catalog import service as catalog_service
-from app.catalog.api_errors import AUTH_ERRORS, error_responses
 from app.deps import CurrentAuth, DbSession
 from app.errors import ValidationFailed
 from app.scheduling import provisioning as _provisioning  # noqa: F401  registers the operator provisioner

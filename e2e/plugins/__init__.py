@@ -8,5 +8,5 @@ guards    a test fails on an uncaught page error or an app 5xx
 bundles   failure bundles next to traces, the end-of-run summary, the leak check verdict
 a11y      an axe-core scan on every app page a page object arrives on (serious/critical fail the test)
 snapshots the ``snapshots`` fixture: aria snapshots and visual baselines in e2e/snapshots, --update-snapshots
-shard     --shard I/N, --shard-durations, --store-durations
+sharding  pytest-split's shards on e2e/durations.json, their record for ci-report, longest first
 """

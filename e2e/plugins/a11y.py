@@ -26,7 +26,7 @@ from axe_playwright_python.sync_playwright import Axe
 
 from e2e.plugins.common import is_controller
 from pages.base import BasePage, on_page_loaded
-from seed.stack import Stack
+from stack.description import Stack
 
 FAILING_IMPACTS = ("serious", "critical")
 #: WCAG 2.1 A/AA plus axe's best practices (landmarks, heading order, one <h1>...).

@@ -7,9 +7,9 @@ to start sandboxed as root; as any other user the sandbox stays on).
 
 Headless runs of a system Chromium use the system's ``chromium-headless-shell`` when it is installed
 (Debian's package of that name): it is the build Playwright itself runs headless, and on this suite it
-costs about a third of the CPU of full Chromium in ``--headless`` mode (measured: 18 s against 50 s of
-browser CPU for the serial suite), which is what lets two xdist workers share two cores. Headed runs
-(--headed, the debug profile) keep the full browser.
+costs a fraction of the CPU of full Chromium in ``--headless`` mode (docs/suite.md, "Measurements"),
+which is what lets two xdist workers share two cores. Headed runs (--headed, the debug profile) keep
+the full browser.
 
 Remote browsers: a server started with ``playwright launch-server --browser chromium --config cfg.json``
 launches its browser itself (the config names the executable and args). ``playwright run-server``
@@ -27,7 +27,6 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +34,8 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import sync_playwright
+
+from e2e.plugins.common import handoff
 
 WS_ENV = "E2E_BROWSER_WS"
 WS_EXECUTABLE_ENV = "E2E_BROWSER_WS_EXECUTABLE"
@@ -231,51 +232,23 @@ def connect_options(choice: BrowserChoice, launch: dict[str, Any]) -> dict[str, 
 
 # -- pytest wiring ---------------------------------------------------------------------------------------
 CHOICE_KEY = pytest.StashKey[BrowserChoice]()
-RESOLVED_ENV = "E2E_RESOLVED_BROWSER"  # the controller's choice, inherited by xdist workers
-
-
-def _choice_to_env(choice: BrowserChoice) -> str:
-    return json.dumps({**choice.__dict__, "args": list(choice.args), "notes": list(choice.notes)})
-
-
-def _choice_from_env(text: str) -> BrowserChoice:
-    data = json.loads(text)
-    data["args"], data["notes"] = tuple(data["args"]), tuple(data["notes"])
-    return BrowserChoice(**data)
-
-
-NODE_CACHE_DIR = Path(__file__).resolve().parents[2] / ".e2e-cache" / "node-compile-cache"
-
-
-def enable_node_compile_cache(environ: MutableMapping[str, str], cache_dir: Path = NODE_CACHE_DIR) -> None:
-    """Playwright's driver is a Node.js process that compiles ~12 MB of JavaScript at every start, once per
-    xdist worker. Node 22.1+ (Playwright ships 26) keeps the compiled code in NODE_COMPILE_CACHE: measured
-    ~0.25 CPU-s less per -n 2 start, each worker's first test ~0.15 s sooner. A value the user set wins;
-    NODE_DISABLE_COMPILE_CACHE=1 still turns it off (Node reads that itself), so does an older Node."""
-    environ.setdefault("NODE_COMPILE_CACHE", str(cache_dir))
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    enable_node_compile_cache(os.environ)  # before any driver starts; xdist workers inherit it
-    inherited = os.environ.get(RESOLVED_ENV)
-    if inherited:
-        config.stash[CHOICE_KEY] = _choice_from_env(inherited)
-        return
-    try:
-        choice = resolve_browser()
-    except RuntimeError as exc:
-        raise pytest.UsageError(str(exc)) from exc
-    if choice.kind != "remote":  # fail fast, here, instead of every test timing out at launch
-        missing = missing_playwright_browsers(list(config.getoption("--browser") or []))
-        if missing:
-            raise pytest.UsageError("--browser: not installed here: " + "; ".join(missing))
-    config.stash[CHOICE_KEY] = choice
-    os.environ[RESOLVED_ENV] = _choice_to_env(choice)
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    if not hasattr(config, "workerinput"):
-        os.environ.pop(RESOLVED_ENV, None)
+    """Resolved once, in the run's controller; xdist workers get its choice in the run's handoff."""
+    given = handoff(config)
+    if "browser" not in given:
+        try:
+            choice = resolve_browser()
+        except RuntimeError as exc:
+            raise pytest.UsageError(str(exc)) from exc
+        if choice.kind != "remote":  # fail fast, here, instead of every test timing out at launch
+            missing = missing_playwright_browsers(list(config.getoption("--browser") or []))
+            if missing:
+                raise pytest.UsageError("--browser: not installed here: " + "; ".join(missing))
+        given["browser"] = {**choice.__dict__, "args": list(choice.args), "notes": list(choice.notes)}
+    data = given["browser"]
+    config.stash[CHOICE_KEY] = BrowserChoice(**{**data, "args": tuple(data["args"]), "notes": tuple(data["notes"])})
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ import pytest
 
 from e2e.plugins.a11y import findings_of
 from e2e.plugins.browser import CONNECTED_KEY
-from e2e.plugins.common import is_controller
+from e2e.plugins.common import is_controller, run_of, worker_id
 from e2e.plugins.guards import OBSERVATIONS_KEY, TestObservations, tenant_ids_of
 from e2e.plugins.stack import STACK_TIMINGS
 from e2e.plugins.tenants import LEAKS_KEY, SEEDER_KEY
@@ -37,10 +38,14 @@ def _failed_so_far(item: pytest.Item) -> bool:
     return any(report.failed for report in item.stash.get(REPORTS_KEY, {}).values())
 
 
-def collect_if_failed(item: pytest.Item, observations: TestObservations) -> None:
-    """Called from the observer's teardown, while the stack still runs."""
-    if _failed_so_far(item):
-        observations.bundle = collect(item, observations)
+@pytest.fixture(autouse=True)
+def _e2e_bundle(request: pytest.FixtureRequest, _e2e_observer: TestObservations) -> Iterator[None]:
+    """Set up right after the observer, so torn down right before it: after the test's pages and
+    tenants, while the stack (session scope) still runs — the moment to ask the fakes for a failure's
+    journals."""
+    yield
+    if _failed_so_far(request.node):
+        _e2e_observer.bundle = collect(request.node, _e2e_observer)
 
 
 def collect(item: pytest.Item, observations: TestObservations) -> dict[str, Any]:
@@ -51,7 +56,7 @@ def collect(item: pytest.Item, observations: TestObservations) -> dict[str, Any]
     bundle: dict[str, Any] = {
         "test": item.nodeid,
         "collected_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "run": {"run_id": os.environ.get("E2E_RUN_ID"), "worker": os.environ.get("PYTEST_XDIST_WORKER", "main")},
+        "run": {"run_id": run_of(item.config).run_id, "worker": worker_id()},
         "stack": {"base_url": stack.base_url, "twilio_url": stack.twilio_url, "stripe_url": stack.stripe_url,
                   "app_log_file": str(stack.app_log_file) if stack.app_log_file else None},
         "tenants": [t.to_dict() for t in tenants],

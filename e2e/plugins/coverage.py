@@ -2,7 +2,7 @@
 
 Only active when NMC_COVERAGE_CONTEXTS is set (the Makefile target does). Before each test, once its
 stack is up, the processes of this worker's own stack switch their coverage context to
-``<flow markers>|<test id>`` (seed/coverage_contexts.py explains the handshake), so
+``<flow markers>|<test id>`` (stack/coverage_contexts.py explains the handshake), so
 scripts/e2e_coverage.py can tell which app modules each flow exercises. A shared or external stack
 serves several workers at once: its lines cannot be told apart per test and are left unlabelled.
 """
@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from e2e.plugins.common import STACK_PIDS
-from seed.coverage_contexts import CONTEXTS_ENV, SWITCH_SIGNAL, ack_path, label_path, ready_path
-from seed.waiting import wait_until
+from e2e.waiting import wait_until
+from stack.coverage_contexts import CONTEXTS_ENV, SWITCH_SIGNAL, ack_path, label_path, ready_path
 
 ACK_TIMEOUT_S = 5.0
 

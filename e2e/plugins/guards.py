@@ -19,8 +19,8 @@ import pytest
 from playwright.sync_api import BrowserContext, Response, WebError
 
 from e2e.plugins.tenants import SEEDER_KEY
-from seed.applog import AppLog, is_server_error
-from seed.stack import Stack
+from stack.applog import AppLog, is_server_error
+from stack.description import Stack
 
 OBSERVATIONS_KEY = pytest.StashKey["TestObservations"]()
 
@@ -80,15 +80,12 @@ def tenant_ids_of(item: pytest.Item) -> set[str]:
 
 @pytest.fixture(autouse=True)
 def _e2e_observer(request: pytest.FixtureRequest, stack: Stack, output_path: str) -> Iterator[TestObservations]:
-    # Autouse and requested first, so it is torn down last: after the pages closed and tenants went away,
-    # while the stack (session scope) still runs — the moment to collect a failure bundle.
+    # Autouse and requested first, so it is torn down last (e2e/plugins/bundles.py collects a failure
+    # bundle just before: after the pages closed and tenants went away, while the stack still runs).
     log = AppLog(stack.app_log_file)
     observations = TestObservations(stack=stack, log=log, log_mark=log.mark(), output_path=output_path)
     request.node.stash[OBSERVATIONS_KEY] = observations
     yield observations
-    from e2e.plugins.bundles import collect_if_failed
-
-    collect_if_failed(request.node, observations)
 
 
 @pytest.hookimpl(wrapper=True)

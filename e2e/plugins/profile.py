@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 from e2e.plugins.browser import playwright_ffmpeg, video_available
 from e2e.plugins.common import PROFILE_KEY, SUITE_CONFIG_KEY, given_on_command_line, profile_of
-from seed.config import DEFAULT_CONFIG_PATH, PROJECT_ROOT, ConfigError, load
+from stack.config import DEFAULT_CONFIG_PATH, PROJECT_ROOT, ConfigError, load
 
 PROFILE_ENV = "E2E_PROFILE"
 NOTES_KEY = pytest.StashKey[list[str]]()

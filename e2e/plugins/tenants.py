@@ -23,7 +23,8 @@ from playwright.sync_api import BrowserContext, Page
 from pytest_playwright.pytest_playwright import CreateContextCallback
 
 from e2e.plugins import traces
-from e2e.plugins.common import profile_of
+from e2e.plugins.common import profile_of, run_of
+from e2e.waiting import Settle, wait_until
 from seed import http
 from seed.factories import TenantFactory, TenantOptions
 from seed.handle import TenantHandle
@@ -32,9 +33,8 @@ from seed.numbers import NumberPlan
 from seed.operator import OperatorApiUnavailable, OperatorClient
 from seed.run import RunIdentity
 from seed.seeder import TenantSeeder
-from seed.stack import Stack
 from seed.sweeper import find_leaks
-from seed.waiting import Settle, wait_until
+from stack.description import Stack
 
 T = TypeVar("T")
 
@@ -69,7 +69,7 @@ def _seeding(stack: Stack, pytestconfig: pytest.Config) -> Iterator[SeedingSessi
         operator.probe()
     except OperatorApiUnavailable as exc:
         pytest.exit(str(exc), returncode=3)
-    run = RunIdentity.from_env()
+    run = run_of(pytestconfig)
     ledger = RunLedger(ledger_dir(), run)
     worker_digit = "".join(ch for ch in run.worker if ch.isdigit()) or "m"
     session = SeedingSession(
@@ -189,7 +189,7 @@ def app_api(stack: Stack, tenant: TenantHandle) -> Iterator[httpx.Client]:
 
 @pytest.fixture
 def settle(pytestconfig: pytest.Config) -> Settle:
-    """The one helper for "nothing happened" (see seed.waiting.Settle); window from the profile."""
+    """The one helper for "nothing happened" (see e2e.waiting.Settle); window from the profile."""
     return Settle(profile_of(pytestconfig).settle_window_ms / 1000)
 
 

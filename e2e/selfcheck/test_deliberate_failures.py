@@ -14,7 +14,7 @@ from fakes.twilio.client import TwilioFakeClient
 from pages.flows import open_inbox
 from seed.handle import TenantHandle
 from seed.seeder import TenantSeeder
-from seed.stack import Stack
+from stack.description import Stack
 
 
 def test_assertion_fails(owner_page: Page, tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -72,3 +73,26 @@ def test_a_shard_that_uploaded_nothing_fails_the_merge(tmp_path: Path, capsys: p
     assert ci_report.main([str(folder), "--out", str(out), "--fail-on-failure", "--expect-shards", "2"]) == 2
     assert "expected 2 shard folders, got 1" in capsys.readouterr().err
     assert ci_report.main([str(folder), "--out", str(out), "--fail-on-failure", "--expect-shards", "1"]) == 0
+
+
+def _record(folder: Path, group: int, selected: list[str], suite: list[str]) -> None:
+    (folder / "shard.json").write_text(json.dumps({"group": group, "splits": 2, "suite": suite, "selected": selected}))
+
+
+def test_shards_must_cover_the_suite_exactly_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    one = run_shard(tmp_path, "shard-1", SHARD_TESTS["shard-1"])
+    two = run_shard(tmp_path, "shard-2", SHARD_TESTS["shard-2"])
+    suite = ["t.py::a", "t.py::b", "t.py::c", "t.py::d"]
+    args = [str(one), str(two), "--out", str(tmp_path / "m")]
+    _record(one, 1, ["t.py::a", "t.py::b"], suite)
+    _record(two, 2, ["t.py::c", "t.py::d"], suite)
+    assert ci_report.main(args) == 0
+    assert "each test once" in capsys.readouterr().out
+    _record(two, 2, ["t.py::b", "t.py::c"], suite)  # the partition moved between the two shards' runs
+    assert ci_report.main(args) == 3
+    err = capsys.readouterr().err
+    assert "ran in 2 shards (test-results-shard-1, test-results-shard-2): t.py::b" in err
+    assert "ran in no shard: t.py::d" in err
+    (two / "shard.json").unlink()
+    assert ci_report.main(args) == 3
+    assert "has no shard.json" in capsys.readouterr().err

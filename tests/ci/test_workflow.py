@@ -49,6 +49,7 @@ def test_every_make_target_the_workflow_runs_exists() -> None:
 def test_workflow_shards_four_ways_and_uploads_on_failure() -> None:
     text = WORKFLOW.read_text()
     assert "shard: [1, 2, 3, 4]" in text
-    assert "--shard ${{ matrix.shard }}/${{ env.E2E_SHARDS }}" in text
+    assert "--splits ${{ env.E2E_SHARDS }} --group ${{ matrix.shard }}" in text
+    assert "test-results/shard.json" in text, "ci-report checks the shards' union against it"
     assert "if: failure()" in text and "path: test-results/" in text
     assert "--fail-on-failure" in text

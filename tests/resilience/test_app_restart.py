@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from fakes.twilio import RunningTwilioFake
-from seed.stack import free_port
+from stack.launcher import free_port
 from tests.conftest import OPERATOR_TOKEN, owner_of, tenant_spec
 from tests.resilience.conftest import ACCOUNT_SID, AUTH_TOKEN, MESSAGES_CREATE, message_creates, wait_for
 from tests.resilience.processes import AppProcess, Processes, app_environment

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from app.db import Database
 from app.outbox.models import OutboxEvent
 from fakes.twilio import RunningTwilioFake
-from seed.stack import free_port
+from stack.launcher import free_port
 from tests.conftest import OPERATOR_TOKEN, tenant_spec
 from tests.resilience.conftest import ACCOUNT_SID, AUTH_TOKEN, wait_for
 from tests.resilience.processes import AppProcess, Processes, app_environment

@@ -26,7 +26,7 @@ from app.main import create_app
 from app.outbox.models import OutboxEvent
 from app.settings import Settings
 from fakes.stripe import RunningStripe
-from seed.stack import register_stripe_webhook
+from stack.launcher import register_stripe_webhook
 from tests.conftest import OPERATOR_TOKEN, csrf_of, tenant_spec
 from tests.resilience.conftest import wait_for
 from tests.resilience.served import free_socket, serving

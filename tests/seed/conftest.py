@@ -12,14 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from seed import config as suite_config
 from seed.factories import TenantFactory
 from seed.ledger import RunLedger
 from seed.numbers import NumberPlan
 from seed.operator import OperatorClient
 from seed.run import RunIdentity, new_run_id
 from seed.seeder import TenantSeeder
-from seed.stack import Stack, StackLauncher
+from stack import config as suite_config
+from stack.description import Stack
+from stack.launcher import StackLauncher
 
 PROJECT_ROOT = suite_config.PROJECT_ROOT
 

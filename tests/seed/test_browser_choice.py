@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from e2e.plugins import browser
-from e2e.plugins.browser import BrowserChoice, enable_node_compile_cache, launch_args
+from e2e.plugins.browser import BrowserChoice, launch_args
 
 SYSTEM = BrowserChoice(kind="system", executable="/usr/bin/chromium", version="Chromium 1.2.3.4",
                        args=("--disable-gpu",), headless_executable="/usr/bin/chromium-headless-shell")
@@ -104,18 +101,3 @@ def test_a_chromium_directory_asks_playwright_for_the_executable(monkeypatch: py
     executable.unlink()  # a directory left by an interrupted install: no executable, no choice
     assert browser.playwright_chromium() is None
 
-
-def test_the_drivers_compiled_code_is_kept_between_runs(tmp_path: Path) -> None:
-    """NODE_COMPILE_CACHE reaches Playwright's driver and its Node.js honours it (Node 22.1+)."""
-    env = {k: v for k, v in os.environ.items() if k not in ("NODE_COMPILE_CACHE", "NODE_DISABLE_COMPILE_CACHE")}
-    enable_node_compile_cache(env, tmp_path / "node-cache")
-    assert env["NODE_COMPILE_CACHE"] == str(tmp_path / "node-cache")
-    start_and_stop = "from playwright.sync_api import sync_playwright\nwith sync_playwright():\n    pass"
-    subprocess.run([sys.executable, "-c", start_and_stop], env=env, check=True, timeout=60)
-    assert any((tmp_path / "node-cache").rglob("*")), "the driver wrote its compile cache"
-
-
-def test_a_compile_cache_the_user_chose_is_kept(tmp_path: Path) -> None:
-    env = {"NODE_COMPILE_CACHE": "/elsewhere"}
-    enable_node_compile_cache(env, tmp_path)
-    assert env == {"NODE_COMPILE_CACHE": "/elsewhere"}

@@ -14,12 +14,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from e2e.waiting import wait_until
 from fakes.twilio.client import TwilioFakeClient
-from seed import config as suite_config
-from seed.config import ConfigError, load
-from seed.forkserver import ForkServer
-from seed.stack import ENV_RUN_STACK_ID, Stack, StackError, StackLauncher, _terminate_all, external_stack
-from seed.waiting import wait_until
+from stack import config as suite_config
+from stack.config import ConfigError, load
+from stack.description import Stack, StackError
+from stack.launcher import StackLauncher, _terminate_all
 from tests.conftest import tenant_spec
 from tests.seed.conftest import PROJECT_ROOT, run_pytest
 
@@ -55,7 +55,7 @@ def test_launcher_starts_and_stops_every_process(tmp_path: Path) -> None:
     try:
         assert httpx.get(f"{stack.base_url}/healthz").json() == {"status": "ok"}
         assert httpx.get(f"{stack.twilio_url}/_fake/health").status_code == 200
-        assert stack.stripe_price_id.startswith("price_") and stack.owned and stack.disposable
+        assert stack.stripe_price_id.startswith("price_") and stack.disposable
         assert (tmp_path / "app.jsonl").exists() and (tmp_path / "twilio.log").exists()
         assert set(stack.timings) == {"fakes_s", "app_s", "total_s"}
     finally:
@@ -117,23 +117,12 @@ def test_launcher_explains_a_process_that_dies(tmp_path: Path) -> None:
     assert launcher.processes == [], "the fakes started before it are stopped again"
 
 
-@pytest.mark.parametrize("forked", [False, True], ids=["popen", "fork-server"])
-def test_launcher_runs_the_outbox_worker_on_its_own_when_asked(tmp_path: Path, forked: bool) -> None:
+def test_launcher_runs_the_outbox_worker_on_its_own_when_asked(tmp_path: Path) -> None:
     """The production topology: `serve --no-worker` and `python -m app worker` with the app's environment.
-    A missed call's first text is sent by the worker process (the app runs none), then all of it stops.
-    The same with every process forked from a fork server (what `make e2e-postgres` runs under -n 2)."""
+    A missed call's first text is sent by the worker process (the app runs none), then all of it stops."""
     cfg = load().stack
     assert cfg.worker is not None and cfg.worker.app_args == ("--no-worker",)
-    fork_server = ForkServer(sys.executable, PROJECT_ROOT, tmp_path / "forkserver.log").start() if forked else None
-    launcher = StackLauncher(cfg, tmp_path, separate_worker=True, fork_server=fork_server)
-    try:
-        _texts_through_the_separate_worker(launcher, tmp_path)
-    finally:
-        if fork_server is not None:
-            fork_server.close()
-
-
-def _texts_through_the_separate_worker(launcher: StackLauncher, tmp_path: Path) -> None:
+    launcher = StackLauncher(cfg, tmp_path, separate_worker=True)
     stack = launcher.start()
     processes = {p.name: p for p in launcher.processes}
     try:
@@ -182,16 +171,25 @@ def test_worker_recipe_mistakes_are_named(tmp_path: Path, change: tuple[str, str
 
 
 def test_external_target_from_the_environment() -> None:
-    assert external_stack({}) is None
+    assert Stack.from_env({}) is None
     with pytest.raises(StackError, match="E2E_OPERATOR_TOKEN"):
-        external_stack({"E2E_BASE_URL": "http://app.test"})
-    stack = external_stack({"E2E_BASE_URL": "http://app.test/", "E2E_OPERATOR_TOKEN": "t",
+        Stack.from_env({"E2E_BASE_URL": "http://app.test"})
+    stack = Stack.from_env({"E2E_BASE_URL": "http://app.test/", "E2E_OPERATOR_TOKEN": "t",
                             "E2E_TWILIO_FAKE_URL": "http://twilio.test"})
     assert isinstance(stack, Stack)
     assert (stack.base_url, stack.twilio_url, stack.stripe_url) == ("http://app.test", "http://twilio.test", None)
-    assert stack.shared and not stack.owned and not stack.disposable and stack.target_id == "http://app.test"
-    run_stack = external_stack({"E2E_BASE_URL": "http://a", "E2E_OPERATOR_TOKEN": "t", ENV_RUN_STACK_ID: "run:x"})
-    assert run_stack is not None and run_stack.disposable and run_stack.target_id == "run:x"
+    assert stack.shared and not stack.disposable and stack.target_id == "http://app.test"
+    assert Stack.from_env(stack.to_env()) == stack
+
+
+def test_a_stack_description_survives_its_json(tmp_path: Path) -> None:
+    stack = Stack(base_url="http://a", operator_token="t", twilio_url=None, stripe_url="http://s",
+                  app_log_file=tmp_path / "app.jsonl", target_id="run:x", shared=True, disposable=True,
+                  stripe_price_id="price_1", timings={"total_s": 1.5})
+    stack.write(tmp_path / "stack.json")
+    assert Stack.read(tmp_path / "stack.json") == stack == Stack.from_json(json.loads(json.dumps(stack.to_json())))
+    assert Stack.read(tmp_path / "stack.json", shared=False) == replace(stack, shared=False)
+    assert Stack.read(tmp_path / "missing.json") is None
 
 
 def _header(output: str) -> str:
@@ -234,8 +232,8 @@ def test_a_killed_owner_takes_its_stack_down(tmp_path: Path) -> None:
     script = (
         "import os, sys\n"
         "from pathlib import Path\n"
-        "from seed import config\n"
-        "from seed.stack import StackLauncher\n"
+        "from stack import config\n"
+        "from stack.launcher import StackLauncher\n"
         "launcher = StackLauncher(config.load().stack, Path(sys.argv[1]))\n"
         "launcher.start()\n"
         "print(' '.join(str(p.popen.pid) for p in launcher.processes), flush=True)\n"
@@ -258,27 +256,19 @@ def test_a_killed_owner_takes_its_stack_down(tmp_path: Path) -> None:
     wait_until(all_gone, timeout=15, message="the app and fakes to exit after their owner was killed")
 
 
-@pytest.mark.parametrize("fork_server", ["on", "off"])
-def test_worker_stacks_start_in_the_controller_and_stop_with_the_run(tmp_path: Path, fork_server: str) -> None:
-    """-n 2: the controller starts gw0's and gw1's stacks at configure time (their processes forked from one
-    fork server unless E2E_FORK_SERVER=off); each worker uses its own; every process is gone after the run
-    (the stacks' threads live until the end, see EarlyStack)."""
-    run = run_pytest(["e2e/test_smoke.py", "-k", "healthy or provisioned", "-n", "2"], tmp_path,
-                     env={"E2E_FORK_SERVER": fork_server})
+def test_each_worker_runs_its_own_stack_and_stops_it_with_the_run(tmp_path: Path) -> None:
+    """-n 2: gw0 and gw1 each start a stack of their own (described in its stack.json); every process is
+    gone after the run."""
+    run = run_pytest(["e2e/test_smoke.py", "-k", "healthy or provisioned", "-n", "2"], tmp_path)
     assert run.returncode == 0, run.output
-    stacks = [json.loads((run.output_dir / f"stack-gw{i}" / "ready.json").read_text()) for i in (0, 1)]
+    stacks = [json.loads((run.output_dir / f"stack-gw{i}" / "stack.json").read_text()) for i in (0, 1)]
     assert stacks[0]["base_url"] != stacks[1]["base_url"]
     assert all(not s["shared"] and s["disposable"] for s in stacks)
     assert run.output.count("fakes ready") == 2, run.output
-    assert (run.output_dir / "stack-forkserver.log").exists() == (fork_server == "on")
     for stack in stacks:
         for url in (stack["base_url"], stack["twilio_url"], stack["stripe_url"]):
             with pytest.raises(httpx.ConnectError):
                 httpx.get(url, timeout=2)
-        assert len(stack["pids"]) == 3
-        for pid in stack["pids"]:
-            with pytest.raises(ProcessLookupError):
-                os.kill(pid, 0)
 
 
 def test_a_worker_stack_that_cannot_start_fails_the_run_with_its_reason(tmp_path: Path) -> None:
@@ -291,7 +281,7 @@ def test_a_worker_stack_that_cannot_start_fails_the_run_with_its_reason(tmp_path
 
 
 def test_operator_tokens_never_look_like_an_option() -> None:
-    from seed.stack import operator_token
+    from stack.launcher import operator_token
 
     tokens = [operator_token(24) for _ in range(2000)]  # ~31 of them would start with "-" unfiltered
     assert not any(t.startswith("-") for t in tokens) and len(set(tokens)) == len(tokens)
@@ -320,22 +310,21 @@ def test_processes_are_stopped_together_and_a_stubborn_one_is_killed() -> None:
     _terminate_all([stubborn], timeout=1)  # already gone: nothing to do, no error
 
 
-def test_a_workers_stack_winds_down_when_the_worker_ends() -> None:
-    """xdist's pytest_testnodedown in the controller: that worker's stack stops at once, the others run on."""
-    from types import SimpleNamespace
-
-    from e2e.plugins import stack as stack_plugin
-
-    class Early:
-        stopping = False
-
-        def request_stop(self) -> None:
-            self.stopping = True
-
-    config = SimpleNamespace(stash=pytest.Stash())
-    earlies = {"gw0": Early(), "gw1": Early()}
-    config.stash[stack_plugin._EARLY] = earlies  # type: ignore[assignment]  # stand-ins for EarlyStack
-    stack_plugin.pytest_testnodedown(SimpleNamespace(config=config, workerinput={"workerid": "gw1"}), None)
-    assert earlies["gw1"].stopping and not earlies["gw0"].stopping
-    # a replacement worker (xdist restarted a crashed one) has no early stack: nothing to do
-    stack_plugin.pytest_testnodedown(SimpleNamespace(config=config, workerinput={"workerid": "gw7"}), None)
+def test_another_fake_in_the_recipe_is_started_and_its_url_reaches_the_app(tmp_path: Path) -> None:
+    """A [stack.NAME] table beyond twilio/stripe/app/worker is a fake of its own: started, waited for, its
+    URL in Stack.fakes and, through {NAME_url}, in the app's environment."""
+    text = suite_config.DEFAULT_CONFIG_PATH.read_text() + (
+        '\n[stack.echo]\ncommand = ["{python}", "-m", "fakes", "twilio", "--host", "{host}", "--port", "0"]\n'
+        "ready_line = 'listening on (?P<url>http://\\S+)'\nreadiness_path = \"/_fake/health\"\n")
+    recipe = tmp_path / "recipe.toml"
+    recipe.write_text(text.replace('[stack.app.env]\n', '[stack.app.env]\nECHO_API_BASE = "{echo_url}"\n'))
+    launcher = StackLauncher(load(recipe).stack, tmp_path / "stack")
+    stack = launcher.start()
+    try:
+        echo = stack.fakes["echo"]
+        assert httpx.get(f"{echo}/_fake/health").status_code == 200
+        app_pid = next(p.popen.pid for p in launcher.processes if p.name == "app")
+        assert f"ECHO_API_BASE={echo}".encode() in Path(f"/proc/{app_pid}/environ").read_bytes().split(b"\0")
+        assert Stack.read(tmp_path / "stack" / "stack.json") == stack
+    finally:
+        launcher.stop()

@@ -1,5 +1,5 @@
 """`make e2e-coverage`'s per-test labels: a measured child process switches its coverage context when the
-test process asks (seed/coverage_contexts.py + e2e/plugins/coverage.py), its data lands in the child's own
+test process asks (stack/coverage_contexts.py + e2e/plugins/coverage.py), its data lands in the child's own
 file, and scripts/e2e_coverage.py attributes each line to the flow markers of the tests that ran it."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from pathlib import Path
 import coverage
 
 from e2e.plugins.coverage import switch_contexts
+from e2e.waiting import wait_until
 from scripts.e2e_coverage import UNLABELLED, flows_of
-from seed.coverage_contexts import ready_path
-from seed.waiting import wait_until
+from stack.coverage_contexts import ready_path
 
 # A child that runs one function per line it reads, so the test decides what runs under which label.
 CHILD = textwrap.dedent('''
@@ -37,7 +37,7 @@ def test_a_measured_child_labels_its_lines_with_the_test_that_ran_them(tmp_path:
     script.write_text(CHILD)
     config = tmp_path / ".coveragerc"
     config.write_text(f"[run]\nparallel = true\ndata_file = {tmp_path / '.coverage'}\nsigterm = true\n"
-                      "plugins = seed.coverage_contexts\n")
+                      "plugins = stack.coverage_contexts\n")
     env = {**os.environ, "COVERAGE_PROCESS_START": str(config), "NMC_COVERAGE_CONTEXTS": str(contexts)}
     child = subprocess.Popen([sys.executable, str(script)], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              text=True, cwd=tmp_path)

@@ -1,5 +1,5 @@
 """A run killed mid-test (kill -9: no teardown at all) leaves a tenant on a lasting stack; the next
-run's start sweeps it. The lasting stack is `python -m seed stack`, reused with --reuse-stack."""
+run's start sweeps it. The lasting stack is `python -m stack`, reused with --reuse-stack."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from e2e.waiting import wait_until
 from seed.ledger import fold, ledger_files, read_events
 from seed.operator import OperatorClient
-from seed.waiting import wait_until
 from tests.seed.conftest import PROJECT_ROOT, run_pytest
 
 
@@ -23,11 +23,11 @@ from tests.seed.conftest import PROJECT_ROOT, run_pytest
 def lasting_stack(tmp_path: Path) -> Iterator[dict[str, str]]:
     stack_dir = tmp_path / "stack"
     env = {k: v for k, v in os.environ.items() if not k.startswith("E2E_")} | {"E2E_STACK_DIR": str(stack_dir)}
-    server = subprocess.Popen([sys.executable, "-m", "seed", "stack"], cwd=PROJECT_ROOT, env=env,
+    server = subprocess.Popen([sys.executable, "-m", "stack"], cwd=PROJECT_ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     state_file = stack_dir / "stack.json"
     try:
-        wait_until(state_file.exists, timeout=60, message="python -m seed stack to write stack.json")
+        wait_until(state_file.exists, timeout=60, message="python -m stack to write stack.json")
         yield json.loads(state_file.read_text()) | {"E2E_STACK_DIR": str(stack_dir)}
     finally:
         server.send_signal(signal.SIGINT)
@@ -60,7 +60,7 @@ def test_next_run_sweeps_what_a_killed_run_left(lasting_stack: dict[str, str], t
         next_run = run_pytest(["e2e/test_smoke.py", "-k", "healthy", "--reuse-stack"], tmp_path / "next",
                               env={"E2E_LEDGER_DIR": str(ledger_dir), "E2E_STACK_DIR": lasting_stack["E2E_STACK_DIR"]})
         assert next_run.returncode == 0, next_run
-        assert f"reusing the stack of `python -m seed stack` at {lasting_stack['base_url']}" in next_run.output
+        assert f"reusing the stack of `python -m stack` at {lasting_stack['base_url']}" in next_run.output
         assert f"deleted: {tenant_id}" in next_run.output
         assert tenant_id not in {t["id"] for t in operator.list_tenants()}
     assert ledger_files(ledger_dir) == []

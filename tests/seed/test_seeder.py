@@ -10,7 +10,7 @@ from seed.ledger import fold, read_events
 from seed.numbers import NumberPlan
 from seed.operator import OperatorApiUnavailable, OperatorClient
 from seed.seeder import SEEDED_BY, NotCreatedBySeeder
-from seed.stack import Stack
+from stack.description import Stack
 
 
 def test_create_returns_a_usable_handle(make_seeder, live_stack: Stack, run_identity) -> None:  # type: ignore[no-untyped-def]

@@ -12,8 +12,8 @@ from seed.ledger import RunLedger, fold, ledger_files, read_events
 from seed.operator import OperatorClient
 from seed.run import RunIdentity, new_run_id
 from seed.seeder import SEEDED_BY
-from seed.stack import Stack
 from seed.sweeper import find_leaks, run_is_over, sweep
+from stack.description import Stack
 from tests.seed.conftest import PROJECT_ROOT
 
 

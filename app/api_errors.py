@@ -1,7 +1,7 @@
 """OpenAPI descriptions of the error bodies our JSON routes answer with (see app/errors.py).
 
-Used by the catalog, scheduling and booking APIs so /openapi.json lists every status a route can
-return, with the `{"detail", "code"}` shape. (A candidate for app/errors.py once other domains want it.)
+Used by the domains' JSON APIs so /openapi.json lists every status a route can return, with the
+`{"detail", "code"}` shape.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ _DESCRIPTIONS = {
     409: "Conflict with the current state",
     410: "Gone (expired or no longer offered)",
     422: "Invalid input",
+    502: "The provider failed; nothing was changed",
 }
 
 

@@ -11,23 +11,20 @@
 Whatever the recipe leaves open is found out first, one step after another, as before: a fake on
 ``--port 0`` (its URL from its log line), a Stripe command without ``{stripe_webhook_secret}`` (the
 endpoint registered through ``POST /v1/webhook_endpoints``), no ``price_id`` (looked up by
-``price_interval``). Starting all three at once saves the fakes' start-up (~0.5 s) on every stack.
-
-A launcher given a :class:`~seed.forkserver.ForkServer` forks its ``{python} -m ...`` processes from it
-(several stacks started by one process share one; every other command is still a ``Popen``).
+``price_interval``). Otherwise all three start at once: the app boots while the fakes do.
 
 Each process logs to a file in the stack's directory (``<name>.log``; the app's JSON log is
-``app.jsonl``), and ``stop()`` ends them: SIGTERM to the process group, SIGKILL after a timeout.
-A :class:`Stack` describes a running stack, whoever started it: this process, the run's controller
-(shared through ``E2E_*`` environment variables), ``python -m seed stack`` (reused), or a deployment
-elsewhere (SPEC 6.6).
+``app.jsonl``; the stack's description is ``stack.json``, see stack/description.py), and ``stop()`` ends
+them: SIGTERM to the process group, SIGKILL after a timeout. Every process gets this process's
+environment (less the suite's ``E2E_*`` variables) plus what its recipe adds.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import functools
 import hashlib
-import json
 import os
 import re
 import secrets
@@ -37,90 +34,22 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Callable, Mapping
+from dataclasses import KW_ONLY, dataclass, field, replace
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, TypeVar
 
 import httpx
 
-from seed import http
-from seed.config import PROJECT_ROOT, ConfigError, ProcessSpec, StackConfig
-from seed.forkserver import ForkServer, ForkServerError
-from seed.proc import die_with_parent
-from seed.waiting import WaitTimeout, wait_until
+from stack.config import PROJECT_ROOT, ConfigError, ProcessSpec, StackConfig
+from stack.description import Stack, StackError
 
-ENV_BASE_URL = "E2E_BASE_URL"
-ENV_OPERATOR_TOKEN = "E2E_OPERATOR_TOKEN"
-ENV_TWILIO_URL = "E2E_TWILIO_FAKE_URL"
-ENV_STRIPE_URL = "E2E_STRIPE_FAKE_URL"
-ENV_APP_LOG = "E2E_APP_LOG_FILE"  # optional: the external app's LOG_FILE, when it is readable from here
-ENV_RUN_STACK_ID = "E2E_RUN_STACK_ID"  # set by the run's controller for the throwaway stack it shares with workers
-
-
-class StackError(RuntimeError):
-    """The stack could not start (or a target is not what it claims); the message says which part and why."""
-
-
-@dataclass(frozen=True)
-class Stack:
-    """Where everything listens, and what the suite may do with it."""
-
-    base_url: str
-    operator_token: str
-    twilio_url: str | None
-    stripe_url: str | None
-    app_log_file: Path | None
-    target_id: str  # names this target in the ledger
-    owned: bool  # started (and stopped) by this process
-    shared: bool  # other workers or runs use it at the same time: no global fake state changes
-    disposable: bool  # its database goes away with it
-    stripe_price_id: str = ""
-    timings: dict[str, float] = field(default_factory=dict)
-    # Its processes (app, fakes, a separate worker) when this machine runs them: the suite charges their
-    # CPU to the tests of the one worker a stack serves (e2e/plugins/shard.py).
-    pids: tuple[int, ...] = ()
-
-    def to_env(self) -> dict[str, str]:
-        """The E2E_* variables that describe this stack to another process."""
-        env = {ENV_BASE_URL: self.base_url, ENV_OPERATOR_TOKEN: self.operator_token}
-        if self.twilio_url:
-            env[ENV_TWILIO_URL] = self.twilio_url
-        if self.stripe_url:
-            env[ENV_STRIPE_URL] = self.stripe_url
-        if self.app_log_file:
-            env[ENV_APP_LOG] = str(self.app_log_file)
-        if self.disposable:
-            env[ENV_RUN_STACK_ID] = self.target_id
-        return env
-
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["app_log_file"] = str(self.app_log_file) if self.app_log_file else None
-        return data
-
-
-def external_stack(environ: Mapping[str, str] | None = None) -> Stack | None:
-    """The stack E2E_BASE_URL & co. describe, or None when they are not set."""
-    env = os.environ if environ is None else environ
-    base_url = env.get(ENV_BASE_URL, "").rstrip("/")
-    if not base_url:
-        return None
-    token = env.get(ENV_OPERATOR_TOKEN, "")
-    if not token:
-        raise StackError(f"{ENV_BASE_URL} is set but {ENV_OPERATOR_TOKEN} is not: the suite seeds tenants through "
-                         "the operator API and needs its token")
-    log = env.get(ENV_APP_LOG)
-    run_stack_id = env.get(ENV_RUN_STACK_ID)
-    return Stack(
-        base_url=base_url, operator_token=token,
-        twilio_url=(env.get(ENV_TWILIO_URL) or "").rstrip("/") or None,
-        stripe_url=(env.get(ENV_STRIPE_URL) or "").rstrip("/") or None,
-        app_log_file=Path(log) if log else None,
-        # The controller's stack is disposable (its database dies with the run); an external one is not.
-        target_id=run_stack_id or base_url, owned=False, shared=True, disposable=bool(run_stack_id),
-    )
-
+T = TypeVar("T")
+POLL_INTERVAL_S = 0.05  # how often a starting process is asked again
+SCHEMA_CACHE = PROJECT_ROOT / ".e2e-cache"  # migrated SQLite templates, one per migrations version
+# Loaded at import, not in the child: between fork and exec only the already-resolved call is safe.
+_LIBC = ctypes.CDLL(None) if sys.platform.startswith("linux") else None
+_PR_SET_PDEATHSIG = 1
 
 def free_port(host: str) -> int:
     """A port nobody listens on right now (the OS picks it; the app binds it a moment later)."""
@@ -138,30 +67,26 @@ def operator_token(nbytes: int) -> str:
             return token
 
 
+@functools.cache
+def http() -> httpx.Client:
+    """One client for this process's readiness polls and Stripe set-up calls (each new client builds its own
+    TLS context, even for plain-http URLs)."""
+    return httpx.Client(timeout=10)
+
+
 def is_ready(url: str, *, timeout: float = 2.0) -> bool:
     try:
-        return http.get(url, timeout=timeout).status_code == 200
+        return http().get(url, timeout=timeout).status_code == 200
     except httpx.HTTPError:
         return False
-
-
-class ChildProcess(Protocol):
-    """What the launcher needs of a process it started: a ``subprocess.Popen`` or a fork server's child."""
-
-    @property
-    def pid(self) -> int: ...
-
-    def poll(self) -> int | None: ...
-
-    def wait(self, timeout: float | None = None) -> int: ...
 
 
 @dataclass
 class _Process:
     name: str
-    popen: ChildProcess
+    popen: subprocess.Popen[bytes]
     log_path: Path
-    log_handle: IO[bytes] | None  # ours to close (a forked child opens its log itself)
+    log_handle: IO[bytes]
     ready_url: str = ""
 
     def tail(self, lines: int = 30) -> str:
@@ -172,27 +97,25 @@ class _Process:
         return "\n".join(text.splitlines()[-lines:])
 
 
+@dataclass
 class StackLauncher:
     """Starts the processes of one stack in ``workdir``; use as a context manager or start()/stop()."""
 
-    def __init__(self, config: StackConfig, workdir: Path, *, database_url: str | None = None,
-                 python: str = sys.executable, cwd: Path = PROJECT_ROOT, shared: bool = False,
-                 name: str = "stack", separate_worker: bool = False, fork_server: ForkServer | None = None) -> None:
-        if separate_worker and config.worker is None:
+    config: StackConfig
+    workdir: Path
+    _: KW_ONLY
+    database_url: str | None = None  # None: a SQLite file in workdir
+    python: str = sys.executable
+    cwd: Path = PROJECT_ROOT
+    shared: bool = False  # the stack serves several workers or runs (Stack.shared)
+    name: str = "stack"
+    separate_worker: bool = False
+    processes: list[_Process] = field(default_factory=list, init=False)
+    stack: Stack | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        if self.separate_worker and self.config.worker is None:
             raise ConfigError("a separate outbox worker needs [stack.worker] in playwright.config.toml")
-        self.config = config
-        self.separate_worker = separate_worker
-        self.workdir = workdir
-        self.database_url = database_url
-        self.python = python
-        self.cwd = cwd
-        self.shared = shared
-        self.name = name
-        self.processes: list[_Process] = []
-        self.stack: Stack | None = None
-        # Shared by the stacks one process starts at once (the run's controller under xdist): their
-        # `{python} -m ...` processes are forked from it instead of each importing everything again.
-        self.fork_server = fork_server
 
     def __enter__(self) -> Stack:
         return self.start()
@@ -231,6 +154,9 @@ class StackLauncher:
             stripe_port = free_port(cfg.host) if _uses(cfg.stripe, "port") else None
             twilio = self._spawn(cfg.twilio, {**values, "port": str(twilio_port or 0)}, extra_env=twilio_env)
             stripe = self._spawn(cfg.stripe, {**values, "port": str(stripe_port or 0)})
+            others = {name: self._spawn(spec, {**values, "port": "0"}) for name, spec in cfg.other_fakes.items()}
+            fakes = {name: self._wait_for_url(others[name], spec) for name, spec in cfg.other_fakes.items()}
+            values.update({f"{name}_url": url for name, url in fakes.items()})
             # What the app needs and the recipe leaves open is found out now, before the app starts.
             twilio_url = f"http://{cfg.host}:{twilio_port}" if twilio_port else self._wait_for_url(twilio, cfg.twilio)
             stripe_url = f"http://{cfg.host}:{stripe_port}" if stripe_port else self._wait_for_url(stripe, cfg.stripe)
@@ -242,7 +168,7 @@ class StackLauncher:
             token = operator_token(cfg.operator_token_bytes)
             log_file = self.workdir / "app.jsonl"
             app_env = {
-                **cfg.app.env,
+                **{key: _fill(value, values, "app.env") for key, value in cfg.app.env.items()},
                 "DATABASE_URL": self.database_url or f"sqlite:///{self.workdir / 'app.db'}",
                 "SECRET_KEY": secrets.token_urlsafe(32),
                 "OPERATOR_TOKEN": token,
@@ -271,7 +197,7 @@ class StackLauncher:
             if self.separate_worker and cfg.worker:
                 # After the app is ready: it has migrated the schema the worker's first claim reads.
                 worker_spec = ProcessSpec(name="worker", command=cfg.worker.command, readiness_path="/",
-                                          ready_line=cfg.worker.ready_line, preload=cfg.worker.preload)
+                                          ready_line=cfg.worker.ready_line)
                 self._wait_for_line(self._spawn(worker_spec, values, extra_env=app_env),  # same LOG_FILE too
                                     worker_spec)
         except BaseException:
@@ -280,15 +206,15 @@ class StackLauncher:
         done = time.monotonic()
         self.stack = Stack(
             base_url=app_url, operator_token=token, twilio_url=twilio_url, stripe_url=stripe_url,
-            app_log_file=log_file, target_id=f"{self.name}:{app_url}:{secrets.token_hex(4)}", owned=True,
+            app_log_file=log_file, target_id=f"{self.name}:{app_url}:{secrets.token_hex(4)}", fakes=fakes,
             shared=self.shared, disposable=self.database_url is None, stripe_price_id=price_id,
             # fakes_s: start -> both fakes ready; app_s: the app's own boot (spawn -> /healthz 200).
             # worker_s (separate worker only): the app ready -> the worker's ready line.
             timings={"fakes_s": round(fakes_ready - started, 3), "app_s": round(app_ready - app_spawned, 3),
                      "total_s": round(done - started, 3),
                      **({"worker_s": round(done - app_ready, 3)} if self.separate_worker else {})},
-            pids=tuple(process.popen.pid for process in self.processes),
         )
+        self.stack.write(self.workdir / "stack.json")
         return self.stack
 
     def _prepare_schema(self, app_env: Mapping[str, str]) -> tuple[str, ...]:
@@ -296,7 +222,7 @@ class StackLauncher:
         the app's extra arguments for it ([stack.app] prepared_schema_args); () when the app uses another
         database, the recipe does not ask for it, or the template cannot be built (the app migrates)."""
         extra_args = tuple(self.config.app.settings.get("prepared_schema_args", ()))
-        if self.database_url is not None or not extra_args or os.environ.get(SCHEMA_CACHE_ENV) == "off":
+        if self.database_url is not None or not extra_args:
             return ()
         template = schema_template(self.python, self.cwd, app_env)
         if template is None:
@@ -305,103 +231,82 @@ class StackLauncher:
         return extra_args
 
     def _spawn(self, spec: ProcessSpec, values: Mapping[str, str], *, extra_env: Mapping[str, str] = {}) -> _Process:
-        try:
-            command = [part.format_map(values) for part in spec.command]
-        except (KeyError, ValueError) as exc:
-            raise ConfigError(f"[stack.{spec.name}] command uses an unknown placeholder: {exc}") from exc
+        command = [_fill(part, values, spec.name) for part in spec.command]
         log_path = self.workdir / f"{spec.name}.log"
         env = {**os.environ, **spec.env, **extra_env, "PYTHONUNBUFFERED": "1"}
         # E2E_* variables describe a stack to the *suite*; the processes of this stack must not see them.
         for key in [k for k in env if k.startswith("E2E_")]:
             del env[key]
-        if self.fork_server is not None and _is_python_module(command, self.fork_server.python):
-            try:
-                forked = self.fork_server.spawn(command[2], command[3:], env=env, cwd=self.cwd, log_path=log_path,
-                                                preload=spec.preload)
-            except ForkServerError as exc:
-                raise StackError(f"{spec.name} could not be started: {exc}") from exc
-            process = _Process(spec.name, forked, log_path, None)
-        else:
-            log_handle = open(log_path, "wb")  # noqa: SIM115  kept open for the process's life, closed in stop()
-            # Own session: Ctrl-C in the terminal reaches pytest, which stops the stack in order.
-            popen = subprocess.Popen(command, cwd=self.cwd, env=env, stdout=log_handle, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=die_with_parent)
-            process = _Process(spec.name, popen, log_path, log_handle)
+        log_handle = open(log_path, "wb")  # noqa: SIM115  kept open for the process's life, closed in stop()
+        # Own session: Ctrl-C in the terminal reaches pytest, which stops the stack in order.
+        popen = subprocess.Popen(command, cwd=self.cwd, env=env, stdout=log_handle, stderr=subprocess.STDOUT,
+                                 stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=die_with_parent)
+        process = _Process(spec.name, popen, log_path, log_handle)
         self.processes.append(process)
         return process
 
-    def _check_alive(self, process: _Process) -> None:
-        code = process.popen.poll()
-        if code is not None:
-            raise StackError(f"{process.name} exited with code {code} while starting; "
-                             f"last lines of {process.log_path}:\n{process.tail()}")
+    def _wait(self, process: _Process, check: Callable[[], T | None], what: str) -> T:
+        """Polls ``check`` until it returns something truthy; a process that exits or a deadline that
+        passes first is a StackError with the end of the process's log."""
+        deadline = time.monotonic() + self.config.startup_timeout_s
+        while True:
+            code = process.popen.poll()
+            if code is not None:
+                problem = f"{process.name} exited with code {code} while starting"
+            elif value := check():
+                return value
+            elif time.monotonic() > deadline:
+                problem = f"timed out after {self.config.startup_timeout_s:g}s waiting for {what}"
+            else:
+                time.sleep(POLL_INTERVAL_S)
+                continue
+            raise StackError(f"{problem}; last lines of {process.log_path}:\n{process.tail()}")
+
+    def _logged(self, process: _Process, ready_line: str) -> re.Match[str] | None:
+        return re.search(ready_line, process.log_path.read_text(encoding="utf-8", errors="replace"))
 
     def _wait_for_url(self, process: _Process, spec: ProcessSpec) -> str:
         """The URL the process announced, once its readiness path answers 200 (remembered per process)."""
-        if process.ready_url:
-            return process.ready_url
-        pattern = re.compile(spec.ready_line)
-
-        def announced() -> str:
-            self._check_alive(process)
-            found = pattern.search(process.log_path.read_text(encoding="utf-8", errors="replace"))
-            return found.group("url").rstrip("/") if found else ""
-
-        try:
-            url = wait_until(announced, self.config.startup_timeout_s, f"{spec.name} to print {spec.ready_line!r}")
-        except WaitTimeout as exc:
-            raise StackError(f"{exc}\nlast lines of {process.log_path}:\n{process.tail()}") from None
-        self._wait_ready(process, url + spec.readiness_path)
-        process.ready_url = url
-        return url
+        if not process.ready_url:
+            found = self._wait(process, lambda: self._logged(process, spec.ready_line),
+                               f"{spec.name} to print {spec.ready_line!r}")
+            url = found.group("url").rstrip("/")
+            self._wait_ready(process, url + spec.readiness_path)
+            process.ready_url = url
+        return process.ready_url
 
     def _wait_for_line(self, process: _Process, spec: ProcessSpec) -> None:
         """Until the process logs a line matching spec.ready_line (a process without a port to ask)."""
-        pattern = re.compile(spec.ready_line)
-
-        def logged() -> bool:
-            self._check_alive(process)
-            return pattern.search(process.log_path.read_text(encoding="utf-8", errors="replace")) is not None
-
-        try:
-            wait_until(logged, self.config.startup_timeout_s, f"{spec.name} to log {spec.ready_line!r}")
-        except WaitTimeout as exc:
-            raise StackError(f"{exc}\nlast lines of {process.log_path}:\n{process.tail()}") from None
+        self._wait(process, lambda: self._logged(process, spec.ready_line), f"{spec.name} to log {spec.ready_line!r}")
 
     def _wait_ready(self, process: _Process, url: str) -> None:
-        def ready() -> bool:
-            self._check_alive(process)
-            return is_ready(url, timeout=1.0)
-
-        try:
-            wait_until(ready, self.config.startup_timeout_s, f"{process.name} at {url} to answer 200")
-        except WaitTimeout as exc:
-            raise StackError(f"{exc}\nlast lines of {process.log_path}:\n{process.tail()}") from None
+        self._wait(process, lambda: is_ready(url, timeout=1.0), f"{process.name} at {url} to answer 200")
 
     # -- stop ----------------------------------------------------------------------------------------
     def stop(self) -> None:
         """Stops every process and closes the log files. Idempotent.
 
         The app goes first, so it takes no webhook whose work could not be done; then the fakes and a
-        separate worker together (each takes ~0.15 s to wind down: one after the other that added up at
-        every run's end).
+        separate worker together (each takes a moment to wind down; one after the other that added up).
         """
         apps = [process for process in self.processes if process.name == "app"]
         others = [process for process in self.processes if process.name != "app"]
         for wave in (apps, others):
             _terminate_all([process.popen for process in wave], self.config.shutdown_timeout_s)
         for process in self.processes:
-            if process.log_handle is not None:
-                process.log_handle.close()
+            process.log_handle.close()
         self.processes.clear()
 
 
-def _is_python_module(command: list[str], python: str) -> bool:
-    """`python -m MODULE ...` run by the fork server's interpreter: what it can fork instead."""
-    return len(command) >= 3 and command[0] == python and command[1] == "-m"
+def die_with_parent() -> None:
+    """Linux: SIGTERM this process when the thread that started it ends, even by SIGKILL of its process
+    (PR_SET_PDEATHSIG follows the parent *thread*): a killed run must not leave an app and two fakes
+    running. Elsewhere a no-op (the stack's stop() still ends them normally)."""
+    if _LIBC is not None:
+        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def _terminate_all(popens: list[ChildProcess], timeout: float) -> None:
+def _terminate_all(popens: list[subprocess.Popen[bytes]], timeout: float) -> None:
     """SIGTERM to each process group at once, then up to `timeout` for all of them; SIGKILL what is left."""
     running = [popen for popen in popens if popen.poll() is None]
     for popen in running:
@@ -418,7 +323,6 @@ def _terminate_all(popens: list[ChildProcess], timeout: float) -> None:
 
 
 # -- a migrated SQLite schema, built once per migrations version ---------------------------------------
-SCHEMA_CACHE_ENV = "E2E_SCHEMA_CACHE"  # a directory for the templates; "off" migrates every stack's database
 
 
 def migrations_digest(root: Path = PROJECT_ROOT) -> str:
@@ -434,9 +338,9 @@ def migrations_digest(root: Path = PROJECT_ROOT) -> str:
 def schema_template(python: str, cwd: Path, app_env: Mapping[str, str]) -> Path | None:
     """A SQLite file migrated to head by ``python -m app migrate``, cached under .e2e-cache/ by the
     migrations' hash. Each stack's app then starts on a copy with ``--no-migrate``: it skips importing
-    Alembic and running five migrations, ~0.5 s of CPU per stack (two stacks boot at once under -n 2).
-    Built on first use; workers racing to build it each write their own file and rename it into place."""
-    cache = Path(os.environ.get(SCHEMA_CACHE_ENV) or PROJECT_ROOT / ".e2e-cache")
+    Alembic and running the migrations (docs/suite.md, "Measurements"). Built on first use; workers
+    racing to build it each write their own file and rename it into place."""
+    cache = SCHEMA_CACHE
     template = cache / f"schema-{migrations_digest()}.sqlite3"
     if template.exists():
         return template
@@ -456,7 +360,7 @@ def schema_template(python: str, cwd: Path, app_env: Mapping[str, str]) -> Path 
 # -- the Stripe side of "setting up an account" ---------------------------------------------------------
 def register_stripe_webhook(stripe_url: str, api_key: str, webhook_url: str) -> str:
     """POST /v1/webhook_endpoints (all events) and return the endpoint's signing secret."""
-    response = http.post(
+    response = http().post(
         f"{stripe_url}/v1/webhook_endpoints",
         headers={"Authorization": f"Bearer {api_key}"},
         data={"url": webhook_url, "enabled_events[]": "*", "description": "NeverMissCall e2e stack"},
@@ -473,7 +377,7 @@ def register_stripe_webhook(stripe_url: str, api_key: str, webhook_url: str) -> 
 
 def check_price(stripe_url: str, api_key: str, price_id: str) -> None:
     """GET /v1/prices/{id}: the price the app will sell exists and is active at the fake."""
-    response = http.get(f"{stripe_url}/v1/prices/{price_id}", headers={"Authorization": f"Bearer {api_key}"},
+    response = http().get(f"{stripe_url}/v1/prices/{price_id}", headers={"Authorization": f"Bearer {api_key}"},
                          timeout=10)
     if response.status_code != 200:
         raise StackError(f"the Stripe fake has no price {price_id!r} ([stack.stripe] price_id): "
@@ -482,13 +386,20 @@ def check_price(stripe_url: str, api_key: str, price_id: str) -> None:
         raise StackError(f"price {price_id!r} at the Stripe fake is not active ([stack.stripe] price_id)")
 
 
+def _fill(text: str, values: Mapping[str, str], table: str) -> str:
+    try:
+        return text.format_map(values)
+    except (KeyError, ValueError) as exc:
+        raise ConfigError(f"[stack.{table}] uses an unknown placeholder: {exc}") from exc
+
+
 def _uses(spec: ProcessSpec, placeholder: str) -> bool:
     return any("{" + placeholder + "}" in part for part in spec.command)
 
 
 def find_price(stripe_url: str, api_key: str, *, interval: str) -> str:
     """The id of the first active recurring price billed every ``interval`` (GET /v1/prices)."""
-    response = http.get(
+    response = http().get(
         f"{stripe_url}/v1/prices",
         headers={"Authorization": f"Bearer {api_key}"},
         params={"active": "true", "type": "recurring", "recurring[interval]": interval},
@@ -500,32 +411,3 @@ def find_price(stripe_url: str, api_key: str, *, interval: str) -> str:
     if not prices:
         raise StackError(f"the Stripe fake has no active {interval}ly price; configure one with --prices")
     return str(prices[0]["id"])
-
-
-# -- a stack that outlives test runs: `python -m seed stack` ---------------------------------------------
-STACK_DIR_ENV = "E2E_STACK_DIR"
-
-
-def reusable_stack_dir() -> Path:
-    """Where `python -m seed stack` keeps logs, database and stack.json (E2E_STACK_DIR, default test-results-stack/)."""
-    return Path(os.environ.get(STACK_DIR_ENV) or PROJECT_ROOT / "test-results-stack")
-
-
-def write_state(path: Path, stack: Stack, *, pid: int) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({**stack.to_json(), "pid": pid}, indent=2), encoding="utf-8")
-
-
-def read_state(path: Path) -> Stack | None:
-    """The stack described by a state file, if the file exists and the app answers its readiness URL."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    stack = Stack(
-        base_url=data["base_url"], operator_token=data["operator_token"], twilio_url=data.get("twilio_url"),
-        stripe_url=data.get("stripe_url"), app_log_file=Path(data["app_log_file"]) if data.get("app_log_file") else None,
-        target_id=data["target_id"], owned=False, shared=True, disposable=False,
-        stripe_price_id=data.get("stripe_price_id", ""),
-    )
-    return stack if is_ready(stack.base_url + "/healthz") else None

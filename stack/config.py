@@ -57,9 +57,6 @@ class ProcessSpec:
     ready_line: str = ""  # a regex with a named group `url`, for processes that pick their own port
     env: dict[str, str] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)  # the other keys of the table (credentials...)
-    # What a fork server imports once before forking this process ("module" or "module:function" to call);
-    # only used when several stacks start from one process (seed/forkserver.py).
-    preload: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,7 +70,6 @@ class WorkerSpec:
     command: tuple[str, ...]
     ready_line: str
     app_args: tuple[str, ...]
-    preload: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -87,7 +83,9 @@ class StackConfig:
     stripe: ProcessSpec
     app: ProcessSpec
     worker: WorkerSpec | None = None  # [stack.worker]: the outbox worker as a process of its own, on request
-    fork_server: bool = True  # several stacks started by one process fork their Python processes from one
+    # Every other [stack.NAME] table: a fake started like the two above (command, ready_line,
+    # readiness_path), its URL given to the app's env as {NAME_url} and to the suite as Stack.fakes[NAME].
+    other_fakes: dict[str, ProcessSpec] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -146,21 +144,9 @@ def _process(name: str, raw: dict[str, Any]) -> ProcessSpec:
     extra_args = raw.get("prepared_schema_args", [])
     if not isinstance(extra_args, list) or not all(isinstance(a, str) for a in extra_args):
         raise ConfigError(f"[stack.{name}] prepared_schema_args must be a list of strings")
-    rest = {k: v for k, v in raw.items() if k not in ("command", "readiness_path", "ready_line", "env", "preload")}
+    rest = {k: v for k, v in raw.items() if k not in ("command", "readiness_path", "ready_line", "env")}
     return ProcessSpec(name=name, command=tuple(command), readiness_path=readiness,
-                       ready_line=str(raw.get("ready_line", "")), env=dict(env), settings=rest,
-                       preload=_preload(raw.get("preload", []), f"[stack.{name}] preload"))
-
-
-_PRELOAD_ENTRY = re.compile(r"[A-Za-z_][\w.]*(:[A-Za-z_]\w*)?")
-
-
-def _preload(raw: object, where: str) -> tuple[str, ...]:
-    entries = _string_list(raw, where, empty_ok=True)
-    for entry in entries:
-        if not _PRELOAD_ENTRY.fullmatch(entry):
-            raise ConfigError(f"{where}: {entry!r} is not a module name or module:function")
-    return entries
+                       ready_line=str(raw.get("ready_line", "")), env=dict(env), settings=rest)
 
 
 def _string_list(raw: object, where: str, *, empty_ok: bool) -> tuple[str, ...]:
@@ -179,13 +165,12 @@ def _worker(raw: dict[str, Any] | None) -> WorkerSpec | None:
         re.compile(ready_line)
     except re.error as exc:
         raise ConfigError(f"[stack.worker] ready_line is not a regular expression: {exc}") from exc
-    unknown = set(raw) - {"command", "ready_line", "app_args", "preload"}
+    unknown = set(raw) - {"command", "ready_line", "app_args"}
     if unknown:
         raise ConfigError(f"[stack.worker] has unknown key(s): {', '.join(sorted(unknown))}")
     return WorkerSpec(command=_string_list(raw.get("command"), "[stack.worker] command", empty_ok=False),
                       ready_line=ready_line,
-                      app_args=_string_list(raw.get("app_args", []), "[stack.worker] app_args", empty_ok=True),
-                      preload=_preload(raw.get("preload", []), "[stack.worker] preload"))
+                      app_args=_string_list(raw.get("app_args", []), "[stack.worker] app_args", empty_ok=True))
 
 
 def _stack(raw: dict[str, Any]) -> StackConfig:
@@ -195,9 +180,6 @@ def _stack(raw: dict[str, Any]) -> StackConfig:
     for name in ("twilio", "stripe", "app"):
         if name not in raw:
             raise ConfigError(f"[stack.{name}] is missing")
-    fork_server = raw.get("fork_server", True)
-    if not isinstance(fork_server, bool):
-        raise ConfigError("[stack] fork_server must be true or false")
     return StackConfig(
         host=str(raw.get("host", "127.0.0.1")),
         scope=scope,
@@ -208,5 +190,6 @@ def _stack(raw: dict[str, Any]) -> StackConfig:
         stripe=_process("stripe", raw["stripe"]),
         app=_process("app", raw["app"]),
         worker=_worker(raw.get("worker")),
-        fork_server=fork_server,
+        other_fakes={name: _process(name, table) for name, table in raw.items()
+                     if isinstance(table, dict) and name not in ("twilio", "stripe", "app", "worker")},
     )
