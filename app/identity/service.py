@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
@@ -125,6 +125,21 @@ def authenticate(*, db: Session, settings: Settings, email: str, password: str) 
         db.delete(throttle)
     db.flush()
     return user
+
+
+def end_sessions(*, db: Session, settings: Settings, token: str) -> None:
+    """Signing out: every session token the user holds stops working (their session version moves on).
+
+    A token that is already invalid or expired ends nothing. Only the version the token carries is bumped
+    (compare-and-set), so an old token replayed at /logout after a newer sign-in cannot sign that one out.
+    """
+    try:
+        claims = security.decode_session_token(settings, token)
+    except NotAuthenticated:
+        return
+    db.execute(update(User).where(User.id == claims.user_id, User.session_version == claims.session_version)
+               .values(session_version=User.session_version + 1))
+    db.commit()
 
 
 def _record_failure(*, db: Session, settings: Settings, email: str, throttle: LoginThrottle | None) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -71,7 +71,8 @@ def create_tenant(
     log.info("tenant created", extra={"tenant_id": ctx.tenant.id})
     if body.sessions:
         for user in out.users:
-            user.session = session_out(settings, user_id=user.id, tenant_id=ctx.tenant.id, role=user.role)
+            user.session = session_out(settings, user_id=user.id, tenant_id=ctx.tenant.id, role=user.role,
+                                       session_version=0)  # users created just now: nobody signed out yet
     return out
 
 
@@ -115,11 +116,14 @@ def mint_session(tenant_id: str, body: schemas.SessionRequest, db: DbSession, se
     """A session cookie value for one of the tenant's users, so a test can start logged in."""
     tenant = tenancy_service.get(db=db, tenant_id=tenant_id)
     user = identity_service.find_tenant_user(db=db, tenant_id=tenant.id, email_or_id=body.user)
-    return session_out(settings, user_id=user.id, tenant_id=tenant.id, role=user.role)
+    return session_out(settings, user_id=user.id, tenant_id=tenant.id, role=user.role,
+                       session_version=user.session_version)
 
 
-def session_out(settings: Settings, *, user_id: str, tenant_id: str, role: str) -> schemas.SessionOut:
-    token = security.issue_session_token(settings, user_id=user_id, tenant_id=tenant_id, role=role)
+def session_out(settings: Settings, *, user_id: str, tenant_id: str, role: str,
+                session_version: int) -> schemas.SessionOut:
+    token = security.issue_session_token(settings, user_id=user_id, tenant_id=tenant_id, role=role,
+                                         session_version=session_version)
     return schemas.SessionOut(
         cookie_name=security.SESSION_COOKIE, cookie_value=token, token=token, user_id=user_id,
         expires_at=utcnow() + timedelta(seconds=settings.session_ttl_seconds),
@@ -135,6 +139,25 @@ def patch_user(tenant_id: str, user_id: str, body: schemas.UserPatch, db: DbSess
     return schemas.UserOut(id=user.id, email=user.email, name=user.name, role=user.role, active=user.active)
 
 
+# A tenant's clock stays within this range: every date the app computes from it (offers days ahead, reports
+# weeks back) must still fit a datetime, which ends at year 9999 (a clock at 9999-12-31 made GET /offers 500).
+CLOCK_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+CLOCK_LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def check_clock_range(tenant: Tenant, body: schemas.ClockRequest) -> None:
+    """422 when the clock would leave [CLOCK_EARLIEST, CLOCK_LATEST); malformed requests are left to set_clock."""
+    if body.now is not None and body.now.tzinfo is not None:
+        target = body.now
+    elif body.now is None and body.advance_seconds is not None:
+        target = tenancy_service.now(tenant=tenant) + timedelta(seconds=body.advance_seconds)
+    else:
+        return
+    if not CLOCK_EARLIEST <= target < CLOCK_LATEST:
+        raise ValidationFailed(f"the clock must stay between {CLOCK_EARLIEST:%Y-%m-%d} and {CLOCK_LATEST:%Y-%m-%d}",
+                               code="clock_out_of_range")
+
+
 @router.get("/tenants/{tenant_id}/clock", response_model=schemas.ClockOut)
 def get_clock(tenant_id: str, db: DbSession) -> schemas.ClockOut:
     tenant = tenancy_service.get(db=db, tenant_id=tenant_id)
@@ -146,6 +169,7 @@ def get_clock(tenant_id: str, db: DbSession) -> schemas.ClockOut:
 def set_clock(tenant_id: str, body: schemas.ClockRequest, db: DbSession) -> schemas.ClockOut:
     """Sets this tenant's clock (holds, offers, auto-close and reports read it); others are untouched."""
     tenant = tenancy_service.get(db=db, tenant_id=tenant_id)
+    check_clock_range(tenant, body)
     now = tenancy_service.set_clock(db=db, tenant=tenant, at=body.now, advance_seconds=body.advance_seconds)
     db.commit()
     return schemas.ClockOut(tenant_id=tenant.id, now=now, offset_seconds=tenant.clock_offset_seconds)

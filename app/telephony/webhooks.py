@@ -110,6 +110,10 @@ def inbound_sms(hook: Verified, db: DbSession) -> Response:
         return twiml()
 
     def apply() -> None:
+        if not tenancy_service.E164.match(sender):
+            # Short codes, alphanumeric sender ids, garbage: nobody the assistant could (or should) answer.
+            log.info("text from a sender that is not an E.164 number (%s): stored, no conversation", sender[:32])
+            return
         conversations_service.record_inbound_message(db=db, tenant=tenant, customer_phone=sender, business_phone=to,
                                                      body=body, provider_sid=message_sid)
 
