@@ -6,8 +6,8 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import timedelta
+from functools import lru_cache
 
 import jwt
 from argon2 import PasswordHasher
