@@ -91,7 +91,7 @@ def decode_session_token(settings: Settings, token: str) -> SessionClaims:
             algorithms=["HS256"],
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
-            options={"require": ["exp", "nbf", "iss", "aud", "sub", "sv"]},
+            options={"require": ["exp", "nbf", "iss", "aud", "sub"]},
         )
     except jwt.ExpiredSignatureError as exc:
         raise NotAuthenticated("session expired", code="token_expired") from exc
@@ -99,7 +99,7 @@ def decode_session_token(settings: Settings, token: str) -> SessionClaims:
         raise NotAuthenticated("session not yet valid", code="token_not_yet_valid") from exc
     except jwt.PyJWTError as exc:
         raise NotAuthenticated("invalid session token", code="invalid_token") from exc
-    version = claims["sv"]
+    version = claims.get("sv", 0)  # tokens issued before session versions existed: version 0 until a logout
     if not isinstance(version, int) or isinstance(version, bool):
         raise NotAuthenticated("invalid session token", code="invalid_token")
     return SessionClaims(
