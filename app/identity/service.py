@@ -115,8 +115,11 @@ def authenticate(*, db: Session, settings: Settings, email: str, password: str) 
             code="login_locked",
         )
     user = db.scalar(select(User).where(User.email == email)) if email else None
+    # Exactly one argon2 verify whether the email exists or not (against a hash computed once when it does
+    # not), so the time taken does not tell which emails have accounts.
     hashed = user.password_hash if user else security.dummy_hash(settings)
-    if user is None or not security.verify_password(settings, hashed, password or ""):
+    password_ok = security.verify_password(settings, hashed, password or "")
+    if user is None or not password_ok:
         _record_failure(db=db, settings=settings, email=email, throttle=throttle)
         raise NotAuthenticated("Wrong email or password.", code="invalid_credentials")
     if not user.active:
