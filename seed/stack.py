@@ -513,7 +513,11 @@ def reusable_stack_dir() -> Path:
 
 def write_state(path: Path, stack: Stack, *, pid: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({**stack.to_json(), "pid": pid}, indent=2), encoding="utf-8")
+    # It holds the operator token: readable by its owner only (fchmod too: an existing file keeps its mode).
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as state:
+        state.write(json.dumps({**stack.to_json(), "pid": pid}, indent=2))
 
 
 def read_state(path: Path) -> Stack | None:
