@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_SECRET_KEY = "dev-secret-key-change-me"
+DEV_SECRET_KEY = "dev-secret-key-change-me"  # nosec B105  # public on purpose; production refuses it (below)
 MIN_SECRET_KEY_LENGTH = 32
 MIN_OPERATOR_TOKEN_LENGTH = 24
 
