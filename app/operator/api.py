@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.background import BackgroundTask
 
+from app.catalog.api_errors import error_responses
 from app.db import utcnow
 from app.deps import AppSettings, DbSession, TelephonyDep
 from app.errors import NotAuthenticated, ValidationFailed
@@ -34,7 +35,9 @@ def require_operator(request: Request, settings: AppSettings) -> None:
         raise NotAuthenticated("operator token missing or wrong", code="operator_unauthorized")
 
 
-router = APIRouter(prefix="/api/operator", tags=["operator"], dependencies=[Depends(require_operator)])
+# Every operator route answers 401 without the token and 422 to a malformed request.
+router = APIRouter(prefix="/api/operator", tags=["operator"], dependencies=[Depends(require_operator)],
+                   responses=error_responses(401, 422))
 
 
 def tenant_out(db: DbSession, tenant: Tenant, extra: dict[str, object] | None = None) -> schemas.TenantOut:
@@ -54,7 +57,7 @@ def tenant_body(tenant: Tenant, *, numbers: Sequence[PhoneNumber], users: Sequen
     )
 
 
-@router.post("/tenants", status_code=201, response_model=schemas.TenantOut)
+@router.post("/tenants", status_code=201, response_model=schemas.TenantOut, responses=error_responses(409, 502))
 def create_tenant(
     body: schemas.CreateTenantRequest, db: DbSession, settings: AppSettings, telephony: TelephonyDep
 ) -> schemas.TenantOut:
@@ -93,12 +96,12 @@ def list_tenants(
     return schemas.TenantList(tenants=[tenant_out(db, t) for t in tenants])
 
 
-@router.get("/tenants/{tenant_id}", response_model=schemas.TenantOut)
+@router.get("/tenants/{tenant_id}", response_model=schemas.TenantOut, responses=error_responses(404))
 def get_tenant(tenant_id: str, db: DbSession) -> schemas.TenantOut:
     return tenant_out(db, tenancy_service.get(db=db, tenant_id=tenant_id))
 
 
-@router.delete("/tenants/{tenant_id}", status_code=204)
+@router.delete("/tenants/{tenant_id}", status_code=204, responses=error_responses(404))
 def delete_tenant(tenant_id: str, request: Request, db: DbSession, settings: AppSettings) -> Response:
     """Deletes an ephemeral tenant and all its rows; 409 if not ephemeral.
 
@@ -111,7 +114,8 @@ def delete_tenant(tenant_id: str, request: Request, db: DbSession, settings: App
     return Response(status_code=204, background=BackgroundTask(clean_up))
 
 
-@router.post("/tenants/{tenant_id}/sessions", status_code=201, response_model=schemas.SessionOut)
+@router.post("/tenants/{tenant_id}/sessions", status_code=201, response_model=schemas.SessionOut,
+             responses=error_responses(404))
 def mint_session(tenant_id: str, body: schemas.SessionRequest, db: DbSession, settings: AppSettings) -> schemas.SessionOut:
     """A session cookie value for one of the tenant's users, so a test can start logged in."""
     tenant = tenancy_service.get(db=db, tenant_id=tenant_id)
@@ -130,7 +134,7 @@ def session_out(settings: Settings, *, user_id: str, tenant_id: str, role: str,
     )
 
 
-@router.patch("/tenants/{tenant_id}/users/{user_id}", response_model=schemas.UserOut)
+@router.patch("/tenants/{tenant_id}/users/{user_id}", response_model=schemas.UserOut, responses=error_responses(404))
 def patch_user(tenant_id: str, user_id: str, body: schemas.UserPatch, db: DbSession) -> schemas.UserOut:
     """Activates or deactivates a user (a deactivated user is refused even with a valid session)."""
     user = identity_service.find_tenant_user(db=db, tenant_id=tenant_id, email_or_id=user_id)
@@ -158,14 +162,14 @@ def check_clock_range(tenant: Tenant, body: schemas.ClockRequest) -> None:
                                code="clock_out_of_range")
 
 
-@router.get("/tenants/{tenant_id}/clock", response_model=schemas.ClockOut)
+@router.get("/tenants/{tenant_id}/clock", response_model=schemas.ClockOut, responses=error_responses(404))
 def get_clock(tenant_id: str, db: DbSession) -> schemas.ClockOut:
     tenant = tenancy_service.get(db=db, tenant_id=tenant_id)
     return schemas.ClockOut(tenant_id=tenant.id, now=tenancy_service.now(tenant=tenant),
                             offset_seconds=tenant.clock_offset_seconds)
 
 
-@router.put("/tenants/{tenant_id}/clock", response_model=schemas.ClockOut)
+@router.put("/tenants/{tenant_id}/clock", response_model=schemas.ClockOut, responses=error_responses(404))
 def set_clock(tenant_id: str, body: schemas.ClockRequest, db: DbSession) -> schemas.ClockOut:
     """Sets this tenant's clock (holds, offers, auto-close and reports read it); others are untouched."""
     tenant = tenancy_service.get(db=db, tenant_id=tenant_id)
