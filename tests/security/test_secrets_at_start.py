@@ -42,7 +42,8 @@ def test_serve_with_no_environment_refuses_to_start(tmp_path: Path) -> None:
     assert "SECRET_KEY" in stderr and "configuration error" in stderr, stderr
 
 
-def test_the_default_environment_is_production_and_refuses_the_dev_key() -> None:
+def test_the_default_environment_is_production_and_refuses_the_dev_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("APP_ENV", raising=False)  # tests/conftest.py sets it for the test process
     with pytest.raises(ValidationError, match="SECRET_KEY"):
         Settings(_env_file=None)  # type: ignore[call-arg]
     with pytest.raises(ValidationError, match="SECRET_KEY"):
