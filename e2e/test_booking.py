@@ -19,15 +19,20 @@ import pytest
 from playwright.sync_api import Page
 from pytest_playwright.pytest_playwright import CreateContextCallback
 
-from e2e.plugins.tenants import PHONE_CONTEXT, WaitUntil
-from fakes.twilio.client import TwilioFakeClient
+from e2e.support import (
+    PHONE_CONTEXT,
+    CatalogItem,
+    Settle,
+    TenantHandle,
+    TenantSeeder,
+    TwilioFakeClient,
+    WaitUntil,
+    bodies_to,
+    text_the_business,
+)
 from pages.appointments import AppointmentsPage
 from pages.booking_page import LinkUnavailablePage, OffersPage, hold_and_confirm
 from pages.catalog import CatalogPage
-from seed.factories import CatalogItem
-from seed.handle import TenantHandle
-from seed.seeder import TenantSeeder
-from seed.waiting import Settle
 
 pytestmark = [pytest.mark.booking, pytest.mark.tenant(catalog=["Leak repair", "Drain cleaning"])]
 
@@ -45,20 +50,6 @@ def dollars(cents: int) -> str:
 
 def item(tenant: TenantHandle, name: str) -> CatalogItem:
     return next(i for i in tenant.catalog if i.name == name)
-
-
-def texts_to(twilio: TwilioFakeClient, tenant: TenantHandle, customer: str) -> list[str]:
-    return [m["body"] for m in twilio.messages(to=customer, from_=tenant.phone_number)]
-
-
-def text_the_business(twilio: TwilioFakeClient, tenant: TenantHandle, customer: str, body: str,
-                      wait_until: WaitUntil) -> str:
-    """The customer texts the business's number; returns the assistant's reply as the fake received it."""
-    before = len(texts_to(twilio, tenant, customer))
-    assert twilio.inbound_sms(from_=customer, to=tenant.phone_number, body=body)["status_code"] == 200
-    replies = wait_until(lambda: texts_to(twilio, tenant, customer)[before:], message=f"the reply to {body!r}")
-    assert len(replies) == 1, replies
-    return replies[0]
 
 
 def booking_link_in(reply: str) -> str:
@@ -85,7 +76,7 @@ def test_quote_and_book_on_the_booking_page(
 ) -> None:
     leak = item(tenant, "Leak repair")
     price = dollars(leak.price_cents)
-    reply = text_the_business(twilio, tenant, customer_phone, JOB, wait_until)
+    reply = text_the_business(twilio, tenant=tenant, customer=customer_phone, body=JOB, wait_until=wait_until)
     assert reply.startswith(f"Leak repair: {price}, about 1 h 30 min.\n")
     assert "\n".join(f"{n}) {label}" for n, label in enumerate(LEAK_OFFERS, start=1)) in reply
     link = booking_link_in(reply)
@@ -99,9 +90,10 @@ def test_quote_and_book_on_the_booking_page(
     booked.expect_booking(service="Leak repair", when=label, price=price)
 
     confirmation = f"You're booked: Leak repair on {LEAK_OFFERS[1]}, {price}."
-    wait_until(lambda: texts_to(twilio, tenant, customer_phone)[1:], message="the confirmation SMS")
-    settle.assert_no_new(lambda: texts_to(twilio, tenant, customer_phone), what="texts after the confirmation")
-    texts = texts_to(twilio, tenant, customer_phone)
+    wait_until(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone)[1:], message="the confirmation SMS")
+    settle.assert_no_new(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone),
+                         what="texts after the confirmation")
+    texts = bodies_to(twilio, tenant=tenant, customer=customer_phone)
     assert len(texts) == 2 and texts[1].startswith(confirmation)
 
     appointments = AppointmentsPage(owner_page).goto()
@@ -113,8 +105,10 @@ def test_two_customers_race_for_one_slot(
     tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, second_customer_phone: str,
     customer_page: Page, new_context: CreateContextCallback, owner_page: Page, wait_until: WaitUntil,
 ) -> None:
-    first_link = booking_link_in(text_the_business(twilio, tenant, customer_phone, JOB, wait_until))
-    second_link = booking_link_in(text_the_business(twilio, tenant, second_customer_phone, JOB, wait_until))
+    first_link = booking_link_in(text_the_business(twilio, tenant=tenant, customer=customer_phone,
+                                                   body=JOB, wait_until=wait_until))
+    second_link = booking_link_in(text_the_business(twilio, tenant=tenant, customer=second_customer_phone,
+                                                    body=JOB, wait_until=wait_until))
     first = OffersPage.open(customer_page, first_link)
     second = OffersPage.open(new_context(**PHONE_CONTEXT).new_page(), second_link)
     first.expect_offers(LEAK_OFFERS)
@@ -142,7 +136,8 @@ def test_an_expired_hold_says_so_and_offers_fresh_times(
     tenant: TenantHandle, seeder: TenantSeeder, twilio: TwilioFakeClient, customer_phone: str, customer_page: Page,
     wait_until: WaitUntil,
 ) -> None:
-    link = booking_link_in(text_the_business(twilio, tenant, customer_phone, JOB, wait_until))
+    link = booking_link_in(text_the_business(twilio, tenant=tenant, customer=customer_phone,
+                                             body=JOB, wait_until=wait_until))
     held = OffersPage.open(customer_page, link).pick_slot(1)
     held.expect_held(LEAK_OFFERS[0])
 
@@ -161,16 +156,17 @@ def test_booking_by_sms_replies(
 ) -> None:
     drain = item(tenant, "Drain cleaning")
     price = dollars(drain.price_cents)
-    quote = text_the_business(twilio, tenant, customer_phone, "My shower drain is clogged again", wait_until)
+    quote = text_the_business(twilio, tenant=tenant, customer=customer_phone,
+                              body="My shower drain is clogged again", wait_until=wait_until)
     assert quote.startswith(f"Drain cleaning: {price}, about 1 h.\n")
     assert "1) Mon Jan 7, 9:30 AM\n2) Mon Jan 7, 10:30 AM\n3) Mon Jan 7, 11:30 AM\n" in quote
 
-    held = text_the_business(twilio, tenant, customer_phone, "2", wait_until)
+    held = text_the_business(twilio, tenant=tenant, customer=customer_phone, body="2", wait_until=wait_until)
     assert re.fullmatch(r"Holding Mon Jan 7, 10:30 AM for you until \d{1,2}:\d{2} [AP]M\. Reply YES to book it\.", held)
 
-    confirmation = text_the_business(twilio, tenant, customer_phone, "YES", wait_until)
+    confirmation = text_the_business(twilio, tenant=tenant, customer=customer_phone, body="YES", wait_until=wait_until)
     assert confirmation.startswith(f"You're booked: Drain cleaning on Mon Jan 7, 10:30 AM, {price}.")
-    settle.assert_no_new(lambda: texts_to(twilio, tenant, customer_phone), what="a second confirmation")
+    settle.assert_no_new(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone), what="a second confirmation")
 
     appointments = AppointmentsPage(owner_page).goto()
     appointments.expect_appointment(when="Mon Jan 7, 10:30 AM", service="Drain cleaning", price=price,
@@ -189,7 +185,8 @@ def test_the_owner_adds_an_item_and_the_assistant_quotes_it(
     catalog.expect_notice("Item added.")
     catalog.expect_item("Burst pipe emergency", price="$349.50")
 
-    reply = text_the_business(twilio, tenant, customer_phone, "Help, a burst pipe is flooding the kitchen", wait_until)
+    reply = text_the_business(twilio, tenant=tenant, customer=customer_phone,
+                              body="Help, a burst pipe is flooding the kitchen", wait_until=wait_until)
     assert reply.startswith("Burst pipe emergency: $349.50, about 2 h.\n")
 
     catalog.goto().deactivate("Burst pipe emergency")

@@ -6,26 +6,17 @@ brings texting back.
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 import pytest
 from playwright.sync_api import Page
 
-from e2e.plugins.tenants import WaitUntil
-from fakes.twilio.client import TwilioFakeClient
+from e2e.support import Settle, TenantHandle, TwilioFakeClient, WaitUntil, texts_to
 from pages.banners import COMPLIANCE_BANNER_TEST_ID
 from pages.compliance import CompliancePage
 from pages.conversation import ConversationPage
 from pages.inbox import InboxPage
-from seed.handle import TenantHandle
-from seed.waiting import Settle
 
 pytestmark = pytest.mark.compliance
-
-
-def texts_to(twilio: TwilioFakeClient, customer: str, tenant: TenantHandle) -> list[dict[str, Any]]:
-    return twilio.messages(to=customer, from_=tenant.phone_number)
 
 
 def send_through_api(app_api: httpx.Client, conversation_id: str, body: str) -> httpx.Response:
@@ -44,7 +35,8 @@ def approve_brand(twilio: TwilioFakeClient, tenant: TenantHandle) -> None:
 def test_a_pending_tenant_texts_nobody_and_says_why(
     owner_page: Page, tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, settle: Settle,
 ) -> None:
-    with settle.window(lambda: texts_to(twilio, customer_phone, tenant), what="SMS while registration is pending"):
+    with settle.window(lambda: texts_to(twilio, tenant=tenant, customer=customer_phone),
+                       what="SMS while registration is pending"):
         assert twilio.missed_call(from_=customer_phone, to=tenant.phone_number)["status_code"] == 200
 
     inbox = InboxPage(owner_page).goto()
@@ -60,7 +52,8 @@ def test_approval_removes_the_banner_and_sends_the_held_text(
     owner_page: Page, tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, app_api: httpx.Client,
     wait_until: WaitUntil, settle: Settle,
 ) -> None:
-    with settle.window(lambda: texts_to(twilio, customer_phone, tenant), what="SMS while registration is pending"):
+    with settle.window(lambda: texts_to(twilio, tenant=tenant, customer=customer_phone),
+                       what="SMS while registration is pending"):
         twilio.missed_call(from_=customer_phone, to=tenant.phone_number)
     conversation = ConversationPage.from_inbox(owner_page, customer_phone)
     conversation.banners.expect_state(COMPLIANCE_BANNER_TEST_ID, "pending")
@@ -70,10 +63,10 @@ def test_approval_removes_the_banner_and_sends_the_held_text(
     refused = send_through_api(app_api, conversation.conversation_id, "Hello from the API")
     assert refused.status_code == 403
     assert refused.json()["code"] == "compliance_pending" and "pending" in refused.json()["detail"]
-    assert texts_to(twilio, customer_phone, tenant) == []
+    assert texts_to(twilio, tenant=tenant, customer=customer_phone) == []
 
     approve_brand(twilio, tenant)
-    [released] = wait_until(lambda: texts_to(twilio, customer_phone, tenant), message="the held first reply")
+    [released] = wait_until(lambda: texts_to(twilio, tenant=tenant, customer=customer_phone), message="the held first reply")
     assert tenant.name in released["body"]
 
     # The open page notices by itself: banner gone, composer enabled, the text no longer held.
@@ -89,10 +82,10 @@ def test_stop_blocks_every_further_text_and_start_resumes(
     wait_until: WaitUntil, settle: Settle,
 ) -> None:
     twilio.missed_call(from_=customer_phone, to=tenant.phone_number)
-    wait_until(lambda: texts_to(twilio, customer_phone, tenant), message="the first SMS")
+    wait_until(lambda: texts_to(twilio, tenant=tenant, customer=customer_phone), message="the first SMS")
     conversation = ConversationPage.from_inbox(owner_page, customer_phone)
 
-    with settle.window(lambda: texts_to(twilio, customer_phone, tenant), what="SMS after STOP"):
+    with settle.window(lambda: texts_to(twilio, tenant=tenant, customer=customer_phone), what="SMS after STOP"):
         assert twilio.inbound_sms(from_=customer_phone, to=tenant.phone_number, body="STOP")["status_code"] == 200
         twilio.missed_call(from_=customer_phone, to=tenant.phone_number)
         twilio.inbound_sms(from_=customer_phone, to=tenant.phone_number, body="hello?")
@@ -101,12 +94,13 @@ def test_stop_blocks_every_further_text_and_start_resumes(
     refused = send_through_api(app_api, conversation.conversation_id, "Are you sure?")
     assert refused.status_code == 403 and refused.json()["code"] == "opted_out"
 
-    before = len(texts_to(twilio, customer_phone, tenant))
+    before = len(texts_to(twilio, tenant=tenant, customer=customer_phone))
     twilio.inbound_sms(from_=customer_phone, to=tenant.phone_number, body="START")
-    [confirmation] = wait_until(lambda: texts_to(twilio, customer_phone, tenant)[before:], message="the START reply")
+    [confirmation] = wait_until(lambda: texts_to(twilio, tenant=tenant, customer=customer_phone)[before:],
+                                message="the START reply")
     assert "subscribed again" in confirmation["body"]
     conversation.expect_state("open")
     conversation.expect_composer_enabled()
     conversation.send("Welcome back! How can we help?")
-    wait_until(lambda: [m for m in texts_to(twilio, customer_phone, tenant)
+    wait_until(lambda: [m for m in texts_to(twilio, tenant=tenant, customer=customer_phone)
                         if m["body"] == "Welcome back! How can we help?"], message="the owner's text after START")

@@ -11,14 +11,12 @@ import re
 import pytest
 from playwright.sync_api import Dialog, Page
 
-from e2e.plugins.tenants import WaitUntil
-from fakes.twilio.client import TwilioFakeClient
+from e2e.support import TenantHandle, TwilioFakeClient, WaitUntil
 from pages.appointments import AppointmentsPage
 from pages.booking_page import OffersPage
 from pages.catalog import CatalogPage
 from pages.conversation import ConversationPage
 from pages.inbox import InboxPage
-from seed.handle import TenantHandle
 
 pytestmark = pytest.mark.security
 

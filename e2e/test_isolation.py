@@ -2,8 +2,8 @@
 
 Data-driven: PROBES lists B-specific URLs (templates over B's resource ids) and FINDERS says how to
 obtain such an id in B (through B's own API or the fakes, like a real caller would). Each probe first
-proves B's owner *can* open the URL (a positive control: a route that does not exist yet is skipped,
-not vacuously passed), then that A's owner gets 404. Adding a route = one Probe line (+ a finder for
+proves B's owner *can* open the URL (a positive control: when it fails, the test fails saying so — a
+broken route must not pass as "isolated"), then that A's owner gets 404. Adding a route = one Probe line (+ a finder for
 a new kind of id).
 """
 
@@ -17,13 +17,10 @@ import httpx
 import pytest
 from playwright.sync_api import Page
 
-from e2e.plugins.tenants import WaitUntil
-from fakes.twilio.client import TwilioFakeClient
+from e2e.support import TenantHandle, TenantSeeder, TwilioFakeClient, WaitUntil
 from pages.errors import ErrorPage
 from pages.flows import open_inbox
 from seed import http
-from seed.handle import TenantHandle
-from seed.seeder import TenantSeeder
 from seed.stack import Stack
 
 pytestmark = pytest.mark.isolation
@@ -50,8 +47,12 @@ class OtherTenant:
 def _conversation_id(b: OtherTenant) -> str | None:
     """A caller's missed call to B's number opens a conversation in B."""
     b.twilio.missed_call(from_=b.caller, to=b.handle.phone_number)
-    return b.wait_until(lambda: b.first_id("/api/v1/conversations", "conversations"), timeout=10,
-                        message="B's conversation from the missed call")
+    conversation_id = b.wait_until(lambda: b.first_id("/api/v1/conversations", "conversations"), timeout=10,
+                                   message="B's conversation from the missed call")
+    # Its first text sent too, so nothing of B's own moves while a test compares B's view before and after.
+    b.wait_until(lambda: b.twilio.messages(to=b.caller, from_=b.handle.phone_number), timeout=10,
+                 message="B's first text to its caller")
+    return conversation_id
 
 
 def _catalog_item_id(b: OtherTenant) -> str | None:
@@ -123,13 +124,16 @@ def other_tenant(seeder: TenantSeeder, stack: Stack, twilio: TwilioFakeClient, c
 
 def b_resource_url(probe: Probe, b: OtherTenant) -> str:
     resource_id = FINDERS[probe.needs](b)
-    if resource_id is None:
-        pytest.skip(f"no {probe.needs} in tenant B to probe with (the feature that creates one is not there yet)")
+    assert resource_id is not None, (
+        f"positive control failed: tenant B could not create a {probe.needs} through its own API, "
+        "so there is nothing to probe isolation with")
     url = probe.path.format(**{probe.needs: resource_id})
     # Positive control: the URL must work for its own tenant, or "A gets 404" would prove nothing.
     own = b.api.get(url, headers={"Accept": "text/html"} if probe.kind == "page" else {})
-    if own.status_code != 200:
-        pytest.skip(f"{url} answers {own.status_code} to tenant B's own owner: route not available yet")
+    assert own.status_code == 200, (
+        f"positive control failed: {url} answers {own.status_code} to tenant B's own owner: {own.text[:300]}")
+    if probe.kind == "api" and probe.path.endswith("}"):
+        assert resource_id in own.text, f"positive control failed: {url} does not show B its own {probe.needs}"
     return url
 
 
@@ -150,6 +154,66 @@ def test_owner_of_a_gets_404_for_b_resources(probe: Probe, other_tenant: OtherTe
     page: Page = request.getfixturevalue("owner_page")
     page.goto(url)
     ErrorPage(page).expect_not_found()
+    assert other_tenant.caller not in page.content()
+
+
+@dataclass(frozen=True)
+class Write:
+    """A change A's owner attempts on B's resource; `read` is B's own view of it, which must not move."""
+
+    method: Literal["POST", "PATCH", "DELETE"]
+    path: str  # a template over one FINDERS key
+    read: str  # the same key: what B reads before and after
+    body: dict[str, Any] | None = None
+
+    def view(self, answer: Any) -> Any:
+        """What must not move in B's read: delivery statuses and activity times may (the fake reports them)."""
+        if "messages" in answer:
+            return [(m["author"], m["body"]) for m in answer["messages"]]
+        if "state" in answer:
+            return {k: answer[k] for k in ("state", "needs_attention", "closed_at")}
+        return answer
+
+    @property
+    def needs(self) -> str:
+        return self.read.split("{", 1)[1].split("}", 1)[0]
+
+    def __str__(self) -> str:
+        return f"{self.method}:{self.path}"
+
+
+WRITES = [
+    Write("PATCH", "/api/v1/catalog/items/{catalog_item_id}", "/api/v1/catalog/items/{catalog_item_id}",
+          {"name": "Renamed by tenant A"}),
+    Write("DELETE", "/api/v1/catalog/items/{catalog_item_id}", "/api/v1/catalog/items/{catalog_item_id}"),
+    Write("DELETE", "/api/v1/holds/{hold_id}", "/api/v1/holds/{hold_id}"),
+    Write("POST", "/api/v1/bookings", "/api/v1/holds/{hold_id}", {"hold_id": "{hold_id}", "customer_name": "A"}),
+    Write("POST", "/api/v1/conversations/{conversation_id}/takeover", "/api/v1/conversations/{conversation_id}"),
+    Write("POST", "/api/v1/conversations/{conversation_id}/messages", "/api/v1/conversations/{conversation_id}/messages",
+          {"body": "Tenant A writing to B's customer"}),
+    Write("POST", "/api/v1/quote", "/api/v1/catalog/items/{catalog_item_id}", {"item_id": "{catalog_item_id}"}),
+]
+
+
+@pytest.mark.parametrize("write", WRITES, ids=str)
+def test_owner_of_a_cannot_change_b_resources(write: Write, other_tenant: OtherTenant, tenant: TenantHandle,
+                                              app_api: httpx.Client, twilio: TwilioFakeClient) -> None:
+    b = other_tenant
+    resource_id = FINDERS[write.needs](b)
+    assert resource_id is not None, f"positive control failed: tenant B could not create a {write.needs}"
+    fill = {write.needs: resource_id}
+    before = b.api.get(write.read.format(**fill))
+    assert before.status_code == 200, f"positive control failed: B cannot read its own {write.needs}: {before.text}"
+    body = {k: v.format(**fill) if isinstance(v, str) else v for k, v in (write.body or {}).items()}
+    response = app_api.request(write.method, write.path.format(**fill), json=body if write.body else None)
+    assert response.status_code == 404, response.text
+    assert response.json()["code"].endswith("not_found")
+    assert b.handle.phone_number not in response.text
+    after = b.api.get(write.read.format(**fill))
+    assert after.status_code == 200, after.text
+    assert write.view(after.json()) == write.view(before.json()), f"tenant A's {write} changed B's {write.needs}"
+    if "body" in body:
+        assert body["body"] not in [m["body"] for m in twilio.messages(to=b.caller)], "A texted B's customer"
 
 
 def test_me_answers_with_the_callers_own_tenant(tenant: TenantHandle, other_tenant: OtherTenant,
@@ -161,8 +225,8 @@ def test_me_answers_with_the_callers_own_tenant(tenant: TenantHandle, other_tena
 
 def test_inbox_of_a_does_not_list_b_conversations(owner_page: Page, other_tenant: OtherTenant,
                                                  app_api: httpx.Client) -> None:
-    if _conversation_id(other_tenant) is None:
-        pytest.skip("tenant B has no conversation API yet")
+    b_conversation = _conversation_id(other_tenant)
+    assert b_conversation is not None, "positive control failed: B's missed call opened no conversation B can list"
     inbox = open_inbox(owner_page)
     inbox.expect_conversation_count(0)
     listed: list[dict[str, Any]] = app_api.get("/api/v1/conversations").json()["conversations"]

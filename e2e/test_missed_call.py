@@ -8,26 +8,20 @@ Messages the app created is the ground truth of what a customer received.
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Callable
+from functools import partial
 
 import pytest
 from playwright.sync_api import Page
 
-from e2e.plugins.tenants import WaitUntil
-from fakes.twilio.client import TwilioFakeClient
+from e2e.support import Settle, TenantHandle, TwilioFakeClient, WaitUntil, bodies_to, first_reply, texts_to
 from pages.conversation import ConversationPage
 from pages.inbox import InboxPage
-from seed.handle import TenantHandle
-from seed.waiting import Settle
 
 pytestmark = pytest.mark.missed_call
 
 #: The seed's SLO for missed call -> first SMS (P95); one call must make it well within it.
 FIRST_SMS_BUDGET_S = 5.0
-
-
-def texts_to(twilio: TwilioFakeClient, customer: str, tenant: TenantHandle) -> list[dict[str, Any]]:
-    return twilio.messages(to=customer, from_=tenant.phone_number)
 
 
 @pytest.mark.smoke
@@ -38,10 +32,10 @@ def test_a_missed_call_gets_a_first_sms_and_shows_in_the_inbox(
     call = twilio.missed_call(from_=customer_phone, to=tenant.phone_number)
     assert call["status_code"] == 200, call
 
-    [first] = wait_until(lambda: texts_to(twilio, customer_phone, tenant), timeout=FIRST_SMS_BUDGET_S,
+    [first] = wait_until(lambda: texts_to(twilio, tenant=tenant, customer=customer_phone), timeout=FIRST_SMS_BUDGET_S,
                          message=f"the first SMS to {customer_phone} within {FIRST_SMS_BUDGET_S:g}s")
     assert time.monotonic() - started < FIRST_SMS_BUDGET_S
-    assert tenant.name in first["body"] and "Reply STOP to opt out" in first["body"]
+    assert first["body"] == first_reply(tenant)
 
     inbox = InboxPage(owner_page).goto()
     inbox.expect_conversation(customer_phone, state="open")
@@ -59,8 +53,9 @@ def test_five_deliveries_of_one_missed_call_make_one_conversation_and_one_sms(
     for _ in range(4):  # Twilio retrying the same callback: identical body, signature and idempotency token
         assert twilio.redeliver(call["delivery_id"])["status_code"] == 200
 
-    wait_until(lambda: texts_to(twilio, customer_phone, tenant), timeout=FIRST_SMS_BUDGET_S, message="the first SMS")
-    settle.assert_no_new(lambda: texts_to(twilio, customer_phone, tenant), what="SMS to the caller")
+    wait_until(lambda: texts_to(twilio, tenant=tenant, customer=customer_phone), timeout=FIRST_SMS_BUDGET_S,
+               message="the first SMS")
+    settle.assert_no_new(lambda: texts_to(twilio, tenant=tenant, customer=customer_phone), what="SMS to the caller")
 
     inbox = InboxPage(owner_page).goto()
     inbox.expect_conversation_count(1)
@@ -69,20 +64,40 @@ def test_five_deliveries_of_one_missed_call_make_one_conversation_and_one_sms(
     conversation.expect_event_count(1)  # one "Missed call" line, not five
 
 
-@pytest.mark.parametrize("status", ["busy", "failed"])
 def test_busy_and_failed_calls_count_as_missed(
-    status: str, tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, wait_until: WaitUntil,
+    owner_page: Page, tenant: TenantHandle, twilio: TwilioFakeClient, new_customer_phone: Callable[[], str],
+    wait_until: WaitUntil, settle: Settle,
 ) -> None:
-    call = twilio.call(from_=customer_phone, to=tenant.phone_number, status=status)
-    assert call["status_code"] == 200
-    wait_until(lambda: texts_to(twilio, customer_phone, tenant), timeout=FIRST_SMS_BUDGET_S,
-               message=f"the first SMS after a {status} call")
+    callers = {status: new_customer_phone() for status in ("busy", "failed")}
+    for status, caller in callers.items():
+        assert twilio.call(from_=caller, to=tenant.phone_number, status=status)["status_code"] == 200
+    for status, caller in callers.items():
+        wait_until(partial(texts_to, twilio, tenant=tenant, customer=caller), timeout=FIRST_SMS_BUDGET_S,
+                   message=f"the first SMS after a {status} call")
+    settle.assert_no_new(lambda: [bodies_to(twilio, tenant=tenant, customer=c) for c in callers.values()],
+                         what="a second text to either caller")
+    for caller in callers.values():
+        assert bodies_to(twilio, tenant=tenant, customer=caller) == [first_reply(tenant)]
+
+    inbox = InboxPage(owner_page).goto()
+    inbox.expect_conversation_count(2)
+    for caller in callers.values():
+        inbox.expect_conversation(caller, state="open")
+        inbox.expect_last_message(caller, first_reply(tenant))
+    for status, caller in callers.items():
+        conversation = ConversationPage.from_inbox(owner_page, caller)
+        conversation.expect_event_count(1)
+        conversation.expect_event(f"Missed call ({status})")
+        conversation.expect_message_count(1)
+        conversation.expect_message(first_reply(tenant))
 
 
-def test_an_answered_call_texts_nobody(
-    owner_page: Page, tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, settle: Settle,
+def test_answered_and_canceled_calls_text_nobody(
+    owner_page: Page, tenant: TenantHandle, twilio: TwilioFakeClient, new_customer_phone: Callable[[], str],
+    settle: Settle,
 ) -> None:
-    with settle.window(lambda: texts_to(twilio, customer_phone, tenant), what="SMS after an answered call"):
-        call = twilio.call(from_=customer_phone, to=tenant.phone_number, status="completed", duration=95)
-        assert call["status_code"] == 200
+    answered, canceled = new_customer_phone(), new_customer_phone()
+    with settle.window(lambda: twilio.messages(from_=tenant.phone_number), what="SMS after an answered or canceled call"):
+        assert twilio.call(from_=answered, to=tenant.phone_number, status="completed", duration=95)["status_code"] == 200
+        assert twilio.call(from_=canceled, to=tenant.phone_number, status="canceled")["status_code"] == 200
     InboxPage(owner_page).goto().expect_empty()

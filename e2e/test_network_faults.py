@@ -10,13 +10,10 @@ import re
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from e2e.plugins.tenants import WaitUntil
-from fakes.twilio.client import TwilioFakeClient
+from e2e.support import Settle, TenantHandle, TwilioFakeClient, WaitUntil, bodies_to
 from pages.appointments import AppointmentsPage
 from pages.booking_page import HeldPage, OffersPage
 from pages.conversation import ConversationPage
-from seed.handle import TenantHandle
-from seed.waiting import Settle
 
 pytestmark = pytest.mark.resilience
 
@@ -40,16 +37,12 @@ def drop_first(page: Page, url_glob: str, method: str = "POST") -> list[str]:
     return dropped
 
 
-def texts_to(twilio: TwilioFakeClient, tenant: TenantHandle, customer: str) -> list[str]:
-    return [m["body"] for m in twilio.messages(to=customer, from_=tenant.phone_number)]
-
-
 def test_a_text_the_network_dropped_is_sent_once_on_retry(
     owner_page: Page, tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, wait_until: WaitUntil,
     settle: Settle,
 ) -> None:
     twilio.missed_call(from_=customer_phone, to=tenant.phone_number)
-    wait_until(lambda: texts_to(twilio, tenant, customer_phone), message="the first SMS")
+    wait_until(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone), message="the first SMS")
     conversation = ConversationPage.from_inbox(owner_page, customer_phone)
     conversation.take_over()
     dropped = drop_first(owner_page, "**/conversations/*/messages")
@@ -59,16 +52,17 @@ def test_a_text_the_network_dropped_is_sent_once_on_retry(
     conversation.send_button.click()
     expect(owner_page).to_have_url(NETWORK_ERROR_PAGE)  # the browser's own "can't reach this page"
     assert len(dropped) == 1
-    settle.assert_no_new(lambda: texts_to(twilio, tenant, customer_phone), what="texts from the dropped request")
+    settle.assert_no_new(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone),
+                         what="texts from the dropped request")
 
     owner_page.go_back()
     conversation.expect_loaded()
     conversation.expect_message_count(1)  # nothing half-sent: only the first automatic text
     conversation.send(answer)
     conversation.expect_message(answer)
-    sent = wait_until(lambda: [t for t in texts_to(twilio, tenant, customer_phone) if t == answer],
+    sent = wait_until(lambda: [t for t in bodies_to(twilio, tenant=tenant, customer=customer_phone) if t == answer],
                       message="the owner's text at the fake")
-    settle.assert_no_new(lambda: texts_to(twilio, tenant, customer_phone), what="a second copy")
+    settle.assert_no_new(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone), what="a second copy")
     assert sent == [answer]
 
 
@@ -79,7 +73,7 @@ def test_a_booking_the_network_dropped_is_booked_once_on_retry(
 ) -> None:
     assert twilio.inbound_sms(from_=customer_phone, to=tenant.phone_number,
                               body="There's a leaking pipe under my sink")["status_code"] == 200
-    reply = wait_until(lambda: texts_to(twilio, tenant, customer_phone), message="the quote")[0]
+    reply = wait_until(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone), message="the quote")[0]
     found = BOOKING_LINK.search(reply)
     assert found, reply
     offers = OffersPage.open(customer_page, found.group(0))
@@ -94,6 +88,6 @@ def test_a_booking_the_network_dropped_is_booked_once_on_retry(
     customer_page.go_back()
     again = HeldPage(customer_page).expect_loaded()
     again.confirm(name="Pat Customer")
-    wait_until(lambda: texts_to(twilio, tenant, customer_phone)[1:], message="the confirmation SMS")
+    wait_until(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone)[1:], message="the confirmation SMS")
     AppointmentsPage(owner_page).goto().expect_count(1)
-    assert len([t for t in texts_to(twilio, tenant, customer_phone) if t.startswith("You're booked")]) == 1
+    assert len([t for t in bodies_to(twilio, tenant=tenant, customer=customer_phone) if t.startswith("You're booked")]) == 1

@@ -6,15 +6,14 @@ all stand on.
 
 from __future__ import annotations
 
+import httpx
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
-from fakes.stripe.client import StripeFakeClient
-from fakes.twilio.client import TwilioFakeClient
+from e2e.support import StripeFakeClient, TenantHandle, TwilioFakeClient, WaitUntil
 from pages.flows import open_inbox
 from pages.login import LoginPage
 from seed import http
-from seed.handle import TenantHandle
 from seed.stack import Stack
 
 pytestmark = pytest.mark.smoke
@@ -35,14 +34,33 @@ def test_new_tenant_number_is_provisioned_at_the_twilio_fake(tenant: TenantHandl
     assert number["status_callback"] == f"{stack.base_url}/webhooks/twilio/voice-status"
 
 
-def test_stripe_fake_delivers_webhooks_to_the_app(stripe: StripeFakeClient, stack: Stack) -> None:
+def test_stripe_fake_delivers_webhooks_to_the_app(stripe: StripeFakeClient, stack: Stack, tenant: TenantHandle,
+                                                  app_api: httpx.Client, wait_until: WaitUntil) -> None:
+    webhook_url = f"{stack.base_url}/webhooks/stripe"
     endpoints = stripe.webhook_endpoints()
-    assert any(e["url"] == f"{stack.base_url}/webhooks/stripe" and e["secret"].startswith("whsec_") for e in endpoints)
+    assert any(e["url"] == webhook_url and e["secret"].startswith("whsec_") for e in endpoints)
+    assert app_api.get("/api/v1/billing/status").json()["state"] == "none"
+
+    checkout = app_api.post("/api/v1/billing/checkout")
+    assert checkout.status_code == 201, checkout.text
+    paid = stripe.complete_checkout(checkout.json()["session_id"], wait=True)
+
+    # Delivered: every event of the payment reached the app's endpoint and was answered 2xx (the journal)...
+    event_types = {event["type"] for event in paid["events"]}
+    assert "checkout.session.completed" in event_types
+    posted = [entry for entry in stripe.requests(direction="outbound", contains=tenant.id) if entry["url"] == webhook_url]
+    assert {entry["kind"] for entry in posted} >= event_types
+    assert all(200 <= entry["status"] < 300 for entry in posted), [(e["kind"], e["status"]) for e in posted]
+    # ... and handled: the app's worker mirrors the plan Stripe reported.
+    wait_until(lambda: app_api.get("/api/v1/billing/status").json()["state"] == "active",
+               message="the plan to become active")
 
 
 def test_login_page_renders(page: Page) -> None:
     login = LoginPage(page).goto()
     login.email.fill("nobody@example.test")  # the form is there and usable
+    expect(login.password).to_be_editable()
+    expect(login.submit_button).to_be_enabled()
     login.navigation.expect_no_link("Inbox")  # signed out: no main navigation
 
 

@@ -5,23 +5,14 @@ the conversation to the assistant brings automatic replies back.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from playwright.sync_api import Page
 
-from e2e.plugins.tenants import WaitUntil
-from fakes.twilio.client import TwilioFakeClient
+from e2e.support import Settle, TenantHandle, TwilioFakeClient, WaitUntil, text_the_business, texts_to
 from pages.conversation import ConversationPage
 from pages.inbox import InboxPage
-from seed.handle import TenantHandle
-from seed.waiting import Settle
 
 pytestmark = pytest.mark.takeover
-
-
-def texts_to(twilio: TwilioFakeClient, customer: str, tenant: TenantHandle) -> list[dict[str, Any]]:
-    return twilio.messages(to=customer, from_=tenant.phone_number)
 
 
 def conversation_after_missed_call(
@@ -29,7 +20,7 @@ def conversation_after_missed_call(
 ) -> ConversationPage:
     """A caller the assistant already texted back, opened from the inbox."""
     twilio.missed_call(from_=customer, to=tenant.phone_number)
-    wait_until(lambda: texts_to(twilio, customer, tenant), message="the first SMS")
+    wait_until(lambda: texts_to(twilio, tenant=tenant, customer=customer), message="the first SMS")
     return ConversationPage.from_inbox(page, customer)
 
 
@@ -44,6 +35,7 @@ def test_taking_over_changes_the_badge(
     InboxPage(owner_page).goto().expect_conversation(customer_phone, state="human")
 
 
+@pytest.mark.tenant(catalog=["Leak repair"])
 def test_the_assistant_is_silent_while_a_person_answers_and_resumes_after(
     owner_page: Page, tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, wait_until: WaitUntil,
     settle: Settle,
@@ -51,22 +43,24 @@ def test_the_assistant_is_silent_while_a_person_answers_and_resumes_after(
     conversation = conversation_after_missed_call(owner_page, tenant, twilio, customer_phone, wait_until)
     conversation.take_over()
 
-    question = "Can you come before noon?"
-    with settle.window(lambda: texts_to(twilio, customer_phone, tenant), what="automatic replies while taken over"):
-        assert twilio.inbound_sms(from_=customer_phone, to=tenant.phone_number, body=question)["status_code"] == 200
-    conversation.expect_message(question)  # the thread updates by itself
+    # A job the assistant quotes whenever it answers (proved below, after handing back): while a person
+    # answers, the same words must get no automatic reply.
+    job = "There's a leaking pipe under my sink"
+    with settle.window(lambda: texts_to(twilio, tenant=tenant, customer=customer_phone),
+                       what="automatic replies while taken over"):
+        assert twilio.inbound_sms(from_=customer_phone, to=tenant.phone_number, body=job)["status_code"] == 200
+    conversation.expect_message(job)  # the thread updates by itself
+    conversation.expect_state("human")
 
     answer = "Yes — we'll be there at 11 <sharp> & call ahead"
     conversation.send(answer)
-    sent = wait_until(lambda: [m for m in texts_to(twilio, customer_phone, tenant) if m["body"] == answer],
+    sent = wait_until(lambda: [m for m in texts_to(twilio, tenant=tenant, customer=customer_phone) if m["body"] == answer],
                       message="the owner's text at the fake")
     assert len(sent) == 1
     conversation.expect_message(answer)  # shown as typed, never as markup
     conversation.expect_state("human")
 
     conversation.return_to_assistant()
-    before = len(texts_to(twilio, customer_phone, tenant))
-    twilio.inbound_sms(from_=customer_phone, to=tenant.phone_number, body="Great, and what about next week?")
-    replies = wait_until(lambda: texts_to(twilio, customer_phone, tenant)[before:], message="an automatic reply")
-    assert len(replies) == 1
-    conversation.expect_message(replies[0]["body"])
+    reply = text_the_business(twilio, tenant=tenant, customer=customer_phone, body=job, wait_until=wait_until)
+    assert reply.startswith("Leak repair: $"), reply  # the quote it held back while a person answered
+    conversation.expect_message(reply)

@@ -5,27 +5,49 @@ A page object holds a Playwright ``Page``, exposes its elements as typed ``@prop
 page before anyone uses it (``goto()`` navigates, then ``expect_loaded()`` checks URL and heading).
 Assertions are web-first ``expect(...)``: they wait by themselves, so nothing here sleeps.
 Regions that appear on many pages (navigation, banners) are their own small objects, composed in.
+
+Arriving on a page (``expect_loaded()``, which ``goto()`` and every "I am on this page" check end with)
+is also when whole-page checks run: the suite registers them with :func:`on_page_loaded` (its
+accessibility scan, e2e/plugins/a11y.py). Page objects stay free of the test runner; a check sees the
+page object that just proved where the browser is.
 """
 
 from __future__ import annotations
 
 import re
-from typing import ClassVar, Self
+from collections.abc import Callable
+from typing import Any, ClassVar, Self
 
 from playwright.sync_api import Locator, Page, expect
 
 from pages.banners import BannerRegion
 from pages.navigation import NavigationRegion
 from pages.region import Region
+from pages.steps import named_steps
 
-__all__ = ["BasePage", "Region"]
+__all__ = ["BasePage", "Region", "on_page_loaded"]
+
+PageCheck = Callable[["BasePage"], None]
+_page_checks: list[PageCheck] = []
 
 
+def on_page_loaded(check: PageCheck) -> Callable[[], None]:
+    """Runs ``check(page_object)`` each time a page object has proved it is loaded; returns the undo."""
+    _page_checks.append(check)
+    return lambda: _page_checks.remove(check)
+
+
+@named_steps
 class BasePage:
-    """Subclasses set ``path`` (relative to the context's base URL) and ``heading_name`` (its <h1>)."""
+    """Subclasses set ``path`` (relative to the context's base URL) and ``heading_name`` (its <h1>).
+    Their public methods are named steps in the trace (pages/steps.py)."""
 
     path: ClassVar[str]
     heading_name: ClassVar[str | re.Pattern[str]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        named_steps(cls)
 
     def __init__(self, page: Page) -> None:
         self.page = page
@@ -53,4 +75,6 @@ class BasePage:
     def expect_loaded(self) -> Self:
         expect(self.page).to_have_url(self.url_pattern())
         expect(self.heading).to_be_visible()
+        for check in tuple(_page_checks):
+            check(self)
         return self

@@ -23,13 +23,14 @@ MESSAGE_NOTE_TEST_ID = "message-note"
 THREAD_EVENT_TEST_ID = "thread-event"
 COMPOSER_NOTE_TEST_ID = "composer-disabled-reason"
 NEEDS_ATTENTION_TEST_ID = "needs-attention"
+ATTENTION_REASON_TEST_ID = "attention-reason"
 ERROR_TEST_ID = "conversation-error"
 CONVERSATION_URL = re.compile(r"/conversations/([0-9a-f]{32})(#.*)?$")  # no named groups: it runs in the browser too
 
 
 def _exactly(text: str) -> re.Pattern[str]:
-    """Whole-text match (Playwright's has_text alone matches substrings)."""
-    return re.compile(r"^\s*" + re.escape(" ".join(text.split())) + r"\s*$")
+    """Whole-text match, any run of white space matching any other (Playwright's has_text alone matches substrings)."""
+    return re.compile(r"^\s*" + r"\s+".join(re.escape(word) for word in text.split()) + r"\s*$")
 
 
 class ConversationPage(BasePage):
@@ -81,6 +82,11 @@ class ConversationPage(BasePage):
         return self.page.get_by_test_id(NEEDS_ATTENTION_TEST_ID)
 
     @property
+    def attention_reason(self) -> Locator:
+        """Why the conversation needs a person (shown under the header with the "Needs you" badge)."""
+        return self.page.get_by_test_id(ATTENTION_REASON_TEST_ID)
+
+    @property
     def take_over_button(self) -> Locator:
         return self.page.get_by_role("button", name="Take over")
 
@@ -129,6 +135,11 @@ class ConversationPage(BasePage):
         return self.page.get_by_test_id(ERROR_TEST_ID)
 
     # --- actions --------------------------------------------------------------------------------------
+    def reload(self) -> Self:
+        """Loads the page again (the live update refreshes the thread, not the header's attention badge)."""
+        self.page.reload()
+        return self.expect_loaded()
+
     def take_over(self) -> Self:
         """A person answers from now on; the assistant stays silent."""
         self.take_over_button.click()
@@ -154,13 +165,17 @@ class ConversationPage(BasePage):
         expect(self.state_badge).to_have_attribute("data-state", state)
         expect(self.state_badge).to_have_text(state)
 
-    def expect_message(self, text: str, *, status: str | None = None) -> None:
-        """A message with exactly this body is in the thread (shown as text, never as markup)."""
+    def expect_message(self, text: str, *, status: str | None = None, note: str | re.Pattern[str] | None = None) -> None:
+        """A message with exactly this body is in the thread (shown as text, never as markup), with the
+        delivery status label ("Sending…", "Sent", "Delivered", "Failed", "Not delivered"...) and the note
+        saying why it failed or was held, when given."""
         message = self.message(text)
         expect(message).to_have_count(1)
         expect(message.get_by_test_id(MESSAGE_BODY_TEST_ID)).to_have_text(text)
         if status is not None:
             expect(message.get_by_test_id(MESSAGE_STATUS_TEST_ID)).to_have_text(status)
+        if note is not None:
+            expect(message.get_by_test_id(MESSAGE_NOTE_TEST_ID)).to_have_text(note)
 
     def expect_message_count(self, count: int) -> None:
         expect(self.messages).to_have_count(count)
@@ -168,6 +183,20 @@ class ConversationPage(BasePage):
     def expect_event_count(self, count: int) -> None:
         """Thread lines such as "Missed call (no answer)"."""
         expect(self.events).to_have_count(count)
+
+    def expect_event(self, text: str) -> None:
+        """Exactly one thread line reads `text` (before its time), e.g. "Missed call (busy)"."""
+        line = re.compile(r"^\s*" + re.escape(text) + r"\s*·")
+        expect(self.events.filter(has_text=line)).to_have_count(1)
+
+    def expect_needs_attention(self, reason: str | re.Pattern[str]) -> None:
+        """The "Needs you" badge and why (as the header shows them when the page loads)."""
+        expect(self.needs_attention_badge).to_have_text("Needs you")
+        expect(self.attention_reason).to_have_text(reason)
+
+    def expect_no_attention_needed(self) -> None:
+        expect(self.needs_attention_badge).to_have_count(0)
+        expect(self.attention_reason).to_have_count(0)
 
     def expect_held_messages(self, count: int) -> None:
         held = self.messages_with_status("Held")

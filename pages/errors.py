@@ -12,6 +12,7 @@ HEADINGS = {
     404: "Page not found",
     403: "You don't have access to this page",
     410: "This is no longer available",
+    429: "Slow down a little",
 }
 
 
@@ -26,13 +27,19 @@ class ErrorPage(Region):
     def heading(self) -> Locator:
         return self.page.get_by_role("heading", level=1)
 
-    def expect_status(self, status: int) -> None:
+    def detail(self, text: str) -> Locator:
+        return self.card.get_by_text(text, exact=True)
+
+    def expect_status(self, status: int, *, detail: str | None = None) -> None:
+        """The card for `status`; with `detail`, the exact reason the app gave (403, 410, 429 show it)."""
         expect(self.card).to_have_attribute("data-status", str(status))
         if status in HEADINGS:
             expect(self.heading).to_have_text(HEADINGS[status])
+        if detail is not None:
+            expect(self.detail(detail)).to_be_visible()
 
     def expect_not_found(self) -> None:
         self.expect_status(404)
 
-    def expect_forbidden(self) -> None:
-        self.expect_status(403)
+    def expect_forbidden(self, detail: str | None = None) -> None:
+        self.expect_status(403, detail=detail)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Locator, expect
 
 from pages.base import BasePage
@@ -10,6 +12,7 @@ CONVERSATION_ROW_TEST_ID = "conversation-row"
 CONVERSATION_STATE_TEST_ID = "conversation-state"
 INBOX_EMPTY_TEST_ID = "inbox-empty"
 CONVERSATION_PREVIEW_TEST_ID = "conversation-preview"  # messaging: the last message of the row
+NEEDS_ATTENTION_TEST_ID = "needs-attention"
 
 
 class InboxPage(BasePage):
@@ -34,8 +37,10 @@ class InboxPage(BasePage):
     def state_of(self, caller: str) -> Locator:
         return self.row_for(caller).get_by_test_id(CONVERSATION_STATE_TEST_ID)
 
-    def open_conversation(self, caller: str) -> None:
-        self.row_for(caller).get_by_role("link", name=caller).click()
+    def open_conversation(self, caller: str, *, state: str | None = None) -> None:
+        """Follows the caller's row (the one in `state` when a closed conversation has a successor)."""
+        row = self.row_for(caller) if state is None else self.rows_in_state(caller, state)
+        row.get_by_role("link", name=caller).click()
 
     def expect_empty(self) -> None:
         expect(self.empty_state).to_be_visible()
@@ -55,3 +60,23 @@ class InboxPage(BasePage):
 
     def expect_last_message(self, caller: str, text: str) -> None:
         expect(self.preview_of(caller)).to_contain_text(text)
+
+    # --- the "Needs you" badge of a row, and conversations of one state --------------------------
+    def attention_badge_of(self, caller: str) -> Locator:
+        return self.row_for(caller).get_by_test_id(NEEDS_ATTENTION_TEST_ID)
+
+    def expect_needs_attention(self, caller: str, reason: str | re.Pattern[str] | None = None) -> None:
+        """The row shows "Needs you" (its tooltip says why)."""
+        badge = self.attention_badge_of(caller)
+        expect(badge).to_have_text("Needs you")
+        if reason is not None:
+            expect(badge).to_have_attribute("title", reason)
+
+    def expect_no_attention_needed(self, caller: str) -> None:
+        expect(self.row_for(caller)).to_have_count(1)
+        expect(self.attention_badge_of(caller)).to_have_count(0)
+
+    def rows_in_state(self, caller: str, state: str) -> Locator:
+        """The caller's rows whose state badge reads `state` (a closed conversation and its successor)."""
+        badge = self.page.get_by_test_id(CONVERSATION_STATE_TEST_ID).filter(has_text=re.compile(rf"^\s*{state}\s*$"))
+        return self.row_for(caller).filter(has=badge)

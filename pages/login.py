@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Locator, expect
 
 from pages.base import BasePage
@@ -37,5 +39,10 @@ class LoginPage(BasePage):
         self.sign_in(user.email, user.password)
 
     def expect_error(self, text: str) -> None:
-        expect(self.error).to_contain_text(text)
+        """Still on the sign-in form, showing exactly this reason (and no other alert)."""
+        expect(self.error).to_have_text(text)
         self.expect_loaded()
+
+    def expect_next(self, path: str) -> None:
+        """The form will return to `path` after signing in (a session that ended sends you here)."""
+        expect(self.page).to_have_url(re.compile(r"/login\?next=" + re.escape(path) + "$"))

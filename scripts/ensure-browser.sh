@@ -14,6 +14,23 @@ mkdir -p .stamps
 
 say() { echo "ensure-browser: $*" >&2; }
 
+# The visual baselines (e2e/snapshots/*.chromium-linux.png) were rendered with these fonts: the app's
+# system-ui stack resolves to DejaVu Sans, Arial-like text to Liberation. Other fonts, other pixels.
+BASELINE_FONTS="fonts-dejavu-core fonts-liberation"
+if command -v dpkg-query >/dev/null 2>&1; then
+  missing_fonts="$(for font in $BASELINE_FONTS; do
+    dpkg-query -W -f='${Status}' "$font" 2>/dev/null | grep -q "ok installed" || echo -n "$font "; done)"
+  if [ -n "$missing_fonts" ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      say "installing the fonts the visual baselines were rendered with: $missing_fonts"
+      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing_fonts) >&2 \
+        || say "fonts could not be installed: visual baselines will not match"
+    else
+      say "visual baselines expect these fonts: sudo apt-get install $missing_fonts"
+    fi
+  fi
+fi
+
 # Done before, unless it was the system's Chromium without the headless shell that could be added now.
 if [ -f "$STAMP" ] && [ -x "$(cat "$STAMP")" ]; then
   case "$(cat "$STAMP")" in
@@ -44,10 +61,11 @@ system_chromium() {
 found="$(playwright_chromium || true)"
 if [ -z "$found" ]; then
   say "trying Playwright's own Chromium (playwright install chromium)"
-  if timeout 600 "$PY" -m playwright install chromium >/tmp/playwright-install.log 2>&1; then
+  # The log stays in this clone: a fixed file in the system's temp folder is shared by every clone.
+  if timeout 600 "$PY" -m playwright install chromium >.stamps/playwright-install.log 2>&1; then
     found="$(playwright_chromium || true)"
   else
-    say "Playwright could not download its browser (see /tmp/playwright-install.log); using the system's"
+    say "Playwright could not download its browser (see .stamps/playwright-install.log); using the system's"
   fi
 fi
 if [ -z "$found" ]; then
@@ -81,8 +99,11 @@ if [ -n "$playwright_ffmpeg" ] && [ ! -e "$playwright_ffmpeg" ]; then
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg) >&2 || true
   fi
   if command -v ffmpeg >/dev/null 2>&1; then
+    # Playwright's browser cache is shared by every clone on the machine, and another clone's suite may
+    # be recording video through this link right now: create it atomically (a new link renamed over
+    # the path), never remove-then-create.
     mkdir -p "$(dirname "$playwright_ffmpeg")"
-    ln -sf "$(command -v ffmpeg)" "$playwright_ffmpeg"
+    ln -s "$(command -v ffmpeg)" "$playwright_ffmpeg.$$" && mv -Tf "$playwright_ffmpeg.$$" "$playwright_ffmpeg"
     say "video: Playwright will record with $(command -v ffmpeg)"
   else
     say "no ffmpeg: videos stay off (install Playwright's with: .venv/bin/python -m playwright install ffmpeg)"

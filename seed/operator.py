@@ -101,8 +101,9 @@ class OperatorClient:
             return False
         raise OperatorError("DELETE", path, response)
 
-    def mint_session(self, tenant_id: str, user: str) -> MintedSession:
-        data = self._json("POST", f"/api/operator/tenants/{tenant_id}/sessions", 201, json={"user": user})
+    def mint_session(self, tenant_id: str, user: str, *, ttl_seconds: int | None = None) -> MintedSession:
+        body: dict[str, Any] = {"user": user} if ttl_seconds is None else {"user": user, "ttl_seconds": ttl_seconds}
+        data = self._json("POST", f"/api/operator/tenants/{tenant_id}/sessions", 201, json=body)
         return MintedSession.from_api(data)
 
     def set_clock(self, tenant_id: str, *, now: datetime | None = None,

@@ -174,6 +174,11 @@ class TenantSeeder:
         self._own(tenant.id)
         self.operator.set_user_active(tenant.id, user.user_id, active)
 
+    def mint_session(self, tenant: TenantHandle, user: UserCredentials, *, ttl_seconds: int | None = None) -> MintedSession:
+        """Another session for the user; `ttl_seconds` sets its life (0: already expired)."""
+        self._own(tenant.id)
+        return self.operator.mint_session(tenant.id, user.user_id, ttl_seconds=ttl_seconds)
+
     def fetch(self, tenant: TenantHandle) -> dict[str, Any]:
         """The operator API's current view of the tenant (compliance status, billing state, users...)."""
         return self.operator.get_tenant(tenant.id)

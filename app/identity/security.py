@@ -65,8 +65,11 @@ class SessionClaims:
     session_version: int
 
 
-def issue_session_token(settings: Settings, *, user_id: str, tenant_id: str, role: str, session_version: int) -> str:
+def issue_session_token(settings: Settings, *, user_id: str, tenant_id: str, role: str, session_version: int,
+                        ttl_seconds: int | None = None) -> str:
+    """A session for SESSION_TTL_SECONDS, or `ttl_seconds` (the operator API's sessions for tests)."""
     now = utcnow()
+    ttl = settings.session_ttl_seconds if ttl_seconds is None else ttl_seconds
     claims = {
         "sub": user_id,
         "tid": tenant_id,
@@ -75,7 +78,7 @@ def issue_session_token(settings: Settings, *, user_id: str, tenant_id: str, rol
         "aud": settings.jwt_audience,
         "iat": now,
         "nbf": now - timedelta(seconds=5),  # small leeway for clock differences between hosts
-        "exp": now + timedelta(seconds=settings.session_ttl_seconds),
+        "exp": now + timedelta(seconds=ttl),
         "jti": secrets.token_hex(8),
         "sv": session_version,  # the user's session version: logout bumps it (deps.load_auth compares)
     }

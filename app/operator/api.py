@@ -121,16 +121,17 @@ def mint_session(tenant_id: str, body: schemas.SessionRequest, db: DbSession, se
     tenant = tenancy_service.get(db=db, tenant_id=tenant_id)
     user = identity_service.find_tenant_user(db=db, tenant_id=tenant.id, email_or_id=body.user)
     return session_out(settings, user_id=user.id, tenant_id=tenant.id, role=user.role,
-                       session_version=user.session_version)
+                       session_version=user.session_version, ttl_seconds=body.ttl_seconds)
 
 
-def session_out(settings: Settings, *, user_id: str, tenant_id: str, role: str,
-                session_version: int) -> schemas.SessionOut:
+def session_out(settings: Settings, *, user_id: str, tenant_id: str, role: str, session_version: int,
+                ttl_seconds: int | None = None) -> schemas.SessionOut:
+    ttl = settings.session_ttl_seconds if ttl_seconds is None else ttl_seconds
     token = security.issue_session_token(settings, user_id=user_id, tenant_id=tenant_id, role=role,
-                                         session_version=session_version)
+                                         session_version=session_version, ttl_seconds=ttl)
     return schemas.SessionOut(
         cookie_name=security.SESSION_COOKIE, cookie_value=token, token=token, user_id=user_id,
-        expires_at=utcnow() + timedelta(seconds=settings.session_ttl_seconds),
+        expires_at=utcnow() + timedelta(seconds=ttl),
     )
 
 

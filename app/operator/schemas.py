@@ -95,6 +95,8 @@ class TenantList(BaseModel):
 class SessionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     user: str = Field(min_length=1, max_length=254, description="user id or email")
+    ttl_seconds: int | None = Field(default=None, ge=0, le=30 * 86400,
+                                    description="the session's life instead of SESSION_TTL_SECONDS; 0 = already expired")
 
 
 class ClockRequest(BaseModel):

@@ -6,5 +6,7 @@ stack     the stack: started per worker or per run, reused, or external; the sta
 tenants   seeder, tenant, owner_page, tech_page, customer_page, app_api, settle, wait_until
 guards    a test fails on an uncaught page error or an app 5xx
 bundles   failure bundles next to traces, the end-of-run summary, the leak check verdict
+a11y      an axe-core scan on every app page a page object arrives on (serious/critical fail the test)
+snapshots the ``snapshots`` fixture: aria snapshots and visual baselines in e2e/snapshots, --update-snapshots
 shard     --shard I/N, --shard-durations, --store-durations
 """

@@ -165,13 +165,52 @@ def resolve_browser(environ: dict[str, str] | None = None) -> BrowserChoice:
                        f"set {EXECUTABLE_ENV}, or point {WS_ENV} at a Playwright browser server")
 
 
-def launch_args(choice: BrowserChoice, base: dict[str, Any]) -> dict[str, Any]:
-    """pytest-playwright's launch arguments plus ours (its --headed/--slowmo are already in ``base``)."""
+def launch_args(choice: BrowserChoice, base: dict[str, Any], browser_name: str = "chromium") -> dict[str, Any]:
+    """pytest-playwright's launch arguments plus ours (its --headed/--slowmo/--browser-channel are already in
+    ``base``). Our executable and flags are Chromium's: Firefox and WebKit get pytest-playwright's alone, and
+    a --browser-channel (chrome, msedge) is Playwright's to find, so it gets no executable_path from us."""
     launch = dict(base)
-    if choice.kind in ("system", "explicit"):
+    if browser_name != "chromium":
+        return launch
+    if choice.kind in ("system", "explicit") and not launch.get("channel"):
         launch["executable_path"] = choice.executable_for(headless=launch.get("headless", True))
     launch["args"] = [*launch.get("args", []), *choice.args]
     return launch
+
+
+def missing_playwright_browsers(names: list[str]) -> list[str]:
+    """The --browser names (firefox, webkit) whose Playwright build is not installed here, each with the
+    path Playwright looked at and how to install it. Chromium is always found (ours, or the system's)."""
+
+    wanted = [name for name in names if name != "chromium"]
+    if not wanted:
+        return []
+
+    def ask() -> list[str]:
+        missing = []
+        with sync_playwright() as playwright:
+            for name in wanted:
+                path = getattr(playwright, name).executable_path
+                if not os.path.exists(path):
+                    missing.append(f"{name} (Playwright looked for {path}; install it with "
+                                   f"`.venv/bin/playwright install {name}`)")
+        return missing
+
+    with ThreadPoolExecutor(max_workers=1) as pool:  # see _playwright_chromium_path
+        return pool.submit(ask).result()
+
+
+REMOTE_EXECUTABLE_HINT = (
+    "The Playwright server could not find a browser of its own. Either install Playwright's browsers on the "
+    "server's machine, or start it as `playwright run-server --unsafe ...` and set "
+    f"{WS_EXECUTABLE_ENV}=/path/to/chromium (on the server's machine) so the suite asks it to launch that "
+    "executable; or serve one browser with `playwright launch-server --config cfg.json` (README: remote browser)."
+)
+
+
+def explain_remote_failure(error: Exception) -> str | None:
+    """A hint for the remote server's "Executable doesn't exist" (None for any other failure)."""
+    return REMOTE_EXECUTABLE_HINT if "Executable doesn't exist" in str(error) else None
 
 
 def connect_options(choice: BrowserChoice, launch: dict[str, Any]) -> dict[str, Any] | None:
@@ -226,6 +265,10 @@ def pytest_configure(config: pytest.Config) -> None:
         choice = resolve_browser()
     except RuntimeError as exc:
         raise pytest.UsageError(str(exc)) from exc
+    if choice.kind != "remote":  # fail fast, here, instead of every test timing out at launch
+        missing = missing_playwright_browsers(list(config.getoption("--browser") or []))
+        if missing:
+            raise pytest.UsageError("--browser: not installed here: " + "; ".join(missing))
     config.stash[CHOICE_KEY] = choice
     os.environ[RESOLVED_ENV] = _choice_to_env(choice)
 

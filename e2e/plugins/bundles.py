@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from e2e.plugins.a11y import findings_of
 from e2e.plugins.browser import CONNECTED_KEY
 from e2e.plugins.common import is_controller
 from e2e.plugins.guards import OBSERVATIONS_KEY, TestObservations, tenant_ids_of
 from e2e.plugins.stack import STACK_TIMINGS
 from e2e.plugins.tenants import LEAKS_KEY, SEEDER_KEY
+from e2e.plugins.traces import TRACE_PROPERTY
 from fakes.stripe.client import StripeFakeClient
 from fakes.twilio.client import TwilioFakeClient
 
@@ -57,6 +60,7 @@ def collect(item: pytest.Item, observations: TestObservations) -> dict[str, Any]
         "twilio": {"requests": []},
         "stripe": {"requests": []},
         "app_log": observations.log_entries(tenant_ids),
+        "a11y_findings": findings_of(item),  # moderate/minor axe findings (serious ones failed the test)
         "notes": [],
     }
     if stack.twilio_url:
@@ -127,6 +131,11 @@ def _write_bundle(item: pytest.Item, report: pytest.TestReport, observations: Te
     path = folder / "bundle.json"
     path.write_text(json.dumps(bundle, indent=2, default=str), encoding="utf-8")
     report.user_properties.append((BUNDLE_PROPERTY, _relative(path, item.config)))
+    html = item.config.pluginmanager.getplugin("html")
+    if html is not None and getattr(item.config.option, "htmlpath", None):
+        report_dir = (item.config.invocation_params.dir / item.config.option.htmlpath).parent
+        link = Path(os.path.relpath(path, report_dir)).as_posix()
+        report.extras = [*getattr(report, "extras", []), html.extras.url(link, name="bundle.json")]  # type: ignore[attr-defined]
 
 
 def collect_offline(item: pytest.Item, observations: TestObservations) -> dict[str, Any]:
@@ -134,7 +143,7 @@ def collect_offline(item: pytest.Item, observations: TestObservations) -> dict[s
     seeder = item.stash.get(SEEDER_KEY, None)
     return {"test": item.nodeid, "tenants": [t.to_dict() for t in (seeder.created if seeder else [])],
             "page_errors": observations.page_errors, "app_5xx_seen_by_browser": observations.browser_server_errors,
-            "app_log": observations.log_entries(tenant_ids_of(item)),
+            "app_log": observations.log_entries(tenant_ids_of(item)), "a11y_findings": findings_of(item),
             "notes": ["failed during teardown: fake journals were not collected"]}
 
 
@@ -154,6 +163,7 @@ class RunSummary:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.failures: dict[str, dict[str, list[str]]] = {}
+        self.traces: dict[str, list[dict[str, Any]]] = {}  # nodeid -> labelled traces, passed tests too
         self.leaks: list[dict[str, Any]] = []
         self.stack_timings: list[dict[str, float]] = []
         self.browsers: set[str] = set()
@@ -161,6 +171,10 @@ class RunSummary:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.failed:
             self.failures.setdefault(report.nodeid, {kind: [] for kind in TRACE_KINDS.values()})
+        if report.when == "teardown":
+            labelled = [json.loads(str(value)) for name, value in report.user_properties if name == TRACE_PROPERTY]
+            if labelled:
+                self.traces[report.nodeid] = labelled
         if report.when == "teardown" and report.nodeid in self.failures:
             for name, value in report.user_properties:
                 if name in TRACE_KINDS:
@@ -200,16 +214,31 @@ class RunSummary:
             terminalreporter.section("e2e failure artifacts")
             for nodeid, found in self.failures.items():
                 write(nodeid, bold=True)
-                for trace in found["traces"]:
-                    write(f"  playwright show-trace {trace}")
+                self._write_traces(write, nodeid, found["traces"])
                 for bundle in found["bundles"]:
                     write(f"  bundle: {bundle}")
                 for other in found["screenshots"] + found["videos"]:
                     write(f"  artifact: {other}")
                 if not found["traces"]:
                     write("  (no trace: the test opened no browser context, or tracing is off)")
+        kept = {nodeid: traces for nodeid, traces in self.traces.items() if nodeid not in self.failures}
+        if kept:  # --tracing on (the debug profile): passing tests keep their traces too
+            terminalreporter.section("e2e traces of passed tests")
+            for nodeid in kept:
+                write(nodeid)
+                self._write_traces(write, nodeid, [])
         if self.leaks:
             terminalreporter.section("e2e leak check FAILED", red=True)
             for leak in self.leaks:
                 write(f"  tenant {leak['id']} ({leak['name']}) survived its test; labels {leak['labels']}", red=True)
             write("  `python -m seed sweep` removes them from a lasting target; fix the teardown that skipped them.")
+
+    def _write_traces(self, write: Any, nodeid: str, unlabelled: list[str]) -> None:
+        """One line per trace: its context, a show-trace command that runs as printed, and a mark on the
+        trace whose actions include the failure."""
+        show = _relative(Path(sys.executable).parent / "playwright", self.config)
+        labelled = self.traces.get(nodeid) or [{"path": path, "label": "", "failed": None} for path in unlabelled]
+        width = max(len(trace["label"]) for trace in labelled) if labelled else 0
+        for trace in labelled:
+            mark = f"   <- failed here: {trace['failed']}" if trace["failed"] else ""
+            write(f"  {trace['label']:<{width}}  {show} show-trace {trace['path']}{mark}")

@@ -41,6 +41,10 @@ def pytest_configure(config: pytest.Config) -> None:
     option = config.option
     if profile.headed and not given_on_command_line(config, "--headed"):
         option.headed = True
+    if os.environ.get("PWDEBUG") and not option.headed:
+        # Playwright opens its Inspector in the browser it launches: a headless build shows nothing.
+        option.headed = True
+        config.stash.setdefault(NOTES_KEY, []).append("PWDEBUG is set: running headed (the Inspector needs a window)")
     if profile.slowmo_ms and not given_on_command_line(config, "--slowmo"):
         option.slowmo = profile.slowmo_ms
     for name in ("tracing", "screenshot", "video"):
@@ -52,11 +56,15 @@ def pytest_configure(config: pytest.Config) -> None:
         if given_on_command_line(config, "--video"):
             raise pytest.UsageError(f"--video {option.video}: {hint}")
         option.video = "off"
-        config.stash[NOTES_KEY] = [f"video off: {hint}"]
+        config.stash.setdefault(NOTES_KEY, []).append(f"video off: {hint}")
     if profile.junit_xml and not given_on_command_line(config, "--junitxml", "--junit-xml"):
         option.xmlpath = str(PROJECT_ROOT / profile.junit_xml)
     if profile.html_report and not given_on_command_line(config, "--html") and config.pluginmanager.hasplugin("html"):
         option.htmlpath = str(PROJECT_ROOT / profile.html_report)
+    if getattr(option, "htmlpath", None):
+        # One file that is styled and complete wherever it is opened or uploaded: a report with an
+        # assets/ folder beside it loses its CSS when the output folder is emptied at the run's start.
+        option.self_contained_html = True
     # expect() has one process-wide default; set it before any test asserts.
     expect.set_options(timeout=profile.expect_timeout_ms)
 

@@ -35,6 +35,7 @@ from typing import Any, NoReturn
 import pytest
 
 from e2e.plugins.common import STACK_PIDS, is_controller, output_dir, suite_config_of, worker_id
+from e2e.plugins.skips import skip_outside_app
 from fakes.stripe.client import StripeFakeClient
 from fakes.twilio.client import TwilioFakeClient
 from seed.config import PROJECT_ROOT
@@ -434,7 +435,7 @@ def twilio(stack: Stack, _twilio_control: TwilioFakeClient | None) -> Iterator[T
     they are put back — on a stack of our own. On a shared stack (run scope, external) leave them alone.
     """
     if _twilio_control is None:
-        pytest.skip("no Twilio fake for this target: set E2E_TWILIO_FAKE_URL")
+        skip_outside_app("no_twilio_fake", "no Twilio fake for this target: set E2E_TWILIO_FAKE_URL")
     before: dict[str, Any] = _twilio_control.health().get("config", {})
     yield _twilio_control
     if not stack.shared:
@@ -449,7 +450,7 @@ def twilio(stack: Stack, _twilio_control: TwilioFakeClient | None) -> Iterator[T
 def stripe(stack: Stack, _stripe_control: StripeFakeClient | None) -> Iterator[StripeFakeClient]:
     """The Stripe fake's control client (payment_failed, cancel, events, checkout_sessions, add_fault...)."""
     if _stripe_control is None:
-        pytest.skip("no Stripe fake for this target: set E2E_STRIPE_FAKE_URL")
+        skip_outside_app("no_stripe_fake", "no Stripe fake for this target: set E2E_STRIPE_FAKE_URL")
     yield _stripe_control
     if not stack.shared:
         _stripe_control.clear_faults()

@@ -22,6 +22,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page
 from pytest_playwright.pytest_playwright import CreateContextCallback
 
+from e2e.plugins import traces
 from e2e.plugins.common import profile_of
 from seed import http
 from seed.factories import TenantFactory, TenantOptions
@@ -141,7 +142,9 @@ def new_customer_phone(_seeding: SeedingSession) -> Callable[[], str]:
 
 @pytest.fixture
 def owner_context(new_context: CreateContextCallback, tenant: TenantHandle) -> BrowserContext:
-    return new_context(storage_state=tenant.owner_storage_state)  # type: ignore[arg-type]
+    context = new_context(storage_state=tenant.owner_storage_state)  # type: ignore[arg-type]
+    traces.name(context, "owner")
+    return context
 
 
 @pytest.fixture
@@ -152,7 +155,9 @@ def owner_page(owner_context: BrowserContext) -> Page:
 
 @pytest.fixture
 def tech_context(new_context: CreateContextCallback, tenant: TenantHandle) -> BrowserContext:
-    return new_context(storage_state=tenant.storage_state_for(tenant.tech))  # type: ignore[arg-type]
+    context = new_context(storage_state=tenant.storage_state_for(tenant.tech))  # type: ignore[arg-type]
+    traces.name(context, "technician")
+    return context
 
 
 @pytest.fixture
@@ -164,7 +169,9 @@ def tech_page(tech_context: BrowserContext) -> Page:
 @pytest.fixture
 def customer_context(new_context: CreateContextCallback) -> BrowserContext:
     """A second browser, phone-sized and signed out: the customer who got the SMS."""
-    return new_context(**PHONE_CONTEXT)
+    context = new_context(**PHONE_CONTEXT)
+    traces.name(context, "customer")
+    return context
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from fakes.twilio.client import TwilioFakeClient
 from pages.flows import open_inbox
@@ -47,3 +47,10 @@ def test_app_5xx_in_the_app_log_fails(tenant: TenantHandle, stack: Stack) -> Non
 def test_leaks_a_tenant(seeder: TenantSeeder) -> None:
     leaked = seeder.create()
     seeder.created.remove(leaked)  # teardown will not delete it: the session-end leak check must notice
+
+
+def test_fails_in_the_second_of_two_contexts(owner_page: Page, customer_page: Page) -> None:
+    open_inbox(owner_page)
+    customer_page.goto("/login")
+    expect(customer_page.get_by_role("heading", name="selfcheck: a heading that is not there")).to_be_visible(
+        timeout=500)

@@ -273,8 +273,8 @@ def create_checkout_session(call: ApiCall) -> Obj:
     if mode != "subscription":
         raise invalid_request("The Stripe fake supports mode=subscription only.", param="mode")
     ui_mode = p.string("ui_mode")
-    if ui_mode not in (None, "hosted"):
-        raise invalid_request("The Stripe fake supports ui_mode=hosted only.", param="ui_mode")
+    if ui_mode not in (None, "hosted", "hosted_page"):  # "hosted" is the name before API version 2026-10-28
+        raise invalid_request("The Stripe fake supports ui_mode=hosted_page only.", param="ui_mode")
     line_items = _line_items(p)
     success_url, cancel_url = _url(p, "success_url"), _url(p, "cancel_url")
     customer, customer_email = p.string("customer"), _email(p, "customer_email")

@@ -325,14 +325,7 @@ class StripeState:
             status="complete",
             payment_status="paid",
             customer=customer_obj["id"],
-            customer_details={
-                "address": None,
-                "email": customer_obj["email"],
-                "name": customer_obj["name"],
-                "phone": None,
-                "tax_exempt": "none",
-                "tax_ids": [],
-            },
+            customer_details=objects.checkout_customer_details(customer_obj),
             subscription=sub["id"],
             invoice=inv["id"],
             url=None,
@@ -369,11 +362,9 @@ class StripeState:
             sub["cancel_at_period_end"] = cancel_at_period_end
             sub["cancel_at"] = sub["current_period_end"] if cancel_at_period_end else None
             sub["canceled_at"] = self.now() if cancel_at_period_end else None
-            sub["cancellation_details"] = {
-                "comment": None,
-                "feedback": None,
-                "reason": "cancellation_requested" if cancel_at_period_end else None,
-            }
+            sub["cancellation_details"] = objects.cancellation_details(
+                "cancellation_requested" if cancel_at_period_end else None
+            )
         if metadata is not None:
             sub["metadata"] = merge_metadata(sub["metadata"], metadata)
         if description is not None:
@@ -389,7 +380,7 @@ class StripeState:
             raise StateConflict(f"subscription {subscription_id} is already canceled")
         now = self.now()
         sub.update(status="canceled", canceled_at=now, ended_at=now, cancel_at=None)
-        sub["cancellation_details"] = {"comment": None, "feedback": None, "reason": "cancellation_requested"}
+        sub["cancellation_details"] = objects.cancellation_details("cancellation_requested")
         self.emit("customer.subscription.deleted", sub, origin)
         return sub
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -141,6 +141,22 @@ def test_mint_session_logs_the_user_in(operator: TestClient, app: Any) -> None:
         me = browser.get("/api/v1/me")
         assert me.status_code == 200
         assert me.json()["tenant_id"] == tenant["id"]
+
+
+def test_mint_session_with_a_ttl_lives_that_long(operator: TestClient, app: Any) -> None:
+    tenant = operator.post("/api/operator/tenants", json=tenant_spec()).json()
+    url, user = f"/api/operator/tenants/{tenant['id']}/sessions", tenant["users"][0]["email"]
+    for bad in (-1, 30 * 86400 + 1, "soon"):
+        refused = operator.post(url, json={"user": user, "ttl_seconds": bad})
+        assert refused.status_code == 422 and "ttl_seconds" in refused.text, refused.text
+    sessions = {ttl: operator.post(url, json={"user": user, "ttl_seconds": ttl}).json() for ttl in (0, 60)}
+    with TestClient(app) as client:
+        ended = client.get("/api/v1/me", headers={"Authorization": f"Bearer {sessions[0]['token']}"})
+        alive = client.get("/api/v1/me", headers={"Authorization": f"Bearer {sessions[60]['token']}"})
+    assert (ended.status_code, ended.json()["code"]) == (401, "token_expired"), ended.text
+    assert alive.status_code == 200, alive.text
+    lives = datetime.fromisoformat(sessions[60]["expires_at"]) - datetime.fromisoformat(sessions[0]["expires_at"])
+    assert 59 <= lives.total_seconds() <= 61
 
 
 def test_create_with_sessions_returns_one_per_user_that_logs_in(operator: TestClient, app: Any) -> None:

@@ -75,3 +75,20 @@ def test_suite_runs_through_a_run_server(run_server: str, tmp_path: Path) -> Non
     run = run_pytest(SMOKE, tmp_path, env={"E2E_BROWSER_WS": run_server, "E2E_BROWSER_WS_EXECUTABLE": chromium()})
     assert run.returncode == 0, run
     assert "server launches" in run.output and "2 passed" in run.output
+
+
+@pytest.fixture
+def plain_run_server(tmp_path: Path) -> Iterator[str]:
+    port = free_port("127.0.0.1")
+    yield from serve([sys.executable, "-m", "playwright", "run-server", "--host", "127.0.0.1", "--port", str(port)],
+                     tmp_path / "server.log")
+
+
+def test_a_run_server_without_a_browser_of_its_own_names_the_fix(plain_run_server: str, tmp_path: Path) -> None:
+    run = run_pytest([*SMOKE, "-x"], tmp_path, env={"E2E_BROWSER_WS": plain_run_server})
+    if playwright_chromium():  # Playwright's own browsers are installed here: the server launches them
+        assert run.returncode == 0, run
+        return
+    assert run.returncode != 0, run
+    assert "Executable doesn't exist" in run.output
+    assert "run-server --unsafe" in run.output and "E2E_BROWSER_WS_EXECUTABLE" in run.output

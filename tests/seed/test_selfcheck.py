@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ElementTree
+import zipfile
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -31,7 +33,7 @@ def outcomes(junit: Path) -> dict[str, str]:
 def selfcheck_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> PytestRun:
     tmp = tmp_path_factory.mktemp(f"selfcheck-{request.param}")
     workers = ["-n", "2"] if request.param == "xdist" else []
-    return run_pytest([SELFCHECK, *workers, "--junitxml", str(tmp / "junit.xml")], tmp,
+    return run_pytest([SELFCHECK, *workers, "--junitxml", str(tmp / "junit.xml"), "--html", str(tmp / "report.html")], tmp,
                       env={"E2E_SELF_CHECK": "1"})
 
 
@@ -43,6 +45,7 @@ def test_misbehaving_tests_fail_and_the_leak_fails_the_run(selfcheck_run: Pytest
         "test_uncaught_page_error_fails[chromium]": "failed",
         "test_app_5xx_seen_by_the_browser_fails[chromium]": "failed",
         "test_app_5xx_in_the_app_log_fails": "failed",
+        "test_fails_in_the_second_of_two_contexts[chromium]": "failed",
         "test_leaks_a_tenant": "passed",
     }, selfcheck_run
     out = selfcheck_run.output
@@ -57,7 +60,7 @@ def test_a_failure_leaves_trace_bundle_and_show_trace_line(selfcheck_run: Pytest
     assert len(folders) == 1, list(selfcheck_run.output_dir.iterdir())
     trace, bundle_path = folders[0] / "trace.zip", folders[0] / "bundle.json"
     assert trace.stat().st_size > 1000 and bundle_path.exists()
-    assert f"playwright show-trace {trace}" in selfcheck_run.output
+    assert re.search(rf"owner +\S*\.venv/bin/playwright show-trace {re.escape(str(trace))}\n", selfcheck_run.output)
     assert f"bundle: {bundle_path}" in selfcheck_run.output
 
     bundle = json.loads(bundle_path.read_text())
@@ -93,3 +96,49 @@ def test_teardown_deleted_every_tenant_but_the_leaked_one(selfcheck_run: PytestR
     # That run is over and its stack (and database) are gone: the sweeper settles the entry.
     report = sweep(ledger_dir=selfcheck_run.ledger_dir, operator=None)
     assert report.settled and ledger_files(selfcheck_run.ledger_dir) == []
+
+
+def test_two_contexts_traces_are_labelled_and_the_failing_one_marked(selfcheck_run: PytestRun) -> None:
+    folder = next(selfcheck_run.output_dir.glob("*test-fails-in-the-second-of-two-contexts*"))
+    lines = {line.split()[0]: line for line in selfcheck_run.output.splitlines()
+             if "show-trace" in line and folder.name in line}
+    assert set(lines) == {"owner", "customer"}, selfcheck_run.output
+    assert "failed here" in lines["customer"] and "failed here" not in lines["owner"]
+    assert "to_be_visible" in lines["customer"] and "selfcheck: a heading that is not there" in lines["customer"]
+    customer_trace = lines["customer"].split("show-trace ")[1].split()[0]
+    assert Path(customer_trace).exists() and Path(customer_trace).parent == folder
+
+
+def test_the_html_report_is_complete_and_links_each_failures_evidence(selfcheck_run: PytestRun) -> None:
+    report_path = selfcheck_run.output_dir.parent / "report.html"
+    html = unescape(report_path.read_text())
+    assert "assets/" not in html and "<style" in html  # self-contained: styled wherever it is opened
+    # Every test has finished: the report's data says so (the "still running" banner is hidden by its CSS).
+    assert 'summary__reload__button hidden' in html
+    assert "Trace: customer (failed here)" in html and "Trace: owner" in html
+    links = set(re.findall(r'"content": "([^"]+(?:bundle\.json|\.zip))"', html))
+    assert any(link.endswith("bundle.json") for link in links), links
+    for link in links:
+        assert (report_path.parent / link).exists(), link  # relative, so it works once downloaded
+
+
+def trace_groups(trace: Path) -> list[tuple[str, str | None]]:
+    """(group name, parent call id) of every tracing.group in a trace zip, in order."""
+    groups = []
+    with zipfile.ZipFile(trace) as archive:
+        for member in (m for m in archive.namelist() if m.endswith(".trace")):
+            for line in archive.read(member).decode().splitlines():
+                event = json.loads(line)
+                if event.get("type") == "before" and event.get("method") == "tracingGroup":
+                    groups.append((event["title"], event.get("parentId")))
+    return groups
+
+
+def test_page_object_actions_are_named_steps_in_the_trace_and_the_report(selfcheck_run: PytestRun) -> None:
+    folder = next(selfcheck_run.output_dir.glob("*test-fails-in-the-second-of-two-contexts*"))
+    owner_line = next(line for line in selfcheck_run.output.splitlines()
+                      if line.split()[:1] == ["owner"] and folder.name in line)
+    groups = trace_groups(Path(owner_line.split("show-trace ")[1].split()[0]))
+    assert [name for name, _ in groups] == ["goto", "expect loaded"]
+    assert groups[0][1] is None and groups[1][1] is not None  # "expect loaded" runs inside "goto"
+    assert "page-object steps" in selfcheck_run.output and "goto\n  expect loaded" in selfcheck_run.output

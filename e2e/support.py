@@ -1,0 +1,78 @@
+"""The flow author's vocabulary, in one import.
+
+A flow test imports its types and helpers from here (and page objects from ``pages``)::
+
+    from e2e.support import Settle, TenantHandle, TwilioFakeClient, WaitUntil, texts_to
+
+Helpers that speak about a tenant and a customer take both as keyword arguments, so a call cannot
+swap them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from e2e.plugins.tenants import PHONE_CONTEXT, WaitUntil
+from fakes.stripe.client import StripeFakeClient
+from fakes.twilio.client import TwilioFakeClient
+from seed.factories import CatalogItem
+from seed.handle import TenantHandle
+from seed.seeder import TenantSeeder
+from seed.waiting import Settle
+
+__all__ = [
+    "PHONE_CONTEXT", "CatalogItem", "Settle", "StripeFakeClient", "TenantHandle", "TenantSeeder",
+    "TwilioFakeClient", "WaitUntil", "bodies_to", "skip_outside_app", "text_the_business", "texts_to",
+]
+
+
+def texts_to(twilio: TwilioFakeClient, *, tenant: TenantHandle, customer: str) -> list[dict[str, Any]]:
+    """Every text the business's number sent the customer, oldest first, as the Twilio fake received it."""
+    return twilio.messages(to=customer, from_=tenant.phone_number)
+
+
+def bodies_to(twilio: TwilioFakeClient, *, tenant: TenantHandle, customer: str) -> list[str]:
+    """The bodies of :func:`texts_to`."""
+    return [text["body"] for text in texts_to(twilio, tenant=tenant, customer=customer)]
+
+
+def text_the_business(twilio: TwilioFakeClient, *, tenant: TenantHandle, customer: str, body: str,
+                      wait_until: WaitUntil) -> str:
+    """The customer texts the business's number; returns the one reply the assistant sent back."""
+    before = len(texts_to(twilio, tenant=tenant, customer=customer))
+    assert twilio.inbound_sms(from_=customer, to=tenant.phone_number, body=body)["status_code"] == 200
+    replies = wait_until(lambda: bodies_to(twilio, tenant=tenant, customer=customer)[before:],
+                         message=f"the reply to {body!r}")
+    assert len(replies) == 1, f"expected one reply to {body!r}, got {replies}"
+    return replies[0]
+
+
+# --- messaging flows (keywords, conversations, delivery) ---------------------------------------------------
+__all__ += ["first_reply", "handoff", "send_attempts_to"]
+
+
+def send_attempts_to(twilio: TwilioFakeClient, *, tenant: TenantHandle, customer: str) -> list[dict[str, Any]]:
+    """Every request the app made to create a text from the business to the customer, answered or not
+    (the fake's journal: ``status`` is Twilio's answer, None when a fault dropped it). Unlike
+    :func:`texts_to` it also shows attempts the fake refused, e.g. to an opted-out number (21610)."""
+    return [entry for entry in twilio.requests(direction="inbound", contains=customer)
+            if entry["method"] == "POST" and entry["path"].endswith("/Messages.json")
+            and (entry.get("form") or {}).get("To") == customer
+            and (entry.get("form") or {}).get("From") == tenant.phone_number]
+
+
+def first_reply(tenant: TenantHandle) -> str:
+    """The first text a caller gets after a missed call, word for word."""
+    return (f"Hi, this is {tenant.name}. Sorry we missed your call! How can we help? "
+            "Tell us what you need and we'll get right back to you. Reply STOP to opt out.")
+
+
+def handoff(tenant: TenantHandle) -> str:
+    """The assistant's answer to a text it cannot handle (the conversation is then flagged for a person)."""
+    return f"Thanks! I've passed your message to the team at {tenant.name}. Someone will get back to you shortly."
+
+
+# -- Skips (issue 20) ----------------------------------------------------------------------------------
+# The only way a flow test may skip: for a reason outside the app, named by a key of
+# e2e.plugins.skips.OUTSIDE_APP_REASONS. A control that fails is a failure, never a skip.
+from e2e.plugins.skips import skip_outside_app  # noqa: E402

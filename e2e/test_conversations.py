@@ -1,0 +1,126 @@
+"""[conversations] What happens to a conversation over time, as the owner sees it: it closes by itself after a
+day without activity (the tenant's clock) and the customer's next text starts a new one; the "Needs you"
+badge appears when the assistant hands a customer to a person, when the customer answers a person, and
+when a call is missed during a takeover — which texts nobody — and goes away once a person acts.
+"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from e2e.support import (
+    Settle,
+    TenantHandle,
+    TenantSeeder,
+    TwilioFakeClient,
+    WaitUntil,
+    bodies_to,
+    first_reply,
+    handoff,
+    text_the_business,
+)
+from pages.conversation import ConversationPage
+from pages.inbox import InboxPage
+
+pytestmark = pytest.mark.conversations
+
+DAY_S = 24 * 60 * 60
+
+
+def test_an_idle_conversation_closes_after_a_day_and_the_next_text_starts_a_new_one(
+    owner_page: Page, tenant: TenantHandle, seeder: TenantSeeder, twilio: TwilioFakeClient, customer_phone: str,
+    app_api: httpx.Client, wait_until: WaitUntil,
+) -> None:
+    twilio.missed_call(from_=customer_phone, to=tenant.phone_number)
+    wait_until(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone), message="the first SMS")
+    conversation = ConversationPage.from_inbox(owner_page, customer_phone)
+    old_id = conversation.conversation_id
+
+    seeder.set_clock(tenant, advance_seconds=DAY_S - 60)  # a minute short of a day: still open
+    InboxPage(owner_page).goto().expect_conversation(customer_phone, state="open")
+    conversation = ConversationPage.open(owner_page, old_id, customer_phone)
+    conversation.expect_state("open")
+    conversation.expect_composer_enabled()
+
+    # A minute past it, the customer texts before anyone looks: the webhook finds the old conversation idle,
+    # closes it and starts a new one, which the assistant answers.
+    owner_page.goto("about:blank")  # nobody watching: no page polls the conversation closed first
+    seeder.set_clock(tenant, advance_seconds=120)
+    question = "Are you open on Saturdays?"
+    assert text_the_business(twilio, tenant=tenant, customer=customer_phone, body=question,
+                             wait_until=wait_until) == handoff(tenant)
+    refused = app_api.post(f"/api/v1/conversations/{old_id}/messages", json={"body": "Still there?"})
+    assert refused.status_code == 409 and refused.json()["code"] == "conversation_closed", refused.text
+    inbox = InboxPage(owner_page).goto()
+    inbox.expect_conversation_count(2)
+    expect(inbox.rows_in_state(customer_phone, "closed")).to_have_count(1)
+    expect(inbox.rows_in_state(customer_phone, "open")).to_have_count(1)
+    inbox.open_conversation(customer_phone, state="open")
+    fresh = ConversationPage(owner_page, customer_phone).expect_loaded()
+    assert fresh.conversation_id != old_id
+    fresh.expect_state("open")
+    fresh.expect_message(question)
+    fresh.expect_message(handoff(tenant))
+    fresh.expect_message_count(2)
+    old = ConversationPage.open(owner_page, old_id, customer_phone)
+    old.expect_state("closed")
+    old.expect_composer_disabled("closed after a day without activity")
+    old.expect_message_count(1)  # only the first reply; the new text went to the new conversation
+    old.expect_message(first_reply(tenant))
+
+
+@pytest.mark.tenant(catalog=["Leak repair"])
+def test_needs_attention_follows_who_must_answer_and_a_missed_call_during_a_takeover_texts_nobody(
+    owner_page: Page, tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, wait_until: WaitUntil,
+    settle: Settle,
+) -> None:
+    twilio.missed_call(from_=customer_phone, to=tenant.phone_number)  # the assistant answers: a first text
+    wait_until(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone), message="the first SMS")
+    InboxPage(owner_page).goto().expect_no_attention_needed(customer_phone)
+
+    # A question no skill answers: the assistant hands it to a person, once.
+    question = "Can you come before noon?"
+    assert text_the_business(twilio, tenant=tenant, customer=customer_phone, body=question,
+                             wait_until=wait_until) == handoff(tenant)
+    couldnt = f"The assistant couldn't answer: “{question}”"
+    InboxPage(owner_page).goto().expect_needs_attention(customer_phone, couldnt)
+    conversation = ConversationPage.from_inbox(owner_page, customer_phone)
+    conversation.expect_needs_attention(couldnt)
+    with settle.window(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone), what="a second hand-off"):
+        assert twilio.inbound_sms(from_=customer_phone, to=tenant.phone_number, body="Hello?")["status_code"] == 200
+    conversation.expect_message("Hello?")
+
+    conversation.take_over()
+    conversation.expect_no_attention_needed()
+
+    # A missed call while a person answers: no automatic text, a line in the thread, and the badge says why.
+    with settle.window(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone),
+                       what="a first text for a call missed during a takeover"):
+        assert twilio.missed_call(from_=customer_phone, to=tenant.phone_number)["status_code"] == 200
+    conversation.expect_event_count(2)
+    conversation.reload()
+    conversation.expect_state("human")
+    conversation.expect_needs_attention("Missed a call while you were handling this conversation")
+    inbox = InboxPage(owner_page).goto()
+    inbox.expect_conversation(customer_phone, state="human")
+    inbox.expect_needs_attention(customer_phone, "Missed a call while you were handling this conversation")
+
+    conversation = ConversationPage.from_inbox(owner_page, customer_phone)
+    conversation.send("Sorry we missed you again — calling you back now.")
+    conversation.expect_no_attention_needed()
+    InboxPage(owner_page).goto().expect_no_attention_needed(customer_phone)
+    conversation = ConversationPage.from_inbox(owner_page, customer_phone)
+
+    # The customer answers the person: flagged for them (test_takeover proves the assistant keeps quiet).
+    assert twilio.inbound_sms(from_=customer_phone, to=tenant.phone_number, body="OK thanks")["status_code"] == 200
+    conversation.expect_message("OK thanks")
+    conversation.reload()
+    conversation.expect_needs_attention("The customer replied")
+
+    conversation.return_to_assistant()
+    conversation.expect_no_attention_needed()
+    InboxPage(owner_page).goto().expect_no_attention_needed(customer_phone)
+    assert bodies_to(twilio, tenant=tenant, customer=customer_phone) == [
+        first_reply(tenant), handoff(tenant), "Sorry we missed you again — calling you back now."]

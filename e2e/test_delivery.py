@@ -1,0 +1,120 @@
+"""[delivery] What happens to a text after the app hands it to Twilio, as the owner sees it in the thread and
+the customer receives it: Twilio's status callbacks move it to Sent / Delivered or Failed / Not delivered
+(with the carrier's reason), never backwards; a Twilio 5xx, or an answer lost to a timeout after Twilio
+created the text, is retried without texting the customer twice; a permanent refusal (4xx) is not retried
+and shows as failed.
+
+The Twilio fake plays the carrier: its control API forces statuses (posting the signed callbacks) and its
+fault rules break the app's calls to the Messages API; its journal shows every attempt the app made.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page
+
+from e2e.support import (
+    Settle,
+    TenantHandle,
+    TwilioFakeClient,
+    WaitUntil,
+    bodies_to,
+    first_reply,
+    send_attempts_to,
+    texts_to,
+)
+from pages.conversation import ConversationPage
+
+pytestmark = pytest.mark.delivery
+
+CREATE_MESSAGE = r"/Messages\.json$"
+
+
+def sent_text(twilio: TwilioFakeClient, wait_until: WaitUntil, *, tenant: TenantHandle, customer: str,
+              body: str) -> dict[str, object]:
+    """The one text with this body the fake received (waits for it)."""
+    [text] = wait_until(lambda: [t for t in texts_to(twilio, tenant=tenant, customer=customer) if t["body"] == body],
+                        message=f"{body!r} at the fake")
+    return text
+
+
+def force(twilio: TwilioFakeClient, sid: object, status: str, *, error_code: int | None = None) -> None:
+    """Twilio reports a status for one of our texts; the app answered the callback."""
+    result = twilio.set_message_status(str(sid), status, error_code=error_code)
+    assert result["status_code"] == 200, result
+
+
+def test_the_thread_shows_delivered_and_failed_from_twilio_status_callbacks(
+    owner_page: Page, tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, wait_until: WaitUntil,
+) -> None:
+    twilio.configure(auto_status=False)  # texts stay queued at the fake until the test reports a status
+    twilio.missed_call(from_=customer_phone, to=tenant.phone_number)
+    first = sent_text(twilio, wait_until, tenant=tenant, customer=customer_phone, body=first_reply(tenant))
+    conversation = ConversationPage.from_inbox(owner_page, customer_phone)
+    conversation.expect_message(first_reply(tenant), status="Sending…")
+
+    on_its_way, unreachable, unknown = "Running 10 minutes late.", "Can we come at 2 pm?", "Or would 4 pm suit better?"
+    sids = {}
+    for body in (on_its_way, unreachable, unknown):
+        conversation.send(body)
+        sids[body] = sent_text(twilio, wait_until, tenant=tenant, customer=customer_phone, body=body)["sid"]
+    force(twilio, first["sid"], "sent")
+    force(twilio, first["sid"], "delivered")
+    force(twilio, sids[on_its_way], "sent")
+    force(twilio, sids[unreachable], "failed", error_code=30003)
+    force(twilio, sids[unknown], "undelivered", error_code=30005)
+    # Late callbacks that would move a status backwards, or past a failure, change nothing.
+    force(twilio, first["sid"], "sent")
+    force(twilio, sids[on_its_way], "queued")
+    force(twilio, sids[unreachable], "delivered")
+
+    conversation.expect_message(first_reply(tenant), status="Delivered")
+    conversation.expect_message(on_its_way, status="Sent")
+    conversation.expect_message(unreachable, status="Failed",
+                                note="Not delivered: the customer's phone is unreachable (Twilio error 30003).")
+    conversation.expect_message(unknown, status="Not delivered",
+                                note="Not delivered: the number does not exist (Twilio error 30005).")
+    conversation.reload()  # the page as rendered by the server says the same
+    conversation.expect_message(first_reply(tenant), status="Delivered")
+    conversation.expect_message(on_its_way, status="Sent")
+    conversation.expect_message(unreachable, status="Failed")
+    conversation.expect_message(unknown, status="Not delivered")
+
+
+def test_twilio_failures_are_retried_once_and_a_refusal_shows_as_failed(
+    owner_page: Page, tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, wait_until: WaitUntil,
+    settle: Settle,
+) -> None:
+    def attempts() -> list[dict[str, object]]:
+        return send_attempts_to(twilio, tenant=tenant, customer=customer_phone)
+
+    # Twilio answers 503 twice: the first reply goes out on the third attempt, once.
+    twilio.add_fault(CREATE_MESSAGE, "status", method="POST", code=503, times=2)
+    twilio.missed_call(from_=customer_phone, to=tenant.phone_number)
+    wait_until(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone), message="the first SMS")
+    assert [a["status"] for a in attempts()] == [503, 503, 201]
+    conversation = ConversationPage.from_inbox(owner_page, customer_phone)
+    conversation.expect_message(first_reply(tenant), status="Delivered")  # (no second copy: checked below)
+
+    # Twilio creates the owner's text but its answer comes after the app gave up waiting: the retry finds the
+    # text at Twilio and adopts it instead of sending it again.
+    slow = "We'll be there at 3 pm."
+    twilio.add_fault(CREATE_MESSAGE, "delay", method="POST", ms=2000, times=1)
+    conversation.send(slow)
+    sent_text(twilio, wait_until, tenant=tenant, customer=customer_phone, body=slow)
+    conversation.expect_message(slow, status="Delivered")  # its callbacks apply once the text is adopted
+    assert bodies_to(twilio, tenant=tenant, customer=customer_phone) == [first_reply(tenant), slow]
+    assert len(attempts()) == 4, attempts()  # one create for the slow text, no second
+
+    # A permanent refusal: not retried (a retry would now succeed), shown as failed with Twilio's reason.
+    refused = "See you tomorrow!"
+    twilio.add_fault(CREATE_MESSAGE, "status", method="POST", code=400, times=1,
+                     body={"code": 21211, "message": f"The 'To' number {customer_phone} is not a valid phone number.",
+                           "more_info": "https://www.twilio.com/docs/errors/21211", "status": 400})
+    conversation.send(refused)
+    conversation.expect_message(refused, status="Failed", note=re.compile(r"^Twilio refused the text: .*\(error 21211\)\.$"))
+    settle.assert_no_new(attempts, what="a retry of a refused text")
+    assert [a["status"] for a in attempts()][-1] == 400
+    assert bodies_to(twilio, tenant=tenant, customer=customer_phone) == [first_reply(tenant), slow]

@@ -1,0 +1,127 @@
+"""[keywords] A customer texts a carrier keyword: any STOP word (any case, surrounding spaces ignored) opts
+them out at once and gets no reply, HELP gets the help text, START / UNSTOP (and YES while opted out)
+opt them back in with a confirmation. The opt-out is that customer's only: the business keeps texting
+its other customers. HELP / INFO are answered even while a person has taken the conversation over.
+
+"No reply" is checked on the app's attempts in the Twilio fake's journal, not only on delivered texts:
+the fake itself refuses texts to an opted-out number (21610), which would hide an app that still tries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from e2e.support import (
+    Settle,
+    TenantHandle,
+    TwilioFakeClient,
+    WaitUntil,
+    bodies_to,
+    first_reply,
+    handoff,
+    send_attempts_to,
+    text_the_business,
+)
+from pages.conversation import ConversationPage
+from pages.inbox import InboxPage
+
+pytestmark = pytest.mark.keywords
+
+
+def help_reply(tenant: TenantHandle) -> str:
+    return (f"{tenant.name}: reply to this text with what you need and we'll help, or call us at "
+            f"{tenant.phone_number}. Msg & data rates may apply. Reply STOP to opt out.")
+
+
+def resubscribed(tenant: TenantHandle) -> str:
+    return f"You're subscribed again to texts from {tenant.name}. Reply HELP for help, STOP to opt out."
+
+
+def state_of(app_api: httpx.Client, conversation_id: str) -> str:
+    response = app_api.get(f"/api/v1/conversations/{conversation_id}")
+    assert response.status_code == 200, response.text
+    return str(response.json()["state"])
+
+
+def test_stop_words_opt_out_one_customer_and_start_words_opt_back_in(
+    owner_page: Page, tenant: TenantHandle, twilio: TwilioFakeClient, new_customer_phone: Callable[[], str],
+    app_api: httpx.Client, wait_until: WaitUntil, settle: Settle,
+) -> None:
+    quitter, neighbour = new_customer_phone(), new_customer_phone()
+    for caller in (quitter, neighbour):
+        twilio.missed_call(from_=caller, to=tenant.phone_number)
+        wait_until(partial(bodies_to, twilio, tenant=tenant, customer=caller), message="the first SMS")
+    assert text_the_business(twilio, tenant=tenant, customer=quitter, body="HELP",
+                             wait_until=wait_until) == help_reply(tenant)
+    conversation = ConversationPage.from_inbox(owner_page, quitter)
+
+    # STOP in lower case with spaces, then everything that would text them if the opt-out were ignored:
+    # another missed call, an ordinary question, HELP.
+    attempts_before = len(send_attempts_to(twilio, tenant=tenant, customer=quitter))
+    with settle.window(lambda: send_attempts_to(twilio, tenant=tenant, customer=quitter), what="texts after STOP"):
+        assert twilio.inbound_sms(from_=quitter, to=tenant.phone_number, body="  stop ")["status_code"] == 200
+        twilio.missed_call(from_=quitter, to=tenant.phone_number)
+        twilio.inbound_sms(from_=quitter, to=tenant.phone_number, body="Do you fix water heaters?")
+        twilio.inbound_sms(from_=quitter, to=tenant.phone_number, body="HELP")
+    assert len(send_attempts_to(twilio, tenant=tenant, customer=quitter)) == attempts_before
+    conversation.expect_state("blocked")
+    conversation.expect_composer_disabled("opted out")
+    # Not even a reply kept back as "Not sent": the thread holds the customer's texts and the two earlier replies.
+    conversation.expect_message_count(6)
+    conversation.expect_event_count(2)
+    expect(conversation.messages_with_status("Not sent")).to_have_count(0)
+
+    # The business's other customer is not affected: a missed call still gets its first text, and so
+    # does the owner's own message.
+    twilio.missed_call(from_=neighbour, to=tenant.phone_number)
+    wait_until(lambda: bodies_to(twilio, tenant=tenant, customer=neighbour)[1:], message="the neighbour's second first SMS")
+    inbox = InboxPage(owner_page).goto()
+    inbox.expect_conversation(quitter, state="blocked")
+    inbox.expect_conversation(neighbour, state="open")
+    other = ConversationPage.from_inbox(owner_page, neighbour)
+    other.expect_composer_enabled()
+    other.send("Still here for you — when suits?")
+    wait_until(lambda: "Still here for you — when suits?" in bodies_to(twilio, tenant=tenant, customer=neighbour),
+               message="the owner's text to the other customer")
+    other.expect_state("human")  # the owner's text took the conversation over
+    # HELP and INFO follow the carrier rules, answered even while a person answers.
+    assert text_the_business(twilio, tenant=tenant, customer=neighbour, body="info",
+                             wait_until=wait_until) == help_reply(tenant)
+    other.expect_state("human")
+    assert bodies_to(twilio, tenant=tenant, customer=neighbour) == [
+        first_reply(tenant), first_reply(tenant), "Still here for you — when suits?", help_reply(tenant)]
+
+    # UNSTOP opts back in with a confirmation; other STOP words, in any case, opt out again without a
+    # reply, and START words (YES only while opted out) confirm again.
+    assert text_the_business(twilio, tenant=tenant, customer=quitter, body="UNSTOP",
+                             wait_until=wait_until) == resubscribed(tenant)
+    conversation = ConversationPage.from_inbox(owner_page, quitter)
+    conversation.expect_state("open")
+    conversation.expect_composer_enabled()
+    cycles = [("cancel", "yes"), ("Unsubscribe", "Start")]
+    for stop_word, start_word in cycles:
+        assert twilio.inbound_sms(from_=quitter, to=tenant.phone_number, body=stop_word)["status_code"] == 200
+        assert state_of(app_api, conversation.conversation_id) == "blocked", f"{stop_word!r} did not opt out"
+        assert text_the_business(twilio, tenant=tenant, customer=quitter, body=start_word,
+                                 wait_until=wait_until) == resubscribed(tenant), f"{start_word!r} after {stop_word!r}"
+        assert state_of(app_api, conversation.conversation_id) == "open", f"{start_word!r} did not opt back in"
+
+    # Every other STOP word opts out whoever texts it first (the webhook applies it before answering).
+    others = {word: new_customer_phone() for word in ("Stop", "STOPALL", "end", "Quit", "REVOKE", "optout")}
+    for word, customer in others.items():
+        assert twilio.inbound_sms(from_=customer, to=tenant.phone_number, body=word)["status_code"] == 200
+    blocked = app_api.get("/api/v1/conversations", params={"state": "blocked"}).json()["conversations"]
+    assert sorted(c["customer_phone"] for c in blocked) == sorted(others.values())
+
+    # Subscribed, YES is an ordinary answer: the assistant hands it to a person instead of confirming again.
+    assert text_the_business(twilio, tenant=tenant, customer=quitter, body="YES",
+                             wait_until=wait_until) == handoff(tenant)
+    assert bodies_to(twilio, tenant=tenant, customer=quitter) == [
+        first_reply(tenant), help_reply(tenant), resubscribed(tenant),
+        *[resubscribed(tenant) for _ in cycles], handoff(tenant)]
+

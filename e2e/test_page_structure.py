@@ -1,0 +1,193 @@
+"""[pages] The key pages in each of their states: structure (aria snapshot of the main region) and look
+(visual baseline), on the sizes people use them at — owner pages on a desktop, the customer's booking
+page on a phone (a Playwright device descriptor, touch) and on a desktop, plus a narrow-viewport smoke
+of the inbox and a conversation.
+
+Every page reached here is also scanned by axe-core on arrival (e2e/plugins/a11y.py), like in every flow;
+``expect_loaded()`` after a state change in place (take over, STOP) makes that state a page arrival too.
+Snapshots live in e2e/snapshots/test_page_structure/; ``--update-snapshots`` refreshes them.
+Determinism: the tenant's clock is Monday 7 January 2030 08:55 in New York, names and prices come from
+the node-id-seeded factories, and what still differs per run (phone numbers, clock times shown, Stripe's
+renewal date) is masked in screenshots and written as patterns in aria snapshots.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from playwright.sync_api import Locator, Page, Playwright, expect
+from pytest_playwright.pytest_playwright import CreateContextCallback
+
+from e2e.plugins.snapshots import Snapshots
+from e2e.support import (
+    StripeFakeClient,
+    TenantHandle,
+    TenantSeeder,
+    TwilioFakeClient,
+    WaitUntil,
+    text_the_business,
+    texts_to,
+)
+from pages.appointments import AppointmentsPage
+from pages.billing import BillingPage, billing_state, subscribe_and_pay
+from pages.booking_page import OffersPage
+from pages.catalog import CatalogPage
+from pages.compliance import CompliancePage
+from pages.conversation import ConversationPage
+from pages.inbox import InboxPage
+from pages.login import LoginPage
+
+pytestmark = [pytest.mark.pages, pytest.mark.tenant(catalog=["Leak repair", "Drain cleaning"])]
+
+MONDAY_MORNING = datetime(2030, 1, 7, 13, 55, tzinfo=UTC)  # 08:55 in America/New_York (the factory's zone)
+JOB = "Hi, there's a leaking pipe under my kitchen sink, can someone come today?"
+LINK = re.compile(r"https?://\S+/book/[A-Za-z0-9_-]+")
+PHONE_NUMBER = re.compile(r"\+\d{8,15}")
+RENEWAL = re.compile(r"^(Renews on|Your plan ends on) ")
+PHONE_DEVICE = "Pixel 7"  # a Chromium phone among Playwright's device descriptors
+NARROW = {"width": 360, "height": 740}
+
+
+def dynamic_text(page: Page) -> list[Locator]:
+    """What differs between runs and is masked in screenshots: clock times, phone numbers, Stripe's dates."""
+    return [page.locator("time"), page.get_by_text(PHONE_NUMBER), page.get_by_placeholder(PHONE_NUMBER),
+            page.get_by_text(RENEWAL)]
+
+
+def check_page(page: Page, snapshots: Snapshots, name: str) -> None:
+    snapshots.aria(page.get_by_role("main"), name)
+    snapshots.visual(page, name, mask=dynamic_text(page))
+
+
+@pytest.fixture(autouse=True)
+def monday_morning(seeder: TenantSeeder, tenant: TenantHandle) -> None:
+    seeder.set_clock(tenant, now=MONDAY_MORNING)
+
+
+def missed_call(tenant: TenantHandle, twilio: TwilioFakeClient, customer: str, wait_until: WaitUntil) -> None:
+    twilio.missed_call(from_=customer, to=tenant.phone_number)
+    wait_until(lambda: texts_to(twilio, tenant=tenant, customer=customer), message="the first SMS")
+
+
+def test_login(page: Page, snapshots: Snapshots) -> None:
+    LoginPage(page).goto()
+    check_page(page, snapshots, "login")
+
+
+def test_inbox_and_conversation_states(owner_page: Page, tenant: TenantHandle, twilio: TwilioFakeClient,
+                                       customer_phone: str, wait_until: WaitUntil, snapshots: Snapshots) -> None:
+    missed_call(tenant, twilio, customer_phone, wait_until)
+    InboxPage(owner_page).goto().expect_conversation(customer_phone, state="open")
+    check_page(owner_page, snapshots, "inbox")
+
+    conversation = ConversationPage.from_inbox(owner_page, customer_phone)
+    conversation.expect_state("open")
+    check_page(owner_page, snapshots, "conversation-open")
+
+    conversation.take_over().expect_loaded()
+    check_page(owner_page, snapshots, "conversation-human")
+
+    assert twilio.inbound_sms(from_=customer_phone, to=tenant.phone_number, body="STOP")["status_code"] == 200
+    conversation.expect_state("blocked")  # the page reloads itself
+    conversation.expect_loaded()
+    conversation.expect_message("STOP")
+    check_page(owner_page, snapshots, "conversation-blocked")
+
+
+def test_catalog_and_compliance(owner_page: Page, snapshots: Snapshots) -> None:
+    expect(CatalogPage(owner_page).goto().row_for("Leak repair")).to_have_count(1)
+    check_page(owner_page, snapshots, "catalog")
+    CompliancePage(owner_page).goto().expect_status("approved")
+    check_page(owner_page, snapshots, "compliance")
+
+
+@pytest.mark.tenant(compliance="none")
+def test_compliance_registration_form(owner_page: Page, snapshots: Snapshots) -> None:
+    CompliancePage(owner_page).goto().expect_status("none")
+    check_page(owner_page, snapshots, "compliance-none")
+
+
+def test_billing_plan_states(owner_page: Page, tenant: TenantHandle, stripe: StripeFakeClient,
+                             wait_until: WaitUntil, snapshots: Snapshots) -> None:
+    def plan(state: str) -> None:
+        wait_until(lambda: billing_state(owner_page) == state, message=f"the plan to become {state}")
+        BillingPage(owner_page).goto().expect_state(state)
+        check_page(owner_page, snapshots, f"billing-{state}")
+
+    plan("none")
+    subscribe_and_pay(owner_page).expect_plan_active()
+    plan("active")
+    [session] = stripe.checkout_sessions(client_reference_id=tenant.id)
+    subscription_id = session["session"]["subscription"]
+    stripe.payment_failed(subscription_id)
+    plan("past_due")
+    stripe.cancel(subscription_id)
+    plan("canceled")
+
+
+def customer_profile(kind: str, playwright: Playwright) -> dict[str, Any]:
+    if kind == "phone":
+        device = dict(playwright.devices[PHONE_DEVICE])
+        device.pop("default_browser_type", None)
+        return device
+    return {"viewport": {"width": 1280, "height": 800}, "device_scale_factor": 1}
+
+
+@pytest.mark.parametrize("profile", ["phone", "desktop"])
+def test_booking_page_states(profile: str, playwright: Playwright, new_context: CreateContextCallback,
+                             tenant: TenantHandle, seeder: TenantSeeder, twilio: TwilioFakeClient,
+                             customer_phone: str, wait_until: WaitUntil, snapshots: Snapshots) -> None:
+    twilio.inbound_sms(from_=customer_phone, to=tenant.phone_number, body=JOB)
+    reply = wait_until(lambda: texts_to(twilio, tenant=tenant, customer=customer_phone), message="the quote")[0]["body"]
+    found = LINK.search(reply)
+    assert found, f"no booking link in {reply!r}"
+    page = new_context(**customer_profile(profile, playwright), reduced_motion="reduce").new_page()
+
+    offers = OffersPage.open(page, found.group(0))
+    offers.expect_offer_count(3)
+    check_page(page, snapshots, "booking-offers")
+
+    held = offers.pick_slot(1)
+    check_page(page, snapshots, "booking-held")
+
+    seeder.set_clock(tenant, advance_seconds=15 * 60)  # the hold runs out on the tenant's clock
+    expired = held.confirm_after_expiry()
+    expired.expect_offer_count(3)
+    check_page(page, snapshots, "booking-expired")
+
+    expired.pick_slot(1).confirm(name="Pat Customer")
+    check_page(page, snapshots, "booking-booked")
+
+
+def test_appointments(owner_page: Page, tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str,
+                      wait_until: WaitUntil, snapshots: Snapshots) -> None:
+    for body in (JOB, "1", "YES"):  # booked by SMS replies: quote, hold the first time, confirm
+        text_the_business(twilio, tenant=tenant, customer=customer_phone, body=body, wait_until=wait_until)
+    AppointmentsPage(owner_page).goto().expect_count(1)
+    check_page(owner_page, snapshots, "appointments")
+
+
+def test_narrow_inbox_and_conversation(new_context: CreateContextCallback, tenant: TenantHandle,
+                                       twilio: TwilioFakeClient, customer_phone: str, wait_until: WaitUntil,
+                                       snapshots: Snapshots) -> None:
+    """A phone-wide owner: the pages reflow (no sideways scrolling) and keep their look."""
+    page = new_context(storage_state=tenant.owner_storage_state, viewport=NARROW,  # type: ignore[arg-type]
+                       reduced_motion="reduce").new_page()
+    missed_call(tenant, twilio, customer_phone, wait_until)
+    InboxPage(page).goto().expect_conversation(customer_phone)
+    expect_no_sideways_scroll(page)
+    snapshots.visual(page, "inbox-narrow", mask=dynamic_text(page))
+    ConversationPage.from_inbox(page, customer_phone).expect_state("open")
+    expect_no_sideways_scroll(page)
+    snapshots.visual(page, "conversation-narrow", mask=dynamic_text(page))
+
+
+def expect_no_sideways_scroll(page: Page) -> None:
+    wider = page.evaluate("""() => [...document.querySelectorAll('body *')]
+        .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+        .map(e => `${e.tagName.toLowerCase()}${e.className ? '.' + e.className : ''} ends at `
+                  + `${Math.round(e.getBoundingClientRect().right)}px`)""")
+    assert not wider, f"{page.url} scrolls sideways at {page.viewport_size}: " + "; ".join(wider[:8])
