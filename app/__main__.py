@@ -58,7 +58,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.no_worker:  # the worker runs as its own process: /healthz must not wait for one in this one
             settings.run_worker_in_process = False
         app = create_app(settings)
-        uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
+        # proxy_headers off: uvicorn would otherwise take the client address from X-Forwarded-For sent by any
+        # peer on 127.0.0.1, and the per-address sign-in limit (identity/ratelimit.py) would count whatever
+        # a client writes there. Behind a real proxy, run uvicorn yourself with --forwarded-allow-ips.
+        uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False, proxy_headers=False)
         return 0
     return run_worker(settings)
 

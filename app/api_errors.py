@@ -18,7 +18,7 @@ _DESCRIPTIONS = {
     409: "Conflict with the current state",
     410: "Gone (expired or no longer offered)",
     422: "Invalid input",
-    502: "The provider failed; nothing was changed",
+    502: "A provider (Twilio, Stripe) failed or did not answer",
 }
 
 

@@ -90,6 +90,8 @@ def load_auth(request: Request, db: DbSession, settings: AppSettings) -> Auth:
     user = identity_service.get_user(db=db, user_id=claims.user_id)
     if user is None:
         raise NotAuthenticated("session user no longer exists", code="invalid_token")
+    if claims.session_version != user.session_version:  # signed out since this token was issued
+        raise NotAuthenticated("session ended: sign in again", code="session_revoked")
     if not user.active:
         raise Forbidden("This account has been deactivated.", code="user_inactive")
     try:

@@ -14,6 +14,7 @@ from app import errors, middleware
 from app.db import Database
 from app.health import router as health_router
 from app.identity import api as identity_api
+from app.identity import security
 from app.identity import views as identity_views
 from app.operator import api as operator_api
 from app.outbox.notify import notify_on_commit
@@ -55,6 +56,7 @@ def create_app(
     app.state.telephony = telephony if telephony is not None else build_telephony(settings)
     app.state.worker = None
 
+    security.dummy_hash(settings)  # computed now, so no sign-in (known email or not) pays for it
     errors.install(app)
     middleware.install(app, settings)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")

@@ -8,7 +8,9 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_SECRET_KEY = "dev-secret-key-change-me"
+DEV_SECRET_KEY = "dev-secret-key-change-me"  # nosec B105  # public on purpose; production refuses it (below)
+MIN_SECRET_KEY_LENGTH = 32
+MIN_OPERATOR_TOKEN_LENGTH = 24
 
 
 class Settings(BaseSettings):
@@ -16,7 +18,8 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True)
 
-    app_env: Literal["dev", "test", "production"] = "dev"
+    # Production unless said otherwise: a forgotten APP_ENV must not run with the public dev SECRET_KEY.
+    app_env: Literal["dev", "test", "production"] = "production"
     database_url: str = "sqlite:///./nevermisscall.db"
     secret_key: str = DEV_SECRET_KEY
     public_base_url: str = "http://127.0.0.1:8000"
@@ -72,12 +75,14 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
-    def _refuse_default_secrets_in_production(self) -> Settings:
-        if self.app_env == "production":
-            if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
-                raise ValueError("SECRET_KEY must be set to a random value of 32+ characters in production")
-            if self.operator_token and len(self.operator_token) < 24:
-                raise ValueError("OPERATOR_TOKEN must be 24+ characters in production")
+    def _refuse_guessable_secrets(self) -> Settings:
+        # The operator token creates tenants and mints sessions for any user: never short, in any environment.
+        if self.operator_token and len(self.operator_token) < MIN_OPERATOR_TOKEN_LENGTH:
+            raise ValueError(f"OPERATOR_TOKEN must be {MIN_OPERATOR_TOKEN_LENGTH}+ characters (or empty: no operator API)")
+        if self.app_env == "production" and (self.secret_key == DEV_SECRET_KEY
+                                             or len(self.secret_key) < MIN_SECRET_KEY_LENGTH):
+            raise ValueError(f"SECRET_KEY must be set to a random value of {MIN_SECRET_KEY_LENGTH}+ characters "
+                             "(APP_ENV is production unless set to dev or test; the dev key is public)")
         return self
 
     @property

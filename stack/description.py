@@ -55,7 +55,11 @@ class Stack:
 
     def write(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_json(), indent=2), encoding="utf-8")
+        # It holds the operator token: readable by its owner only (fchmod too: an existing file keeps its mode).
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(json.dumps(self.to_json(), indent=2))
 
     @classmethod
     def read(cls, path: Path, **changes: Any) -> Stack | None:

@@ -33,6 +33,10 @@ from bench.database import drop_database
 # `pytest tests/...` run (and of plain `pytest`, whose testpaths is tests/).
 pytest_plugins = ["_hypothesis_pytestplugin", "schemathesis.pytest.plugin"]
 
+# Code that reads the process-wide settings (get_settings()) in a test process reads a test environment, not
+# the production default, which refuses the dev SECRET_KEY (tests/security/test_secrets_at_start.py unsets it).
+os.environ.setdefault("APP_ENV", "test")
+
 OPERATOR_TOKEN = "test-operator-token-0123456789abcdef"
 SECRET_KEY = "test-secret-key-0123456789abcdef0123456789"
 

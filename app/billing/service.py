@@ -40,6 +40,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 import stripe
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -204,19 +205,52 @@ def open_portal(*, db: Session, settings: Settings, gateway: BillingGateway | No
 
 
 # --- webhooks: receiving -----------------------------------------------------------------------------
+# The latest timestamp a datetime can hold (9999-12-31T23:59:59Z): Stripe's `created` is Unix seconds.
+MAX_UNIX_SECONDS = 253_402_300_799
+
+
+class _EventData(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    object: dict[str, Any]
+
+
+class _EventShape(BaseModel):
+    """What the rest of the code relies on in a Stripe event; anything else in it is kept but not trusted."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str = Field(pattern=r"^[A-Za-z0-9_]{1,255}$")  # evt_...; the primary key of stripe_webhook_events
+    type: str = Field(pattern=r"^[a-z0-9_.]{1,100}$")  # e.g. customer.subscription.updated
+    created: StrictInt = Field(default=0, ge=0, le=MAX_UNIX_SECONDS)
+    livemode: StrictBool = False
+    data: _EventData
+
+
 def verify_webhook(*, payload: bytes, signature: str | None, secret: str) -> dict[str, Any]:
-    """The event, if `Stripe-Signature` proves Stripe sent this exact body recently; else a 400."""
+    """The event, if `Stripe-Signature` proves Stripe sent this exact body recently; else a 400.
+
+    A correctly signed body is still checked for the shape of an event (a signing secret can leak, and a
+    test or a replaying proxy can sign anything): a malformed one is a 400, never a 500 further in.
+    """
     if not secret:
         log.error("STRIPE_WEBHOOK_SECRET is empty: every Stripe webhook is refused")
     try:
-        event = stripe.Webhook.construct_event(payload, signature, secret)
+        stripe.WebhookSignature.verify_header(payload.decode("utf-8"), signature, secret,
+                                              stripe.Webhook.DEFAULT_TOLERANCE)
     except stripe.SignatureVerificationError as exc:
         raise BadRequest(f"Stripe signature check failed: {exc.user_message or exc}", code="invalid_signature") from exc
-    except (ValueError, UnicodeDecodeError) as exc:  # signed, but not JSON: cannot be from Stripe
+    except UnicodeDecodeError as exc:
+        raise BadRequest("webhook body is not UTF-8 text", code="invalid_payload") from exc
+    try:
+        data = json.loads(payload)
+    except ValueError as exc:  # signed, but not JSON: cannot be from Stripe
         raise BadRequest("webhook body is not a JSON Stripe event", code="invalid_payload") from exc
-    data = event.to_dict()
-    if not isinstance(data.get("id"), str) or not isinstance(data.get("type"), str):
-        raise BadRequest("Stripe event without id or type", code="invalid_payload")
+    if not isinstance(data, dict):
+        raise BadRequest("webhook body is not a JSON Stripe event", code="invalid_payload")
+    try:
+        _EventShape.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'event'}: {e['msg']}" for e in exc.errors())
+        raise BadRequest(f"not a valid Stripe event ({problems})", code="invalid_payload") from exc
     return data
 
 
@@ -229,6 +263,11 @@ class EventReferences:
     tenant_hint: str | None
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    """A nested part of an event as a dict; anything else (a string where an object belongs) counts as absent."""
+    return value if isinstance(value, dict) else {}
+
+
 def _id_of(value: Any) -> str | None:
     if isinstance(value, dict):  # an expanded object
         value = value.get("id")
@@ -237,19 +276,19 @@ def _id_of(value: Any) -> str | None:
 
 def references_in(event: dict[str, Any]) -> EventReferences:
     """Reads the subscription / customer / tenant an event refers to, by the object it carries."""
-    obj = (event.get("data") or {}).get("object") or {}
+    obj = _dict(_dict(event.get("data")).get("object"))
     kind = obj.get("object")
-    metadata = obj.get("metadata") or {}
+    metadata = _dict(obj.get("metadata"))
     if kind == "checkout.session":
         return EventReferences(_id_of(obj.get("subscription")), _id_of(obj.get("customer")),
                                _id_of(obj.get("client_reference_id")) or _id_of(metadata.get("tenant_id")))
     if kind == "subscription":
         return EventReferences(_id_of(obj.get("id")), _id_of(obj.get("customer")), _id_of(metadata.get("tenant_id")))
     if kind == "invoice":
-        details = ((obj.get("parent") or {}).get("subscription_details")) or {}
+        details = _dict(_dict(obj.get("parent")).get("subscription_details"))
         subscription = _id_of(obj.get("subscription")) or _id_of(details.get("subscription"))
         return EventReferences(subscription, _id_of(obj.get("customer")),
-                               _id_of((details.get("metadata") or {}).get("tenant_id")))
+                               _id_of(_dict(details.get("metadata")).get("tenant_id")))
     if kind == "customer":  # the object is the customer itself
         return EventReferences(None, _id_of(obj.get("id")), _id_of(metadata.get("tenant_id")))
     return EventReferences(None, _id_of(obj.get("customer")), None)

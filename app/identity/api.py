@@ -50,7 +50,8 @@ def create_token(request: Request, body: TokenRequest, db: DbSession, settings: 
     with ratelimit.guard_login(request, settings):
         user = identity_service.authenticate(db=db, settings=settings, email=body.email, password=body.password)
     db.commit()
-    token = security.issue_session_token(settings, user_id=user.id, tenant_id=user.tenant_id, role=user.role)
+    token = security.issue_session_token(settings, user_id=user.id, tenant_id=user.tenant_id, role=user.role,
+                                         session_version=user.session_version)
     return TokenResponse(access_token=token, expires_in=settings.session_ttl_seconds)
 
 

@@ -27,6 +27,9 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(8))
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Every session token carries the version it was issued at; signing out bumps it, so a copied token
+    # stops working at logout instead of at its expiry (tokens are stateless JWTs otherwise).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

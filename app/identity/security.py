@@ -7,6 +7,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 
 import jwt
 from argon2 import PasswordHasher
@@ -38,10 +39,21 @@ def verify_password(settings: Settings, password_hash: str, password: str) -> bo
         return False
 
 
-# A valid hash of a random password: verifying against it when the email is unknown keeps the
-# response time the same as for a wrong password, so the form does not reveal which emails exist.
 def dummy_hash(settings: Settings) -> str:
-    return hash_password(settings, secrets.token_urlsafe(16))
+    """A valid hash of a random password, computed once per argon2 cost.
+
+    Verifying against it when the email is unknown makes that path do exactly the work of a wrong password
+    for a known email (one argon2 verify at the same cost), so the form does not reveal which emails exist.
+    Hashing afresh on each call would add a second argon2 run to the unknown-email path only.
+    """
+    return _dummy_hash(settings.password_hash_time_cost, settings.password_hash_memory_kib,
+                       settings.password_hash_parallelism)
+
+
+@lru_cache(maxsize=8)
+def _dummy_hash(time_cost: int, memory_kib: int, parallelism: int) -> str:
+    hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
+    return hasher.hash(secrets.token_urlsafe(16))
 
 
 @dataclass(frozen=True)
@@ -50,9 +62,10 @@ class SessionClaims:
     tenant_id: str
     role: str
     jti: str
+    session_version: int
 
 
-def issue_session_token(settings: Settings, *, user_id: str, tenant_id: str, role: str,
+def issue_session_token(settings: Settings, *, user_id: str, tenant_id: str, role: str, session_version: int,
                         ttl_seconds: int | None = None) -> str:
     """A session for SESSION_TTL_SECONDS, or `ttl_seconds` (the operator API's sessions for tests)."""
     now = utcnow()
@@ -67,6 +80,7 @@ def issue_session_token(settings: Settings, *, user_id: str, tenant_id: str, rol
         "nbf": now - timedelta(seconds=5),  # small leeway for clock differences between hosts
         "exp": now + timedelta(seconds=ttl),
         "jti": secrets.token_hex(8),
+        "sv": session_version,  # the user's session version: logout bumps it (deps.load_auth compares)
     }
     return jwt.encode(claims, settings.secret_key, algorithm="HS256")
 
@@ -88,9 +102,12 @@ def decode_session_token(settings: Settings, token: str) -> SessionClaims:
         raise NotAuthenticated("session not yet valid", code="token_not_yet_valid") from exc
     except jwt.PyJWTError as exc:
         raise NotAuthenticated("invalid session token", code="invalid_token") from exc
+    version = claims.get("sv", 0)  # tokens issued before session versions existed: version 0 until a logout
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise NotAuthenticated("invalid session token", code="invalid_token")
     return SessionClaims(
         user_id=str(claims["sub"]), tenant_id=str(claims.get("tid", "")), role=str(claims.get("role", "")),
-        jti=str(claims.get("jti", "")),
+        jti=str(claims.get("jti", "")), session_version=version,
     )
 
 

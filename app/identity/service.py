@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
@@ -115,8 +115,11 @@ def authenticate(*, db: Session, settings: Settings, email: str, password: str) 
             code="login_locked",
         )
     user = db.scalar(select(User).where(User.email == email)) if email else None
+    # Exactly one argon2 verify whether the email exists or not (against a hash computed once when it does
+    # not), so the time taken does not tell which emails have accounts.
     hashed = user.password_hash if user else security.dummy_hash(settings)
-    if user is None or not security.verify_password(settings, hashed, password or ""):
+    password_ok = security.verify_password(settings, hashed, password or "")
+    if user is None or not password_ok:
         _record_failure(db=db, settings=settings, email=email, throttle=throttle)
         raise NotAuthenticated("Wrong email or password.", code="invalid_credentials")
     if not user.active:
@@ -125,6 +128,21 @@ def authenticate(*, db: Session, settings: Settings, email: str, password: str) 
         db.delete(throttle)
     db.flush()
     return user
+
+
+def end_sessions(*, db: Session, settings: Settings, token: str) -> None:
+    """Signing out: every session token the user holds stops working (their session version moves on).
+
+    A token that is already invalid or expired ends nothing. Only the version the token carries is bumped
+    (compare-and-set), so an old token replayed at /logout after a newer sign-in cannot sign that one out.
+    """
+    try:
+        claims = security.decode_session_token(settings, token)
+    except NotAuthenticated:
+        return
+    db.execute(update(User).where(User.id == claims.user_id, User.session_version == claims.session_version)
+               .values(session_version=User.session_version + 1))
+    db.commit()
 
 
 def _record_failure(*, db: Session, settings: Settings, email: str, throttle: LoginThrottle | None) -> None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import hmac
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.background import BackgroundTask
 
+from app.catalog.api_errors import error_responses
 from app.db import utcnow
 from app.deps import AppSettings, DbSession, TelephonyDep
 from app.errors import NotAuthenticated, ValidationFailed
@@ -34,7 +35,9 @@ def require_operator(request: Request, settings: AppSettings) -> None:
         raise NotAuthenticated("operator token missing or wrong", code="operator_unauthorized")
 
 
-router = APIRouter(prefix="/api/operator", tags=["operator"], dependencies=[Depends(require_operator)])
+# Every operator route answers 401 without the token and 422 to a malformed request.
+router = APIRouter(prefix="/api/operator", tags=["operator"], dependencies=[Depends(require_operator)],
+                   responses=error_responses(401, 422))
 
 
 def tenant_out(db: DbSession, tenant: Tenant, extra: dict[str, object] | None = None) -> schemas.TenantOut:
@@ -54,7 +57,7 @@ def tenant_body(tenant: Tenant, *, numbers: Sequence[PhoneNumber], users: Sequen
     )
 
 
-@router.post("/tenants", status_code=201, response_model=schemas.TenantOut)
+@router.post("/tenants", status_code=201, response_model=schemas.TenantOut, responses=error_responses(409, 502))
 def create_tenant(
     body: schemas.CreateTenantRequest, db: DbSession, settings: AppSettings, telephony: TelephonyDep
 ) -> schemas.TenantOut:
@@ -71,7 +74,8 @@ def create_tenant(
     log.info("tenant created", extra={"tenant_id": ctx.tenant.id})
     if body.sessions:
         for user in out.users:
-            user.session = session_out(settings, user_id=user.id, tenant_id=ctx.tenant.id, role=user.role)
+            user.session = session_out(settings, user_id=user.id, tenant_id=ctx.tenant.id, role=user.role,
+                                       session_version=0)  # users created just now: nobody signed out yet
     return out
 
 
@@ -92,12 +96,12 @@ def list_tenants(
     return schemas.TenantList(tenants=[tenant_out(db, t) for t in tenants])
 
 
-@router.get("/tenants/{tenant_id}", response_model=schemas.TenantOut)
+@router.get("/tenants/{tenant_id}", response_model=schemas.TenantOut, responses=error_responses(404))
 def get_tenant(tenant_id: str, db: DbSession) -> schemas.TenantOut:
     return tenant_out(db, tenancy_service.get(db=db, tenant_id=tenant_id))
 
 
-@router.delete("/tenants/{tenant_id}", status_code=204)
+@router.delete("/tenants/{tenant_id}", status_code=204, responses=error_responses(404))
 def delete_tenant(tenant_id: str, request: Request, db: DbSession, settings: AppSettings) -> Response:
     """Deletes an ephemeral tenant and all its rows; 409 if not ephemeral.
 
@@ -110,25 +114,28 @@ def delete_tenant(tenant_id: str, request: Request, db: DbSession, settings: App
     return Response(status_code=204, background=BackgroundTask(clean_up))
 
 
-@router.post("/tenants/{tenant_id}/sessions", status_code=201, response_model=schemas.SessionOut)
+@router.post("/tenants/{tenant_id}/sessions", status_code=201, response_model=schemas.SessionOut,
+             responses=error_responses(404))
 def mint_session(tenant_id: str, body: schemas.SessionRequest, db: DbSession, settings: AppSettings) -> schemas.SessionOut:
     """A session cookie value for one of the tenant's users, so a test can start logged in."""
     tenant = tenancy_service.get(db=db, tenant_id=tenant_id)
     user = identity_service.find_tenant_user(db=db, tenant_id=tenant.id, email_or_id=body.user)
-    return session_out(settings, user_id=user.id, tenant_id=tenant.id, role=user.role, ttl_seconds=body.ttl_seconds)
+    return session_out(settings, user_id=user.id, tenant_id=tenant.id, role=user.role,
+                       session_version=user.session_version, ttl_seconds=body.ttl_seconds)
 
 
-def session_out(settings: Settings, *, user_id: str, tenant_id: str, role: str,
+def session_out(settings: Settings, *, user_id: str, tenant_id: str, role: str, session_version: int,
                 ttl_seconds: int | None = None) -> schemas.SessionOut:
     ttl = settings.session_ttl_seconds if ttl_seconds is None else ttl_seconds
-    token = security.issue_session_token(settings, user_id=user_id, tenant_id=tenant_id, role=role, ttl_seconds=ttl)
+    token = security.issue_session_token(settings, user_id=user_id, tenant_id=tenant_id, role=role,
+                                         session_version=session_version, ttl_seconds=ttl)
     return schemas.SessionOut(
         cookie_name=security.SESSION_COOKIE, cookie_value=token, token=token, user_id=user_id,
         expires_at=utcnow() + timedelta(seconds=ttl),
     )
 
 
-@router.patch("/tenants/{tenant_id}/users/{user_id}", response_model=schemas.UserOut)
+@router.patch("/tenants/{tenant_id}/users/{user_id}", response_model=schemas.UserOut, responses=error_responses(404))
 def patch_user(tenant_id: str, user_id: str, body: schemas.UserPatch, db: DbSession) -> schemas.UserOut:
     """Activates or deactivates a user (a deactivated user is refused even with a valid session)."""
     user = identity_service.find_tenant_user(db=db, tenant_id=tenant_id, email_or_id=user_id)
@@ -137,17 +144,37 @@ def patch_user(tenant_id: str, user_id: str, body: schemas.UserPatch, db: DbSess
     return schemas.UserOut(id=user.id, email=user.email, name=user.name, role=user.role, active=user.active)
 
 
-@router.get("/tenants/{tenant_id}/clock", response_model=schemas.ClockOut)
+# A tenant's clock stays within this range: every date the app computes from it (offers days ahead, reports
+# weeks back) must still fit a datetime, which ends at year 9999 (a clock at 9999-12-31 made GET /offers 500).
+CLOCK_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+CLOCK_LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def check_clock_range(tenant: Tenant, body: schemas.ClockRequest) -> None:
+    """422 when the clock would leave [CLOCK_EARLIEST, CLOCK_LATEST); malformed requests are left to set_clock."""
+    if body.now is not None and body.now.tzinfo is not None:
+        target = body.now
+    elif body.now is None and body.advance_seconds is not None:
+        target = tenancy_service.now(tenant=tenant) + timedelta(seconds=body.advance_seconds)
+    else:
+        return
+    if not CLOCK_EARLIEST <= target < CLOCK_LATEST:
+        raise ValidationFailed(f"the clock must stay between {CLOCK_EARLIEST:%Y-%m-%d} and {CLOCK_LATEST:%Y-%m-%d}",
+                               code="clock_out_of_range")
+
+
+@router.get("/tenants/{tenant_id}/clock", response_model=schemas.ClockOut, responses=error_responses(404))
 def get_clock(tenant_id: str, db: DbSession) -> schemas.ClockOut:
     tenant = tenancy_service.get(db=db, tenant_id=tenant_id)
     return schemas.ClockOut(tenant_id=tenant.id, now=tenancy_service.now(tenant=tenant),
                             offset_seconds=tenant.clock_offset_seconds)
 
 
-@router.put("/tenants/{tenant_id}/clock", response_model=schemas.ClockOut)
+@router.put("/tenants/{tenant_id}/clock", response_model=schemas.ClockOut, responses=error_responses(404))
 def set_clock(tenant_id: str, body: schemas.ClockRequest, db: DbSession) -> schemas.ClockOut:
     """Sets this tenant's clock (holds, offers, auto-close and reports read it); others are untouched."""
     tenant = tenancy_service.get(db=db, tenant_id=tenant_id)
+    check_clock_range(tenant, body)
     now = tenancy_service.set_clock(db=db, tenant=tenant, at=body.now, advance_seconds=body.advance_seconds)
     db.commit()
     return schemas.ClockOut(tenant_id=tenant.id, now=now, offset_seconds=tenant.clock_offset_seconds)

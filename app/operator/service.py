@@ -157,7 +157,7 @@ def delete_tenant(*, db: Session, settings: Settings, services: Any, tenant_id: 
                 raise
             log.warning("deleting the tenant lost a race (%s), attempt %d of %d; retrying",
                         getattr(exc.orig, "sqlstate", None), attempt, DELETE_ATTEMPTS, extra={"tenant_id": tenant_id})
-            time.sleep(DELETE_BACKOFF_SECONDS * attempt * (1 + random.random()))
+            time.sleep(DELETE_BACKOFF_SECONDS * attempt * (1 + random.random()))  # nosec B311  # retry jitter, not a secret
 
     def clean_up() -> None:
         for action in actions:

@@ -80,7 +80,7 @@ class OutboxWorker:
         self.services = services
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.concurrency = concurrency or default_concurrency(settings, db.dialect)
-        self.rng = random.Random(settings.outbox_rng_seed)
+        self.rng = random.Random(settings.outbox_rng_seed)  # nosec B311  # backoff jitter, seedable for tests; no secret
         self._rng_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

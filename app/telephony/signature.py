@@ -19,7 +19,7 @@ from twilio.request_validator import (
 )
 
 from app.deps import AppSettings
-from app.errors import Forbidden
+from app.errors import BadRequest, Forbidden
 from app.settings import Settings
 
 log = logging.getLogger("app.telephony")
@@ -50,6 +50,11 @@ async def verified_webhook(request: Request, settings: AppSettings) -> VerifiedW
                     extra={"path": request.url.path})
         raise refused
     form = await request.form()
+    if any(not isinstance(value, str) for value in form.values()):
+        # Twilio posts form fields only; the validator cannot sign a file part (it raised a TypeError: a 500
+        # and a traceback per request). The uploaded parts are closed with the request.
+        log.warning("webhook refused: file part in the form", extra={"path": request.url.path})
+        raise BadRequest("Twilio webhooks carry form fields only, no files.", code="webhook_not_form")
     algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
     if not RequestValidator(settings.twilio_auth_token).validate(url, form, signature, algorithm):
         log.warning("webhook refused: signature does not match", extra={"path": request.url.path})

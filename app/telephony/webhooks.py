@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from app.catalog.api_errors import error_responses
 from app.compliance import service as compliance_service
 from app.conversations import service as conversations_service
 from app.deps import AppSettings, DbSession
@@ -30,9 +31,20 @@ from app.tenancy.models import Tenant
 
 log = logging.getLogger("app.telephony")
 
-router = APIRouter(prefix="/webhooks/twilio", tags=["webhooks"], include_in_schema=False)
+router = APIRouter(prefix="/webhooks/twilio", tags=["webhooks"])
 Verified = Annotated[VerifiedWebhook, Depends(verified_webhook)]
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+def webhook_route(path: str) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """router.post, documented for /openapi.json: a form Twilio signs in, TwiML out, 400 and 403 refusals."""
+    return router.post(
+        path, response_class=Response,
+        responses={200: {"description": "Empty TwiML", "content": {"text/xml": {"schema": {"type": "string"}}}},
+                   **error_responses(400, 403)},
+        openapi_extra={"requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {
+            "schema": {"type": "object", "additionalProperties": {"type": "string"}}}}}},
+    )
 
 
 def twiml() -> Response:
@@ -74,7 +86,7 @@ def _ingest(
     return True
 
 
-@router.post("/voice-status")
+@webhook_route("/voice-status")
 def voice_status(hook: Verified, db: DbSession, settings: AppSettings) -> Response:
     """Call status callbacks: a missed call (table in app/telephony/classification.py) starts a conversation."""
     call_sid, call_status, to, caller = _required(hook.params, "CallSid", "CallStatus", "To", "From")
@@ -100,7 +112,7 @@ def voice_status(hook: Verified, db: DbSession, settings: AppSettings) -> Respon
     return twiml()
 
 
-@router.post("/sms")
+@webhook_route("/sms")
 def inbound_sms(hook: Verified, db: DbSession) -> Response:
     """A customer's text."""
     message_sid, to, sender = _required(hook.params, "MessageSid", "To", "From")
@@ -110,6 +122,10 @@ def inbound_sms(hook: Verified, db: DbSession) -> Response:
         return twiml()
 
     def apply() -> None:
+        if not tenancy_service.E164.match(sender):
+            # Short codes, alphanumeric sender ids, garbage: nobody the assistant could (or should) answer.
+            log.info("text from a sender that is not an E.164 number (%s): stored, no conversation", sender[:32])
+            return
         conversations_service.record_inbound_message(db=db, tenant=tenant, customer_phone=sender, business_phone=to,
                                                      body=body, provider_sid=message_sid)
 
@@ -117,7 +133,7 @@ def inbound_sms(hook: Verified, db: DbSession) -> Response:
     return twiml()
 
 
-@router.post("/message-status")
+@webhook_route("/message-status")
 def message_status(hook: Verified, db: DbSession) -> Response:
     """Delivery status of a text we sent; routed by our number (From). Only moves a status forward."""
     message_sid, status, sender = _required(hook.params, "MessageSid", "MessageStatus", "From")
@@ -133,7 +149,7 @@ def message_status(hook: Verified, db: DbSession) -> Response:
     return twiml()
 
 
-@router.post("/compliance")
+@webhook_route("/compliance")
 def compliance_status(hook: Verified, db: DbSession) -> Response:
     """Brand registration status (APPROVED / FAILED ...); routed by the brand SID we stored on submission."""
     brand_sid, status = _required(hook.params, "BrandRegistrationSid", "Status")

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext, Response, WebError
 
+from e2e.plugins.security_headers import problems as header_problems
 from e2e.plugins.tenants import SEEDER_KEY
 from stack.applog import AppLog, is_server_error
 from stack.description import Stack
@@ -41,6 +42,7 @@ class TestObservations:
     output_path: str
     page_errors: list[str] = field(default_factory=list)
     browser_server_errors: list[dict[str, Any]] = field(default_factory=list)
+    missing_headers: list[str] = field(default_factory=list)  # security headers, e2e/plugins/security_headers.py
     bundle: dict[str, Any] | None = None  # filled on failure, while the stack still runs
 
     def watch(self, context: BrowserContext) -> None:
@@ -55,6 +57,7 @@ class TestObservations:
         if response.status >= 500 and response.url.startswith(self.stack.base_url):
             self.browser_server_errors.append(
                 {"status": response.status, "method": response.request.method, "url": response.url})
+        self.missing_headers += header_problems(response, self.stack.base_url)
 
     def log_entries(self, tenant_ids: set[str]) -> list[dict[str, Any]]:
         """The app's log lines of this test: its tenants', plus untagged ones on a stack of our own."""
@@ -65,6 +68,7 @@ class TestObservations:
     def problems(self, tenant_ids: set[str]) -> list[str]:
         found = [f"uncaught page error: {message}" for message in self.page_errors]
         found += [f"app answered {e['status']} to the browser: {e['method']} {e['url']}" for e in self.browser_server_errors]
+        found += [f"security header missing: {problem}" for problem in self.missing_headers]
         for entry in self.log_entries(tenant_ids):
             if is_server_error(entry):
                 what = f"{entry.get('method', '')} {entry.get('path', '')} -> {entry.get('status')}".strip()

@@ -41,9 +41,11 @@ def _conversation(db: Session, shop: dict[str, Any]) -> tuple[Tenant, assistant.
 
 
 def test_the_booking_link_uses_the_settings_handed_to_the_assistant(
-    shop: dict[str, Any], database: Database, settings: Settings,
+    shop: dict[str, Any], database: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     own = settings.model_copy(update={"public_base_url": "https://own-app.example/"})
+    monkeypatch.setenv("APP_ENV", "dev")  # the process-wide settings are production (dev key refused) otherwise
+    get_settings.cache_clear()
     assert get_settings().public_base_url != own.public_base_url.rstrip("/")
     with database.session() as db:
         tenant, info = _conversation(db, shop)
@@ -51,6 +53,7 @@ def test_the_booking_link_uses_the_settings_handed_to_the_assistant(
                                   settings=own)
     assert reply is not None and reply.skill == "booking"
     assert "https://own-app.example/book/" in reply.body, reply.body
+    get_settings.cache_clear()  # the next reader gets the process's real environment again
 
 
 @pytest.fixture

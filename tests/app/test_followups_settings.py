@@ -14,15 +14,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_short_completed_call_rule_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert Settings(_env_file=None).missed_call_short_completed_seconds == 0  # off
+    assert Settings(app_env="dev", _env_file=None).missed_call_short_completed_seconds == 0  # off
     monkeypatch.setenv("MISSED_CALL_SHORT_COMPLETED_SECONDS", "12")
-    assert Settings(_env_file=None).missed_call_short_completed_seconds == 12
+    assert Settings(app_env="dev", _env_file=None).missed_call_short_completed_seconds == 12
 
 
 def test_a_negative_short_completed_call_rule_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MISSED_CALL_SHORT_COMPLETED_SECONDS", "-1")
     with pytest.raises(ValidationError, match="missed_call_short_completed_seconds"):
-        Settings(_env_file=None)
+        Settings(app_env="dev", _env_file=None)
 
 
 def test_env_example_explains_the_short_completed_call_rule() -> None:

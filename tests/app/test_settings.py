@@ -32,7 +32,7 @@ def test_production_refuses_a_short_operator_token() -> None:
 
 def test_dev_accepts_defaults_and_empty_env_values(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OUTBOX_RNG_SEED", "")
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(app_env="dev", _env_file=None)  # type: ignore[call-arg]
     assert settings.outbox_rng_seed is None
     assert settings.database_url.startswith("sqlite")
 
@@ -43,13 +43,13 @@ def test_dev_accepts_defaults_and_empty_env_values(monkeypatch: pytest.MonkeyPat
 ])
 def test_argon2_memory_too_small_is_refused_at_start(memory_kib: int, lanes: int, message: str) -> None:
     with pytest.raises(ValidationError, match=message):
-        Settings(password_hash_memory_kib=memory_kib, password_hash_parallelism=lanes, _env_file=None)  # type: ignore[call-arg]
+        Settings(app_env="dev", password_hash_memory_kib=memory_kib, password_hash_parallelism=lanes, _env_file=None)  # type: ignore[call-arg]
 
 
 def test_the_smallest_argon2_memory_still_hashes_and_verifies() -> None:
     from app.identity import security
 
-    settings = Settings(password_hash_time_cost=1, password_hash_memory_kib=8, password_hash_parallelism=1,
+    settings = Settings(app_env="dev", password_hash_time_cost=1, password_hash_memory_kib=8, password_hash_parallelism=1,
                         _env_file=None)  # type: ignore[call-arg]
     hashed = security.hash_password(settings, "correct horse")
     assert security.verify_password(settings, hashed, "correct horse")

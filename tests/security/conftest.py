@@ -39,12 +39,14 @@ class Visitor:
     """A browser-like client as one role: its session cookie (if any), the CSRF cookie and header.
 
     The session cookie is put back before every request, so a route that signs out (POST /logout) or in
-    (POST /login) does not change who the next request is made by.
+    (POST /login) does not change who the next request is made by; signing out ends the user's sessions on
+    the server too, so after POST /logout the visitor gets a fresh one.
     """
 
     role: str  # "anonymous" | "TECH" | "OWNER"
     client: TestClient
     session: str | None
+    new_session: Callable[[], str | None] = lambda: None
 
     @property
     def csrf(self) -> str:
@@ -63,7 +65,10 @@ class Visitor:
         sent.update(headers or {})
         if "data" in body and with_csrf:
             body = {**body, "data": {**body["data"], "csrf_token": self.csrf}}
-        return self.client.request(route.method, url, headers=sent, follow_redirects=False, **body)
+        response = self.client.request(route.method, url, headers=sent, follow_redirects=False, **body)
+        if (route.method, route.path) == ("POST", "/logout") and self.session:
+            self.session = self.new_session()
+        return response
 
 
 @dataclass
@@ -118,14 +123,17 @@ class RouteWorld:
 
 def visitor_for(app: FastAPI, operator: TestClient, tenant: dict[str, Any], role: str) -> Visitor:
     client = TestClient(app)
-    session = None
-    if role != "anonymous":
+
+    def new_session() -> str | None:
+        if role == "anonymous":
+            return None
         user = next(u for u in tenant["users"] if u["role"] == role)
         minted = operator.post(f"/api/operator/tenants/{tenant['id']}/sessions", json={"user": user["email"]})
         assert minted.status_code == 201, minted.text
-        session = str(minted.json()["cookie_value"])
+        return str(minted.json()["cookie_value"])
+
     client.get("/login")  # the CSRF cookie, like a browser that loaded any page
-    return Visitor(role=role, client=client, session=session)
+    return Visitor(role=role, client=client, session=new_session(), new_session=new_session)
 
 
 @pytest.fixture
