@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.background import BackgroundTask
 
-from app.catalog.api_errors import error_responses
+from app.api_errors import error_responses
 from app.db import utcnow
 from app.deps import AppSettings, DbSession, TelephonyDep
 from app.errors import NotAuthenticated, ValidationFailed

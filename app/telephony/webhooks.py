@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from app.catalog.api_errors import error_responses
+from app.api_errors import error_responses
 from app.compliance import service as compliance_service
 from app.conversations import service as conversations_service
 from app.deps import AppSettings, DbSession
