@@ -1,9 +1,9 @@
 """Every app page a flow arrives on is scanned with axe-core (the axe-playwright-python package).
 
 The scan runs when a page object proves it is loaded (``pages.base.on_page_loaded``), once per distinct
-page state in a test: the key is the URL path, the page object's class and the ``data-state`` values
-shown (plan, conversation and compliance badges), so a billing page seen as "none" and later as
-"active" is scanned twice, an inbox revisited unchanged once. Only the app's own pages are scanned (the
+page state in each xdist worker: the key is the URL path (ids and tokens aside), the page object's class
+and the ``data-state`` values shown (plan, conversation and compliance badges), so a billing page seen as
+"none" and later as "active" is scanned twice, an inbox revisited unchanged once. Only the app's own pages are scanned (the
 Stripe fake's hosted checkout stands in for Stripe's page, which the app does not ship).
 
 Impact ``serious`` / ``critical`` fails the test at that moment, naming rule, elements and page.
@@ -15,6 +15,7 @@ Rules the app cannot meet go in ALLOWED_RULES with the reason; nothing else is s
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -37,6 +38,18 @@ AXE_OPTIONS: dict[str, Any] = {
 #: rule id -> why the app cannot meet it. Empty: every rule applies.
 ALLOWED_RULES: dict[str, str] = {}
 STATE_FINGERPRINT_JS = "() => [...document.querySelectorAll('[data-state]')].map(e => e.dataset.state).join(',')"
+
+#: Page states this worker has scanned: a state is the same page (ids and tokens in its path aside), shown
+#: by the same page object with the same badges. The markup of a state comes from one template, so one scan
+#: per state and worker judges it; scanning every revisit in every test cost more than the flows themselves.
+_SCANNED_BY_THIS_WORKER: set[tuple[str, str, str]] = set()
+_ID_SEGMENT = re.compile(r"^(?:[0-9a-f]{16,}|\d+|[A-Za-z0-9_-]{20,})$")
+
+
+def page_shape(url: str) -> str:
+    """The URL's path with ids and tokens replaced: /conversations/<id>, /book/<token>."""
+    return "/".join("<id>" if _ID_SEGMENT.match(part) else part for part in urlsplit(url).path.split("/"))
+
 
 A11Y_KEY = pytest.StashKey["A11yScans"]()
 SCAN_PROPERTY = "a11y_scans"  # [scans, seconds] of one test, summed in the run's summary
@@ -84,9 +97,10 @@ class A11yScans:
         page = page_object.page
         if not page.url.startswith(self.base_url):
             return
-        key = (urlsplit(page.url).path, type(page_object).__name__, page.evaluate(STATE_FINGERPRINT_JS))
-        if key in self.scanned:
+        key = (page_shape(page.url), type(page_object).__name__, page.evaluate(STATE_FINGERPRINT_JS))
+        if key in _SCANNED_BY_THIS_WORKER:
             return
+        _SCANNED_BY_THIS_WORKER.add(key)
         self.scanned.add(key)
         started = time.perf_counter()
         violations = _AXE.run(page, options=AXE_OPTIONS).response["violations"]
