@@ -16,18 +16,18 @@ class GoogleFakeClient(ControlClient):
                                 "calendar_id": calendar_id}
         if event_id:
             body["id"] = event_id
-        return self._call("POST", "/_fake/google/events", json=body)  # type: ignore[no-any-return]
+        return self._call("POST", "/_fake/google/events", json=body)
 
     def move_event(self, event_id: str, *, start: datetime, end: datetime, calendar_id: str = "primary") -> dict[str, Any]:
-        return self._call("PATCH", f"/_fake/google/events/{event_id}",  # type: ignore[no-any-return]
+        return self._call("PATCH", f"/_fake/google/events/{event_id}",
                           json={"start": start.isoformat(), "end": end.isoformat(), "calendar_id": calendar_id})
 
     def delete_event(self, event_id: str, *, calendar_id: str = "primary") -> dict[str, Any]:
-        return self._call("DELETE", f"/_fake/google/events/{event_id}",  # type: ignore[no-any-return]
+        return self._call("DELETE", f"/_fake/google/events/{event_id}",
                           params={"calendar_id": calendar_id})
 
     def events(self, calendar_id: str = "primary") -> list[dict[str, Any]]:
-        return self._call("GET", "/_fake/google/events", params={"calendar_id": calendar_id})["events"]  # type: ignore[no-any-return]
+        return self._call("GET", "/_fake/google/events", params={"calendar_id": calendar_id})["events"]
 
     def drop_notifications(self, count: int = 1) -> None:
         """The next `count` change notifications are never sent (a lost webhook)."""
