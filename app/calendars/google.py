@@ -33,9 +33,9 @@ class CalendarRefused(CalendarError):
     pass
 
 
-def authorize_url(*, settings: Settings, redirect_uri: str, state: str) -> str:
+def authorize_url(*, settings: Settings, redirect_uri: str, state: str, login_hint: str = "") -> str:
     query = {"client_id": settings.google_client_id, "redirect_uri": redirect_uri, "response_type": "code",
-             "scope": SCOPE, "access_type": "offline", "prompt": "consent", "state": state}
+             "scope": SCOPE, "access_type": "offline", "prompt": "consent", "state": state, "login_hint": login_hint}
     return f"{settings.google_oauth_base.rstrip('/')}/o/oauth2/auth?{urlencode(query)}"
 
 

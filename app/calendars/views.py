@@ -41,7 +41,8 @@ def connect_google(settings: AppSettings, auth: OwnerAuth) -> Response:
     if not settings.google_client_id:
         raise ValidationFailed("Google Calendar is not configured on this server", code="calendar_not_configured")
     url = google.authorize_url(settings=settings, redirect_uri=_callback_url(settings),
-                               state=calendars_service.connect_state(settings=settings, tenant_id=auth.tenant.id))
+                               state=calendars_service.connect_state(settings=settings, tenant_id=auth.tenant.id),
+                               login_hint=auth.user.email)
     return RedirectResponse(url, status_code=303)
 
 

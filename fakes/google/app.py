@@ -11,7 +11,9 @@ Provider routes (what ``google-api-python-client`` calls when pointed here):
   once, then ``exists`` after every change, with ``X-Goog-Channel-ID`` / ``-Token`` / ``-Resource-State``.
 * ``POST /calendar/v3/channels/stop``; ``GET /o/oauth2/auth`` (consent page) and ``POST /token``.
 
-Calls need ``Authorization: Bearer <an access token this fake issued>`` (401 otherwise).
+Calls need ``Authorization: Bearer <an access token this fake issued>`` (401 otherwise). Each consent names
+a Google account (an email; the app's ``login_hint`` fills it in), and ``primary`` is that account's own
+calendar, whose id is the email, as at Google. So tenants sharing one fake never see each other's events.
 
 Control (``/_fake/google/...``): add / move / delete an external event, drop the next push notifications,
 invalidate sync tokens, list a calendar's events. Failing or slowing the next calls is the core's faults.
@@ -31,7 +33,6 @@ from fakes.core import FakeApp, HttpError, Request, Response, Webhook, control_e
 from fakes.core.journal import iso_now
 from fakes.core.validate import optional_int, optional_str, require_str
 
-PRIMARY = "primary"
 PAGE_SIZE = 250
 
 
@@ -86,8 +87,9 @@ class GoogleCalendarFake(FakeApp):
         self.calendars: dict[str, Calendar] = {}
         self.seq = 0
         self.oldest_valid_token = 0
-        self.codes: dict[str, str] = {}  # authorization code -> redirect_uri
-        self.access_tokens: set[str] = set()
+        self.codes: dict[str, tuple[str, str]] = {}  # authorization code -> (redirect_uri, account email)
+        self.access_tokens: dict[str, str] = {}  # token -> account email
+        self.refresh_tokens: dict[str, str] = {}
         self.channels: dict[str, Channel] = {}
         self.drop_notifications = 0
         self.dropped: list[str] = []
@@ -105,10 +107,14 @@ class GoogleCalendarFake(FakeApp):
     def _calendar(self, calendar_id: str) -> Calendar:
         return self.calendars.setdefault(calendar_id, Calendar())
 
-    def _authorize(self, request: Request) -> None:
+    def _authorize(self, request: Request) -> str:
+        """The calendar the request's path names, "primary" resolved to the token's account."""
         header = request.headers.get("Authorization", "")
-        if not header.startswith("Bearer ") or header[len("Bearer "):] not in self.access_tokens:
+        account = self.access_tokens.get(header[len("Bearer "):]) if header.startswith("Bearer ") else None
+        if account is None:
             raise google_error(401, "authError", "Invalid Credentials")
+        calendar = request.path_params.get("calendar", "primary")
+        return account if calendar == "primary" else calendar
 
     def _changed(self, calendar_id: str, event: dict[str, Any]) -> None:
         """Records a change (caller holds the lock) and notifies the calendar's channels."""
@@ -136,11 +142,11 @@ class GoogleCalendarFake(FakeApp):
 
     # -- Calendar API ----------------------------------------------------------------------------
     def list_events(self, request: Request) -> Response:
-        self._authorize(request)
+        calendar_id = self._authorize(request)
         query = request.query
         max_results = _int_param(query.get("maxResults"), "maxResults", PAGE_SIZE, 1, 2500)
         with self.lock:
-            calendar = self._calendar(request.path_params["calendar"])
+            calendar = self._calendar(calendar_id)
             sync_token, page_token = query.get("syncToken"), query.get("pageToken")
             since = 0
             if sync_token is not None:
@@ -154,7 +160,7 @@ class GoogleCalendarFake(FakeApp):
                 ordered = [e for e in ordered if calendar.changed_at[e["id"]] > since]
             start = _token_seq(page_token, "pageToken") if page_token else 0
             page = ordered[start:start + max_results]
-            body: dict[str, Any] = {"kind": "calendar#events", "summary": request.path_params["calendar"],
+            body: dict[str, Any] = {"kind": "calendar#events", "summary": calendar_id,
                                     "updated": iso_now(), "items": page}
             if start + max_results < len(ordered):
                 body["nextPageToken"] = f"p{start + max_results}"
@@ -163,7 +169,7 @@ class GoogleCalendarFake(FakeApp):
         return Response.json(body)
 
     def insert_event(self, request: Request) -> Response:
-        self._authorize(request)
+        calendar_id = self._authorize(request)
         data = request.json_object()
         start, end = _when(data, "start"), _when(data, "end")
         if end <= start:
@@ -172,23 +178,23 @@ class GoogleCalendarFake(FakeApp):
         if not (5 <= len(event_id) <= 1024) or any(c not in "0123456789abcdefghijklmnopqrstuv" for c in event_id):
             raise google_error(400, "invalid", "Invalid resource id value.")
         with self.lock:
-            calendar = self._calendar(request.path_params["calendar"])
+            calendar = self._calendar(calendar_id)
             if event_id in calendar.events:
                 raise google_error(409, "duplicate", "The requested identifier already exists.")
             event = {"kind": "calendar#event", "id": event_id, "status": "confirmed",
                      "summary": data.get("summary", ""), "description": data.get("description", ""),
                      "start": data["start"], "end": data["end"], "created": iso_now()}
-            self._changed(request.path_params["calendar"], event)
+            self._changed(calendar_id, event)
         return Response.json(event)
 
     def watch(self, request: Request) -> Response:
-        self._authorize(request)
+        calendar_id = self._authorize(request)
         data = request.json_object()
         if data.get("type") not in ("web_hook", "webhook"):
             raise google_error(400, "invalid", "Invalid channel type: use web_hook.")
         address = require_str(data, "address")
         channel = Channel(id=require_str(data, "id"), resource_id="res" + uuid.uuid4().hex[:16], address=address,
-                          token=optional_str(data, "token") or "", calendar_id=request.path_params["calendar"])
+                          token=optional_str(data, "token") or "", calendar_id=calendar_id)
         with self.lock:
             if channel.id in self.channels:
                 raise google_error(400, "channelIdNotUnique", "Channel id not unique.")
@@ -216,9 +222,11 @@ class GoogleCalendarFake(FakeApp):
                                  "are required.</p>", 400)
         fields = "".join(f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">'
                          for k, v in (("redirect_uri", redirect_uri), ("state", state)))
+        email = escape(query.get("login_hint") or "")
         return Response.html(
             "<!doctype html><title>Sign in - Google Accounts</title><h1>NeverMissCall wants to access your Google "
             "Calendar</h1><form method=post action=/o/oauth2/approve>" + fields +
+            f'<label>Google account <input type="email" name="email" value="{email}" required></label> '
             '<button name=decision value=allow>Allow</button> <button name=decision value=deny>Cancel</button></form>')
 
     def approve(self, request: Request) -> Response:
@@ -229,9 +237,12 @@ class GoogleCalendarFake(FakeApp):
         separator = "&" if "?" in redirect_uri else "?"
         if form.get("decision") != "allow":
             return Response.redirect(redirect_uri + separator + urlencode({"error": "access_denied", "state": state}))
+        email = (form.get("email") or "").strip().lower()
+        if "@" not in email:
+            return Response.html("<h1>Enter the email of a Google account</h1>", 422)
         code = "4/" + secrets.token_urlsafe(16)
         with self.lock:
-            self.codes[code] = redirect_uri
+            self.codes[code] = (redirect_uri, email)
         return Response.redirect(redirect_uri + separator + urlencode({"code": code, "state": state}))
 
     def token(self, request: Request) -> Response:
@@ -239,23 +250,28 @@ class GoogleCalendarFake(FakeApp):
         if form.get("client_id") != self.client_id or form.get("client_secret") != self.client_secret:
             return Response.json({"error": "invalid_client"}, 401)
         with self.lock:
+            body: dict[str, Any] = {"expires_in": 3599, "token_type": "Bearer",
+                                    "scope": "https://www.googleapis.com/auth/calendar.events"}
             if form.get("grant_type") == "authorization_code":
-                if self.codes.pop(form.get("code") or "", None) != form.get("redirect_uri"):
+                redirect_uri, email = self.codes.pop(form.get("code") or "", ("", ""))
+                if not email or redirect_uri != form.get("redirect_uri"):
                     return Response.json({"error": "invalid_grant", "error_description": "Bad code or redirect_uri"}, 400)
-            elif form.get("grant_type") != "refresh_token" or not (form.get("refresh_token") or "").startswith("1//"):
+                body["refresh_token"] = "1//" + secrets.token_urlsafe(24)
+                self.refresh_tokens[body["refresh_token"]] = email
+            elif form.get("grant_type") == "refresh_token":
+                email = self.refresh_tokens.get(form.get("refresh_token") or "", "")
+                if not email:
+                    return Response.json({"error": "invalid_grant", "error_description": "Token has been revoked"}, 400)
+            else:
                 return Response.json({"error": "unsupported_grant_type"}, 400)
-            access = "ya29." + secrets.token_urlsafe(24)
-            self.access_tokens.add(access)
-        body = {"access_token": access, "expires_in": 3599, "token_type": "Bearer",
-                "scope": "https://www.googleapis.com/auth/calendar.events"}
-        if form.get("grant_type") == "authorization_code":
-            body["refresh_token"] = "1//" + secrets.token_urlsafe(24)
+            body["access_token"] = "ya29." + secrets.token_urlsafe(24)
+            self.access_tokens[body["access_token"]] = email
         return Response.json(body)
 
     # -- control -----------------------------------------------------------------------------------
     def control_add(self, request: Request) -> Response:
         data = request.json_object()
-        calendar_id = optional_str(data, "calendar_id") or PRIMARY
+        calendar_id = require_str(data, "calendar_id")
         start, end = _control_time(data, "start"), _control_time(data, "end")
         if end <= start:
             raise control_error(422, "'end' must be after 'start'")
@@ -276,7 +292,7 @@ class GoogleCalendarFake(FakeApp):
 
     def control_move(self, request: Request) -> Response:
         data = request.json_object()
-        calendar_id = optional_str(data, "calendar_id") or PRIMARY
+        calendar_id = require_str(data, "calendar_id")
         start, end = _control_time(data, "start"), _control_time(data, "end")
         if end <= start:
             raise control_error(422, "'end' must be after 'start'")
@@ -287,7 +303,7 @@ class GoogleCalendarFake(FakeApp):
         return Response.json(event)
 
     def control_delete(self, request: Request) -> Response:
-        calendar_id = request.query.get("calendar_id") or PRIMARY
+        calendar_id = _required_query(request, "calendar_id")
         with self.lock:
             event = {**self._existing(request, calendar_id), "status": "cancelled"}
             self._changed(calendar_id, event)
@@ -295,7 +311,7 @@ class GoogleCalendarFake(FakeApp):
 
     def control_list(self, request: Request) -> Response:
         with self.lock:
-            calendar = self._calendar(request.query.get("calendar_id") or PRIMARY)
+            calendar = self._calendar(_required_query(request, "calendar_id"))
             return Response.json({"events": [e for e in calendar.events.values() if e["status"] != "cancelled"]})
 
     def control_drop(self, request: Request) -> Response:
@@ -308,6 +324,13 @@ class GoogleCalendarFake(FakeApp):
         with self.lock:
             self.oldest_valid_token = self.seq + 1
         return Response.json({"oldest_valid_token": self.oldest_valid_token})
+
+
+def _required_query(request: Request, key: str) -> str:
+    value = request.query.get(key)
+    if not value:
+        raise control_error(422, f"query parameter '{key}' is required (the account's email)")
+    return value
 
 
 def _int_param(raw: str | None, name: str, default: int, low: int, high: int) -> int:

@@ -9,8 +9,10 @@ from fakes.core import ControlClient
 
 
 class GoogleFakeClient(ControlClient):
-    def add_event(self, *, start: datetime, end: datetime, summary: str = "Busy", event_id: str | None = None,
-                  calendar_id: str = "primary") -> dict[str, Any]:
+    """`calendar_id` is the Google account's email: its primary calendar, as the app sees it."""
+
+    def add_event(self, calendar_id: str, *, start: datetime, end: datetime, summary: str = "Busy",
+                  event_id: str | None = None) -> dict[str, Any]:
         """An event created in Google Calendar itself (not by the app); notifies watching channels."""
         body: dict[str, Any] = {"start": start.isoformat(), "end": end.isoformat(), "summary": summary,
                                 "calendar_id": calendar_id}
@@ -18,15 +20,16 @@ class GoogleFakeClient(ControlClient):
             body["id"] = event_id
         return self._call("POST", "/_fake/google/events", json=body)
 
-    def move_event(self, event_id: str, *, start: datetime, end: datetime, calendar_id: str = "primary") -> dict[str, Any]:
+    def move_event(self, calendar_id: str, event_id: str, *, start: datetime, end: datetime) -> dict[str, Any]:
         return self._call("PATCH", f"/_fake/google/events/{event_id}",
                           json={"start": start.isoformat(), "end": end.isoformat(), "calendar_id": calendar_id})
 
-    def delete_event(self, event_id: str, *, calendar_id: str = "primary") -> dict[str, Any]:
+    def delete_event(self, calendar_id: str, event_id: str) -> dict[str, Any]:
         return self._call("DELETE", f"/_fake/google/events/{event_id}",
                           params={"calendar_id": calendar_id})
 
-    def events(self, calendar_id: str = "primary") -> list[dict[str, Any]]:
+    def events(self, calendar_id: str) -> list[dict[str, Any]]:
+        """The calendar's live events; an account's primary calendar id is its email."""
         return self._call("GET", "/_fake/google/events", params={"calendar_id": calendar_id})["events"]
 
     def drop_notifications(self, count: int = 1) -> None:

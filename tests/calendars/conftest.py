@@ -52,10 +52,15 @@ def connect(owner: TestClient, google: RunningGoogle) -> httpx.Response:
     consent = urlsplit(to_google.headers["location"])
     assert consent.netloc == urlsplit(google.base_url).netloc
     query = dict(httpx.QueryParams(consent.query))
-    allowed = httpx.post(google.base_url + "/o/oauth2/approve",
-                         data={"redirect_uri": query["redirect_uri"], "state": query["state"], "decision": "allow"})
+    allowed = httpx.post(google.base_url + "/o/oauth2/approve", data={
+        "redirect_uri": query["redirect_uri"], "state": query["state"], "email": query["login_hint"], "decision": "allow"})
     back = urlsplit(allowed.headers["location"])
     return owner.get(f"{back.path}?{back.query}", follow_redirects=False)
+
+
+def calendar_of(shop: dict[str, Any]) -> str:
+    """The shop's Google calendar id at the fake: its owner's email (the consent page's login hint)."""
+    return str(next(u for u in shop["users"] if u["role"] == "OWNER")["email"])
 
 
 def notify(client: TestClient, google: RunningGoogle, *, state: str = "exists", token: str | None = None) -> httpx.Response:

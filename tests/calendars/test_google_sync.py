@@ -17,7 +17,7 @@ from app.outbox.worker import OutboxWorker
 from app.settings import Settings
 from fakes.google import RunningGoogle
 from tests.booking.conftest import drain_all
-from tests.calendars.conftest import POLL_INTERVAL_S, connect, notify
+from tests.calendars.conftest import POLL_INTERVAL_S, calendar_of, connect, notify
 from tests.conftest import csrf_of
 
 
@@ -53,7 +53,7 @@ def test_connecting_mirrors_busy_time_and_takes_it_out_of_offers(
 ) -> None:
     owner = login_as(shop, "OWNER")
     assert offer_starts(owner, shop) == [local(9, 30), local(10, 30), local(11, 30)]
-    google.control.add_event(start=local(10), end=local(11), summary="Dentist")
+    google.control.add_event(calendar_of(shop), start=local(10), end=local(11), summary="Dentist")
     connected(shop, login_as, google, worker, database)
     assert busy_rows(database, shop["id"]) == [("Dentist", local(10), local(11))]
     assert offer_starts(owner, shop) == [local(11), local(12), local(13)]
@@ -71,7 +71,7 @@ def test_a_push_notification_brings_in_changes_and_forged_ones_are_refused(
     owner = connected(shop, login_as, google, worker, database)
     (channel,) = google.app.channels.values()
     assert channel.address == "http://testserver/webhooks/google/calendar"
-    event = google.control.add_event(start=local(9, 30), end=local(10), summary="School run")
+    event = google.control.add_event(calendar_of(shop), start=local(9, 30), end=local(10), summary="School run")
     assert notify(client, google, token="forged").status_code == 401
     drain_all(worker, database)
     assert busy_rows(database, shop["id"]) == []
@@ -79,11 +79,11 @@ def test_a_push_notification_brings_in_changes_and_forged_ones_are_refused(
     drain_all(worker, database)
     assert busy_rows(database, shop["id"]) == [("School run", local(9, 30), local(10))]
     assert offer_starts(owner, shop)[0] == local(10)
-    google.control.move_event(event["id"], start=local(12), end=local(13))
+    google.control.move_event(calendar_of(shop), event["id"], start=local(12), end=local(13))
     notify(client, google)
     drain_all(worker, database)
     assert busy_rows(database, shop["id"]) == [("School run", local(12), local(13))]
-    google.control.delete_event(event["id"])
+    google.control.delete_event(calendar_of(shop), event["id"])
     notify(client, google)
     drain_all(worker, database)
     assert busy_rows(database, shop["id"]) == []
@@ -95,7 +95,7 @@ def test_a_dropped_notification_is_made_good_by_the_poll_on_the_tenant_clock(
 ) -> None:
     connected(shop, login_as, google, worker, database)
     google.control.drop_notifications(1)
-    google.control.add_event(start=local(9, 30), end=local(10), summary="Lost")
+    google.control.add_event(calendar_of(shop), start=local(9, 30), end=local(10), summary="Lost")
     assert google.control.health()["dropped_notifications"] == 1
     assert calendars_service.poll_due(database=database, settings=settings) == 0  # not due yet
     assert busy_rows(database, shop["id"]) == []
@@ -108,11 +108,11 @@ def test_an_expired_sync_token_means_a_full_resync(
     shop: dict[str, Any], login_as: Callable[..., TestClient], google: RunningGoogle, worker: OutboxWorker,
     database: Database, settings: Settings, set_clock: Callable[..., datetime],
 ) -> None:
-    gone = google.control.add_event(start=local(9), end=local(10), summary="Gone")
+    gone = google.control.add_event(calendar_of(shop), start=local(9), end=local(10), summary="Gone")
     connected(shop, login_as, google, worker, database)
     google.control.drop_notifications(2)
-    google.control.delete_event(gone["id"])
-    google.control.add_event(start=local(14), end=local(15), summary="Kept")
+    google.control.delete_event(calendar_of(shop), gone["id"])
+    google.control.add_event(calendar_of(shop), start=local(14), end=local(15), summary="Kept")
     google.control.invalidate_sync_tokens()
     set_clock(shop, advance=POLL_INTERVAL_S)
     assert calendars_service.poll_due(database=database, settings=settings) == 1
@@ -134,7 +134,7 @@ def test_a_booking_is_written_to_google_once_even_when_the_first_attempt_times_o
     booked = owner.post("/api/v1/bookings", json={"hold_id": held["id"], "customer_name": "Pat"}, headers=csrf)
     assert booked.status_code == 201, booked.text
     drain_all(worker, database, rounds=20)
-    events = google.control.events()
+    events = google.control.events(calendar_of(shop))
     assert [(e["id"], e["start"]["dateTime"]) for e in events] == [
         ("nmc" + booked.json()["id"], local(11).isoformat())]
     inserts = [e for e in google.control.requests(contains="/calendar/v3/calendars/primary/events")
@@ -148,7 +148,7 @@ def test_an_outage_shows_on_the_calendar_page_and_recovers(
 ) -> None:
     owner = connected(shop, login_as, google, worker, database)
     google.control.add_fault(r"/events$", "status", method="GET", code=503, times=100)
-    google.control.add_event(start=local(9, 30), end=local(10), summary="During the outage")
+    google.control.add_event(calendar_of(shop), start=local(9, 30), end=local(10), summary="During the outage")
     notify(client, google)
     worker.drain()
     page = owner.get("/calendar").text
