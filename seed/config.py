@@ -85,6 +85,7 @@ class StackConfig:
     stripe: ProcessSpec
     app: ProcessSpec
     worker: WorkerSpec | None = None  # [stack.worker]: the outbox worker as a process of its own, on request
+    google: ProcessSpec | None = None  # [stack.google]: the Google Calendar fake (optional)
     fork_server: bool = True  # several stacks started by one process fork their Python processes from one
 
 
@@ -206,5 +207,6 @@ def _stack(raw: dict[str, Any]) -> StackConfig:
         stripe=_process("stripe", raw["stripe"]),
         app=_process("app", raw["app"]),
         worker=_worker(raw.get("worker")),
+        google=_process("google", raw["google"]) if "google" in raw else None,
         fork_server=fork_server,
     )

@@ -54,6 +54,7 @@ ENV_BASE_URL = "E2E_BASE_URL"
 ENV_OPERATOR_TOKEN = "E2E_OPERATOR_TOKEN"
 ENV_TWILIO_URL = "E2E_TWILIO_FAKE_URL"
 ENV_STRIPE_URL = "E2E_STRIPE_FAKE_URL"
+ENV_GOOGLE_URL = "E2E_GOOGLE_FAKE_URL"
 ENV_APP_LOG = "E2E_APP_LOG_FILE"  # optional: the external app's LOG_FILE, when it is readable from here
 ENV_RUN_STACK_ID = "E2E_RUN_STACK_ID"  # set by the run's controller for the throwaway stack it shares with workers
 
@@ -80,6 +81,7 @@ class Stack:
     # Its processes (app, fakes, a separate worker) when this machine runs them: the suite charges their
     # CPU to the tests of the one worker a stack serves (e2e/plugins/shard.py).
     pids: tuple[int, ...] = ()
+    google_url: str | None = None
 
     def to_env(self) -> dict[str, str]:
         """The E2E_* variables that describe this stack to another process."""
@@ -88,6 +90,8 @@ class Stack:
             env[ENV_TWILIO_URL] = self.twilio_url
         if self.stripe_url:
             env[ENV_STRIPE_URL] = self.stripe_url
+        if self.google_url:
+            env[ENV_GOOGLE_URL] = self.google_url
         if self.app_log_file:
             env[ENV_APP_LOG] = str(self.app_log_file)
         if self.disposable:
@@ -116,6 +120,7 @@ def external_stack(environ: Mapping[str, str] | None = None) -> Stack | None:
         base_url=base_url, operator_token=token,
         twilio_url=(env.get(ENV_TWILIO_URL) or "").rstrip("/") or None,
         stripe_url=(env.get(ENV_STRIPE_URL) or "").rstrip("/") or None,
+        google_url=(env.get(ENV_GOOGLE_URL) or "").rstrip("/") or None,
         app_log_file=Path(log) if log else None,
         # The controller's stack is disposable (its database dies with the run); an external one is not.
         target_id=run_stack_id or base_url, owned=False, shared=True, disposable=bool(run_stack_id),
@@ -231,6 +236,11 @@ class StackLauncher:
             stripe_port = free_port(cfg.host) if _uses(cfg.stripe, "port") else None
             twilio = self._spawn(cfg.twilio, {**values, "port": str(twilio_port or 0)}, extra_env=twilio_env)
             stripe = self._spawn(cfg.stripe, {**values, "port": str(stripe_port or 0)})
+            # The Google Calendar fake (optional): its port is picked here so the app knows its URL up front.
+            google_port = free_port(cfg.host) if cfg.google else None
+            google = self._spawn(cfg.google, {**values, "port": str(google_port)}) if cfg.google else None
+            google_url = f"http://{cfg.host}:{google_port}" if google_port else None
+            google_settings = cfg.google.settings if cfg.google else {}
             # What the app needs and the recipe leaves open is found out now, before the app starts.
             twilio_url = f"http://{cfg.host}:{twilio_port}" if twilio_port else self._wait_for_url(twilio, cfg.twilio)
             stripe_url = f"http://{cfg.host}:{stripe_port}" if stripe_port else self._wait_for_url(stripe, cfg.stripe)
@@ -254,13 +264,22 @@ class StackLauncher:
                 "STRIPE_API_BASE": stripe_url,
                 "STRIPE_WEBHOOK_SECRET": webhook_secret,
                 "STRIPE_PRICE_ID": price_id,
+                **({"GOOGLE_CLIENT_ID": str(google_settings.get("client_id", "")),
+                    "GOOGLE_CLIENT_SECRET": str(google_settings.get("client_secret", "")),
+                    "GOOGLE_API_BASE": google_url, "GOOGLE_OAUTH_BASE": google_url,
+                    "GOOGLE_TOKEN_URL": google_url + "/token",
+                    "CALENDAR_POLL_INTERVAL_SECONDS": str(google_settings.get("poll_interval_s", 300))}
+                   if google_url else {}),
             }
             worker_args = cfg.worker.app_args if self.separate_worker and cfg.worker else ()
             app_spec = replace(cfg.app, command=(*cfg.app.command, *self._prepare_schema(app_env), *worker_args))
             app = self._spawn(app_spec, {**values, "port": str(app_port)}, extra_env=app_env)
             app_spawned = time.monotonic()
             # The app boots (imports, migrations) while the fakes finish theirs.
-            for process, spec, url in ((twilio, cfg.twilio, twilio_url), (stripe, cfg.stripe, stripe_url)):
+            fakes = [(twilio, cfg.twilio, twilio_url), (stripe, cfg.stripe, stripe_url)]
+            if google is not None and cfg.google is not None and google_url is not None:
+                fakes.append((google, cfg.google, google_url))
+            for process, spec, url in fakes:
                 announced = self._wait_for_url(process, spec)
                 if announced != url:
                     raise StackError(f"{spec.name} listens on {announced}, not on {url} as its command asked")
@@ -287,7 +306,7 @@ class StackLauncher:
             timings={"fakes_s": round(fakes_ready - started, 3), "app_s": round(app_ready - app_spawned, 3),
                      "total_s": round(done - started, 3),
                      **({"worker_s": round(done - app_ready, 3)} if self.separate_worker else {})},
-            pids=tuple(process.popen.pid for process in self.processes),
+            pids=tuple(process.popen.pid for process in self.processes), google_url=google_url,
         )
         return self.stack
 

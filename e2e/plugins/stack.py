@@ -35,6 +35,7 @@ from typing import Any, NoReturn
 import pytest
 
 from e2e.plugins.common import STACK_PIDS, is_controller, output_dir, suite_config_of, worker_id
+from fakes.google.client import GoogleFakeClient
 from fakes.stripe.client import StripeFakeClient
 from fakes.twilio.client import TwilioFakeClient
 from seed.config import PROJECT_ROOT
@@ -424,6 +425,31 @@ def _stripe_control(stack: Stack) -> Iterator[StripeFakeClient | None]:
     client = StripeFakeClient(stack.stripe_url)
     yield client
     client.close()
+
+
+@pytest.fixture(scope="session")
+def _google_control(stack: Stack) -> Iterator[GoogleFakeClient | None]:
+    if not stack.google_url:
+        yield None
+        return
+    client = GoogleFakeClient(stack.google_url)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def google(stack: Stack, _google_control: GoogleFakeClient | None) -> Iterator[GoogleFakeClient]:
+    """The Google Calendar fake's control client (add/move/delete events, drop notifications, add_fault...).
+
+    Calendars are per Google account (the owner's email), so tests never share one; faults are global to
+    the fake and are cleared after each test on a stack of our own.
+    """
+    if _google_control is None:
+        pytest.skip("no Google Calendar fake for this target: add [stack.google] or set E2E_GOOGLE_FAKE_URL")
+    yield _google_control
+    if not stack.shared:
+        _google_control.clear_faults()
+        _google_control.drop_notifications(0)  # a drop a test asked for but did not use
 
 
 @pytest.fixture

@@ -315,7 +315,7 @@ class GoogleCalendarFake(FakeApp):
             return Response.json({"events": [e for e in calendar.events.values() if e["status"] != "cancelled"]})
 
     def control_drop(self, request: Request) -> Response:
-        count = optional_int(request.json_object(), "count", default=1, minimum=1, maximum=1000)
+        count = optional_int(request.json_object(), "count", default=1, minimum=0, maximum=1000)
         with self.lock:
             self.drop_notifications = count
         return Response.json({"dropping": count})

@@ -33,7 +33,7 @@ class GoogleFakeClient(ControlClient):
         return self._call("GET", "/_fake/google/events", params={"calendar_id": calendar_id})["events"]
 
     def drop_notifications(self, count: int = 1) -> None:
-        """The next `count` change notifications are never sent (a lost webhook)."""
+        """The next `count` change notifications are never sent (a lost webhook); 0 cancels a pending drop."""
         self._call("POST", "/_fake/google/drop-notifications", json={"count": count})
 
     def invalidate_sync_tokens(self) -> None:

@@ -1,0 +1,101 @@
+"""[calendar] The owner connects Google Calendar in the UI (through the Google fake's consent page); an event
+added in Google takes its time out of the booking page's offers; a booking made on the booking page appears
+in Google; a push notification Google never delivered is made good by the poll once the tenant clock passes
+the poll interval (no sleeping); a Google outage shows on the Calendar page and clears when Google is back.
+
+The tenant's clock is Monday 7 January 2030, 08:55 in New York: a Leak repair (90 min) is offered at 9:30 AM,
+11:00 AM and 12:30 PM before anything is busy (as in e2e/test_booking.py).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from playwright.sync_api import Page
+
+from e2e.plugins.tenants import WaitUntil
+from e2e.test_booking import JOB, LEAK_OFFERS, MONDAY_MORNING, booking_link_in, text_the_business
+from fakes.google.client import GoogleFakeClient
+from fakes.twilio.client import TwilioFakeClient
+from pages.booking_page import OffersPage, hold_and_confirm
+from pages.calendar import CalendarPage
+from seed.handle import TenantHandle
+from seed.seeder import TenantSeeder
+
+pytestmark = [pytest.mark.calendar, pytest.mark.tenant(catalog=["Leak repair"])]
+
+POLL_INTERVAL_S = 300  # [stack.google] poll_interval_s in playwright.config.toml
+
+
+def local(hour: int, minute: int = 0) -> datetime:
+    """Monday 2030-01-07 at hour:minute New York time (EST), as UTC."""
+    return datetime(2030, 1, 7, hour + 5, minute, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def monday_morning(seeder: TenantSeeder, tenant: TenantHandle) -> None:
+    seeder.set_clock(tenant, now=MONDAY_MORNING)
+
+
+@pytest.fixture
+def calendar(owner_page: Page, tenant: TenantHandle, google: GoogleFakeClient, wait_until: WaitUntil) -> CalendarPage:
+    """The owner's Calendar page, connected to the Google account of the owner's email and synced once."""
+    page = CalendarPage(owner_page).goto()
+    page.connect_google(tenant.owner.email)
+    wait_until(page.synced, message="the first sync with Google Calendar")
+    return page
+
+
+@pytest.fixture
+def offers(customer_page: Page, tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str,
+           wait_until: WaitUntil) -> OffersPage:
+    """The booking page the assistant texted the customer, showing the offers of the moment."""
+    link = booking_link_in(text_the_business(twilio, tenant, customer_phone, JOB, wait_until))
+    return OffersPage.open(customer_page, link)
+
+
+def offered_after_reload(offers: OffersPage) -> list[str]:
+    offers.page.reload()
+    return offers.slot_labels()
+
+
+@pytest.mark.smoke
+def test_google_busy_time_leaves_the_offers_and_bookings_reach_google(
+    calendar: CalendarPage, offers: OffersPage, tenant: TenantHandle, google: GoogleFakeClient, wait_until: WaitUntil,
+) -> None:
+    offers.expect_offers(LEAK_OFFERS)
+    google.add_event(tenant.owner.email, start=local(11), end=local(12), summary="Dentist")  # pushed to the app
+    wait_until(lambda: LEAK_OFFERS[1] not in offered_after_reload(offers), message="11:00 AM to leave the offers")
+    offers.expect_not_offered(LEAK_OFFERS[1])
+    label, booked = hold_and_confirm(offers, 1, name="Pat Customer")
+    assert label == LEAK_OFFERS[0]
+    booked.expect_booking(service="Leak repair", when=label, price="$149")
+    events = wait_until(lambda: [e for e in google.events(tenant.owner.email) if e["summary"] != "Dentist"],
+                        message="the booking in Google Calendar")
+    assert [(e["summary"], e["start"]["dateTime"]) for e in events] == [
+        ("Leak repair (NeverMissCall)", local(9, 30).isoformat())]
+
+
+def test_a_dropped_push_is_made_good_by_the_poll_on_the_tenant_clock(
+    calendar: CalendarPage, offers: OffersPage, tenant: TenantHandle, google: GoogleFakeClient, seeder: TenantSeeder,
+    wait_until: WaitUntil,
+) -> None:
+    google.drop_notifications(1)
+    google.add_event(tenant.owner.email, start=local(9, 30), end=local(10), summary="School run")
+    assert google.health()["dropped_notifications"] >= 1
+    offers.expect_offers(LEAK_OFFERS)  # without the notification the app does not know yet
+    seeder.set_clock(tenant, advance_seconds=POLL_INTERVAL_S)  # the next poll is due on the tenant clock
+    wait_until(lambda: LEAK_OFFERS[0] not in offered_after_reload(offers), message="the poll to catch up")
+    offers.expect_not_offered(LEAK_OFFERS[0])
+
+
+def test_a_google_outage_shows_and_clears(
+    calendar: CalendarPage, tenant: TenantHandle, google: GoogleFakeClient, wait_until: WaitUntil,
+) -> None:
+    google.add_fault(r"/calendar/v3/calendars/[^/]+/events$", "status", method="GET", code=503, times=1000)
+    google.add_event(tenant.owner.email, start=local(14), end=local(15), summary="During the outage")
+    wait_until(lambda: calendar.state() == "error", message="the outage on the Calendar page")
+    calendar.expect_error_mentions("HTTP 503")
+    google.clear_faults()
+    wait_until(lambda: calendar.state() == "connected", message="recovery after Google is back")
