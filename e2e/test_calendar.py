@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Page
 
 from e2e.plugins.tenants import WaitUntil
-from e2e.test_booking import JOB, LEAK_OFFERS, MONDAY_MORNING, booking_link_in, text_the_business
+from e2e.test_booking import JOB, LEAK_OFFERS, MONDAY_MORNING, booking_link_in, dollars, item, text_the_business
 from fakes.google.client import GoogleFakeClient
 from fakes.twilio.client import TwilioFakeClient
 from pages.booking_page import OffersPage, hold_and_confirm
@@ -70,7 +70,7 @@ def test_google_busy_time_leaves_the_offers_and_bookings_reach_google(
     offers.expect_not_offered(LEAK_OFFERS[1])
     label, booked = hold_and_confirm(offers, 1, name="Pat Customer")
     assert label == LEAK_OFFERS[0]
-    booked.expect_booking(service="Leak repair", when=label, price="$149")
+    booked.expect_booking(service="Leak repair", when=label, price=dollars(item(tenant, "Leak repair").price_cents))
     events = wait_until(lambda: [e for e in google.events(tenant.owner.email) if e["summary"] != "Dentist"],
                         message="the booking in Google Calendar")
     assert [(e["summary"], e["start"]["dateTime"]) for e in events] == [
