@@ -13,7 +13,7 @@ from app.calendars import google
 from app.calendars import service as calendars_service
 from app.calendars.models import CalendarConnection
 from app.deps import AppSettings, DbSession, OwnerAuth
-from app.errors import AppError, NotAuthenticated, ValidationFailed
+from app.errors import AppError, BadRequest, Forbidden, ValidationFailed
 from app.ui import nav
 from app.ui.templating import render
 
@@ -71,17 +71,22 @@ def google_callback(
 @webhook_router.post("/calendar")
 def google_push(
     db: DbSession,
-    channel_id: Annotated[str, Header(alias="X-Goog-Channel-ID", max_length=64)],
-    resource_state: Annotated[str, Header(alias="X-Goog-Resource-State", max_length=32)],
+    channel_id: Annotated[str, Header(alias="X-Goog-Channel-ID", max_length=64)] = "",
+    resource_state: Annotated[str, Header(alias="X-Goog-Resource-State", max_length=32)] = "",
     channel_token: Annotated[str, Header(alias="X-Goog-Channel-Token", max_length=200)] = "",
 ) -> Response:
-    """Google's push notification: `sync` opens the channel, anything else means "something changed"."""
+    """Google's push notification: `sync` opens the channel, anything else means "something changed".
+
+    The channel token (chosen by us when the channel was opened) is what authenticates it: 403 without it.
+    """
+    if not channel_id or not resource_state:
+        raise BadRequest("X-Goog-Channel-ID and X-Goog-Resource-State are required", code="not_a_push_notification")
     connection = db.query(CalendarConnection).filter_by(channel_id=channel_id).one_or_none()
     if connection is None:
         log.warning("google push for an unknown channel %s", channel_id)
         return Response(status_code=200)  # a channel of a disconnected calendar: nothing to do
     if not hmac.compare_digest(channel_token, connection.channel_token or ""):
-        raise NotAuthenticated("channel token does not match", code="bad_channel_token")
+        raise Forbidden("channel token does not match", code="bad_channel_token")
     if resource_state != "sync":
         calendars_service.request_sync(db=db, connection=connection, reason="webhook")
         db.commit()
