@@ -137,7 +137,7 @@ def _texts_through_the_separate_worker(launcher: StackLauncher, tmp_path: Path) 
     stack = launcher.start()
     processes = {p.name: p for p in launcher.processes}
     try:
-        assert set(processes) == {"twilio", "stripe", "app", "worker"}
+        assert set(processes) == {"twilio", "stripe", "google", "app", "worker"}
         assert "--no-worker" in processes["app"].popen.args and set(stack.timings) >= {"app_s", "worker_s"}
         assert httpx.get(f"{stack.base_url}/healthz").json() == {"status": "ok"}
         with httpx.Client(base_url=stack.base_url, headers={"Authorization": f"Bearer {stack.operator_token}"}) as op:
@@ -244,7 +244,7 @@ def test_a_killed_owner_takes_its_stack_down(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], cwd=PROJECT_ROOT, capture_output=True,
                           text=True, timeout=120)
     pids = [int(p) for p in done.stdout.split()]
-    assert len(pids) == 3, done.stderr
+    assert len(pids) == 4, done.stderr  # twilio, stripe, google, app
 
     def all_gone() -> bool:
         for pid in pids:
@@ -272,10 +272,10 @@ def test_worker_stacks_start_in_the_controller_and_stop_with_the_run(tmp_path: P
     assert run.output.count("fakes ready") == 2, run.output
     assert (run.output_dir / "stack-forkserver.log").exists() == (fork_server == "on")
     for stack in stacks:
-        for url in (stack["base_url"], stack["twilio_url"], stack["stripe_url"]):
+        for url in (stack["base_url"], stack["twilio_url"], stack["stripe_url"], stack["google_url"]):
             with pytest.raises(httpx.ConnectError):
                 httpx.get(url, timeout=2)
-        assert len(stack["pids"]) == 3
+        assert len(stack["pids"]) == 4  # twilio, stripe, google, app
         for pid in stack["pids"]:
             with pytest.raises(ProcessLookupError):
                 os.kill(pid, 0)
