@@ -111,4 +111,6 @@ def test_a_google_outage_shows_and_clears(
     wait_until(lambda: calendar.state() == "error", message="the outage on the Calendar page")
     calendar.expect_error_mentions("HTTP 503")
     google.clear_faults()
+    # Back: the next change's notification (or the next retry, whichever comes first) syncs again.
+    google.add_event(tenant.owner.email, start=local(16), end=local(17), summary="After the outage")
     wait_until(lambda: calendar.state() == "connected", message="recovery after Google is back")

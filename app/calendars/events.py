@@ -34,8 +34,7 @@ def on_calendar_changed(event: OutboxEvent, ctx: outbox_service.HandlerContext) 
         connection = ctx.db.get(CalendarConnection, event.payload["connection_id"])
         if connection is None:
             return
-        delay = calendars_service.record_failure(db=ctx.db, settings=settings, connection=connection, error=error,
-                                                 attempt=attempt)
+        delay = calendars_service.record_failure(db=ctx.db, settings=settings, connection=connection, error=error)
         if isinstance(error, google.CalendarUnavailable) and attempt < calendars_service.RETRY_LIMIT:
             calendars_service.request_sync(db=ctx.db, connection=connection, reason=event.payload["reason"],
                                            attempt=attempt + 1, delay_seconds=delay)

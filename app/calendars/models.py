@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime, id_column, utcnow
@@ -28,6 +28,7 @@ class CalendarConnection(Base):
     # connected | error (the last sync failed; `last_error` says why and the UI shows it until one succeeds)
     status: Mapped[str] = mapped_column(String(16), default="connected")
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # in a row; the retry delay doubles with each
     last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)  # tenant clock
     # When the poll next syncs (tenant clock): an interval after a success, sooner (jittered) after a failure.
     next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

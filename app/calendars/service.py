@@ -66,7 +66,7 @@ def complete_connect(*, db: Session, settings: Settings, tenant: Tenant, code: s
     connection.sync_token = None
     connection.channel_id = new_id()
     connection.channel_token = secrets.token_urlsafe(24)
-    connection.status, connection.last_error = "connected", None
+    connection.status, connection.last_error, connection.failures = "connected", None, 0
     db.flush()
     request_sync(db=db, connection=connection, reason="connected")
     log.info("google calendar connected", extra={"tenant_id": tenant.id})
@@ -114,18 +114,23 @@ def sync(*, db: Session, settings: Settings, connection: CalendarConnection) -> 
         _apply(db, tenant, connection, item, existing.get(str(item.get("id"))))
     now = tenancy_service.now(tenant=tenant)
     connection.sync_token = next_token
-    connection.status, connection.last_error = "connected", None
+    connection.status, connection.last_error, connection.failures = "connected", None, 0
     connection.last_synced_at = now
     connection.next_poll_at = now + timedelta(seconds=settings.calendar_poll_interval_seconds)
     db.flush()
     return len(items)
 
 
-def record_failure(*, db: Session, settings: Settings, connection: CalendarConnection, error: Exception,
-                   attempt: int = 1) -> float:
-    """Shows the failure (status `error`) and moves the next poll closer; returns the jittered retry delay."""
+def record_failure(*, db: Session, settings: Settings, connection: CalendarConnection, error: Exception) -> float:
+    """Shows the failure (status `error`) and schedules the next poll; returns that delay in seconds.
+
+    The delay doubles with each failure in a row (with jitter, so tenants do not retry in step), capped
+    at the poll interval: an outage costs Google one call per tenant per interval, not one per second.
+    """
     tenant = tenancy_service.get(db=db, tenant_id=connection.tenant_id)
-    delay = min(settings.calendar_poll_interval_seconds, 2.0 ** attempt) * (0.5 + _rng.random() / 2)
+    connection.failures = (connection.failures or 0) + 1
+    ceiling = min(float(settings.calendar_poll_interval_seconds), 2.0 ** min(connection.failures, 20))
+    delay = ceiling * (0.5 + _rng.random() / 2)
     connection.status, connection.last_error = "error", str(error)[:500]
     connection.next_poll_at = tenancy_service.now(tenant=tenant) + timedelta(seconds=delay)
     db.flush()

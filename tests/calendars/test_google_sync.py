@@ -161,3 +161,31 @@ def test_an_outage_shows_on_the_calendar_page_and_recovers(
         assert (connection.status, connection.last_error) == ("connected", None)
     assert 'data-testid="calendar-status" data-state="connected"' in owner.get("/calendar").text
     assert busy_rows(database, shop["id"]) == [("During the outage", local(9, 30), local(10))]
+
+
+def test_an_outage_is_retried_with_growing_jittered_delays_not_hammered(
+    shop: dict[str, Any], login_as: Callable[..., TestClient], google: RunningGoogle, worker: OutboxWorker,
+    database: Database, settings: Settings, set_clock: Callable[..., datetime],
+) -> None:
+    connected(shop, login_as, google, worker, database)
+    google.control.add_fault(r"/events$", "status", method="GET", code=503, times=100)
+
+    def list_calls() -> int:
+        return sum(1 for e in google.control.requests(contains="/events") if e.get("method") == "GET")
+
+    delays = []
+    for _ in range(3):
+        set_clock(shop, advance=POLL_INTERVAL_S)  # whatever was scheduled is due now
+        before = list_calls()
+        assert calendars_service.poll_due(database=database, settings=settings) == 0
+        assert calendars_service.poll_due(database=database, settings=settings) == 0  # not due again at once
+        assert list_calls() == before + 1
+        with database.session() as db:
+            connection = db.scalars(select(CalendarConnection)).one()
+            now = calendars_service.tenancy_service.now(tenant=calendars_service.tenancy_service.get(
+                db=db, tenant_id=shop["id"]))
+            assert connection.next_poll_at is not None
+            delays.append((connection.failures, (connection.next_poll_at - now).total_seconds()))
+    assert [failures for failures, _ in delays] == [1, 2, 3]
+    for failures, delay in delays:
+        assert 2 ** failures / 2 - 0.5 <= delay <= 2 ** failures, delays

@@ -29,6 +29,7 @@ def upgrade() -> None:
     sa.Column('channel_token', sa.String(length=64), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('failures', sa.Integer(), nullable=False),
     sa.Column('last_synced_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('next_poll_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
