@@ -71,22 +71,23 @@ def google_callback(
 @webhook_router.post("/calendar")
 def google_push(
     db: DbSession,
+    settings: AppSettings,
     channel_id: Annotated[str, Header(alias="X-Goog-Channel-ID", max_length=64)] = "",
     resource_state: Annotated[str, Header(alias="X-Goog-Resource-State", max_length=32)] = "",
     channel_token: Annotated[str, Header(alias="X-Goog-Channel-Token", max_length=200)] = "",
 ) -> Response:
     """Google's push notification: `sync` opens the channel, anything else means "something changed".
 
-    The channel token (chosen by us when the channel was opened) is what authenticates it: 403 without it.
+    Google does not sign these; the channel id and the token we chose when opening the channel are the
+    credential, so an unknown channel, a wrong token or a server without Google configured is a 403.
     """
     if not channel_id or not resource_state:
-        raise BadRequest("X-Goog-Channel-ID and X-Goog-Resource-State are required", code="not_a_push_notification")
+        raise BadRequest("X-Goog-Channel-ID and X-Goog-Resource-State are required", code="invalid_signature")
     connection = db.query(CalendarConnection).filter_by(channel_id=channel_id).one_or_none()
-    if connection is None:
-        log.warning("google push for an unknown channel %s", channel_id)
-        return Response(status_code=200)  # a channel of a disconnected calendar: nothing to do
-    if not hmac.compare_digest(channel_token, connection.channel_token or ""):
-        raise Forbidden("channel token does not match", code="bad_channel_token")
+    if (not settings.google_client_id or connection is None
+            or not hmac.compare_digest(channel_token, connection.channel_token or "")):
+        log.warning("google push refused: unknown channel or wrong token")
+        raise Forbidden("unknown channel or wrong channel token", code="invalid_signature")
     if resource_state != "sync":
         calendars_service.request_sync(db=db, connection=connection, reason="webhook")
         db.commit()

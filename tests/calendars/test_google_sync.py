@@ -74,6 +74,8 @@ def test_a_push_notification_brings_in_changes_and_forged_ones_are_refused(
     event = google.control.add_event(calendar_of(shop), start=local(9, 30), end=local(10), summary="School run")
     assert notify(client, google, token="forged").status_code == 403
     assert client.post("/webhooks/google/calendar").status_code == 400
+    assert client.post("/webhooks/google/calendar", headers={"X-Goog-Channel-ID": "unknown",
+                                                             "X-Goog-Resource-State": "exists"}).status_code == 403
     drain_all(worker, database)
     assert busy_rows(database, shop["id"]) == []
     assert notify(client, google).status_code == 200
