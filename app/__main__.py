@@ -95,11 +95,16 @@ def run_worker(settings: object) -> int:
         if not listener.listening.wait(LISTEN_TIMEOUT_S):
             log.warning("outbox listener not listening after %.0fs; polling until it is", LISTEN_TIMEOUT_S)
     worker.start()
+    from app.calendars.poller import CalendarPoller
+
+    poller = CalendarPoller(db, settings)  # the calendar poll runs wherever the outbox worker runs
+    poller.start()
     woken_by = "NOTIFY and a poll" if listener is not None else "a poll"
     log.info("standalone worker running, woken by %s every %gs; Ctrl-C to stop", woken_by,
              settings.outbox_poll_interval_seconds)
     stop.wait()
     worker.stop()
+    poller.stop()
     if listener is not None:
         listener.stop()
     return 0

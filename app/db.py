@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, String, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, String, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -50,6 +50,32 @@ def new_id() -> str:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+# The database's clock, read in one statement. PostgreSQL: clock_timestamp(), not now(), which is frozen
+# at the transaction's start and would give two rows written in one transaction the same time. SQLite
+# keeps milliseconds.
+_DATABASE_CLOCK = {
+    "postgresql": text("SELECT clock_timestamp()"),
+    "sqlite": text("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')"),
+}
+
+
+def database_now(db: Session) -> datetime:
+    """The database server's UTC time: what invariants (hold expiry, auto-close, waits) are judged by.
+
+    An app server whose clock is skewed must neither extend a hold nor book an expired one; every app
+    server shares the one database, so its clock is the reference. Within one session the values never
+    go backwards or repeat (SQLite ticks in milliseconds), so rows stamped in order stay in order.
+    """
+    raw = db.execute(_DATABASE_CLOCK[db.get_bind().dialect.name]).scalar_one()
+    at = datetime.fromisoformat(raw) if isinstance(raw, str) else raw
+    at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    last = db.info.get("database_now")
+    if last is not None and at <= last:
+        at = last + timedelta(microseconds=1)
+    db.info["database_now"] = at
+    return at
 
 
 def id_column() -> Mapped[str]:

@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 import app.handlers  # noqa: F401  registers every outbox handler
 from app import errors, middleware
+from app.calendars.poller import CalendarPoller
 from app.db import Database
 from app.health import router as health_router
 from app.identity import api as identity_api
@@ -46,15 +47,20 @@ def create_app(
         if run_worker:
             app.state.worker = OutboxWorker(database, settings, app.state)
             app.state.worker.start()
+            app.state.calendar_poller = CalendarPoller(database, settings)
+            app.state.calendar_poller.start()
         yield
         if app.state.worker is not None:
             app.state.worker.stop()
+        if app.state.calendar_poller is not None:
+            app.state.calendar_poller.stop()
 
     app = FastAPI(title="NeverMissCall", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.db = database
     app.state.telephony = telephony if telephony is not None else build_telephony(settings)
     app.state.worker = None
+    app.state.calendar_poller = None
 
     security.dummy_hash(settings)  # computed now, so no sign-in (known email or not) pays for it
     errors.install(app)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app.billing import models as billing_models  # noqa: F401
 from app.booking import models as booking_models  # noqa: F401
+from app.calendars import models as calendar_models  # noqa: F401
 from app.catalog import models as catalog_models  # noqa: F401
 from app.compliance import models as compliance_models  # noqa: F401
 from app.conversations import models as conversation_models  # noqa: F401

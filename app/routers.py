@@ -11,6 +11,7 @@ def domain_routers() -> list[APIRouter]:
     from app.billing import views as billing_views
     from app.booking import api as booking_api
     from app.booking import views as booking_views
+    from app.calendars import views as calendar_views
     from app.catalog import api as catalog_api
     from app.catalog import views as catalog_views
     from app.compliance import api as compliance_api
@@ -28,5 +29,5 @@ def domain_routers() -> list[APIRouter]:
         compliance_views.router, compliance_api.router, reporting_views.router, reporting_api.router,
         billing_views.router, billing_api.router, billing_api.webhook_router,
         catalog_views.router, catalog_api.router, scheduling_views.router, scheduling_api.router,
-        booking_views.router, booking_api.router,
+        booking_views.router, booking_api.router, calendar_views.router, calendar_views.webhook_router,
     ]

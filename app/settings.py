@@ -55,6 +55,16 @@ class Settings(BaseSettings):
     stripe_api_base: str = ""
     stripe_price_id: str = ""
 
+    # Google Calendar (app/calendars): empty base URLs mean Google itself; the stack points them at the fake.
+    google_client_id: str = ""
+    google_client_secret: str = ""
+    google_api_base: str = "https://www.googleapis.com"
+    google_oauth_base: str = "https://accounts.google.com"
+    google_token_url: str = "https://oauth2.googleapis.com/token"
+    google_http_timeout_seconds: float = 5.0
+    calendar_poll_interval_seconds: int = Field(default=300, ge=1)
+    calendar_poll_tick_seconds: float = Field(default=1.0, gt=0)  # how often due polls are looked for
+
     outbox_poll_interval_seconds: float = 0.5
     outbox_batch_size: int = 20
     outbox_max_attempts: int = 8

@@ -155,8 +155,8 @@ class StackLauncher:
             twilio = self._spawn(cfg.twilio, {**values, "port": str(twilio_port or 0)}, extra_env=twilio_env)
             stripe = self._spawn(cfg.stripe, {**values, "port": str(stripe_port or 0)})
             others = {name: self._spawn(spec, {**values, "port": "0"}) for name, spec in cfg.other_fakes.items()}
-            fakes = {name: self._wait_for_url(others[name], spec) for name, spec in cfg.other_fakes.items()}
-            values.update({f"{name}_url": url for name, url in fakes.items()})
+            other_urls = {name: self._wait_for_url(others[name], spec) for name, spec in cfg.other_fakes.items()}
+            values.update({f"{name}_url": url for name, url in other_urls.items()})
             # What the app needs and the recipe leaves open is found out now, before the app starts.
             twilio_url = f"http://{cfg.host}:{twilio_port}" if twilio_port else self._wait_for_url(twilio, cfg.twilio)
             stripe_url = f"http://{cfg.host}:{stripe_port}" if stripe_port else self._wait_for_url(stripe, cfg.stripe)
@@ -186,7 +186,8 @@ class StackLauncher:
             app = self._spawn(app_spec, {**values, "port": str(app_port)}, extra_env=app_env)
             app_spawned = time.monotonic()
             # The app boots (imports, migrations) while the fakes finish theirs.
-            for process, spec, url in ((twilio, cfg.twilio, twilio_url), (stripe, cfg.stripe, stripe_url)):
+            fakes = [(twilio, cfg.twilio, twilio_url), (stripe, cfg.stripe, stripe_url)]
+            for process, spec, url in fakes:
                 announced = self._wait_for_url(process, spec)
                 if announced != url:
                     raise StackError(f"{spec.name} listens on {announced}, not on {url} as its command asked")
@@ -206,7 +207,7 @@ class StackLauncher:
         done = time.monotonic()
         self.stack = Stack(
             base_url=app_url, operator_token=token, twilio_url=twilio_url, stripe_url=stripe_url,
-            app_log_file=log_file, target_id=f"{self.name}:{app_url}:{secrets.token_hex(4)}", fakes=fakes,
+            app_log_file=log_file, target_id=f"{self.name}:{app_url}:{secrets.token_hex(4)}", fakes=other_urls,
             shared=self.shared, disposable=self.database_url is None, stripe_price_id=price_id,
             # fakes_s: start -> both fakes ready; app_s: the app's own boot (spawn -> /healthz 200).
             # worker_s (separate worker only): the app ready -> the worker's ready line.

@@ -27,6 +27,7 @@ from app.models_registry import metadata
 from app.providers import MemoryTelephony
 from app.settings import Settings
 from bench.database import drop_database
+from tests.events import contract as event_contract
 
 # Switched off for every session in pyproject.toml (the e2e suite does not need their ~1.4 s of imports);
 # the project's own tests use them. Allowed here because tests/conftest.py is an initial conftest of any
@@ -79,6 +80,15 @@ def postgres_database(testrun_uid: str) -> Iterator[str]:
     with admin.connect() as conn:
         drop_database(conn, name)
     admin.dispose()
+
+
+@pytest.fixture(autouse=True)
+def outbox_events_match_their_schemas() -> Iterator[None]:
+    """Fails a test in which the app wrote an outbox event its JSON Schema refuses (tests/events/contract.py)."""
+    with event_contract.recording() as problems:
+        yield
+    if problems:
+        pytest.fail("outbox events that do not match docs/event-catalog.md:\n" + "\n".join(sorted(set(problems))))
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

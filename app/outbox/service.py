@@ -25,18 +25,21 @@ class HandlerContext:
 
 Handler = Callable[[OutboxEvent, HandlerContext], None]
 _handlers: dict[str, Handler] = {}
+_versions: dict[str, frozenset[int]] = {}
 _wakeup = threading.Event()
 _seq_lock = threading.Lock()
 _seq_counter = itertools.count(int(time.time() * 1000) * 1000)
 
 
-def handles(event_type: str) -> Callable[[Handler], Handler]:
-    """Registers the handler of one event type. Handlers must be idempotent: delivery is at least once."""
+def handles(event_type: str, *, versions: tuple[int, ...] = (1,)) -> Callable[[Handler], Handler]:
+    """Registers the handler of one event type and the payload schema_versions it accepts
+    (docs/event-catalog.md). Handlers must be idempotent: delivery is at least once."""
 
     def register(handler: Handler) -> Handler:
         if event_type in _handlers and _handlers[event_type] is not handler:
             raise RuntimeError(f"a handler for {event_type} is already registered")
         _handlers[event_type] = handler
+        _versions[event_type] = frozenset(versions)
         return handler
 
     return register
@@ -44,6 +47,15 @@ def handles(event_type: str) -> Callable[[Handler], Handler]:
 
 def handler_for(event_type: str) -> Handler | None:
     return _handlers.get(event_type)
+
+
+def versions_handled(event_type: str) -> frozenset[int]:
+    """The schema_versions the event type's handler accepts (empty when it has no handler)."""
+    return _versions.get(event_type, frozenset())
+
+
+def registered_handlers() -> dict[str, Handler]:
+    return dict(_handlers)
 
 
 def emit(

@@ -186,6 +186,11 @@ class OutboxWorker:
             try:
                 if handler is None:
                     raise PermanentFailure(f"no handler registered for {event.event_type}")
+                if event.schema_version not in outbox_service.versions_handled(event.event_type):
+                    # Retrying cannot help: the payload's shape is one this consumer does not know.
+                    accepted = ", ".join(f"v{v}" for v in sorted(outbox_service.versions_handled(event.event_type)))
+                    raise PermanentFailure(f"{event.event_type} v{event.schema_version} is not a schema_version its "
+                                           f"handler accepts ({accepted})")
                 handler(event, outbox_service.HandlerContext(db=session, services=self.services))
                 if not self._mark_done(session, event):
                     session.rollback()

@@ -1,5 +1,7 @@
 """Outbox handlers of the scheduling domain: the booking confirmation SMS.
 
+Also asks app/calendars to write the appointment to the tenant's external calendar (when one is connected).
+
 AppointmentBooked (schema_version 1) payload: appointment_id, conversation_id (or null), starts_at
 (ISO UTC), service_name, price_cents. The confirmation goes through conversations.service.queue_outbound
 (outbox row, compliance gate, opt-out, retries with backoff), so a provider timeout never touches the
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import logging
 
+from app.calendars import service as calendars_service
 from app.outbox import service as outbox_service
 from app.outbox.models import OutboxEvent
 from app.scheduling import service as scheduling_service
@@ -27,6 +30,7 @@ def send_booking_confirmation(event: OutboxEvent, ctx: outbox_service.HandlerCon
     appointment = ctx.db.get(Appointment, event.payload.get("appointment_id", ""))
     if appointment is None or appointment.tenant_id != event.tenant_id:
         return  # deleted with its tenant
+    calendars_service.queue_push(db=ctx.db, appointment=appointment)  # to the external calendar, if connected
     if appointment.confirmation_queued_at is not None:
         return  # already confirmed (a redelivery, or the SMS "YES" reply was the confirmation)
     if not appointment.conversation_id:

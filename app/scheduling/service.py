@@ -24,6 +24,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.calendars import service as calendars_service
 from app.catalog import service as catalog_service
 from app.db import utcnow
 from app.errors import Conflict, Gone, NotFound, ValidationFailed
@@ -111,6 +112,12 @@ def ceil_to_block(moment: datetime) -> datetime:
     return floored if floored == moment else floored + BLOCK
 
 
+def floor_to_block(moment: datetime) -> datetime:
+    """The last 15-minute boundary at or before `moment` (UTC)."""
+    moment = moment.astimezone(UTC)
+    return moment.replace(minute=moment.minute - moment.minute % BLOCK_MINUTES, second=0, microsecond=0)
+
+
 def blocks_of(starts_at: datetime, duration_minutes: int) -> list[datetime]:
     return [starts_at + i * BLOCK for i in range(duration_minutes // BLOCK_MINUTES)]
 
@@ -146,7 +153,14 @@ def busy_blocks(*, db: Session, tenant_id: str, start: datetime, end: datetime, 
         OccupiedBlock.block_start < end,
         (OccupiedBlock.expires_at.is_(None)) | (OccupiedBlock.expires_at > now),
     )
-    return set(db.scalars(query))
+    busy = set(db.scalars(query))
+    # Busy time in the tenant's external calendar (app/calendars' shadow table) takes every block it touches.
+    for begins, ends in calendars_service.busy_intervals(db=db, tenant_id=tenant_id, start=start, end=end):
+        block = max(floor_to_block(begins), start)
+        while block < min(ends, end):
+            busy.add(block)
+            block += BLOCK
+    return busy
 
 
 def free_slots(
@@ -247,6 +261,9 @@ def create_hold(
     """Reserves a slot for HOLD_TTL_MINUTES (not committed): 422 invalid time, 409 slot taken."""
     now = tenancy_service.now(tenant=tenant)
     starts_at = check_slot(tenant=tenant, starts_at=starts_at, duration_minutes=duration_minutes, now=now)
+    if calendars_service.busy_intervals(db=db, tenant_id=tenant.id, start=starts_at,
+                                        end=starts_at + timedelta(minutes=duration_minutes)):
+        raise Conflict("that time is busy in the business's calendar", code="slot_taken")
     blocks = blocks_of(starts_at, duration_minutes)
     hold = Hold(
         tenant_id=tenant.id, catalog_item_id=catalog_item_id, service_name=service_name, price_cents=price_cents,

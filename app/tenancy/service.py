@@ -9,9 +9,9 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Select, delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
-from app.db import utcnow
+from app.db import database_now, utcnow
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.tenancy.models import PhoneNumber, Tenant
 
@@ -130,8 +130,20 @@ def hold_against_deletion(*, db: Session, tenant_id: str) -> bool:
 
 
 def now(*, tenant: Tenant) -> datetime:
-    """The tenant's clock: real UTC time shifted by the tenant's offset."""
-    return utcnow() + timedelta(seconds=tenant.clock_offset_seconds)
+    """The tenant's clock: the DATABASE's UTC time shifted by the tenant's offset.
+
+    Read through the session the tenant was loaded in, so no caller has to pass one; the database's clock
+    rather than this process's (see `database_now`) so a skewed app server cannot move an invariant.
+    """
+    return database_now(_session_of(tenant)) + timedelta(seconds=tenant.clock_offset_seconds)
+
+
+def _session_of(tenant: Tenant) -> Session:
+    db = object_session(tenant)
+    if db is None:
+        raise RuntimeError(f"tenant {tenant.id} is detached from its session: load it in the session that asks "
+                           "for its time")
+    return db
 
 
 def local_now(*, tenant: Tenant) -> datetime:
@@ -145,7 +157,7 @@ def set_clock(*, db: Session, tenant: Tenant, at: datetime | None = None, advanc
     if at is not None:
         if at.tzinfo is None:
             raise ValidationFailed("'now' must include a UTC offset, e.g. 2026-01-05T09:00:00Z")
-        tenant.clock_offset_seconds = (at - utcnow()).total_seconds()
+        tenant.clock_offset_seconds = (at - database_now(db)).total_seconds()
     else:
         assert advance_seconds is not None
         tenant.clock_offset_seconds += advance_seconds

@@ -1,9 +1,9 @@
 """Failure bundles, the end-of-run summary, and the leak check's verdict.
 
 For each failed test, ``bundle.json`` lands next to its trace (test-results/<test>/): the tenant
-handles, both fakes' journals filtered to those tenants (the fakes' ``contains=`` filter: the
-tenant's phone number at Twilio, its id at Stripe), the app's log lines for those tenants during the
-test, and the page errors / 5xx seen. The summary at the end prints, per failed test, the
+handles, the fakes' journals filtered to those tenants (the fakes' ``contains=`` filter: the
+tenant's phone number at Twilio, its id at Stripe, its owner's email at Google), the app's log
+lines for those tenants during the test, and the page errors / 5xx seen. The summary at the end prints, per failed test, the
 ``playwright show-trace`` command for each trace and the bundle's path.
 """
 
@@ -26,6 +26,7 @@ from e2e.plugins.guards import OBSERVATIONS_KEY, TestObservations, tenant_ids_of
 from e2e.plugins.stack import STACK_TIMINGS
 from e2e.plugins.tenants import LEAKS_KEY, SEEDER_KEY
 from e2e.plugins.traces import TRACE_PROPERTY
+from fakes.google.client import GoogleFakeClient
 from fakes.stripe.client import StripeFakeClient
 from fakes.twilio.client import TwilioFakeClient
 
@@ -58,12 +59,14 @@ def collect(item: pytest.Item, observations: TestObservations) -> dict[str, Any]
         "collected_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "run": {"run_id": run_of(item.config).run_id, "worker": worker_id()},
         "stack": {"base_url": stack.base_url, "twilio_url": stack.twilio_url, "stripe_url": stack.stripe_url,
+                  "other_fakes": stack.fakes,
                   "app_log_file": str(stack.app_log_file) if stack.app_log_file else None},
         "tenants": [t.to_dict() for t in tenants],
         "page_errors": observations.page_errors,
         "app_5xx_seen_by_browser": observations.browser_server_errors,
         "twilio": {"requests": []},
         "stripe": {"requests": []},
+        "google": {"requests": []},
         "app_log": observations.log_entries(tenant_ids),
         "a11y_findings": findings_of(item),  # moderate/minor axe findings (serious ones failed the test)
         "notes": [],
@@ -80,6 +83,14 @@ def collect(item: pytest.Item, observations: TestObservations) -> dict[str, Any]
                 bundle["stripe"]["requests"] = _journal(stripe.requests, [t.id for t in tenants])
         except Exception as exc:
             bundle["notes"].append(f"Stripe journal unavailable: {exc!r}")
+    google_url = stack.fakes.get("google")
+    if google_url:
+        try:
+            # A tenant's Google calendar is its owner's email (control calls and consent carry it).
+            with GoogleFakeClient(google_url, timeout=JOURNAL_TIMEOUT_S) as google:
+                bundle["google"]["requests"] = _journal(google.requests, [t.owner.email for t in tenants])
+        except Exception as exc:
+            bundle["notes"].append(f"Google journal unavailable: {exc!r}")
     if not stack.app_log_file:
         bundle["notes"].append("app log not readable from here (set E2E_APP_LOG_FILE for an external target)")
     return bundle

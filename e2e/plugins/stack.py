@@ -38,6 +38,7 @@ from e2e.plugins.common import (
     worker_id,
 )
 from e2e.plugins.skips import skip_outside_app
+from fakes.google.client import GoogleFakeClient
 from fakes.stripe.client import StripeFakeClient
 from fakes.twilio.client import TwilioFakeClient
 from seed.ledger import ledger_dir
@@ -260,6 +261,31 @@ def _stripe_control(stack: Stack) -> Iterator[StripeFakeClient | None]:
     client = StripeFakeClient(stack.stripe_url)
     yield client
     client.close()
+
+
+@pytest.fixture(scope="session")
+def _google_control(stack: Stack) -> Iterator[GoogleFakeClient | None]:
+    if not stack.fakes.get("google"):
+        yield None
+        return
+    client = GoogleFakeClient(stack.fakes["google"])
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def google(stack: Stack, _google_control: GoogleFakeClient | None) -> Iterator[GoogleFakeClient]:
+    """The Google Calendar fake's control client (add/move/delete events, drop notifications, add_fault...).
+
+    Calendars are per Google account (the owner's email), so tests never share one; faults are global to
+    the fake and are cleared after each test on a stack of our own.
+    """
+    if _google_control is None:
+        skip_outside_app("no_google_fake", "no Google Calendar fake for this target: add [stack.google]")
+    yield _google_control
+    if not stack.shared:
+        _google_control.clear_faults()
+        _google_control.drop_notifications(0)  # a drop a test asked for but did not use
 
 
 @pytest.fixture

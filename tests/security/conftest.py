@@ -31,7 +31,7 @@ COOKIE_DOMAIN = "testserver.local"  # how the TestClient's cookie jar records it
 def settings(database_url: str) -> Settings:
     """The shared settings plus provider secrets, so the webhook endpoints can verify (and refuse) signatures."""
     return make_settings(database_url, twilio_auth_token=TWILIO_AUTH_TOKEN, twilio_account_sid=TWILIO_ACCOUNT_SID,
-                         stripe_webhook_secret=STRIPE_WEBHOOK_SECRET)
+                         stripe_webhook_secret=STRIPE_WEBHOOK_SECRET, google_client_id="security-google-client")
 
 
 @dataclass

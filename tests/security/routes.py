@@ -95,6 +95,10 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/appointments"): S,
     ("GET", "/api/v1/appointments/{appointment_id}"): S,
     ("POST", "/api/v1/booking-links"): S,
+    # external calendars (owner only)
+    ("GET", "/calendar"): OWN,
+    ("POST", "/calendar/google/connect"): OWN,
+    ("GET", "/calendar/google/callback"): OWN,
     # the customer's booking page: the token in the SMS is the credential
     ("GET", "/book/{token}"): P,
     ("POST", "/book/{token}/hold"): P,
@@ -107,6 +111,7 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("POST", "/webhooks/twilio/message-status"): W,
     ("POST", "/webhooks/twilio/compliance"): W,
     ("POST", "/webhooks/stripe"): W,
+    ("POST", "/webhooks/google/calendar"): W,  # the channel token we chose is the credential
     # operator API (what the seeder calls)
     ("POST", "/api/operator/tenants"): X,
     ("GET", "/api/operator/tenants"): X,

@@ -17,6 +17,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from app.calendars.models import CalendarConnection
 from app.db import Database
 from app.settings import Settings
 from tests.security.conftest import TWILIO_ACCOUNT_SID
@@ -109,6 +110,38 @@ def stripe_webhook() -> tuple[Genuine, Spoilers]:
     return genuine, spoilers
 
 
+def google_webhook() -> tuple[Genuine, Spoilers]:
+    """Google's push notifications are not signed: the channel id and the token the app chose are the credential."""
+
+    def channel(settings: Settings, tenant: dict[str, Any]) -> tuple[str, str]:
+        database = Database(settings.database_url)
+        try:
+            with database.session() as db:
+                connection = db.query(CalendarConnection).filter_by(tenant_id=tenant["id"]).one_or_none()
+                if connection is None:
+                    connection = CalendarConnection(tenant_id=tenant["id"], access_token="ya29.test",
+                                                    channel_id=uuid.uuid4().hex, channel_token=uuid.uuid4().hex)
+                    db.add(connection)
+                    db.commit()
+                return connection.channel_id or "", connection.channel_token or ""
+        finally:
+            database.dispose()
+
+    def notification(channel_id: str, token: str | None) -> SignedRequest:
+        headers = {"X-Goog-Channel-ID": channel_id, "X-Goog-Resource-State": "exists", "X-Goog-Message-Number": "2"}
+        return SignedRequest(b"", headers if token is None else {**headers, "X-Goog-Channel-Token": token})
+
+    def genuine(settings: Settings, tenant: dict[str, Any]) -> SignedRequest:
+        return notification(*channel(settings, tenant))
+
+    def spoilers(settings: Settings, tenant: dict[str, Any]) -> dict[str, SignedRequest]:
+        channel_id, token = channel(settings, tenant)
+        return {"missing": notification(channel_id, None), "tampered": notification(channel_id, token[:-1] + "x"),
+                "wrong-secret": notification(uuid.uuid4().hex, token)}
+
+    return genuine, spoilers
+
+
 #: One entry per webhook endpoint: a genuine request, and the spoiled variants of it.
 WEBHOOKS: dict[str, tuple[Genuine, Spoilers]] = {
     "/webhooks/twilio/voice-status": twilio_webhook("/webhooks/twilio/voice-status"),
@@ -116,6 +149,7 @@ WEBHOOKS: dict[str, tuple[Genuine, Spoilers]] = {
     "/webhooks/twilio/message-status": twilio_webhook("/webhooks/twilio/message-status"),
     "/webhooks/twilio/compliance": twilio_webhook("/webhooks/twilio/compliance"),
     "/webhooks/stripe": stripe_webhook(),
+    "/webhooks/google/calendar": google_webhook(),
 }
 
 
@@ -171,6 +205,7 @@ def test_without_secrets_configured_every_webhook_is_refused(
     requests = {path: genuine(settings, tenant) for path, (genuine, _) in WEBHOOKS.items()}
     settings.twilio_auth_token = ""
     settings.stripe_webhook_secret = ""
+    settings.google_client_id = ""
     before = row_counts(database)
     with TestClient(app) as client:
         answers = {path: post(client, path, request).status_code for path, request in requests.items()}

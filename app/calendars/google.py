@@ -1,0 +1,103 @@
+"""Google Calendar API v3 and OAuth 2.0, the calls the app makes (httpx; the base URLs come from settings,
+so the stack points them at `python -m fakes google`).
+
+Errors are sorted by what the caller should do: `CalendarUnavailable` (5xx, 429, timeouts: try again
+later), `SyncTokenExpired` (410: start a full sync), `CalendarRefused` (anything else: a person must act).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from app.settings import Settings
+
+SCOPE = "https://www.googleapis.com/auth/calendar.events"
+
+
+class CalendarError(Exception):
+    """A Google call failed; the message is safe to show (it never contains a token)."""
+
+
+class CalendarUnavailable(CalendarError):
+    pass
+
+
+class SyncTokenExpired(CalendarError):
+    pass
+
+
+class CalendarRefused(CalendarError):
+    pass
+
+
+def authorize_url(*, settings: Settings, redirect_uri: str, state: str, login_hint: str = "") -> str:
+    query = {"client_id": settings.google_client_id, "redirect_uri": redirect_uri, "response_type": "code",
+             "scope": SCOPE, "access_type": "offline", "prompt": "consent", "state": state, "login_hint": login_hint}
+    return f"{settings.google_oauth_base.rstrip('/')}/o/oauth2/auth?{urlencode(query)}"
+
+
+def exchange_code(*, settings: Settings, code: str, redirect_uri: str) -> dict[str, Any]:
+    """The token response ({access_token, refresh_token, ...}) for an authorization code."""
+    return _call(settings, "POST", settings.google_token_url, data={
+        "grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
+        "client_id": settings.google_client_id, "client_secret": settings.google_client_secret})
+
+
+class GoogleCalendar:
+    def __init__(self, *, settings: Settings, access_token: str, calendar_id: str) -> None:
+        self.settings = settings
+        self.headers = {"Authorization": f"Bearer {access_token}"}
+        self.events_url = f"{settings.google_api_base.rstrip('/')}/calendar/v3/calendars/{calendar_id}/events"
+
+    def list_events(self, *, sync_token: str | None, page_token: str | None) -> dict[str, Any]:
+        params = {"maxResults": "250", "singleEvents": "true"}
+        if sync_token:
+            params["syncToken"] = sync_token
+        if page_token:
+            params["pageToken"] = page_token
+        return _call(self.settings, "GET", self.events_url, params=params, headers=self.headers)
+
+    def insert_event(self, body: dict[str, Any]) -> bool:
+        """Inserts the event; False when its id already exists (an earlier attempt got through)."""
+        try:
+            _call(self.settings, "POST", self.events_url, json=body, headers=self.headers)
+        except CalendarRefused as exc:
+            if "409" in str(exc):
+                return False
+            raise
+        return True
+
+    def watch(self, *, channel_id: str, token: str, address: str) -> dict[str, Any]:
+        return _call(self.settings, "POST", self.events_url + "/watch", headers=self.headers,
+                     json={"id": channel_id, "type": "web_hook", "address": address, "token": token})
+
+
+def _call(settings: Settings, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
+    try:
+        response = httpx.request(method, url, timeout=settings.google_http_timeout_seconds, **kwargs)
+    except httpx.HTTPError as exc:
+        raise CalendarUnavailable(f"Google Calendar did not answer ({type(exc).__name__})") from exc
+    if response.status_code == 410:
+        raise SyncTokenExpired("Google asks for a full sync (410)")
+    if response.status_code >= 500 or response.status_code == 429:
+        raise CalendarUnavailable(f"Google Calendar is unavailable (HTTP {response.status_code})")
+    if response.status_code >= 400:
+        raise CalendarRefused(f"Google Calendar refused the request (HTTP {response.status_code}: {_reason(response)})")
+    try:
+        body: dict[str, Any] = response.json()
+    except ValueError as exc:
+        raise CalendarUnavailable("Google Calendar answered with something that is not JSON") from exc
+    return body
+
+
+def _reason(response: httpx.Response) -> str:
+    try:
+        error = response.json().get("error")
+    except ValueError:
+        return "no details"
+    if isinstance(error, dict):
+        return str(error.get("message") or error.get("code"))
+    return str(error)

@@ -1,0 +1,248 @@
+"""Connecting a Google Calendar, mirroring its busy time into the shadow table, and writing appointments to it.
+
+Every "now" is the tenant clock (database time plus the tenant's offset), so a test can move a tenant past
+its poll interval without waiting.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import random
+import secrets
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from app.calendars import google
+from app.calendars.models import CalendarConnection, ExternalBusy
+from app.db import Database, new_id
+from app.outbox import service as outbox_service
+from app.scheduling.models import Appointment
+from app.settings import Settings
+from app.tenancy import service as tenancy_service
+from app.tenancy.models import Tenant
+
+log = logging.getLogger("app.calendars")
+
+GOOGLE = "google"
+CALENDAR_CHANGED = "CalendarChanged"
+CALENDAR_PUSH_REQUESTED = "CalendarPushRequested"
+SCHEMA_VERSION = 1
+# Google event ids are base32hex; ours are this prefix plus the appointment id (hex), so a retried insert
+# of one appointment collides (409) instead of creating a second event, and the sync can skip our own events.
+OWN_EVENT_PREFIX = "nmc"
+RETRY_LIMIT = 5  # webhook-started syncs retried this often (jittered backoff); after that, the poll carries on
+_rng = random.Random()
+
+
+# --- connecting -------------------------------------------------------------------------------------
+def connect_state(*, settings: Settings, tenant_id: str) -> str:
+    """The OAuth `state`: binds the round trip through Google to the tenant that started it."""
+    return hmac.new(settings.secret_key.encode(), f"calendar-connect:{tenant_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def connection_for(*, db: Session, tenant_id: str) -> CalendarConnection | None:
+    return db.scalar(select(CalendarConnection).where(CalendarConnection.tenant_id == tenant_id,
+                                                      CalendarConnection.provider == GOOGLE))
+
+
+def complete_connect(*, db: Session, settings: Settings, tenant: Tenant, code: str, redirect_uri: str) -> CalendarConnection:
+    """Exchanges the authorization code and stores the connection; the first sync and the push channel
+    follow through the outbox. Raises google.CalendarError."""
+    tokens = google.exchange_code(settings=settings, code=code, redirect_uri=redirect_uri)
+    if not isinstance(tokens.get("access_token"), str):
+        raise google.CalendarRefused("Google answered without an access token")
+    connection = connection_for(db=db, tenant_id=tenant.id)
+    if connection is None:
+        connection = CalendarConnection(tenant_id=tenant.id, provider=GOOGLE, calendar_id="primary", access_token="")
+        db.add(connection)
+    connection.access_token = tokens["access_token"]
+    connection.refresh_token = tokens.get("refresh_token") or connection.refresh_token
+    connection.sync_token = None
+    connection.channel_id = new_id()
+    connection.channel_token = secrets.token_urlsafe(24)
+    connection.status, connection.last_error, connection.failures = "connected", None, 0
+    db.flush()
+    request_sync(db=db, connection=connection, reason="connected")
+    log.info("google calendar connected", extra={"tenant_id": tenant.id})
+    return connection
+
+
+def request_sync(*, db: Session, connection: CalendarConnection, reason: str, attempt: int = 1,
+                 delay_seconds: float = 0.0) -> None:
+    event = outbox_service.emit(db=db, event_type=CALENDAR_CHANGED, tenant_id=connection.tenant_id,
+                                schema_version=SCHEMA_VERSION,
+                                payload={"connection_id": connection.id, "reason": reason, "attempt": attempt})
+    if delay_seconds:
+        event.available_at = datetime.now(UTC) + timedelta(seconds=delay_seconds)
+
+
+def start_watch(*, settings: Settings, connection: CalendarConnection) -> None:
+    """Opens Google's push channel to our webhook (its id and token were chosen at connect time)."""
+    gateway = _gateway(settings, connection)
+    gateway.watch(channel_id=connection.channel_id or "", token=connection.channel_token or "",
+                  address=f"{settings.public_base_url.rstrip('/')}/webhooks/google/calendar")
+
+
+# --- syncing ----------------------------------------------------------------------------------------
+def sync(*, db: Session, settings: Settings, connection: CalendarConnection) -> int:
+    """Brings the shadow table up to date with Google; returns how many events changed.
+
+    Incremental with the stored sync token; a 410 (token expired) means a full sync, which replaces the
+    connection's rows. Every Google call happens before the first write, so a failure changes nothing.
+    """
+    gateway = _gateway(settings, connection)
+    full = connection.sync_token is None
+    try:
+        items, next_token = _fetch(gateway, connection.sync_token)
+    except google.SyncTokenExpired:
+        log.info("google sync token expired: full sync", extra={"tenant_id": connection.tenant_id})
+        full = True
+        items, next_token = _fetch(gateway, None)
+    tenant = tenancy_service.get(db=db, tenant_id=connection.tenant_id)
+    if full:
+        db.execute(delete(ExternalBusy).where(ExternalBusy.connection_id == connection.id))
+    existing = {row.external_id: row for row in db.scalars(
+        select(ExternalBusy).where(ExternalBusy.connection_id == connection.id,
+                                   ExternalBusy.external_id.in_([str(i.get("id")) for i in items])))}
+    for item in items:
+        _apply(db, tenant, connection, item, existing.get(str(item.get("id"))))
+    now = tenancy_service.now(tenant=tenant)
+    connection.sync_token = next_token
+    connection.status, connection.last_error, connection.failures = "connected", None, 0
+    connection.last_synced_at = now
+    connection.next_poll_at = now + timedelta(seconds=settings.calendar_poll_interval_seconds)
+    db.flush()
+    return len(items)
+
+
+def record_failure(*, db: Session, settings: Settings, connection: CalendarConnection, error: Exception) -> float:
+    """Shows the failure (status `error`) and schedules the next poll; returns that delay in seconds.
+
+    The delay doubles with each failure in a row (with jitter, so tenants do not retry in step), capped
+    at the poll interval: an outage costs Google one call per tenant per interval, not one per second.
+    """
+    tenant = tenancy_service.get(db=db, tenant_id=connection.tenant_id)
+    connection.failures = (connection.failures or 0) + 1
+    ceiling = min(float(settings.calendar_poll_interval_seconds), 2.0 ** min(connection.failures, 20))
+    delay = ceiling * (0.5 + _rng.random() / 2)
+    connection.status, connection.last_error = "error", str(error)[:500]
+    connection.next_poll_at = tenancy_service.now(tenant=tenant) + timedelta(seconds=delay)
+    db.flush()
+    log.warning("google calendar sync failed: %s", error, extra={"tenant_id": connection.tenant_id})
+    return delay
+
+
+def _fetch(gateway: google.GoogleCalendar, sync_token: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    items: list[dict[str, Any]] = []
+    page_token: str | None = None
+    while True:
+        page = gateway.list_events(sync_token=sync_token, page_token=page_token)
+        items.extend(i for i in page.get("items", []) if isinstance(i, dict))
+        page_token = page.get("nextPageToken")
+        if not page_token:
+            return items, page.get("nextSyncToken")
+
+
+def _apply(db: Session, tenant: Tenant, connection: CalendarConnection, item: dict[str, Any],
+           row: ExternalBusy | None) -> None:
+    external_id = str(item.get("id") or "")
+    if not external_id or external_id.startswith(OWN_EVENT_PREFIX):
+        return  # our own appointments block their time already
+    span = _span(item, tenant.timezone)
+    if item.get("status") == "cancelled" or item.get("transparency") == "transparent" or span is None:
+        if row is not None:
+            db.delete(row)
+        return
+    if row is None:
+        row = ExternalBusy(tenant_id=tenant.id, connection_id=connection.id, external_id=external_id,
+                           starts_at=span[0], ends_at=span[1])
+        db.add(row)
+    row.starts_at, row.ends_at = span
+    row.summary = str(item.get("summary") or "")[:200]
+    row.updated_at = tenancy_service.now(tenant=tenant)
+
+
+def _span(item: dict[str, Any], timezone: str) -> tuple[datetime, datetime] | None:
+    """The event's [start, end) in UTC; all-day events cover their local days. None when unreadable."""
+    start, end = item.get("start") or {}, item.get("end") or {}
+    try:
+        if "dateTime" in start and "dateTime" in end:
+            begins, ends = datetime.fromisoformat(start["dateTime"]), datetime.fromisoformat(end["dateTime"])
+            if begins.tzinfo is None or ends.tzinfo is None:
+                return None
+            return begins.astimezone(UTC), ends.astimezone(UTC)
+        if "date" in start and "date" in end:
+            zone = ZoneInfo(timezone)
+            return (datetime.combine(date.fromisoformat(start["date"]), time(0), tzinfo=zone).astimezone(UTC),
+                    datetime.combine(date.fromisoformat(end["date"]), time(0), tzinfo=zone).astimezone(UTC))
+    except (TypeError, ValueError):
+        return None
+    return None
+
+
+def _gateway(settings: Settings, connection: CalendarConnection) -> google.GoogleCalendar:
+    return google.GoogleCalendar(settings=settings, access_token=connection.access_token,
+                                 calendar_id=connection.calendar_id)
+
+
+# --- the poll ---------------------------------------------------------------------------------------
+def poll_due(*, database: Database, settings: Settings) -> int:
+    """Syncs every connection whose next poll is due on its tenant's clock; returns how many synced."""
+    with database.session() as db:
+        due = [c.id for c in db.scalars(select(CalendarConnection))
+               if c.next_poll_at is None or tenancy_service.now(tenant=tenancy_service.get(
+                   db=db, tenant_id=c.tenant_id)) >= c.next_poll_at]
+        db.commit()
+    synced = 0
+    for connection_id in due:
+        with database.session() as db:
+            connection = db.get(CalendarConnection, connection_id)
+            if connection is None:
+                continue
+            try:
+                sync(db=db, settings=settings, connection=connection)
+                db.commit()
+                synced += 1
+            except google.CalendarError as error:
+                db.rollback()
+                record_failure(db=db, settings=settings, connection=connection, error=error)
+                db.commit()
+    return synced
+
+
+# --- busy time for scheduling -------------------------------------------------------------------------
+def busy_intervals(*, db: Session, tenant_id: str, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """External busy time overlapping [start, end)."""
+    rows = db.execute(select(ExternalBusy.starts_at, ExternalBusy.ends_at).where(
+        ExternalBusy.tenant_id == tenant_id, ExternalBusy.starts_at < end, ExternalBusy.ends_at > start))
+    return [(a, b) for a, b in rows]
+
+
+# --- writing appointments out ------------------------------------------------------------------------
+def queue_push(*, db: Session, appointment: Appointment) -> None:
+    """Asks for the appointment to be written to the tenant's external calendar (if one is connected)."""
+    connection = connection_for(db=db, tenant_id=appointment.tenant_id)
+    if connection is None:
+        return
+    outbox_service.emit(db=db, event_type=CALENDAR_PUSH_REQUESTED, tenant_id=appointment.tenant_id,
+                        schema_version=SCHEMA_VERSION,
+                        payload={"appointment_id": appointment.id, "connection_id": connection.id})
+
+
+def push(*, settings: Settings, connection: CalendarConnection, appointment: Appointment) -> bool:
+    """Inserts the appointment's event; False when an earlier attempt already did. Raises google.CalendarError."""
+    body = {"id": external_event_id(appointment), "summary": f"{appointment.service_name} (NeverMissCall)",
+            "description": f"Booked through NeverMissCall. Customer: {appointment.customer_name or 'unknown'}",
+            "start": {"dateTime": appointment.starts_at.isoformat()},
+            "end": {"dateTime": appointment.ends_at.isoformat()}}
+    return _gateway(settings, connection).insert_event(body)
+
+
+def external_event_id(appointment: Appointment) -> str:
+    return OWN_EVENT_PREFIX + appointment.id

@@ -1,0 +1,94 @@
+"""The calendar page (OWNER: connect Google Calendar, see the sync status) and Google's push webhook."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from app.calendars import google
+from app.calendars import service as calendars_service
+from app.calendars.models import CalendarConnection
+from app.deps import AppSettings, DbSession, OwnerAuth
+from app.errors import AppError, BadRequest, Forbidden, ValidationFailed
+from app.ui import nav
+from app.ui.templating import render
+
+log = logging.getLogger("app.calendars")
+router = APIRouter(tags=["pages"], include_in_schema=False)
+webhook_router = APIRouter(prefix="/webhooks/google", tags=["webhooks"], include_in_schema=False)
+nav.register("Calendar", "/calendar", order=70, owner_only=True)
+
+
+def _callback_url(settings: AppSettings) -> str:
+    return f"{settings.public_base_url.rstrip('/')}/calendar/google/callback"
+
+
+@router.get("/calendar")
+def calendar_page(request: Request, db: DbSession, auth: OwnerAuth) -> Response:
+    connection = calendars_service.connection_for(db=db, tenant_id=auth.tenant.id)
+    return render(request, "calendar/index.html", {
+        "connection": connection, "error": request.query_params.get("error", "")[:200],
+        "connected": request.query_params.get("connected") == "1"})
+
+
+@router.post("/calendar/google/connect")
+def connect_google(settings: AppSettings, auth: OwnerAuth) -> Response:
+    """Sends the owner to Google's consent page; Google sends them back to the callback."""
+    if not settings.google_client_id:
+        raise ValidationFailed("Google Calendar is not configured on this server", code="calendar_not_configured")
+    url = google.authorize_url(settings=settings, redirect_uri=_callback_url(settings),
+                               state=calendars_service.connect_state(settings=settings, tenant_id=auth.tenant.id),
+                               login_hint=auth.user.email)
+    return RedirectResponse(url, status_code=303)
+
+
+@router.get("/calendar/google/callback")
+def google_callback(
+    db: DbSession, settings: AppSettings, auth: OwnerAuth,
+    code: Annotated[str, Query(max_length=2000)] = "", state: Annotated[str, Query(max_length=200)] = "",
+    error: Annotated[str, Query(max_length=200)] = "",
+) -> Response:
+    expected = calendars_service.connect_state(settings=settings, tenant_id=auth.tenant.id)
+    if not hmac.compare_digest(state, expected):
+        return RedirectResponse("/calendar?error=The+connection+request+expired.+Try+again.", status_code=303)
+    if error or not code:
+        return RedirectResponse("/calendar?error=Google+Calendar+was+not+connected.", status_code=303)
+    try:
+        calendars_service.complete_connect(db=db, settings=settings, tenant=auth.tenant, code=code,
+                                           redirect_uri=_callback_url(settings))
+    except (google.CalendarError, AppError) as exc:
+        db.rollback()
+        log.warning("google calendar connect failed: %s", exc, extra={"tenant_id": auth.tenant.id})
+        return RedirectResponse("/calendar?error=Google+Calendar+could+not+be+connected.+Try+again.", status_code=303)
+    db.commit()
+    return RedirectResponse("/calendar?connected=1", status_code=303)
+
+
+@webhook_router.post("/calendar")
+def google_push(
+    db: DbSession,
+    settings: AppSettings,
+    channel_id: Annotated[str, Header(alias="X-Goog-Channel-ID", max_length=64)] = "",
+    resource_state: Annotated[str, Header(alias="X-Goog-Resource-State", max_length=32)] = "",
+    channel_token: Annotated[str, Header(alias="X-Goog-Channel-Token", max_length=200)] = "",
+) -> Response:
+    """Google's push notification: `sync` opens the channel, anything else means "something changed".
+
+    Google does not sign these; the channel id and the token we chose when opening the channel are the
+    credential, so an unknown channel, a wrong token or a server without Google configured is a 403.
+    """
+    if not channel_id or not resource_state:
+        raise BadRequest("X-Goog-Channel-ID and X-Goog-Resource-State are required", code="invalid_signature")
+    connection = db.query(CalendarConnection).filter_by(channel_id=channel_id).one_or_none()
+    if (not settings.google_client_id or connection is None
+            or not hmac.compare_digest(channel_token, connection.channel_token or "")):
+        log.warning("google push refused: unknown channel or wrong token")
+        raise Forbidden("unknown channel or wrong channel token", code="invalid_signature")
+    if resource_state != "sync":
+        calendars_service.request_sync(db=db, connection=connection, reason="webhook")
+        db.commit()
+    return Response(status_code=200)

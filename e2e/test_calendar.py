@@ -1,0 +1,117 @@
+"""[calendar] The owner connects Google Calendar in the UI (through the Google fake's consent page); an event
+added in Google takes its time out of the booking page's offers; a booking made on the booking page appears
+in Google; a push notification Google never delivered is made good by the poll once the tenant clock passes
+the poll interval (no sleeping); a Google outage shows on the Calendar page and clears when Google is back.
+
+The tenant's clock is Monday 7 January 2030, 08:55 in New York: a Leak repair (90 min) is offered at 9:30 AM,
+11:00 AM and 12:30 PM before anything is busy (as in e2e/test_booking.py).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from playwright.sync_api import Page
+
+from e2e.plugins.tenants import WaitUntil
+from e2e.test_booking import JOB, LEAK_OFFERS, MONDAY_MORNING, booking_link_in, dollars, item, text_the_business
+from fakes.google.client import GoogleFakeClient
+from fakes.twilio.client import TwilioFakeClient
+from pages.booking_page import OffersPage, hold_and_confirm
+from pages.calendar import CalendarPage
+from seed.handle import TenantHandle
+from seed.seeder import TenantSeeder
+
+pytestmark = [pytest.mark.calendar, pytest.mark.tenant(catalog=["Leak repair"])]
+
+POLL_INTERVAL_S = 300  # [stack.google] poll_interval_s in playwright.config.toml
+
+
+def local(hour: int, minute: int = 0) -> datetime:
+    """Monday 2030-01-07 at hour:minute New York time (EST), as UTC."""
+    return datetime(2030, 1, 7, hour + 5, minute, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def monday_morning(seeder: TenantSeeder, tenant: TenantHandle) -> None:
+    seeder.set_clock(tenant, now=MONDAY_MORNING)
+
+
+@pytest.fixture
+def calendar(owner_page: Page, tenant: TenantHandle, google: GoogleFakeClient, wait_until: WaitUntil) -> CalendarPage:
+    """The owner's Calendar page, connected to the Google account of the owner's email and synced once."""
+    page = CalendarPage(owner_page).goto()
+    page.connect_google(tenant.owner.email)
+    wait_until(page.synced, message="the first sync with Google Calendar")
+    return page
+
+
+@pytest.fixture
+def offers(customer_page: Page, tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str,
+           wait_until: WaitUntil) -> OffersPage:
+    """The booking page the assistant texted the customer, showing the offers of the moment."""
+    link = booking_link_in(text_the_business(twilio, tenant=tenant, customer=customer_phone, body=JOB,
+                                             wait_until=wait_until))
+    return OffersPage.open(customer_page, link)
+
+
+def offered_after_reload(offers: OffersPage) -> list[str]:
+    offers.page.reload()
+    return offers.slot_labels()
+
+
+@pytest.mark.smoke
+def test_google_busy_time_leaves_the_offers_and_bookings_reach_google(
+    calendar: CalendarPage, offers: OffersPage, tenant: TenantHandle, google: GoogleFakeClient, wait_until: WaitUntil,
+) -> None:
+    offers.expect_offers(LEAK_OFFERS)
+    google.add_event(tenant.owner.email, start=local(11), end=local(12), summary="Dentist")  # pushed to the app
+    wait_until(lambda: LEAK_OFFERS[1] not in offered_after_reload(offers), message="11:00 AM to leave the offers")
+    offers.expect_not_offered(LEAK_OFFERS[1])
+    label, booked = hold_and_confirm(offers, 1, name="Pat Customer")
+    assert label == LEAK_OFFERS[0]
+    booked.expect_booking(service="Leak repair", when=label, price=dollars(item(tenant, "Leak repair").price_cents))
+    events = wait_until(lambda: [e for e in google.events(tenant.owner.email) if e["summary"] != "Dentist"],
+                        message="the booking in Google Calendar")
+    assert [(e["summary"], e["start"]["dateTime"]) for e in events] == [
+        ("Leak repair (NeverMissCall)", local(9, 30).isoformat())]
+
+
+def overlaps_hour(label: str, hour: int, minutes: int = 90) -> bool:
+    """Whether an offer ("Mon Jan 7, 11:15 AM") of `minutes` overlaps hour:00-(hour+1):00 that Monday."""
+    starts = datetime.strptime(label.split(", ")[1], "%I:%M %p")
+    begin = starts.hour * 60 + starts.minute
+    return begin < (hour + 1) * 60 and begin + minutes > hour * 60
+
+
+def test_a_dropped_push_is_made_good_by_the_poll_on_the_tenant_clock(
+    calendar: CalendarPage, offers: OffersPage, tenant: TenantHandle, google: GoogleFakeClient, seeder: TenantSeeder,
+    wait_until: WaitUntil,
+) -> None:
+    google.drop_notifications(1)
+    google.add_event(tenant.owner.email, start=local(11), end=local(12), summary="School run")
+    assert google.health()["dropped_notifications"] >= 1
+    offers.expect_offers(LEAK_OFFERS)  # 11:00 AM still: without the notification the app does not know
+    # The next poll is due on the tenant clock. (The offers move on too: 30 min lead from the new time.)
+    seeder.set_clock(tenant, advance_seconds=POLL_INTERVAL_S)
+
+    def offers_clear_of_the_event() -> list[str] | None:
+        labels = offered_after_reload(offers)
+        return labels if labels and not any(overlaps_hour(label, 11) for label in labels) else None
+
+    labels = wait_until(offers_clear_of_the_event, message="the poll to take 11:00-12:00 out of the offers")
+    assert labels is not None and len(labels) == 3, labels
+
+
+def test_a_google_outage_shows_and_clears(
+    calendar: CalendarPage, tenant: TenantHandle, google: GoogleFakeClient, wait_until: WaitUntil,
+) -> None:
+    google.add_fault(r"/calendar/v3/calendars/[^/]+/events$", "status", method="GET", code=503, times=1000)
+    google.add_event(tenant.owner.email, start=local(14), end=local(15), summary="During the outage")
+    wait_until(lambda: calendar.state() == "error", message="the outage on the Calendar page")
+    calendar.expect_error_mentions("HTTP 503")
+    google.clear_faults()
+    # Back: the next change's notification (or the next retry, whichever comes first) syncs again.
+    google.add_event(tenant.owner.email, start=local(16), end=local(17), summary="After the outage")
+    wait_until(lambda: calendar.state() == "connected", message="recovery after Google is back")

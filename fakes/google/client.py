@@ -1,0 +1,41 @@
+"""Control client of the Google Calendar fake (its ``/_fake/google/...`` routes plus the standard ones)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fakes.core import ControlClient
+
+
+class GoogleFakeClient(ControlClient):
+    """`calendar_id` is the Google account's email: its primary calendar, as the app sees it."""
+
+    def add_event(self, calendar_id: str, *, start: datetime, end: datetime, summary: str = "Busy",
+                  event_id: str | None = None) -> dict[str, Any]:
+        """An event created in Google Calendar itself (not by the app); notifies watching channels."""
+        body: dict[str, Any] = {"start": start.isoformat(), "end": end.isoformat(), "summary": summary,
+                                "calendar_id": calendar_id}
+        if event_id:
+            body["id"] = event_id
+        return self._call("POST", "/_fake/google/events", json=body)
+
+    def move_event(self, calendar_id: str, event_id: str, *, start: datetime, end: datetime) -> dict[str, Any]:
+        return self._call("PATCH", f"/_fake/google/events/{event_id}",
+                          json={"start": start.isoformat(), "end": end.isoformat(), "calendar_id": calendar_id})
+
+    def delete_event(self, calendar_id: str, event_id: str) -> dict[str, Any]:
+        return self._call("DELETE", f"/_fake/google/events/{event_id}",
+                          params={"calendar_id": calendar_id})
+
+    def events(self, calendar_id: str) -> list[dict[str, Any]]:
+        """The calendar's live events; an account's primary calendar id is its email."""
+        return self._call("GET", "/_fake/google/events", params={"calendar_id": calendar_id})["events"]
+
+    def drop_notifications(self, count: int = 1) -> None:
+        """The next `count` change notifications are never sent (a lost webhook); 0 cancels a pending drop."""
+        self._call("POST", "/_fake/google/drop-notifications", json={"count": count})
+
+    def invalidate_sync_tokens(self) -> None:
+        """Every sync token issued so far answers 410 fullSyncRequired."""
+        self._call("POST", "/_fake/google/invalidate-sync-tokens", json={})

@@ -1,0 +1,62 @@
+"""The owner's Calendar page (connect Google Calendar, its sync status) and Google's consent page at the fake."""
+
+from __future__ import annotations
+
+from typing import Self
+
+from playwright.sync_api import Locator, Page, expect
+
+from pages.base import BasePage
+
+STATUS_TEST_ID = "calendar-status"
+
+
+class CalendarPage(BasePage):
+    path = "/calendar"
+    heading_name = "Calendar"
+
+    @property
+    def status_badge(self) -> Locator:
+        """data-state: none | connected | error; data-synced: when the last sync succeeded (ISO, or empty)."""
+        return self.page.get_by_test_id(STATUS_TEST_ID)
+
+    @property
+    def connect_button(self) -> Locator:
+        return self.page.get_by_test_id("connect-google")
+
+    @property
+    def last_error(self) -> Locator:
+        return self.page.get_by_test_id("calendar-last-error")
+
+    def connect_google(self, account: str) -> Self:
+        """Connect, then choose the Google account and Allow on Google's consent page; back here, connected."""
+        self.connect_button.click()
+        GoogleConsentPage(self.page).allow(account)
+        expect(self.page).to_have_url(self.url_pattern())
+        expect(self.status_badge).to_have_attribute("data-state", "connected")
+        return self
+
+    def expect_error_mentions(self, text: str) -> None:
+        expect(self.last_error).to_contain_text(text)
+
+    def state(self) -> str:
+        """The status after a reload (the page does not update itself)."""
+        self.page.reload()
+        return self.status_badge.get_attribute("data-state") or ""
+
+    def synced(self) -> bool:
+        self.page.reload()
+        return bool(self.status_badge.get_attribute("data-synced"))
+
+
+class GoogleConsentPage:
+    """Google's consent screen (served by the Google Calendar fake)."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+
+    def allow(self, account: str) -> None:
+        expect(self.page).to_have_title("Sign in - Google Accounts")
+        field = self.page.get_by_label("Google account")
+        expect(field).to_have_value(account)  # the app sent the owner's email as the login hint
+        self.page.get_by_role("button", name="Allow").click()
