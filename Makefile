@@ -65,7 +65,7 @@ e2e-postgres: bootstrap  ## the flow suite on PostgreSQL, web and outbox worker 
 		--output test-results/postgres --junitxml test-results/postgres/junit.xml \
 		--html test-results/postgres/report.html $(E2E_ARGS)
 
-test: bootstrap lint security unit e2e e2e-postgres  ## everything: lint, security scan, unit + integration (SQLite and PostgreSQL), fakes vs SDKs, e2e on both
+test: bootstrap lint security unit e2e-coverage e2e-postgres  ## everything: lint, security scan, unit + integration (SQLite and PostgreSQL), fakes vs SDKs, e2e on both (SQLite with app coverage)
 
 lint: deps $(STAMPS)/actionlint  ## ruff, mypy and actionlint (the CI workflow)
 	$(VENV)/bin/ruff check .

@@ -45,7 +45,7 @@ from seed.ledger import ledger_dir
 from seed.operator import OperatorApiUnavailable, OperatorClient
 from seed.run import process_alive
 from seed.sweeper import sweep
-from stack.description import Stack, StackError, reusable_stack_dir
+from stack.description import ENV, Stack, StackError, reusable_stack_dir
 from stack.launcher import StackLauncher, is_ready
 
 DATABASE_ENV = "E2E_DATABASE_URL"
@@ -98,10 +98,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _shared_stack(config: pytest.Config, notes: list[str]) -> Stack | None:
     """Cases 1-3 of the module's docstring; None when every worker starts its own."""
+    environ: dict[str, str] = dict(os.environ)
+    base_url_option = config.getoption("--base-url", default=None)
+    if base_url_option:  # pytest-playwright's flag: the same as E2E_BASE_URL (the operator token still needed)
+        environ[ENV["base_url"]] = base_url_option
     try:
-        external = Stack.from_env()
+        external = Stack.from_env(environ)
     except StackError as exc:
-        raise pytest.UsageError(str(exc)) from exc
+        raise pytest.UsageError(("--base-url: " if base_url_option else "") + str(exc)) from exc
     if external is None and config.getoption("--reuse-stack"):
         state = reusable_stack_dir() / "stack.json"
         # A lasting target: other runs use it too, and its database outlives this run.

@@ -47,3 +47,17 @@ def test_with_tracing_on_the_summary_lists_the_traces_of_passed_tests(tmp_path: 
     listed = [line for line in run.output.splitlines() if "show-trace" in line]
     assert len(listed) == 1 and "failed here" not in listed[0], run.output
     assert Path(listed[0].split("show-trace ")[1].strip()).exists()
+
+
+def test_base_url_without_an_operator_token_is_a_usage_error(tmp_path: Path) -> None:
+    run = run_pytest([*SMOKE, "--base-url", "http://127.0.0.1:9"], tmp_path, timeout=60)
+    assert run.returncode == 4, run
+    assert "--base-url: E2E_BASE_URL is set but E2E_OPERATOR_TOKEN is not" in run.output
+
+
+def test_base_url_points_the_suite_at_that_target(tmp_path: Path) -> None:
+    """Nothing listens there: the run must fail on that target, not pass against a stack of its own."""
+    run = run_pytest([*SMOKE, "--base-url", "http://127.0.0.1:9"], tmp_path, timeout=120,
+                     env={"E2E_OPERATOR_TOKEN": "x" * 32})
+    assert run.returncode != 0, run
+    assert "127.0.0.1:9" in run.output and "1 passed" not in run.output
