@@ -35,6 +35,7 @@ class CaseResult:
     seconds: float
     message: str = ""
     artifacts: list[Path] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)  # "<test folder>/<trace file>" -> "owner", "customer (failed here)"
 
     @property
     def nodeid(self) -> str:
@@ -56,6 +57,23 @@ def outcome_of(case: TestCase) -> tuple[str, str]:
     return "passed", ""
 
 
+def trace_labels(case: TestCase) -> dict[str, str]:
+    """Which context each trace of a test recorded, from the e2e_trace properties the suite writes to JUnit."""
+    labels = {}
+    for item in case._elem.iter("property"):  # junitparser has no typed access to a case's properties
+        if item.get("name") == "e2e_trace":
+            trace = json.loads(item.get("value") or "{}")
+            path = Path(trace.get("path", ""))
+            labels[f"{path.parent.name}/{path.name}"] = trace.get("label", "") + (
+                " (failed here)" if trace.get("failed") else "")
+    return labels
+
+
+def link_name(result: CaseResult, path: Path) -> str:
+    label = result.labels.get(f"{path.parent.name}/{path.name}")
+    return f"trace: {label}" if label else path.name
+
+
 def artifact_index(folder: Path) -> dict[str, list[Path]]:
     """Files under a shard folder grouped by the test-output directory they sit in."""
     found: dict[str, list[Path]] = {}
@@ -66,7 +84,7 @@ def artifact_index(folder: Path) -> dict[str, list[Path]]:
 
 
 def slug(text: str) -> str:
-    return "".join(ch if ch.isalnum() else "-" for ch in text.lower())
+    return "".join(ch if ch.isalnum() else "-" for ch in text.lower()).strip("-")
 
 
 def collect(folders: list[Path]) -> tuple[JUnitXml, list[CaseResult]]:
@@ -85,10 +103,13 @@ def collect(folders: list[Path]) -> tuple[JUnitXml, list[CaseResult]]:
                 merged.add_testsuite(suite)
                 for case in suite:
                     outcome, message = outcome_of(case)
-                    key = slug(f"{case.classname}-{case.name}")
-                    files_for_case = [p for d, ps in artifacts.items() if slug(d).endswith(key[-40:]) for p in ps]
+                    # pytest-playwright names a test's folder after its node id (module path with ".py",
+                    # truncated when long): the test's own name is the part both sides share.
+                    key = slug(case.name or "")[-40:]
+                    files_for_case = [p for d, ps in artifacts.items() if key and slug(d).endswith(key) for p in ps]
                     results.append(CaseResult(folder.name, case.classname or "", case.name or "", outcome,
-                                              float(case.time or 0), message, files_for_case))
+                                              float(case.time or 0), message, files_for_case,
+                                              trace_labels(case)))
     merged.update_statistics()
     return merged, results
 
@@ -120,7 +141,7 @@ def write_html(out: Path, results: list[CaseResult], shard_reports: list[Path]) 
     rows = []
     for r in sorted(results, key=lambda r: (r.outcome == "passed", r.nodeid)):
         links = " ".join(
-            f'<a href="{html.escape(os.path.relpath(p, out))}">{html.escape(p.name)}</a>' for p in r.artifacts
+            f'<a href="{html.escape(os.path.relpath(p, out))}">{html.escape(link_name(r, p))}</a>' for p in r.artifacts
         )
         message = f"<pre>{html.escape(r.message[:4000])}</pre>" if r.message else ""
         rows.append(
@@ -180,6 +201,16 @@ def main(argv: list[str] | None = None) -> int:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(report, target)
             shard_reports.append(target)
+    # The failures' evidence is copied beside the report, so its links work wherever the folder is unzipped.
+    for result in results:
+        if result.outcome in ("failed", "error"):
+            copies = []
+            for path in result.artifacts:
+                target = args.out / "artifacts" / result.shard / path.parent.name / path.name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(path, target)
+                copies.append(target)
+            result.artifacts = copies
     write_html(args.out, results, shard_reports)
     failed = sum(r.outcome in ("failed", "error") for r in results)
     skipped = sum(r.outcome == "skipped" for r in results)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -96,3 +98,30 @@ def test_shards_must_cover_the_suite_exactly_once(tmp_path: Path, capsys: pytest
     (two / "shard.json").unlink()
     assert ci_report.main(args) == 3
     assert "has no shard.json" in capsys.readouterr().err
+
+
+def test_a_two_shard_e2e_run_merges_into_one_report_linking_labelled_traces(tmp_path: Path) -> None:
+    """Two shards of deliberate e2e failures; the merged folder, moved elsewhere as a downloaded artifact
+    would be, links each failure's traces (labelled by context, the failing one marked) and bundle."""
+    from html import unescape
+
+    from tests.seed.conftest import run_pytest
+
+    selfcheck = "e2e/selfcheck/test_deliberate_failures.py"
+    for shard, test in (("shard-1", "two_contexts"), ("shard-2", "test_assertion_fails")):
+        folder = tmp_path / shard
+        run = run_pytest([selfcheck, "-k", test, "--junitxml", str(folder / "junit.xml")], folder,
+                         env={"E2E_SELF_CHECK": "1"})
+        assert run.returncode == 1, run
+    assert ci_report.main([str(tmp_path / "shard-1"), str(tmp_path / "shard-2"), "--out", str(tmp_path / "merged")]) == 0
+    downloaded = tmp_path / "elsewhere" / "merged"
+    shutil.copytree(tmp_path / "merged", downloaded)
+    shutil.rmtree(tmp_path / "shard-1")
+    shutil.rmtree(tmp_path / "shard-2")
+    page = unescape((downloaded / "index.html").read_text())
+    links = dict((name, href) for href, name in re.findall(r'<a href="([^"]+)">([^<]+)</a>', page))
+    assert "trace: customer (failed here)" in links and "trace: owner" in links, links
+    assert sum(name == "bundle.json" for name in re.findall(r'<a href="[^"]+">([^<]+)</a>', page)) == 2
+    for name, href in links.items():
+        if name.startswith("trace") or name == "bundle.json":
+            assert (downloaded / href).is_file(), (name, href)
