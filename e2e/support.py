@@ -15,12 +15,12 @@ from typing import Any
 from playwright.sync_api import Page, expect
 
 from e2e.plugins.tenants import PHONE_CONTEXT, WaitUntil
-from e2e.waiting import Settle
 from fakes.stripe.client import StripeFakeClient
 from fakes.twilio.client import TwilioFakeClient
 from seed.factories import CatalogItem
 from seed.handle import TenantHandle
 from seed.seeder import TenantSeeder
+from stack.waiting import Settle
 
 __all__ = [
     "PHONE_CONTEXT", "CatalogItem", "Settle", "StripeFakeClient", "TenantHandle", "TenantSeeder",

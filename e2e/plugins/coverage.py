@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from e2e.plugins.common import STACK_PIDS
-from e2e.waiting import wait_until
 from stack.coverage_contexts import CONTEXTS_ENV, SWITCH_SIGNAL, ack_path, label_path, ready_path
+from stack.waiting import wait_until
 
 ACK_TIMEOUT_S = 5.0
 

@@ -24,7 +24,6 @@ from pytest_playwright.pytest_playwright import CreateContextCallback
 
 from e2e.plugins import traces
 from e2e.plugins.common import profile_of, run_of
-from e2e.waiting import Settle, wait_until
 from seed import http
 from seed.factories import TenantFactory, TenantOptions
 from seed.handle import TenantHandle
@@ -35,6 +34,7 @@ from seed.run import RunIdentity
 from seed.seeder import TenantSeeder
 from seed.sweeper import find_leaks
 from stack.description import Stack
+from stack.waiting import Settle, wait_until
 
 T = TypeVar("T")
 
@@ -189,7 +189,7 @@ def app_api(stack: Stack, tenant: TenantHandle) -> Iterator[httpx.Client]:
 
 @pytest.fixture
 def settle(pytestconfig: pytest.Config) -> Settle:
-    """The one helper for "nothing happened" (see e2e.waiting.Settle); window from the profile."""
+    """The one helper for "nothing happened" (see stack.waiting.Settle); window from the profile."""
     return Settle(profile_of(pytestconfig).settle_window_ms / 1000)
 
 

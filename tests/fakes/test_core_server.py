@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from e2e.waiting import wait_until
 from fakes.core import FakeApp, FakeServer, Request, Response, Webhook, running
 from fakes.core import server as fake_server_module
+from stack.waiting import wait_until
 
 if TYPE_CHECKING:
     from conftest import WebhookReceiver

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.security
 
 def a_stack() -> Stack:
     return Stack(base_url="http://127.0.0.1:1", operator_token="secret-operator-token-0123456789", twilio_url=None,
-                 stripe_url=None, app_log_file=None, target_id="t", owned=True, shared=False, disposable=True)
+                 stripe_url=None, app_log_file=None, target_id="t", shared=False, disposable=True)
 
 
 @pytest.mark.parametrize("existing", [False, True])

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from e2e.plugins.browser import chromium_args, playwright_chromium, system_chromium
-from e2e.waiting import wait_until
 from stack.launcher import free_port
+from stack.waiting import wait_until
 from tests.seed.conftest import run_pytest
 
 SMOKE = ["e2e/test_smoke.py", "-k", "login_page or owner_lands"]

@@ -14,12 +14,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from e2e.waiting import wait_until
 from fakes.twilio.client import TwilioFakeClient
 from stack import config as suite_config
 from stack.config import ConfigError, load
 from stack.description import Stack, StackError
 from stack.launcher import StackLauncher, _terminate_all
+from stack.waiting import wait_until
 from tests.conftest import tenant_spec
 from tests.seed.conftest import PROJECT_ROOT, run_pytest
 

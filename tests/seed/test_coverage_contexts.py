@@ -14,9 +14,9 @@ from pathlib import Path
 import coverage
 
 from e2e.plugins.coverage import switch_contexts
-from e2e.waiting import wait_until
 from scripts.e2e_coverage import UNLABELLED, flows_of
 from stack.coverage_contexts import ready_path
+from stack.waiting import wait_until
 
 # A child that runs one function per line it reads, so the test decides what runs under which label.
 CHILD = textwrap.dedent('''

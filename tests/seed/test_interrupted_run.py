@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from e2e.waiting import wait_until
 from seed.ledger import fold, ledger_files, read_events
 from seed.operator import OperatorClient
+from stack.waiting import wait_until
 from tests.seed.conftest import PROJECT_ROOT, run_pytest
 
 

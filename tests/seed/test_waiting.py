@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from e2e.waiting import Settle, SettleViolation, WaitTimeout, wait_until
+from stack.waiting import Settle, SettleViolation, WaitTimeout, wait_until
 
 
 def test_wait_until_returns_the_first_truthy_value() -> None:
