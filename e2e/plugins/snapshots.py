@@ -99,7 +99,9 @@ def generalise(snapshot: str) -> str:
 def _folder_for(item: pytest.Item) -> Path:
     name = getattr(item, "originalname", item.name)
     callspec = getattr(item, "callspec", None)
-    params = "-".join(part for part in (callspec.id.split("-") if callspec else []) if part not in ("chromium",))
+    # The browser and pytest-repeat's "<n>-<count>" (make flake-check) are not part of what a snapshot shows.
+    ids = re.sub(r"(^|-)\d+-\d+$", "", callspec.id) if callspec else ""
+    params = "-".join(part for part in ids.split("-") if part and part not in ("chromium",))
     return SNAPSHOT_ROOT / Path(item.path).stem / (f"{name}[{params}]" if params else name)
 
 
