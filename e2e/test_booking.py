@@ -113,10 +113,9 @@ def test_two_customers_race_for_one_slot(
     tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, second_customer_phone: str,
     customer_page: Page, new_context: CreateContextCallback, owner_page: Page, wait_until: WaitUntil,
 ) -> None:
-    first_link = booking_link_in(text_the_business(twilio, tenant=tenant, customer=customer_phone,
-                                                   body=JOB, wait_until=wait_until))
-    second_link = booking_link_in(text_the_business(twilio, tenant=tenant, customer=second_customer_phone,
-                                                    body=JOB, wait_until=wait_until))
+    first_link, second_link = (booking_link_in(text_the_business(twilio, tenant=tenant, customer=customer, body=JOB,
+                                                                 wait_until=wait_until))
+                               for customer in (customer_phone, second_customer_phone))
     first = OffersPage.open(customer_page, first_link)
     second = OffersPage.open(new_context(**PHONE_CONTEXT).new_page(), second_link)
     first.expect_offers(LEAK_OFFERS)
@@ -144,10 +143,9 @@ def test_a_hold_of_another_link_cannot_be_confirmed(
     tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, second_customer_phone: str,
     customer_page: Page, new_context: CreateContextCallback, owner_page: Page, wait_until: WaitUntil,
 ) -> None:
-    first_link = booking_link_in(text_the_business(twilio, tenant=tenant, customer=customer_phone,
-                                                   body=JOB, wait_until=wait_until))
-    second_link = booking_link_in(text_the_business(twilio, tenant=tenant, customer=second_customer_phone,
-                                                    body=JOB, wait_until=wait_until))
+    first_link, second_link = (booking_link_in(text_the_business(twilio, tenant=tenant, customer=customer, body=JOB,
+                                                                 wait_until=wait_until))
+                               for customer in (customer_phone, second_customer_phone))
     first_held = OffersPage.open(customer_page, first_link).pick_slot(1)
     second_page = new_context(**PHONE_CONTEXT).new_page()
     second_offers = OffersPage.open(second_page, second_link)
