@@ -101,6 +101,11 @@ class OperatorClient:
             return False
         raise OperatorError("DELETE", path, response)
 
+    def outbox(self, tenant_id: str) -> dict[str, Any]:
+        """The tenant's background work still to do: ``pending`` events, ``next_due_in_seconds`` (or None)."""
+        result: dict[str, Any] = self._json("GET", f"/api/operator/tenants/{tenant_id}/outbox", 200)
+        return result
+
     def mint_session(self, tenant_id: str, user: str, *, ttl_seconds: int | None = None) -> MintedSession:
         body: dict[str, Any] = {"user": user} if ttl_seconds is None else {"user": user, "ttl_seconds": ttl_seconds}
         data = self._json("POST", f"/api/operator/tenants/{tenant_id}/sessions", 201, json=body)

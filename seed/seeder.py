@@ -183,6 +183,22 @@ class TenantSeeder:
         """The operator API's current view of the tenant (compliance status, billing state, users...)."""
         return self.operator.get_tenant(tenant.id)
 
+    # -- background work -------------------------------------------------------------------------
+    def idle_within(self, horizon_s: float) -> bool:
+        """True when no tenant of this seeder has background work (outbox events) due within ``horizon_s``
+        seconds. False when the operator API cannot tell (an older app): the caller then waits it out."""
+        for handle in self.created:
+            if handle.id in self._deleted:
+                continue
+            try:
+                outbox = self.operator.outbox(handle.id)
+            except OperatorError:
+                return False
+            due_in = outbox["next_due_in_seconds"]
+            if outbox["pending"] and (due_in is None or due_in <= horizon_s):
+                return False
+        return True
+
     # -- delete ------------------------------------------------------------------------------------
     def delete(self, tenant: TenantHandle | str) -> None:
         """Deletes one of this seeder's tenants (a tenant already gone counts as deleted)."""

@@ -57,11 +57,19 @@ class Settle:
     its length is one setting (``settle_window_ms`` of the profile), not a number sprinkled over tests.
     ``read`` returns the collection to watch (e.g. ``lambda: twilio.messages(to=customer)``); the window
     fails as soon as it grows.
+
+    ``idle(horizon_s)``, when given, says whether the app has nothing left to do within ``horizon_s``
+    seconds (for the suite: no outbox event of the test's tenants due before the window would end). Once
+    it holds, one more read decides and the window ends early: whatever the app would still do by the
+    window's end has been done, so waiting longer could not see more; while work is pending, it waits,
+    up to the whole window.
     """
 
-    def __init__(self, window_s: float, *, interval: float = 0.1) -> None:
+    def __init__(self, window_s: float, *, interval: float = 0.1,
+                 idle: Callable[[float], bool] | None = None) -> None:
         self.window_s = window_s
         self.interval = interval
+        self.idle = idle
 
     def assert_no_new(self, read: Callable[[], S], window_s: float | None = None, *, what: str = "items") -> S:
         """Takes a baseline now, watches for ``window_s`` and fails if ``read()`` grew. Returns the last read."""
@@ -84,6 +92,8 @@ class Settle:
         deadline = time.monotonic() + window
         current = baseline
         while True:
+            # Idle is asked before the read: work finished between the two is then in what is read.
+            idle = self.idle is not None and self.idle(max(0.0, deadline - time.monotonic()))
             current = read()
             if len(current) > len(baseline):
                 new = list(current)[len(baseline):] if isinstance(current, list) else current
@@ -92,6 +102,6 @@ class Settle:
                     f"but {len(current) - len(baseline)} appeared: {new!r}"
                 )
             remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            if idle or remaining <= 0:
                 return current
             time.sleep(min(self.interval, remaining))

@@ -20,6 +20,7 @@ from app.identity import service as identity_service
 from app.identity.models import User
 from app.operator import schemas
 from app.operator import service as operator_service
+from app.outbox import service as outbox_service
 from app.settings import Settings
 from app.tenancy import service as tenancy_service
 from app.tenancy.models import PhoneNumber, Tenant
@@ -99,6 +100,15 @@ def list_tenants(
 @router.get("/tenants/{tenant_id}", response_model=schemas.TenantOut, responses=error_responses(404))
 def get_tenant(tenant_id: str, db: DbSession) -> schemas.TenantOut:
     return tenant_out(db, tenancy_service.get(db=db, tenant_id=tenant_id))
+
+
+@router.get("/tenants/{tenant_id}/outbox", response_model=schemas.OutboxOut, responses=error_responses(404))
+def get_outbox(tenant_id: str, db: DbSession) -> schemas.OutboxOut:
+    """What the tenant's background work still has to do: lets a test wait until the app is idle."""
+    tenant = tenancy_service.get(db=db, tenant_id=tenant_id)
+    pending, earliest = outbox_service.pending_of_tenant(db=db, tenant_id=tenant.id)
+    due_in = None if earliest is None else (earliest - utcnow()).total_seconds()
+    return schemas.OutboxOut(tenant_id=tenant.id, pending=pending, next_due_in_seconds=due_in)
 
 
 @router.delete("/tenants/{tenant_id}", status_code=204, responses=error_responses(404))

@@ -114,3 +114,10 @@ class ClockOut(BaseModel):
 class UserPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
     active: bool
+
+
+class OutboxOut(BaseModel):
+    tenant_id: str
+    pending: int = Field(description="events of the tenant not handled yet, those being handled included")
+    next_due_in_seconds: float | None = Field(
+        description="when the earliest pending event is due, from now (0 or less: due now); null when none is pending")

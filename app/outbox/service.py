@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event, func, select
@@ -56,6 +57,17 @@ def versions_handled(event_type: str) -> frozenset[int]:
 
 def registered_handlers() -> dict[str, Handler]:
     return dict(_handlers)
+
+
+def pending_of_tenant(*, db: Session, tenant_id: str) -> tuple[int, datetime | None]:
+    """How many of the tenant's events are still to be handled (claimed ones included), and when the
+    earliest of them is due. The operator API reports it, so a test can tell "nothing is left to do"
+    from "nothing was done yet"."""
+    count, earliest = db.execute(
+        select(func.count(), func.min(OutboxEvent.available_at))
+        .where(OutboxEvent.tenant_id == tenant_id, OutboxEvent.status == "pending")
+    ).one()
+    return int(count), earliest
 
 
 def emit(

@@ -192,9 +192,10 @@ def app_api(stack: Stack, tenant: TenantHandle) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture
-def settle(pytestconfig: pytest.Config) -> Settle:
-    """The one helper for "nothing happened" (see stack.waiting.Settle); window from the profile."""
-    return Settle(profile_of(pytestconfig).settle_window_ms / 1000)
+def settle(pytestconfig: pytest.Config, seeder: TenantSeeder) -> Settle:
+    """The one helper for "nothing happened" (see stack.waiting.Settle); window from the profile. It ends
+    early once the app has nothing due for this test's tenants before the window would end."""
+    return Settle(profile_of(pytestconfig).settle_window_ms / 1000, idle=seeder.idle_within)
 
 
 class WaitUntil(Protocol):

@@ -210,6 +210,30 @@ def test_clock_moves_only_that_tenant(operator: TestClient) -> None:
     assert naive.status_code == 422
 
 
+def test_outbox_reports_the_tenants_pending_work_and_when_it_is_due(operator: TestClient, database: Database) -> None:
+    a = operator.post("/api/operator/tenants", json=tenant_spec()).json()
+    b = operator.post("/api/operator/tenants", json=tenant_spec()).json()
+    idle = operator.get(f"/api/operator/tenants/{a['id']}/outbox")
+    assert idle.status_code == 200
+    assert idle.json() == {"tenant_id": a["id"], "pending": 0, "next_due_in_seconds": None}
+    with database.session() as db:
+        later = outbox_service.emit(db=db, event_type="Probe", payload={}, tenant_id=a["id"])
+        later.available_at = utcnow() + timedelta(seconds=60)
+        outbox_service.emit(db=db, event_type="Probe", payload={}, tenant_id=b["id"])
+        handled = outbox_service.emit(db=db, event_type="Probe", payload={}, tenant_id=a["id"])
+        handled.status = "done"
+        db.commit()
+    body = operator.get(f"/api/operator/tenants/{a['id']}/outbox").json()
+    assert body["pending"] == 1  # b's event and a's handled one are not a's pending work
+    assert 55 < body["next_due_in_seconds"] <= 60
+    with database.session() as db:
+        outbox_service.emit(db=db, event_type="Probe", payload={}, tenant_id=a["id"])
+        db.commit()
+    body = operator.get(f"/api/operator/tenants/{a['id']}/outbox").json()
+    assert body["pending"] == 2 and body["next_due_in_seconds"] <= 0  # the earliest is due now
+    assert operator.get("/api/operator/tenants/nope/outbox").status_code == 404
+
+
 def test_deactivated_user_gets_403_with_a_valid_session(operator: TestClient, app: Any) -> None:
     tenant = operator.post("/api/operator/tenants", json=tenant_spec()).json()
     owner = next(u for u in tenant["users"] if u["role"] == "OWNER")

@@ -126,3 +126,31 @@ def test_tenant_clock_and_user_activation_pass_through(make_seeder, live_stack: 
     seeder.set_active(tenant, tenant.tech, False)
     me = httpx.get(f"{live_stack.base_url}/api/v1/me", headers={"Authorization": f"Bearer {tenant.tech.session.token}"})
     assert me.status_code == 403
+
+
+def test_idle_within_asks_about_every_live_tenant_and_waits_when_it_cannot_tell(make_seeder) -> None:  # type: ignore[no-untyped-def]
+    seeder = make_seeder()
+    first, second = seeder.create(techs=0), seeder.create(techs=0)
+    pending: dict[str, dict[str, object]] = {}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        tenant_id = request.url.path.split("/")[-2]
+        if tenant_id not in pending:
+            return httpx.Response(404, json={"code": "not_found", "message": "no such tenant"})
+        return httpx.Response(200, json={"tenant_id": tenant_id, **pending[tenant_id]})
+
+    real = seeder.operator
+    seeder.operator = OperatorClient("http://app.test", "t", transport=httpx.MockTransport(answer))
+    try:
+        pending[first.id] = {"pending": 0, "next_due_in_seconds": None}
+        pending[second.id] = {"pending": 1, "next_due_in_seconds": 0.2}
+        assert seeder.idle_within(1.5) is False  # the second tenant's retry is due within the window
+        pending[second.id] = {"pending": 1, "next_due_in_seconds": 600}
+        assert seeder.idle_within(1.5) is True  # due only after the window: nothing to wait for
+        del pending[first.id]
+        assert seeder.idle_within(1.5) is False  # cannot tell: the caller watches the whole window
+        seeder._deleted.add(first.id)
+        assert seeder.idle_within(1.5) is True  # a tenant deleted during the test is not asked about
+    finally:
+        seeder.operator.close()
+        seeder.operator = real

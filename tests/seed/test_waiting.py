@@ -52,3 +52,33 @@ def test_settle_window_takes_the_baseline_before_the_action() -> None:
         journal.append("reply caused by the action")
     with Settle(0.2, interval=0.02).window(lambda: list(journal)):
         pass  # nothing new this time
+
+
+def test_settle_ends_early_once_the_app_is_idle_and_reads_once_more() -> None:
+    horizons: list[float] = []
+
+    def idle(horizon_s: float) -> bool:
+        horizons.append(horizon_s)
+        return len(horizons) >= 3  # busy twice, then idle
+
+    started = time.monotonic()
+    assert Settle(5.0, interval=0.02, idle=idle).assert_no_new(lambda: ["x"]) == ["x"]
+    assert time.monotonic() - started < 1.0
+    assert len(horizons) == 3 and 4.5 < horizons[-1] <= 5.0  # asked about the rest of the window
+
+
+def test_settle_still_fails_on_what_the_app_did_before_it_went_idle() -> None:
+    journal: list[str] = []
+
+    def idle(horizon_s: float) -> bool:
+        journal.append("reply sent by the last piece of work")  # done just before the app reports idle
+        return True
+
+    with pytest.raises(SettleViolation, match="reply sent by the last piece of work"):
+        Settle(5.0, interval=0.02, idle=idle).assert_no_new(lambda: list(journal))
+
+
+def test_settle_watches_the_whole_window_while_the_app_is_busy() -> None:
+    started = time.monotonic()
+    Settle(0.3, interval=0.02, idle=lambda horizon_s: False).assert_no_new(lambda: [])
+    assert time.monotonic() - started >= 0.3
