@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     calendar_poll_interval_seconds: int = Field(default=300, ge=1)
     calendar_poll_tick_seconds: float = Field(default=1.0, gt=0)  # how often due polls are looked for
 
+    # How often the inbox and an open conversation ask for news; unset: 3 s and 1.5 s (messaging.js).
+    page_poll_interval_ms: int | None = Field(default=None, ge=100, le=60000)
+
     outbox_poll_interval_seconds: float = 0.5
     outbox_batch_size: int = 20
     outbox_max_attempts: int = 8

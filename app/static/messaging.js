@@ -28,6 +28,12 @@
     return node;
   }
 
+  /* The page's own interval when the server sets one (PAGE_POLL_INTERVAL_MS), else the default. */
+  function intervalOf(root, defaultMs) {
+    var ms = parseInt(root.getAttribute("data-poll-ms"), 10);
+    return ms > 0 ? ms : defaultMs;
+  }
+
   function poll(url, intervalMs, onData) {
     var delay = intervalMs;
     function tick() {
@@ -106,7 +112,7 @@
     var scrollToEnd = function () { thread.scrollTop = thread.scrollHeight; };
     scrollToEnd();
 
-    poll(root.getAttribute("data-poll-url"), THREAD_INTERVAL_MS, function (data) {
+    poll(root.getAttribute("data-poll-url"), intervalOf(root, THREAD_INTERVAL_MS), function (data) {
       var canSend = data.composer.can_send ? "true" : "false";
       if (data.state !== root.getAttribute("data-state") || canSend !== root.getAttribute("data-can-send")) {
         if (draftBox && draftBox.value) window.sessionStorage.setItem(draftKey, draftBox.value);
@@ -182,7 +188,7 @@
   }
 
   function startInbox(root) {
-    poll(root.getAttribute("data-poll-url"), INBOX_INTERVAL_MS, function (data) {
+    poll(root.getAttribute("data-poll-url"), intervalOf(root, INBOX_INTERVAL_MS), function (data) {
       if (!data.conversations.length) return; // keep the server-rendered empty state
       if (inboxSignatureOfData(data.conversations) === inboxSignatureOfDom(root)) return;
       root.replaceChildren(inboxTable(data.conversations));

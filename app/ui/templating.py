@@ -20,6 +20,7 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, *
     auth = getattr(request.state, "auth", None)
     ctx.setdefault("auth", auth)
     ctx.setdefault("csrf_token", getattr(request.state, "csrf_token", ""))
+    ctx.setdefault("page_poll_ms", request.app.state.settings.page_poll_interval_ms)
     if auth is not None:
         ctx.setdefault("nav_items", nav.items_for(is_owner=auth.is_owner))
         db = getattr(request.state, "db", None)

@@ -198,3 +198,19 @@ def test_a_nul_in_a_message_is_a_422(
     response = owner.post(f"/api/v1/conversations/{conversation_id_of(database, tenant['id'], CUSTOMER)}/messages",
                           json={"body": "a\x00b"}, headers={"X-CSRF-Token": csrf_of(owner)})
     assert response.status_code == 422 and response.json()["code"] == "invalid_message"
+
+
+def test_the_pages_poll_at_the_configured_interval_or_their_own_default(
+    make_tenant: Callable[..., dict[str, Any]], twilio: Twilio, drain: Callable[[], int], database: Database,
+    login_as: Callable[..., TestClient], app: FastAPI,
+) -> None:
+    tenant = make_tenant()
+    twilio.sms(from_=CUSTOMER, to=tenant["phone_number"], body="hello")
+    drain()
+    owner = login_as(tenant)
+    conversation_id = conversation_id_of(database, tenant["id"], CUSTOMER)
+    for path in ("/inbox", f"/conversations/{conversation_id}"):
+        assert "data-poll-ms" not in owner.get(path).text  # messaging.js's own 3 s / 1.5 s
+    app.state.settings = app.state.settings.model_copy(update={"page_poll_interval_ms": 300})
+    for path in ("/inbox", f"/conversations/{conversation_id}"):
+        assert 'data-poll-ms="300"' in owner.get(path).text
