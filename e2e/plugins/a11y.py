@@ -1,10 +1,11 @@
 """Every app page a flow arrives on is scanned with axe-core (the axe-playwright-python package).
 
 The scan runs when a page object proves it is loaded (``pages.base.on_page_loaded``), once per distinct
-page state in each xdist worker: the key is the URL path (ids and tokens aside), the page object's class
-and the ``data-state`` values shown (plan, conversation and compliance badges), so a billing page seen as
-"none" and later as "active" is scanned twice, an inbox revisited unchanged once. Only the app's own pages are scanned (the
-Stripe fake's hosted checkout stands in for Stripe's page, which the app does not ship).
+page state in the run (xdist workers claim a state with a file in the run's claims folder). A state is
+the URL path (ids and tokens aside), the page object's class and the ``data-state`` values shown (plan,
+conversation and compliance badges), so a billing page seen as "none" and later as "active" is scanned
+twice, an inbox revisited unchanged once. Only the app's own pages are scanned (the Stripe fake's hosted
+checkout stands in for Stripe's page, which the app does not ship).
 
 Impact ``serious`` / ``critical`` fails the test at that moment, naming rule, elements and page.
 ``moderate`` / ``minor`` findings are kept: they go into the failure bundle (``a11y_findings``) and into
@@ -15,17 +16,22 @@ Rules the app cannot meet go in ALLOWED_RULES with the reason; nothing else is s
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
+import shutil
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from e2e.plugins.common import is_controller
+from e2e.plugins.common import handoff, is_controller
 from pages.base import BasePage, on_page_loaded
 from stack.description import Stack
 
@@ -39,10 +45,34 @@ AXE_OPTIONS: dict[str, Any] = {
 ALLOWED_RULES: dict[str, str] = {}
 STATE_FINGERPRINT_JS = "() => [...document.querySelectorAll('[data-state]')].map(e => e.dataset.state).join(',')"
 
-#: Page states this worker has scanned: a state is the same page (ids and tokens in its path aside), shown
-#: by the same page object with the same badges. The markup of a state comes from one template, so one scan
-#: per state and worker judges it; scanning every revisit in every test cost more than the flows themselves.
-_SCANNED_BY_THIS_WORKER: set[tuple[str, str, str]] = set()
+#: A state is the same page (ids and tokens in its path aside), shown by the same page object with the same
+#: badges. Its markup comes from one template, so one scan per state and run judges it; scanning every
+#: revisit in every test cost more than the flows themselves.
+StateKey = tuple[str, str, str]
+
+
+class ScanClaims:
+    """The page states already scanned in this run, shared by its xdist workers: the first to claim a
+    state (creating its file, which only one process can) scans it."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def claim(self, key: StateKey) -> bool:
+        name = hashlib.sha256("\x00".join(key).encode()).hexdigest()[:32]
+        try:
+            os.close(os.open(self.folder / name, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        except FileExistsError:
+            return False
+        return True
+
+
+def claims_folder(config: pytest.Config) -> Path:
+    given = handoff(config)  # run id and the controller's pid: no other run shares the folder
+    return Path(tempfile.gettempdir()) / f"nmc-a11y-{given['run_id']}-{given['run_pid']}"
+
+
 _ID_SEGMENT = re.compile(r"^(?:[0-9a-f]{16,}|\d+|[A-Za-z0-9_-]{20,})$")
 
 
@@ -52,6 +82,7 @@ def page_shape(url: str) -> str:
 
 
 A11Y_KEY = pytest.StashKey["A11yScans"]()
+CLAIMS_KEY = pytest.StashKey[ScanClaims]()
 SCAN_PROPERTY = "a11y_scans"  # [scans, seconds] of one test, summed in the run's summary
 _AXE = Axe()  # holds axe.min.js, read once per process
 
@@ -64,6 +95,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     if is_controller(config):
         config.pluginmanager.register(ScanTotals(), "a11y-scan-totals")
+    config.stash[CLAIMS_KEY] = ScanClaims(claims_folder(config))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if is_controller(config) and CLAIMS_KEY in config.stash:
+        shutil.rmtree(config.stash[CLAIMS_KEY].folder, ignore_errors=True)
 
 
 class ScanTotals:
@@ -89,7 +126,8 @@ class A11yScans:
     """One test's scans: what was scanned, and the findings that did not fail it."""
 
     base_url: str
-    scanned: set[tuple[str, str, str]] = field(default_factory=set)
+    claims: ScanClaims
+    scanned: set[StateKey] = field(default_factory=set)
     findings: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -98,9 +136,8 @@ class A11yScans:
         if not page.url.startswith(self.base_url):
             return
         key = (page_shape(page.url), type(page_object).__name__, page.evaluate(STATE_FINGERPRINT_JS))
-        if key in _SCANNED_BY_THIS_WORKER:
+        if not self.claims.claim(key):
             return
-        _SCANNED_BY_THIS_WORKER.add(key)
         self.scanned.add(key)
         started = time.perf_counter()
         violations = _AXE.run(page, options=AXE_OPTIONS).response["violations"]
@@ -145,7 +182,7 @@ def _a11y_scans(request: pytest.FixtureRequest, stack: Stack) -> Iterator[A11ySc
     if request.config.getoption("--no-a11y"):
         yield None
         return
-    scans = A11yScans(base_url=stack.base_url)
+    scans = A11yScans(base_url=stack.base_url, claims=request.config.stash[CLAIMS_KEY])
     request.node.stash[A11Y_KEY] = scans
     undo = on_page_loaded(scans.check)
     try:
