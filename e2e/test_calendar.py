@@ -1,7 +1,8 @@
 """[calendar] The owner connects Google Calendar in the UI (through the Google fake's consent page); an event
 added in Google takes its time out of the booking page's offers; a booking made on the booking page appears
 in Google; a push notification Google never delivered is made good by the poll once the tenant clock passes
-the poll interval (no sleeping); a Google outage shows on the Calendar page and clears when Google is back.
+the poll interval (no sleeping); a Google outage shows on the Calendar page and clears when Google is back;
+an access token past its hour is refreshed without the owner.
 
 The tenant's clock is Monday 7 January 2030, 08:55 in New York: a Leak repair (90 min) is offered at 9:30 AM,
 11:00 AM and 12:30 PM before anything is busy (as in e2e/test_booking.py).
@@ -115,3 +116,16 @@ def test_a_google_outage_shows_and_clears(
     # Back: the next change's notification (or the next retry, whichever comes first) syncs again.
     google.add_event(tenant.owner.email, start=local(16), end=local(17), summary="After the outage")
     wait_until(lambda: calendar.state() == "connected", message="recovery after Google is back")
+
+
+def test_an_expired_google_token_is_refreshed_without_the_owner(
+    calendar: CalendarPage, offers: OffersPage, tenant: TenantHandle, google: GoogleFakeClient, wait_until: WaitUntil,
+) -> None:
+    offers.expect_offers(LEAK_OFFERS)
+    assert google.expire_access_tokens(tenant.owner.email) == 1  # the access token's hour is over
+    google.add_event(tenant.owner.email, start=local(11), end=local(12), summary="After the hour")  # pushed
+    wait_until(lambda: LEAK_OFFERS[1] not in offered_after_reload(offers), message="11:00 AM to leave the offers")
+    refreshes = [r for r in google.requests(contains="grant_type=refresh_token") if r["path"] == "/token"]
+    assert len(refreshes) == 1, refreshes
+    calendar.page.reload()
+    assert calendar.state() == "connected"

@@ -2,11 +2,14 @@
 so the stack points them at `python -m fakes google`).
 
 Errors are sorted by what the caller should do: `CalendarUnavailable` (5xx, 429, timeouts: try again
-later), `SyncTokenExpired` (410: start a full sync), `CalendarRefused` (anything else: a person must act).
+later), `SyncTokenExpired` (410: start a full sync), `CalendarUnauthorized` (401: the access token ran out
+after its hour or was revoked; a refresh token gets a new one), `CalendarRefused` (anything else: a person
+must act).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -33,6 +36,10 @@ class CalendarRefused(CalendarError):
     pass
 
 
+class CalendarUnauthorized(CalendarRefused):
+    pass
+
+
 def authorize_url(*, settings: Settings, redirect_uri: str, state: str, login_hint: str = "") -> str:
     query = {"client_id": settings.google_client_id, "redirect_uri": redirect_uri, "response_type": "code",
              "scope": SCOPE, "access_type": "offline", "prompt": "consent", "state": state, "login_hint": login_hint}
@@ -46,11 +53,36 @@ def exchange_code(*, settings: Settings, code: str, redirect_uri: str) -> dict[s
         "client_id": settings.google_client_id, "client_secret": settings.google_client_secret})
 
 
+def refresh_access_token(*, settings: Settings, refresh_token: str) -> str:
+    """A new access token for a refresh token (Google's access tokens last an hour)."""
+    tokens = _call(settings, "POST", settings.google_token_url, data={
+        "grant_type": "refresh_token", "refresh_token": refresh_token,
+        "client_id": settings.google_client_id, "client_secret": settings.google_client_secret})
+    token = tokens.get("access_token")
+    if not isinstance(token, str) or not token:
+        raise CalendarRefused("Google refreshed the connection without an access token")
+    return token
+
+
 class GoogleCalendar:
-    def __init__(self, *, settings: Settings, access_token: str, calendar_id: str) -> None:
+    """One calendar's API calls. `refresh` returns a new access token; it is asked for once per call that
+    Google answers 401, and the call is repeated with that token."""
+
+    def __init__(self, *, settings: Settings, access_token: str, calendar_id: str,
+                 refresh: Callable[[], str] | None = None) -> None:
         self.settings = settings
         self.headers = {"Authorization": f"Bearer {access_token}"}
+        self.refresh = refresh
         self.events_url = f"{settings.google_api_base.rstrip('/')}/calendar/v3/calendars/{calendar_id}/events"
+
+    def _api(self, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            return _call(self.settings, method, url, headers=self.headers, **kwargs)
+        except CalendarUnauthorized:
+            if self.refresh is None:
+                raise
+        self.headers = {"Authorization": f"Bearer {self.refresh()}"}
+        return _call(self.settings, method, url, headers=self.headers, **kwargs)
 
     def list_events(self, *, sync_token: str | None, page_token: str | None) -> dict[str, Any]:
         params = {"maxResults": "250", "singleEvents": "true"}
@@ -58,12 +90,12 @@ class GoogleCalendar:
             params["syncToken"] = sync_token
         if page_token:
             params["pageToken"] = page_token
-        return _call(self.settings, "GET", self.events_url, params=params, headers=self.headers)
+        return self._api("GET", self.events_url, params=params)
 
     def insert_event(self, body: dict[str, Any]) -> bool:
         """Inserts the event; False when its id already exists (an earlier attempt got through)."""
         try:
-            _call(self.settings, "POST", self.events_url, json=body, headers=self.headers)
+            self._api("POST", self.events_url, json=body)
         except CalendarRefused as exc:
             if "409" in str(exc):
                 return False
@@ -71,8 +103,8 @@ class GoogleCalendar:
         return True
 
     def watch(self, *, channel_id: str, token: str, address: str) -> dict[str, Any]:
-        return _call(self.settings, "POST", self.events_url + "/watch", headers=self.headers,
-                     json={"id": channel_id, "type": "web_hook", "address": address, "token": token})
+        return self._api("POST", self.events_url + "/watch",
+                         json={"id": channel_id, "type": "web_hook", "address": address, "token": token})
 
 
 def _call(settings: Settings, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
@@ -82,6 +114,9 @@ def _call(settings: Settings, method: str, url: str, **kwargs: Any) -> dict[str,
         raise CalendarUnavailable(f"Google Calendar did not answer ({type(exc).__name__})") from exc
     if response.status_code == 410:
         raise SyncTokenExpired("Google asks for a full sync (410)")
+    if response.status_code == 401:
+        raise CalendarUnauthorized(f"Google Calendar no longer accepts the connection's access token (HTTP 401: "
+                                   f"{_reason(response)})")
     if response.status_code >= 500 or response.status_code == 429:
         raise CalendarUnavailable(f"Google Calendar is unavailable (HTTP {response.status_code})")
     if response.status_code >= 400:

@@ -188,8 +188,19 @@ def _span(item: dict[str, Any], timezone: str) -> tuple[datetime, datetime] | No
 
 
 def _gateway(settings: Settings, connection: CalendarConnection) -> google.GoogleCalendar:
+    def refresh() -> str:
+        """Google's access tokens last an hour: the refresh token gets the next one, kept with the connection
+        (saved with what the call was for; a call that fails afterwards refreshes again next time)."""
+        if not connection.refresh_token:
+            raise google.CalendarRefused("Google no longer accepts the connection and it has no refresh token: "
+                                         "connect the calendar again")
+        connection.access_token = google.refresh_access_token(settings=settings,
+                                                              refresh_token=connection.refresh_token)
+        log.info("google access token refreshed", extra={"tenant_id": connection.tenant_id})
+        return connection.access_token
+
     return google.GoogleCalendar(settings=settings, access_token=connection.access_token,
-                                 calendar_id=connection.calendar_id)
+                                 calendar_id=connection.calendar_id, refresh=refresh)
 
 
 # --- the poll ---------------------------------------------------------------------------------------

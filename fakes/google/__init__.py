@@ -33,12 +33,16 @@ class RunningGoogle:
     server: FakeServer
     control: GoogleFakeClient
 
-    def api_client(self, access_token: str) -> Any:
-        """The official client's Calendar v3 service (google-api-python-client), pointed at this fake."""
+    def api_client(self, access_token: str, *, refresh_token: str | None = None,
+                   client_id: str = "nmc-test-client", client_secret: str = "nmc-test-secret") -> Any:
+        """The official client's Calendar v3 service (google-api-python-client), pointed at this fake; with a
+        refresh token, google-auth refreshes an expired access token at the fake's ``/token``."""
         from google.oauth2.credentials import Credentials
         from googleapiclient.discovery import build
 
-        return build("calendar", "v3", credentials=Credentials(token=access_token), cache_discovery=False,
+        credentials = Credentials(token=access_token, refresh_token=refresh_token, token_uri=self.base_url + "/token",
+                                  client_id=client_id, client_secret=client_secret)
+        return build("calendar", "v3", credentials=credentials, cache_discovery=False,
                      static_discovery=True, client_options={"api_endpoint": self.base_url + "/calendar/v3/"})
 
 

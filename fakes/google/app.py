@@ -16,7 +16,7 @@ a Google account (an email; the app's ``login_hint`` fills it in), and ``primary
 calendar, whose id is the email, as at Google. So tenants sharing one fake never see each other's events.
 
 Control (``/_fake/google/...``): add / move / delete an external event, drop the next push notifications,
-invalidate sync tokens, list a calendar's events. Failing or slowing the next calls is the core's faults.
+invalidate sync tokens, expire access tokens (refresh tokens still work), list a calendar's events. Failing or slowing the next calls is the core's faults.
 """
 
 from __future__ import annotations
@@ -81,6 +81,7 @@ class GoogleCalendarFake(FakeApp):
         r.add("GET", r"/_fake/google/events", self.control_list)
         r.add("POST", r"/_fake/google/drop-notifications", self.control_drop)
         r.add("POST", r"/_fake/google/invalidate-sync-tokens", self.control_invalidate)
+        r.add("POST", r"/_fake/google/expire-access-tokens", self.control_expire_tokens)
 
     # -- state -------------------------------------------------------------------------------------
     def reset_state(self) -> None:
@@ -324,6 +325,16 @@ class GoogleCalendarFake(FakeApp):
         with self.lock:
             self.oldest_valid_token = self.seq + 1
         return Response.json({"oldest_valid_token": self.oldest_valid_token})
+
+    def control_expire_tokens(self, request: Request) -> Response:
+        """The access tokens issued so far (of one account, or all) answer 401 from now on, as Google's do
+        after their hour; refresh tokens keep working, so a client that refreshes carries on."""
+        account = optional_str(request.json_object(), "account")
+        with self.lock:
+            expired = [t for t, email in self.access_tokens.items() if account is None or email == account.lower()]
+            for token in expired:
+                del self.access_tokens[token]
+        return Response.json({"expired": len(expired)})
 
 
 def _required_query(request: Request, key: str) -> str:

@@ -39,3 +39,10 @@ class GoogleFakeClient(ControlClient):
     def invalidate_sync_tokens(self) -> None:
         """Every sync token issued so far answers 410 fullSyncRequired."""
         self._call("POST", "/_fake/google/invalidate-sync-tokens", json={})
+
+    def expire_access_tokens(self, account: str | None = None) -> int:
+        """Access tokens issued so far (of `account`, or every one) answer 401, as after Google's hour;
+        a refresh token gets a new one. Returns how many expired."""
+        body = {} if account is None else {"account": account}
+        expired: int = self._call("POST", "/_fake/google/expire-access-tokens", json=body)["expired"]
+        return expired

@@ -191,3 +191,29 @@ def test_an_outage_is_retried_with_growing_jittered_delays_not_hammered(
     assert [failures for failures, _ in delays] == [1, 2, 3]
     for failures, delay in delays:
         assert 2 ** failures / 2 - 0.5 <= delay <= 2 ** failures, delays
+
+
+def test_an_expired_access_token_is_refreshed_and_a_revoked_connection_says_connect_again(
+    shop: dict[str, Any], login_as: Callable[..., TestClient], google: RunningGoogle, worker: OutboxWorker,
+    database: Database, client: TestClient,
+) -> None:
+    owner = connected(shop, login_as, google, worker, database)
+    with database.session() as db:
+        first_token = db.scalars(select(CalendarConnection)).one().access_token
+    assert google.control.expire_access_tokens(calendar_of(shop)) == 1  # Google's hour is over
+    google.control.add_event(calendar_of(shop), start=local(9, 30), end=local(10), summary="After the hour")
+    assert notify(client, google).status_code == 200
+    drain_all(worker, database)
+    assert busy_rows(database, shop["id"]) == [("After the hour", local(9, 30), local(10))]
+    with database.session() as db:
+        connection = db.scalars(select(CalendarConnection)).one()
+        assert connection.status == "connected" and connection.access_token != first_token  # the new one is kept
+    refreshes = [e for e in google.control.requests(contains="grant_type=refresh_token") if e["path"] == "/token"]
+    assert len(refreshes) == 1
+    # The owner removed our access in their Google account: the refresh token is refused too.
+    google.app.refresh_tokens.clear()
+    google.control.expire_access_tokens(calendar_of(shop))
+    notify(client, google)
+    drain_all(worker, database)
+    page = owner.get("/calendar").text
+    assert 'data-testid="calendar-status" data-state="error"' in page and "invalid_grant" in page

@@ -31,6 +31,10 @@ def google() -> Iterator[RunningGoogle]:
 
 
 def access_token(google: RunningGoogle, account: str = "") -> str:
+    return tokens_of(google, account)["access_token"]
+
+
+def tokens_of(google: RunningGoogle, account: str = "") -> dict[str, str]:
     account = account or ACCOUNT
     consent = httpx.get(google.base_url + "/o/oauth2/auth", params={
         "client_id": "nmc-test-client", "redirect_uri": REDIRECT, "response_type": "code", "state": "s1",
@@ -44,7 +48,7 @@ def access_token(google: RunningGoogle, account: str = "") -> str:
         "grant_type": "authorization_code", "code": query["code"], "redirect_uri": REDIRECT,
         "client_id": "nmc-test-client", "client_secret": "nmc-test-secret"}).json()
     assert tokens["refresh_token"].startswith("1//")
-    return str(tokens["access_token"])
+    return {"access_token": str(tokens["access_token"]), "refresh_token": str(tokens["refresh_token"])}
 
 
 def event_body(event_id: str, hour: int) -> dict[str, Any]:
@@ -116,6 +120,27 @@ def test_a_watch_channel_gets_sync_then_exists_notifications_unless_dropped(
     received = receiver.wait_for(3)
     assert [r.headers["X-Goog-Message-Number"] for r in received] == ["1", "2", "4"]  # number 3 was dropped
     assert google.control.health()["dropped_notifications"] == 1
+
+
+def test_expired_access_tokens_are_401_and_the_official_client_refreshes_them(google: RunningGoogle) -> None:
+    tokens, other = tokens_of(google), tokens_of(google, "sam@example.test")
+    service = google.api_client(tokens["access_token"], refresh_token=tokens["refresh_token"])
+    google.control.add_event(ACCOUNT, start=T0, end=T0 + timedelta(hours=1))
+    assert google.control.expire_access_tokens(ACCOUNT) == 1  # sam's token is another account's
+    expired = httpx.get(google.base_url + "/calendar/v3/calendars/primary/events",
+                        headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    assert expired.status_code == 401 and expired.json()["error"]["errors"][0]["reason"] == "authError"
+    # google-auth answers the 401 with a refresh_token grant at /token and repeats the call with the new token
+    assert len(service.events().list(calendarId="primary").execute()["items"]) == 1
+    refreshes = [r for r in google.control.requests() if r["path"] == "/token"
+                 and "grant_type=refresh_token" in str(r.get("body", ""))]
+    assert len(refreshes) == 1, refreshes
+    still = httpx.get(google.base_url + "/calendar/v3/calendars/primary/events",
+                      headers={"Authorization": f"Bearer {other['access_token']}"})
+    assert still.status_code == 200
+    without_refresh = google.api_client(tokens["access_token"])
+    with pytest.raises(Exception, match="refresh"):
+        without_refresh.events().list(calendarId="primary").execute()
 
 
 def test_bad_credentials_and_bad_input_get_clear_errors(google: RunningGoogle) -> None:
