@@ -16,7 +16,8 @@ a Google account (an email; the app's ``login_hint`` fills it in), and ``primary
 calendar, whose id is the email, as at Google. So tenants sharing one fake never see each other's events.
 
 Control (``/_fake/google/...``): add / move / delete an external event, drop the next push notifications,
-invalidate sync tokens, expire access tokens (refresh tokens still work), list a calendar's events. Failing or slowing the next calls is the core's faults.
+invalidate sync tokens, expire access tokens (refresh tokens still work), list a calendar's events.
+Failing or slowing the next calls is the core's faults.
 """
 
 from __future__ import annotations
