@@ -121,6 +121,7 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("PATCH", "/api/operator/tenants/{tenant_id}/users/{user_id}"): X,
     ("GET", "/api/operator/tenants/{tenant_id}/clock"): X,
     ("PUT", "/api/operator/tenants/{tenant_id}/clock"): X,
+    ("GET", "/api/operator/tenants/{tenant_id}/outbox"): X,
 }
 
 
