@@ -2,7 +2,8 @@
 added in Google takes its time out of the booking page's offers; a booking made on the booking page appears
 in Google; a push notification Google never delivered is made good by the poll once the tenant clock passes
 the poll interval (no sleeping); a Google outage shows on the Calendar page and clears when Google is back;
-an access token past its hour is refreshed without the owner.
+an access token past its hour is refreshed without the owner; the push channel is renewed before Google
+lets it expire.
 
 The tenant's clock is Monday 7 January 2030, 08:55 in New York: a Leak repair (90 min) is offered at 9:30 AM,
 11:00 AM and 12:30 PM before anything is busy (as in e2e/test_booking.py).
@@ -10,7 +11,7 @@ The tenant's clock is Monday 7 January 2030, 08:55 in New York: a Leak repair (9
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import Page
@@ -129,3 +130,24 @@ def test_an_expired_google_token_is_refreshed_without_the_owner(
     assert len(refreshes) == 1, refreshes
     calendar.page.reload()
     assert calendar.state() == "connected"
+
+
+def test_the_push_channel_is_renewed_before_google_lets_it_expire(
+    calendar: CalendarPage, customer_page: Page, tenant: TenantHandle, google: GoogleFakeClient, seeder: TenantSeeder,
+    twilio: TwilioFakeClient, customer_phone: str, wait_until: WaitUntil,
+) -> None:
+    (first,) = google.channels(tenant.owner.email)
+    # A week on (Monday the 14th, 08:55): Google's week-long channel has run out and is silent from now on.
+    google.expire_channels(tenant.owner.email)
+    seeder.set_clock(tenant, advance_seconds=7 * 86400)
+    renewed = wait_until(lambda: [c for c in google.channels(tenant.owner.email) if c["id"] != first["id"]],
+                         message="a new push channel")
+    assert [c["id"] for c in google.channels(tenant.owner.email)] == [renewed[0]["id"]]  # the old one stopped
+    google.add_event(tenant.owner.email, start=local(11) + timedelta(days=7), end=local(12) + timedelta(days=7),
+                     summary="On the new channel")  # pushed on the new channel only; the poll is 5 min away
+    link = booking_link_in(text_the_business(twilio, tenant=tenant, customer=customer_phone, body=JOB,
+                                             wait_until=wait_until))
+    offers = OffersPage.open(customer_page, link)
+    a_week_later = [label.replace("Jan 7", "Jan 14") for label in LEAK_OFFERS]
+    wait_until(lambda: a_week_later[1] not in offered_after_reload(offers), message="11:00 AM to leave the offers")
+    assert offers.slot_labels()[0] == a_week_later[0]

@@ -27,7 +27,7 @@ def on_calendar_changed(event: OutboxEvent, ctx: outbox_service.HandlerContext) 
     attempt = int(event.payload.get("attempt", 1))
     try:
         if event.payload.get("reason") == "connected":
-            calendars_service.start_watch(settings=settings, connection=connection)
+            calendars_service.start_watch(db=ctx.db, settings=settings, connection=connection)
         calendars_service.sync(db=ctx.db, settings=settings, connection=connection)
     except google.CalendarError as error:
         ctx.db.rollback()

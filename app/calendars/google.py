@@ -103,8 +103,13 @@ class GoogleCalendar:
         return True
 
     def watch(self, *, channel_id: str, token: str, address: str) -> dict[str, Any]:
+        """Opens a push channel; Google's answer has its `resourceId` and `expiration` (Unix ms)."""
         return self._api("POST", self.events_url + "/watch",
                          json={"id": channel_id, "type": "web_hook", "address": address, "token": token})
+
+    def stop_channel(self, *, channel_id: str, resource_id: str) -> None:
+        self._api("POST", f"{self.settings.google_api_base.rstrip('/')}/calendar/v3/channels/stop",
+                  json={"id": channel_id, "resourceId": resource_id})
 
 
 def _call(settings: Settings, method: str, url: str, **kwargs: Any) -> dict[str, Any]:

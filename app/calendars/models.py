@@ -25,6 +25,9 @@ class CalendarConnection(Base):
     sync_token: Mapped[str | None] = mapped_column(Text, nullable=True)
     channel_id: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
     channel_token: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    channel_resource_id: Mapped[str | None] = mapped_column(String(255), nullable=True)  # what stopping it names
+    # When Google stops the push channel (tenant clock: now + the channel's lifetime at opening); renewed before.
+    channel_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # connected | error (the last sync failed; `last_error` says why and the UI shows it until one succeeds)
     status: Mapped[str] = mapped_column(String(16), default="connected")
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -11,6 +11,7 @@ import hmac
 import logging
 import random
 import secrets
+import time as _time
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,6 +37,7 @@ SCHEMA_VERSION = 1
 # Google event ids are base32hex; ours are this prefix plus the appointment id (hex), so a retried insert
 # of one appointment collides (409) instead of creating a second event, and the sync can skip our own events.
 OWN_EVENT_PREFIX = "nmc"
+CHANNEL_RENEW_BEFORE = timedelta(days=1)  # Google's channels live a week by default
 RETRY_LIMIT = 5  # webhook-started syncs retried this often (jittered backoff); after that, the poll carries on
 _rng = random.Random()  # nosec B311  # retry jitter, not a secret
 
@@ -83,11 +85,44 @@ def request_sync(*, db: Session, connection: CalendarConnection, reason: str, at
         event.available_at = datetime.now(UTC) + timedelta(seconds=delay_seconds)
 
 
-def start_watch(*, settings: Settings, connection: CalendarConnection) -> None:
-    """Opens Google's push channel to our webhook (its id and token were chosen at connect time)."""
-    gateway = _gateway(settings, connection)
-    gateway.watch(channel_id=connection.channel_id or "", token=connection.channel_token or "",
-                  address=f"{settings.public_base_url.rstrip('/')}/webhooks/google/calendar")
+def start_watch(*, db: Session, settings: Settings, connection: CalendarConnection) -> None:
+    """Opens Google's push channel to our webhook (its id and token are chosen before, and committed, so the
+    channel's first message finds them) and notes when it expires."""
+    opened = _gateway(settings, connection).watch(
+        channel_id=connection.channel_id or "", token=connection.channel_token or "",
+        address=f"{settings.public_base_url.rstrip('/')}/webhooks/google/calendar")
+    connection.channel_resource_id = str(opened.get("resourceId") or "") or None
+    expiration = str(opened.get("expiration") or "")
+    if expiration.isdigit():
+        # Google says when in real time; the connection keeps it on the tenant clock (the same, but for a
+        # test's offset), so renewal is due when the channel's lifetime has passed on that clock.
+        lifetime = int(expiration) / 1000 - _time.time()
+        tenant = tenancy_service.get(db=db, tenant_id=connection.tenant_id)
+        connection.channel_expires_at = tenancy_service.now(tenant=tenant) + timedelta(seconds=max(0.0, lifetime))
+    else:
+        connection.channel_expires_at = None  # Google did not say: nothing to renew
+    db.flush()
+
+
+def channel_due(connection: CalendarConnection, now: datetime) -> bool:
+    """Whether the push channel must be renewed: it expires within CHANNEL_RENEW_BEFORE (tenant clock)."""
+    return connection.channel_expires_at is not None and now >= connection.channel_expires_at - CHANNEL_RENEW_BEFORE
+
+
+def renew_channel(*, db: Session, settings: Settings, connection: CalendarConnection) -> None:
+    """Opens a new push channel before the old one expires, then stops the old one. Raises google.CalendarError
+    when Google refuses the new channel (the poll keeps the calendar in step meanwhile, and tries again)."""
+    old_id, old_resource = connection.channel_id, connection.channel_resource_id
+    connection.channel_id, connection.channel_token = new_id(), secrets.token_urlsafe(24)
+    db.commit()  # the new channel's first message must find it; the old one's late messages are refused
+    start_watch(db=db, settings=settings, connection=connection)
+    db.commit()
+    if old_id and old_resource:
+        try:
+            _gateway(settings, connection).stop_channel(channel_id=old_id, resource_id=old_resource)
+        except google.CalendarError as error:  # it expires by itself anyway
+            log.info("google channel not stopped: %s", error, extra={"tenant_id": connection.tenant_id})
+    log.info("google push channel renewed", extra={"tenant_id": connection.tenant_id})
 
 
 # --- syncing ----------------------------------------------------------------------------------------
@@ -205,19 +240,25 @@ def _gateway(settings: Settings, connection: CalendarConnection) -> google.Googl
 
 # --- the poll ---------------------------------------------------------------------------------------
 def poll_due(*, database: Database, settings: Settings) -> int:
-    """Syncs every connection whose next poll is due on its tenant's clock; returns how many synced."""
+    """Syncs every connection whose next poll is due on its tenant's clock, renewing its push channel first
+    when that is due; returns how many synced."""
+    due: list[tuple[str, bool]] = []
     with database.session() as db:
-        due = [c.id for c in db.scalars(select(CalendarConnection))
-               if c.next_poll_at is None or tenancy_service.now(tenant=tenancy_service.get(
-                   db=db, tenant_id=c.tenant_id)) >= c.next_poll_at]
+        for c in db.scalars(select(CalendarConnection)):
+            now = tenancy_service.now(tenant=tenancy_service.get(db=db, tenant_id=c.tenant_id))
+            renew, poll = channel_due(c, now), c.next_poll_at is None or now >= c.next_poll_at
+            if poll or (renew and not c.failures):  # after a failure, renewing waits for the backed-off poll too
+                due.append((c.id, renew))
         db.commit()
     synced = 0
-    for connection_id in due:
+    for connection_id, renew in due:
         with database.session() as db:
             connection = db.get(CalendarConnection, connection_id)
             if connection is None:
                 continue
             try:
+                if renew:
+                    renew_channel(db=db, settings=settings, connection=connection)
                 sync(db=db, settings=settings, connection=connection)
                 db.commit()
                 synced += 1

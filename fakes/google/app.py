@@ -23,6 +23,7 @@ Failing or slowing the next calls is the core's faults.
 from __future__ import annotations
 
 import secrets
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,6 +36,8 @@ from fakes.core.journal import iso_now
 from fakes.core.validate import optional_int, optional_str, require_str
 
 PAGE_SIZE = 250
+DEFAULT_CHANNEL_TTL_S = 604800  # a channel's life when `params.ttl` is not given (Google's default: a week)
+MAX_CHANNEL_TTL_S = 30 * 86400
 
 
 def google_error(status: int, reason: str, message: str) -> HttpError:
@@ -50,7 +53,11 @@ class Channel:
     address: str
     token: str
     calendar_id: str
+    expires_ms: int  # Unix time in ms, as Google's `expiration`; an expired channel is never notified again
     message_number: int = 0
+
+    def live(self) -> bool:
+        return _now_ms() < self.expires_ms
 
 
 @dataclass
@@ -83,6 +90,8 @@ class GoogleCalendarFake(FakeApp):
         r.add("POST", r"/_fake/google/drop-notifications", self.control_drop)
         r.add("POST", r"/_fake/google/invalidate-sync-tokens", self.control_invalidate)
         r.add("POST", r"/_fake/google/expire-access-tokens", self.control_expire_tokens)
+        r.add("POST", r"/_fake/google/expire-channels", self.control_expire_channels)
+        r.add("GET", r"/_fake/google/channels", self.control_channels)
 
     # -- state -------------------------------------------------------------------------------------
     def reset_state(self) -> None:
@@ -126,7 +135,7 @@ class GoogleCalendarFake(FakeApp):
         calendar.events[event["id"]] = event
         calendar.changed_at[event["id"]] = self.seq
         for channel in self.channels.values():
-            if channel.calendar_id == calendar_id:
+            if channel.calendar_id == calendar_id and channel.live():
                 self._notify(channel, "exists")
 
     def _notify(self, channel: Channel, state: str) -> None:
@@ -195,8 +204,14 @@ class GoogleCalendarFake(FakeApp):
         if data.get("type") not in ("web_hook", "webhook"):
             raise google_error(400, "invalid", "Invalid channel type: use web_hook.")
         address = require_str(data, "address")
+        params = data.get("params") or {}
+        if not isinstance(params, dict):
+            raise google_error(400, "invalid", "params must be an object.")
+        ttl = params.get("ttl")
+        ttl_s = _int_param(None if ttl is None else str(ttl), "params.ttl", DEFAULT_CHANNEL_TTL_S, 1, MAX_CHANNEL_TTL_S)
         channel = Channel(id=require_str(data, "id"), resource_id="res" + uuid.uuid4().hex[:16], address=address,
-                          token=optional_str(data, "token") or "", calendar_id=calendar_id)
+                          token=optional_str(data, "token") or "", calendar_id=calendar_id,
+                          expires_ms=_now_ms() + ttl_s * 1000)
         with self.lock:
             if channel.id in self.channels:
                 raise google_error(400, "channelIdNotUnique", "Channel id not unique.")
@@ -204,7 +219,7 @@ class GoogleCalendarFake(FakeApp):
             self._notify(channel, "sync")
         return Response.json({"kind": "api#channel", "id": channel.id, "resourceId": channel.resource_id,
                               "resourceUri": f"https://www.googleapis.com/calendar/v3/calendars/{channel.calendar_id}/events",
-                              "token": channel.token, "expiration": "4102444800000"})
+                              "token": channel.token, "expiration": str(channel.expires_ms)})
 
     def stop_channel(self, request: Request) -> Response:
         self._authorize(request)
@@ -327,6 +342,25 @@ class GoogleCalendarFake(FakeApp):
             self.oldest_valid_token = self.seq + 1
         return Response.json({"oldest_valid_token": self.oldest_valid_token})
 
+    def control_expire_channels(self, request: Request) -> Response:
+        """The push channels open so far (of one account's calendar, or all) reach their expiration now:
+        listed still, never notified again, as at Google when a channel's ttl runs out."""
+        account = optional_str(request.json_object(), "account")
+        with self.lock:
+            expired = [c for c in self.channels.values()
+                       if c.live() and (account is None or c.calendar_id == account.lower())]
+            for channel in expired:
+                channel.expires_ms = _now_ms()
+        return Response.json({"expired": len(expired)})
+
+    def control_channels(self, request: Request) -> Response:
+        account = request.query.get("calendar_id")
+        with self.lock:
+            return Response.json({"channels": [
+                {"id": c.id, "resource_id": c.resource_id, "calendar_id": c.calendar_id, "address": c.address,
+                 "expiration": str(c.expires_ms), "live": c.live()}
+                for c in self.channels.values() if account is None or c.calendar_id == account]})
+
     def control_expire_tokens(self, request: Request) -> Response:
         """The access tokens issued so far (of one account, or all) answer 401 from now on, as Google's do
         after their hour; refresh tokens keep working, so a client that refreshes carries on."""
@@ -336,6 +370,10 @@ class GoogleCalendarFake(FakeApp):
             for token in expired:
                 del self.access_tokens[token]
         return Response.json({"expired": len(expired)})
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
 
 
 def _required_query(request: Request, key: str) -> str:

@@ -46,3 +46,16 @@ class GoogleFakeClient(ControlClient):
         body = {} if account is None else {"account": account}
         expired: int = self._call("POST", "/_fake/google/expire-access-tokens", json=body)["expired"]
         return expired
+
+    def expire_channels(self, account: str | None = None) -> int:
+        """Push channels open so far (on `account`'s calendar, or all) reach their expiration now: never
+        notified again, as when a channel's ttl runs out at Google. Returns how many expired."""
+        body = {} if account is None else {"account": account}
+        expired: int = self._call("POST", "/_fake/google/expire-channels", json=body)["expired"]
+        return expired
+
+    def channels(self, calendar_id: str | None = None) -> list[dict[str, Any]]:
+        """Open push channels (stopped ones are gone): id, resource_id, calendar_id, expiration (ms), live."""
+        params = {} if calendar_id is None else {"calendar_id": calendar_id}
+        channels: list[dict[str, Any]] = self._call("GET", "/_fake/google/channels", params=params)["channels"]
+        return channels

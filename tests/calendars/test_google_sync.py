@@ -4,7 +4,7 @@ bookings written once despite retries, an outage shown and recovered. Against th
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -217,3 +217,31 @@ def test_an_expired_access_token_is_refreshed_and_a_revoked_connection_says_conn
     drain_all(worker, database)
     page = owner.get("/calendar").text
     assert 'data-testid="calendar-status" data-state="error"' in page and "invalid_grant" in page
+
+
+def test_the_push_channel_is_renewed_before_it_expires_and_the_old_one_stopped(
+    shop: dict[str, Any], login_as: Callable[..., TestClient], google: RunningGoogle, worker: OutboxWorker,
+    database: Database, settings: Settings, set_clock: Callable[..., datetime], client: TestClient,
+) -> None:
+    connected(shop, login_as, google, worker, database)
+    (first,) = google.control.channels(calendar_of(shop))
+    with database.session() as db:
+        connection = db.scalars(select(CalendarConnection)).one()
+        assert (connection.channel_id, connection.channel_resource_id) == (first["id"], first["resource_id"])
+        lifetime = connection.channel_expires_at - calendars_service.tenancy_service.now(
+            tenant=calendars_service.tenancy_service.get(db=db, tenant_id=shop["id"]))
+    assert timedelta(days=6, hours=23) < lifetime <= timedelta(days=7)  # Google's week, on the tenant clock
+    set_clock(shop, advance=5 * 86400)  # polls come and go; the channel has two days left
+    assert calendars_service.poll_due(database=database, settings=settings) == 1
+    assert [c["id"] for c in google.control.channels(calendar_of(shop))] == [first["id"]]
+    set_clock(shop, advance=int(1.5 * 86400))  # half a day left: renewed on this poll
+    assert calendars_service.poll_due(database=database, settings=settings) == 1
+    (second,) = google.control.channels(calendar_of(shop))  # the old one was stopped
+    assert second["id"] != first["id"] and second["live"]
+    google.control.add_event(calendar_of(shop), start=local(9, 30), end=local(10), summary="On the new channel")
+    assert notify(client, google).status_code == 200  # the new channel's id and token are the app's
+    drain_all(worker, database)
+    assert busy_rows(database, shop["id"]) == [("On the new channel", local(9, 30), local(10))]
+    late = client.post("/webhooks/google/calendar", headers={
+        "X-Goog-Channel-ID": first["id"], "X-Goog-Resource-State": "exists", "X-Goog-Channel-Token": "x"})
+    assert late.status_code == 403  # the stopped channel is no credential any more

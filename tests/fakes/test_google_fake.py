@@ -143,6 +143,35 @@ def test_expired_access_tokens_are_401_and_the_official_client_refreshes_them(go
         without_refresh.events().list(calendarId="primary").execute()
 
 
+def test_a_channel_lives_its_ttl_and_an_expired_or_stopped_one_is_never_notified(
+    google: RunningGoogle, receiver: WebhookReceiver,
+) -> None:
+    service = google.api_client(access_token(google))
+    before_ms = int(datetime.now(UTC).timestamp() * 1000)
+    week = service.events().watch(calendarId="primary", body={
+        "id": "chan-week", "type": "web_hook", "address": receiver.url("/a"), "token": "t"}).execute()
+    hour = service.events().watch(calendarId="primary", body={
+        "id": "chan-hour", "type": "web_hook", "address": receiver.url("/b"), "token": "t",
+        "params": {"ttl": "3600"}}).execute()
+    assert 0 <= int(week["expiration"]) - before_ms - 604800 * 1000 < 60_000  # Google's default: a week
+    assert 0 <= int(hour["expiration"]) - before_ms - 3600 * 1000 < 60_000
+    receiver.wait_for(2)  # each channel's sync message
+    assert google.control.expire_channels(ACCOUNT) == 2
+    service.channels().stop(body={"id": "chan-hour", "resourceId": hour["resourceId"]}).execute()
+    listed = google.control.channels(ACCOUNT)
+    assert [(c["id"], c["live"]) for c in listed] == [("chan-week", False)]  # stopped: gone; expired: silent
+    fresh = service.events().watch(calendarId="primary", body={
+        "id": "chan-new", "type": "web_hook", "address": receiver.url("/c"), "token": "t"}).execute()
+    google.control.add_event(ACCOUNT, start=T0, end=T0 + timedelta(hours=1))
+    received = receiver.wait_for(4)
+    assert [(r.path, r.headers["X-Goog-Resource-State"]) for r in received[2:]] == [("/c", "sync"), ("/c", "exists")]
+    assert fresh["resourceId"] != week["resourceId"]
+    with pytest.raises(HttpError) as caught:
+        service.events().watch(calendarId="primary", body={
+            "id": "chan-bad", "type": "web_hook", "address": receiver.url("/d"), "params": {"ttl": "soon"}}).execute()
+    assert caught.value.status_code == 400 and "params.ttl" in str(caught.value)
+
+
 def test_bad_credentials_and_bad_input_get_clear_errors(google: RunningGoogle) -> None:
     # (the official client answers a 401 by refreshing its credentials, so the raw call shows the 401 itself)
     unknown = httpx.get(google.base_url + "/calendar/v3/calendars/primary/events",
