@@ -1,8 +1,7 @@
 """Google Calendar API v3 and OAuth 2.0, the calls the app makes (httpx; the base URLs come from settings,
 so the stack points them at `python -m fakes google`).
 
-Errors are sorted by what the caller should do: `CalendarUnavailable` (5xx, 429, timeouts: try again
-later), `SyncTokenExpired` (410: start a full sync), `CalendarRefused` (anything else: a person must act).
+Errors are app/calendars/http.py's, shared with Jobber (re-exported here, where the sync code always found them).
 """
 
 from __future__ import annotations
@@ -10,27 +9,14 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
-
+from app.calendars import http
+from app.calendars.http import CalendarError, CalendarRefused, CalendarUnavailable, SyncTokenExpired
 from app.settings import Settings
 
+__all__ = ["CalendarError", "CalendarRefused", "CalendarUnavailable", "GoogleCalendar", "SyncTokenExpired",
+           "authorize_url", "exchange_code"]
+
 SCOPE = "https://www.googleapis.com/auth/calendar.events"
-
-
-class CalendarError(Exception):
-    """A Google call failed; the message is safe to show (it never contains a token)."""
-
-
-class CalendarUnavailable(CalendarError):
-    pass
-
-
-class SyncTokenExpired(CalendarError):
-    pass
-
-
-class CalendarRefused(CalendarError):
-    pass
 
 
 def authorize_url(*, settings: Settings, redirect_uri: str, state: str, login_hint: str = "") -> str:
@@ -76,28 +62,4 @@ class GoogleCalendar:
 
 
 def _call(settings: Settings, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
-    try:
-        response = httpx.request(method, url, timeout=settings.google_http_timeout_seconds, **kwargs)
-    except httpx.HTTPError as exc:
-        raise CalendarUnavailable(f"Google Calendar did not answer ({type(exc).__name__})") from exc
-    if response.status_code == 410:
-        raise SyncTokenExpired("Google asks for a full sync (410)")
-    if response.status_code >= 500 or response.status_code == 429:
-        raise CalendarUnavailable(f"Google Calendar is unavailable (HTTP {response.status_code})")
-    if response.status_code >= 400:
-        raise CalendarRefused(f"Google Calendar refused the request (HTTP {response.status_code}: {_reason(response)})")
-    try:
-        body: dict[str, Any] = response.json()
-    except ValueError as exc:
-        raise CalendarUnavailable("Google Calendar answered with something that is not JSON") from exc
-    return body
-
-
-def _reason(response: httpx.Response) -> str:
-    try:
-        error = response.json().get("error")
-    except ValueError:
-        return "no details"
-    if isinstance(error, dict):
-        return str(error.get("message") or error.get("code"))
-    return str(error)
+    return http.call("Google Calendar", method, url, timeout=settings.google_http_timeout_seconds, **kwargs)
