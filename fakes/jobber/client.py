@@ -27,6 +27,11 @@ class JobberFakeClient(ControlClient):
         """The account's visits, earliest first."""
         return self._call("GET", "/_fake/jobber/visits", params={"account": account})["visits"]
 
+    def account_id(self, account: str) -> str | None:
+        """The id Jobber's webhooks name the account by (None before its first consent or visit)."""
+        answer = self._call("GET", "/_fake/jobber/visits", params={"account": account})
+        return answer["account_id"]
+
     def drop_webhooks(self, count: int = 1) -> None:
         """The next `count` webhooks are never sent (a lost webhook); 0 cancels a pending drop."""
         self._call("POST", "/_fake/jobber/drop-webhooks", json={"count": count})
