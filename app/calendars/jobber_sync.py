@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from app.calendars import jobber
+from app.calendars import jobber, token_box
 from app.calendars.http import AccessTokenRejected
 from app.calendars.models import CalendarConnection, ExternalBusy
 from app.scheduling.models import Appointment
@@ -34,14 +34,14 @@ def with_fresh_token(settings: Settings, connection: CalendarConnection, work: C
     """Runs `work`; when Jobber rejects the access token (they expire after an hour), refreshes it once and
     runs it again. The new tokens are set on the connection (Jobber rotates refresh tokens)."""
     try:
-        return work(jobber.JobberApi(settings=settings, access_token=connection.access_token))
+        return work(jobber.JobberApi(settings=settings, access_token=token_box.access_token(settings, connection)))
     except AccessTokenRejected:
-        if not connection.refresh_token:
+        refresh_token = token_box.refresh_token(settings, connection)
+        if not refresh_token:
             raise
-    tokens = jobber.refresh(settings=settings, refresh_token=connection.refresh_token)
-    connection.access_token = tokens["access_token"]
-    connection.refresh_token = tokens.get("refresh_token") or connection.refresh_token
-    return work(jobber.JobberApi(settings=settings, access_token=connection.access_token))
+    tokens = jobber.refresh(settings=settings, refresh_token=refresh_token)
+    token_box.store(settings, connection, access_token=tokens["access_token"], refresh_token=tokens.get("refresh_token"))
+    return work(jobber.JobberApi(settings=settings, access_token=tokens["access_token"]))
 
 
 def sync(*, db: Session, settings: Settings, connection: CalendarConnection, now: datetime) -> int:

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from app.calendars import google, jobber, jobber_sync
+from app.calendars import google, jobber, jobber_sync, token_box
 from app.calendars.jobber_sync import JOBBER
 from app.calendars.models import CalendarConnection, ExternalBusy
 from app.db import Database, new_id
@@ -68,8 +68,7 @@ def complete_jobber_connect(*, db: Session, settings: Settings, tenant: Tenant, 
             tenant_id=tenant.id, provider=JOBBER, calendar_id=account_id, access_token="")
         db.add(connection)
     connection.calendar_id = account_id
-    connection.access_token = tokens["access_token"]
-    connection.refresh_token = tokens.get("refresh_token") or connection.refresh_token
+    token_box.store(settings, connection, access_token=tokens["access_token"], refresh_token=tokens.get("refresh_token"))
     connection.status, connection.last_error, connection.failures = "connected", None, 0
     db.flush()
     request_sync(db=db, connection=connection, reason="connected")
@@ -94,8 +93,7 @@ def complete_connect(*, db: Session, settings: Settings, tenant: Tenant, code: s
         connection = CalendarConnection(  # nosec B106  # an empty placeholder, replaced on the next line
             tenant_id=tenant.id, provider=GOOGLE, calendar_id="primary", access_token="")
         db.add(connection)
-    connection.access_token = tokens["access_token"]
-    connection.refresh_token = tokens.get("refresh_token") or connection.refresh_token
+    token_box.store(settings, connection, access_token=tokens["access_token"], refresh_token=tokens.get("refresh_token"))
     connection.sync_token = None
     connection.channel_id = new_id()
     connection.channel_token = secrets.token_urlsafe(24)
@@ -136,6 +134,7 @@ def sync(*, db: Session, settings: Settings, connection: CalendarConnection) -> 
 def _synced(db: Session, settings: Settings, connection: CalendarConnection, tenant: Tenant) -> None:
     """A sync succeeded: the status clears and the next poll is an interval away (tenant clock)."""
     now = tenancy_service.now(tenant=tenant)
+    token_box.seal_legacy(settings, connection)
     connection.status, connection.last_error, connection.failures = "connected", None, 0
     connection.last_synced_at = now
     connection.next_poll_at = now + timedelta(seconds=settings.calendar_poll_interval_seconds)
@@ -188,7 +187,8 @@ def record_failure(*, db: Session, settings: Settings, connection: CalendarConne
 
 def rollback_keeping_tokens(*, db: Session, connection: CalendarConnection) -> CalendarConnection | None:
     """Rolls back a failed sync but keeps tokens refreshed during it: Jobber rotates refresh tokens, so losing
-    the new one with the rollback would lose the connection. Returns the connection, reloaded (None if gone)."""
+    the new one with the rollback would lose the connection. Returns the connection, reloaded (None if gone).
+    (The stored values are copied as they are: sealed.)"""
     connection_id, tokens = connection.id, (connection.access_token, connection.refresh_token)
     db.rollback()
     reloaded = db.get(CalendarConnection, connection_id)
@@ -246,7 +246,7 @@ def _span(item: dict[str, Any], timezone: str) -> tuple[datetime, datetime] | No
 
 
 def _gateway(settings: Settings, connection: CalendarConnection) -> google.GoogleCalendar:
-    return google.GoogleCalendar(settings=settings, access_token=connection.access_token,
+    return google.GoogleCalendar(settings=settings, access_token=token_box.access_token(settings, connection),
                                  calendar_id=connection.calendar_id)
 
 

@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from app.calendars import service as calendars_service
+from app.calendars import token_box
 from app.calendars.models import CalendarConnection, ExternalBusy
 from app.db import Database
 from app.outbox.models import OutboxEvent
@@ -194,13 +195,16 @@ def test_an_expired_access_token_is_refreshed_and_the_new_tokens_kept(
 ) -> None:
     connected(shop, login_as, jobber, worker, database)
     first = jobber_connection(database)
-    jobber.app.access_tokens[first.access_token] = (calendar_of(shop), 0.0)  # expired at Jobber
+    first_access = token_box.access_token(settings, first)
+    jobber.app.access_tokens[first_access] = (calendar_of(shop), 0.0)  # expired at Jobber
     jobber.control.add_visit(calendar_of(shop), start=local(9, 30), end=local(10), title="After expiry")
     set_clock(shop, advance=POLL_INTERVAL_S)
     assert calendars_service.poll_due(database=database, settings=settings) == 1
     assert busy_rows(database, shop["id"])[0][1] == "After expiry"
     refreshed = jobber_connection(database)
-    assert refreshed.access_token != first.access_token and refreshed.refresh_token != first.refresh_token
+    assert token_box.access_token(settings, refreshed) in jobber.app.access_tokens
+    assert token_box.access_token(settings, refreshed) != first_access
+    assert token_box.refresh_token(settings, refreshed) in jobber.app.refresh_tokens  # the rotated one, kept
 
 
 def test_a_jobber_outage_shows_on_the_calendar_page_and_recovers(
