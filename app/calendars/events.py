@@ -47,8 +47,15 @@ def on_push_requested(event: OutboxEvent, ctx: outbox_service.HandlerContext) ->
     appointment = ctx.db.get(Appointment, event.payload["appointment_id"])
     if connection is None or appointment is None or appointment.tenant_id != event.tenant_id:
         return
+    stored = (connection.access_token, connection.refresh_token)
     try:
         calendars_service.push(settings=ctx.services.settings, connection=connection, appointment=appointment)
     except google.CalendarRefused as error:
         raise PermanentFailure(str(error)) from error
-    # CalendarUnavailable propagates: the outbox retries with jittered backoff, and the event id keeps it single.
+    except google.CalendarUnavailable:
+        if (connection.access_token, connection.refresh_token) == stored:
+            raise  # the outbox retries with jittered backoff; the event id / idempotency key keeps it single
+        # The tokens were refreshed before the failure (Jobber rotates refresh tokens): raising would roll the
+        # new ones back and lose the connection, so they are kept and the push is asked for again, later.
+        calendars_service.requeue_push(db=ctx.db, settings=ctx.services.settings, tenant_id=event.tenant_id,
+                                       payload=dict(event.payload), attempt=event.attempts or 1)

@@ -176,13 +176,17 @@ def record_failure(*, db: Session, settings: Settings, connection: CalendarConne
     """
     tenant = tenancy_service.get(db=db, tenant_id=connection.tenant_id)
     connection.failures = (connection.failures or 0) + 1
-    ceiling = min(float(settings.calendar_poll_interval_seconds), 2.0 ** min(connection.failures, 20))
-    delay = ceiling * (0.5 + _rng.random() / 2)
+    delay = jittered_delay(connection.failures, float(settings.calendar_poll_interval_seconds))
     connection.status, connection.last_error = "error", str(error)[:500]
     connection.next_poll_at = tenancy_service.now(tenant=tenant) + timedelta(seconds=delay)
     db.flush()
     log.warning("%s sync failed: %s", connection.provider, error, extra={"tenant_id": connection.tenant_id})
     return delay
+
+
+def jittered_delay(failures: int, cap_seconds: float) -> float:
+    """2^failures seconds, capped, times a random factor in [0.5, 1), so many tenants do not retry in step."""
+    return min(cap_seconds, 2.0 ** min(failures, 20)) * (0.5 + _rng.random() / 2)
 
 
 def rollback_keeping_tokens(*, db: Session, connection: CalendarConnection) -> CalendarConnection | None:
@@ -292,6 +296,14 @@ def queue_push(*, db: Session, appointment: Appointment) -> None:
         outbox_service.emit(db=db, event_type=CALENDAR_PUSH_REQUESTED, tenant_id=appointment.tenant_id,
                             schema_version=SCHEMA_VERSION,
                             payload={"appointment_id": appointment.id, "connection_id": connection.id})
+
+
+def requeue_push(*, db: Session, settings: Settings, tenant_id: str, payload: dict[str, Any], attempt: int) -> None:
+    """Asks for the same push again after a jittered delay (used when failing would roll back refreshed tokens)."""
+    event = outbox_service.emit(db=db, event_type=CALENDAR_PUSH_REQUESTED, tenant_id=tenant_id,
+                                schema_version=SCHEMA_VERSION, payload=payload)
+    event.available_at = datetime.now(UTC) + timedelta(
+        seconds=jittered_delay(attempt, settings.outbox_backoff_cap_seconds))
 
 
 def push(*, settings: Settings, connection: CalendarConnection, appointment: Appointment) -> bool:

@@ -223,3 +223,25 @@ def test_a_jobber_outage_shows_on_the_calendar_page_and_recovers(
     assert (jobber_connection(database).status, jobber_connection(database).last_error) == ("connected", None)
     assert 'data-testid="jobber-status" data-state="connected"' in owner.get("/calendar").text
     assert busy_rows(database, shop["id"]) == [("jobber", "During the outage", local(9, 30), local(10))]
+
+
+def test_a_push_that_fails_after_refreshing_the_token_keeps_the_new_tokens_and_books_once(
+    shop: dict[str, Any], login_as: Callable[..., TestClient], jobber: RunningJobber, worker: OutboxWorker,
+    database: Database, settings: Settings,
+) -> None:
+    owner = connected(shop, login_as, jobber, worker, database)
+    expired = token_box.access_token(settings, jobber_connection(database))
+    jobber.app.access_tokens[expired] = (calendar_of(shop), 0.0)
+    # The first GraphQL call meets the expired token (401; the no-op delay rule only counts it), the refresh
+    # rotates both tokens at Jobber, and the mutation after it meets an outage (503).
+    jobber.control.add_fault(r"^/api/graphql$", "delay", method="POST", ms=0, times=1)
+    jobber.control.add_fault(r"^/api/graphql$", "status", method="POST", code=503, times=1)
+    csrf = {"X-CSRF-Token": csrf_of(owner)}
+    held = owner.post("/api/v1/holds", json={"item_id": shop["items"]["Leak repair"],
+                                             "starts_at": local(11).isoformat()}, headers=csrf).json()
+    assert owner.post("/api/v1/bookings", json={"hold_id": held["id"], "customer_name": "Pat"},
+                      headers=csrf).status_code == 201
+    drain_all(worker, database, rounds=20)
+    assert [e.get("status") for e in answered(jobber, "oauth/token") if "refresh_token" in e.get("body", "")] == [200]
+    assert [v["title"] for v in jobber.control.visits(calendar_of(shop))] == ["Leak repair (NeverMissCall)"]
+    assert token_box.refresh_token(settings, jobber_connection(database)) in jobber.app.refresh_tokens
