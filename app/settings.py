@@ -62,6 +62,13 @@ class Settings(BaseSettings):
     google_oauth_base: str = "https://accounts.google.com"
     google_token_url: str = "https://oauth2.googleapis.com/token"
     google_http_timeout_seconds: float = 5.0
+    # Jobber (app/calendars/jobber.py): OAuth and GraphQL live under one base URL; the stack points it at the fake.
+    # The client secret also verifies Jobber's webhooks (X-Jobber-Hmac-SHA256).
+    jobber_client_id: str = ""
+    jobber_client_secret: str = ""
+    jobber_api_base: str = "https://api.getjobber.com"
+    jobber_graphql_version: str = "2025-04-16"  # X-JOBBER-GRAPHQL-VERSION: the schema version the app was written for
+    jobber_http_timeout_seconds: float = 5.0
     calendar_poll_interval_seconds: int = Field(default=300, ge=1)
     calendar_poll_tick_seconds: float = Field(default=1.0, gt=0)  # how often due polls are looked for
 

@@ -4,6 +4,7 @@ in Google; a push notification Google never delivered is made good by the poll o
 the poll interval (no sleeping); a Google outage shows on the Calendar page and clears when Google is back;
 an access token past its hour is refreshed without the owner; the push channel is renewed before Google
 lets it expire.
+The same for Jobber (through the Jobber fake's consent page, its visits and its signed webhooks).
 
 The tenant's clock is Monday 7 January 2030, 08:55 in New York: a Leak repair (90 min) is offered at 9:30 AM,
 11:00 AM and 12:30 PM before anything is busy (as in e2e/test_booking.py).
@@ -19,6 +20,7 @@ from playwright.sync_api import Page
 from e2e.plugins.tenants import WaitUntil
 from e2e.test_booking import JOB, LEAK_OFFERS, MONDAY_MORNING, booking_link_in, dollars, item, text_the_business
 from fakes.google.client import GoogleFakeClient
+from fakes.jobber.client import JobberFakeClient
 from fakes.twilio.client import TwilioFakeClient
 from pages.booking_page import OffersPage, hold_and_confirm
 from pages.calendar import CalendarPage
@@ -151,3 +153,61 @@ def test_the_push_channel_is_renewed_before_google_lets_it_expire(
     a_week_later = [label.replace("Jan 7", "Jan 14") for label in LEAK_OFFERS]
     wait_until(lambda: a_week_later[1] not in offered_after_reload(offers), message="11:00 AM to leave the offers")
     assert offers.slot_labels()[0] == a_week_later[0]
+
+
+# --- Jobber ------------------------------------------------------------------------------------------
+@pytest.fixture
+def jobber_calendar(owner_page: Page, tenant: TenantHandle, jobber: JobberFakeClient,
+                    wait_until: WaitUntil) -> CalendarPage:
+    """The owner's Calendar page, connected to the Jobber account of the owner's email and synced once."""
+    page = CalendarPage(owner_page).goto()
+    page.connect_jobber(tenant.owner.email)
+    wait_until(lambda: page.synced("jobber"), message="the first sync with Jobber")
+    return page
+
+
+def test_jobber_visits_leave_the_offers_and_bookings_reach_jobber_once(
+    jobber_calendar: CalendarPage, offers: OffersPage, tenant: TenantHandle, jobber: JobberFakeClient,
+    wait_until: WaitUntil,
+) -> None:
+    offers.expect_offers(LEAK_OFFERS)
+    jobber.add_visit(tenant.owner.email, start=local(11), end=local(12), title="Furnace check")  # signed webhook
+    wait_until(lambda: LEAK_OFFERS[1] not in offered_after_reload(offers), message="11:00 AM to leave the offers")
+    offers.expect_not_offered(LEAK_OFFERS[1])
+    label, booked = hold_and_confirm(offers, 1, name="Pat Customer")
+    assert label == LEAK_OFFERS[0]
+    booked.expect_booking(service="Leak repair", when=label, price=dollars(item(tenant, "Leak repair").price_cents))
+    ours = wait_until(lambda: [v for v in jobber.visits(tenant.owner.email) if v["title"] != "Furnace check"],
+                      message="the booking in Jobber")
+    assert [(v["title"], v["startAt"]) for v in ours] == [("Leak repair (NeverMissCall)", "2030-01-07T14:30:00Z")]
+
+
+def test_a_dropped_jobber_webhook_is_made_good_by_the_poll_on_the_tenant_clock(
+    jobber_calendar: CalendarPage, offers: OffersPage, tenant: TenantHandle, jobber: JobberFakeClient,
+    seeder: TenantSeeder, wait_until: WaitUntil,
+) -> None:
+    jobber.drop_webhooks(1)
+    jobber.add_visit(tenant.owner.email, start=local(11), end=local(12), title="Gutter job")
+    assert jobber.health()["dropped_webhooks"] >= 1
+    offers.expect_offers(LEAK_OFFERS)  # 11:00 AM still: without the webhook the app does not know
+    seeder.set_clock(tenant, advance_seconds=POLL_INTERVAL_S)  # the next poll is due on the tenant clock
+
+    def offers_clear_of_the_visit() -> list[str] | None:
+        labels = offered_after_reload(offers)
+        return labels if labels and not any(overlaps_hour(label, 11) for label in labels) else None
+
+    labels = wait_until(offers_clear_of_the_visit, message="the poll to take 11:00-12:00 out of the offers")
+    assert labels is not None and len(labels) == 3, labels
+
+
+def test_a_jobber_outage_shows_and_clears(
+    jobber_calendar: CalendarPage, tenant: TenantHandle, jobber: JobberFakeClient, wait_until: WaitUntil,
+) -> None:
+    jobber.add_fault(r"^/api/graphql$", "status", method="POST", code=503, times=1000)
+    jobber.add_visit(tenant.owner.email, start=local(14), end=local(15), title="During the outage")
+    wait_until(lambda: jobber_calendar.state("jobber") == "error", message="the outage on the Calendar page")
+    jobber_calendar.expect_error_mentions("HTTP 503", provider="jobber")
+    jobber.clear_faults()
+    # Back: the next change's webhook (or the next retry, whichever comes first) syncs again.
+    jobber.add_visit(tenant.owner.email, start=local(16), end=local(17), title="After the outage")
+    wait_until(lambda: jobber_calendar.state("jobber") == "connected", message="recovery after Jobber is back")

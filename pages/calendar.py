@@ -1,4 +1,5 @@
-"""The owner's Calendar page (connect Google Calendar, its sync status) and Google's consent page at the fake."""
+"""The owner's Calendar page (connect Google Calendar and/or Jobber, each one's sync status) and the providers'
+consent pages at their fakes."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from playwright.sync_api import Locator, Page, expect
 from pages.base import BasePage
 
 STATUS_TEST_ID = "calendar-status"
+# Per provider: its status badge, its Connect button and its error line (Google's came first, hence the names).
+TEST_IDS = {"google": (STATUS_TEST_ID, "connect-google", "calendar-last-error"),
+            "jobber": ("jobber-status", "connect-jobber", "jobber-last-error")}
 
 
 class CalendarPage(BasePage):
@@ -36,17 +40,29 @@ class CalendarPage(BasePage):
         expect(self.status_badge).to_have_attribute("data-state", "connected")
         return self
 
-    def expect_error_mentions(self, text: str) -> None:
-        expect(self.last_error).to_contain_text(text)
+    def connect_jobber(self, account: str) -> Self:
+        """Connect Jobber, then type the Jobber account and Allow Access on Jobber's consent page; back here."""
+        self.page.get_by_test_id(TEST_IDS["jobber"][1]).click()
+        JobberConsentPage(self.page).allow(account)
+        expect(self.page).to_have_url(self.url_pattern())
+        expect(self.badge("jobber")).to_have_attribute("data-state", "connected")
+        return self
 
-    def state(self) -> str:
+    def badge(self, provider: str = "google") -> Locator:
+        """data-state: none | connected | error; data-synced: when the last sync succeeded (ISO, or empty)."""
+        return self.page.get_by_test_id(TEST_IDS[provider][0])
+
+    def expect_error_mentions(self, text: str, provider: str = "google") -> None:
+        expect(self.page.get_by_test_id(TEST_IDS[provider][2])).to_contain_text(text)
+
+    def state(self, provider: str = "google") -> str:
         """The status after a reload (the page does not update itself)."""
         self.page.reload()
-        return self.status_badge.get_attribute("data-state") or ""
+        return self.badge(provider).get_attribute("data-state") or ""
 
-    def synced(self) -> bool:
+    def synced(self, provider: str = "google") -> bool:
         self.page.reload()
-        return bool(self.status_badge.get_attribute("data-synced"))
+        return bool(self.badge(provider).get_attribute("data-synced"))
 
 
 class GoogleConsentPage:
@@ -60,3 +76,15 @@ class GoogleConsentPage:
         field = self.page.get_by_label("Google account")
         expect(field).to_have_value(account)  # the app sent the owner's email as the login hint
         self.page.get_by_role("button", name="Allow").click()
+
+
+class JobberConsentPage:
+    """Jobber's "connect app" screen (served by the Jobber fake)."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+
+    def allow(self, account: str) -> None:
+        expect(self.page).to_have_title("Jobber - Connect app")
+        self.page.get_by_label("Jobber account email").fill(account)
+        self.page.get_by_role("button", name="Allow Access").click()

@@ -1,10 +1,9 @@
 """Google Calendar API v3 and OAuth 2.0, the calls the app makes (httpx; the base URLs come from settings,
 so the stack points them at `python -m fakes google`).
 
-Errors are sorted by what the caller should do: `CalendarUnavailable` (5xx, 429, timeouts: try again
-later), `SyncTokenExpired` (410: start a full sync), `CalendarUnauthorized` (401: the access token ran out
-after its hour or was revoked; a refresh token gets a new one), `CalendarRefused` (anything else: a person
-must act).
+Errors are app/calendars/http.py's, shared with Jobber (re-exported here, where the sync code always found
+them). A 401 (`AccessTokenRejected`: the access token's hour is over, or it was revoked) is answered by
+refreshing the token once and repeating the call.
 """
 
 from __future__ import annotations
@@ -13,31 +12,20 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
-
+from app.calendars import http
+from app.calendars.http import (
+    AccessTokenRejected,
+    CalendarError,
+    CalendarRefused,
+    CalendarUnavailable,
+    SyncTokenExpired,
+)
 from app.settings import Settings
 
+__all__ = ["AccessTokenRejected", "CalendarError", "CalendarRefused", "CalendarUnavailable", "GoogleCalendar",
+           "SyncTokenExpired", "authorize_url", "exchange_code", "refresh_access_token"]
+
 SCOPE = "https://www.googleapis.com/auth/calendar.events"
-
-
-class CalendarError(Exception):
-    """A Google call failed; the message is safe to show (it never contains a token)."""
-
-
-class CalendarUnavailable(CalendarError):
-    pass
-
-
-class SyncTokenExpired(CalendarError):
-    pass
-
-
-class CalendarRefused(CalendarError):
-    pass
-
-
-class CalendarUnauthorized(CalendarRefused):
-    pass
 
 
 def authorize_url(*, settings: Settings, redirect_uri: str, state: str, login_hint: str = "") -> str:
@@ -78,7 +66,7 @@ class GoogleCalendar:
     def _api(self, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
         try:
             return _call(self.settings, method, url, headers=self.headers, **kwargs)
-        except CalendarUnauthorized:
+        except AccessTokenRejected:
             if self.refresh is None:
                 raise
         self.headers = {"Authorization": f"Bearer {self.refresh()}"}
@@ -113,31 +101,4 @@ class GoogleCalendar:
 
 
 def _call(settings: Settings, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
-    try:
-        response = httpx.request(method, url, timeout=settings.google_http_timeout_seconds, **kwargs)
-    except httpx.HTTPError as exc:
-        raise CalendarUnavailable(f"Google Calendar did not answer ({type(exc).__name__})") from exc
-    if response.status_code == 410:
-        raise SyncTokenExpired("Google asks for a full sync (410)")
-    if response.status_code == 401:
-        raise CalendarUnauthorized(f"Google Calendar no longer accepts the connection's access token (HTTP 401: "
-                                   f"{_reason(response)})")
-    if response.status_code >= 500 or response.status_code == 429:
-        raise CalendarUnavailable(f"Google Calendar is unavailable (HTTP {response.status_code})")
-    if response.status_code >= 400:
-        raise CalendarRefused(f"Google Calendar refused the request (HTTP {response.status_code}: {_reason(response)})")
-    try:
-        body: dict[str, Any] = response.json()
-    except ValueError as exc:
-        raise CalendarUnavailable("Google Calendar answered with something that is not JSON") from exc
-    return body
-
-
-def _reason(response: httpx.Response) -> str:
-    try:
-        error = response.json().get("error")
-    except ValueError:
-        return "no details"
-    if isinstance(error, dict):
-        return str(error.get("message") or error.get("code"))
-    return str(error)
+    return http.call("Google Calendar", method, url, timeout=settings.google_http_timeout_seconds, **kwargs)

@@ -18,7 +18,8 @@ class CalendarConnection(Base):
 
     id: Mapped[str] = id_column()
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
-    provider: Mapped[str] = mapped_column(String(16), default="google")
+    provider: Mapped[str] = mapped_column(String(16), default="google")  # google | jobber
+    # Google: the calendar ("primary"); Jobber: the account id its webhooks name (accountId).
     calendar_id: Mapped[str] = mapped_column(String(255), default="primary")
     access_token: Mapped[str] = mapped_column(Text)
     refresh_token: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -50,6 +51,7 @@ class ExternalBusy(Base):
     id: Mapped[str] = id_column()
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
     connection_id: Mapped[str] = mapped_column(ForeignKey("calendar_connections.id", ondelete="CASCADE"), index=True)
+    provider: Mapped[str] = mapped_column(String(16), default="google", server_default="google")  # the connection's
     external_id: Mapped[str] = mapped_column(String(1024))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())

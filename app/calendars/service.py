@@ -1,4 +1,6 @@
-"""Connecting a Google Calendar, mirroring its busy time into the shadow table, and writing appointments to it.
+"""Connecting an external calendar (Google Calendar or Jobber), mirroring its busy time into the shadow table,
+and writing appointments to it. Google's own steps are here; Jobber's are in jobber_sync.py, run from here so
+both share the outbox, the poll, the failure status and its jittered backoff.
 
 Every "now" is the tenant clock (database time plus the tenant's offset), so a test can move a tenant past
 its poll interval without waiting.
@@ -19,7 +21,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from app.calendars import google
+from app.calendars import google, jobber, jobber_sync, token_box
+from app.calendars.jobber_sync import JOBBER
 from app.calendars.models import CalendarConnection, ExternalBusy
 from app.db import Database, new_id
 from app.outbox import service as outbox_service
@@ -31,6 +34,7 @@ from app.tenancy.models import Tenant
 log = logging.getLogger("app.calendars")
 
 GOOGLE = "google"
+PROVIDER_NAMES = {GOOGLE: "Google Calendar", JOBBER: "Jobber"}
 CALENDAR_CHANGED = "CalendarChanged"
 CALENDAR_PUSH_REQUESTED = "CalendarPushRequested"
 SCHEMA_VERSION = 1
@@ -43,14 +47,41 @@ _rng = random.Random()  # nosec B311  # retry jitter, not a secret
 
 
 # --- connecting -------------------------------------------------------------------------------------
-def connect_state(*, settings: Settings, tenant_id: str) -> str:
-    """The OAuth `state`: binds the round trip through Google to the tenant that started it."""
-    return hmac.new(settings.secret_key.encode(), f"calendar-connect:{tenant_id}".encode(), hashlib.sha256).hexdigest()
+def connect_state(*, settings: Settings, tenant_id: str, provider: str = GOOGLE) -> str:
+    """The OAuth `state`: binds the round trip through the provider to the tenant (and provider) that started it."""
+    purpose = "calendar-connect" if provider == GOOGLE else f"calendar-connect:{provider}"
+    return hmac.new(settings.secret_key.encode(), f"{purpose}:{tenant_id}".encode(), hashlib.sha256).hexdigest()
 
 
-def connection_for(*, db: Session, tenant_id: str) -> CalendarConnection | None:
+def connection_for(*, db: Session, tenant_id: str, provider: str = GOOGLE) -> CalendarConnection | None:
     return db.scalar(select(CalendarConnection).where(CalendarConnection.tenant_id == tenant_id,
-                                                      CalendarConnection.provider == GOOGLE))
+                                                      CalendarConnection.provider == provider))
+
+
+def complete_jobber_connect(*, db: Session, settings: Settings, tenant: Tenant, code: str,
+                            redirect_uri: str) -> CalendarConnection:
+    """Exchanges the code, learns the Jobber account id (its webhooks name it) and stores the connection; the
+    first sync follows through the outbox. Raises CalendarError."""
+    tokens = jobber.exchange_code(settings=settings, code=code, redirect_uri=redirect_uri)
+    account_id = jobber.JobberApi(settings=settings, access_token=tokens["access_token"]).account_id()
+    connection = connection_for(db=db, tenant_id=tenant.id, provider=JOBBER)
+    if connection is None:
+        connection = CalendarConnection(  # nosec B106  # an empty placeholder, replaced on the next line
+            tenant_id=tenant.id, provider=JOBBER, calendar_id=account_id, access_token="")
+        db.add(connection)
+    connection.calendar_id = account_id
+    token_box.store(settings, connection, access_token=tokens["access_token"], refresh_token=tokens.get("refresh_token"))
+    connection.status, connection.last_error, connection.failures = "connected", None, 0
+    db.flush()
+    request_sync(db=db, connection=connection, reason="connected")
+    log.info("jobber connected", extra={"tenant_id": tenant.id})
+    return connection
+
+
+def jobber_connections(*, db: Session, account_id: str) -> list[CalendarConnection]:
+    """The connections of a Jobber account (what a webhook's accountId names)."""
+    return list(db.scalars(select(CalendarConnection).where(CalendarConnection.provider == JOBBER,
+                                                            CalendarConnection.calendar_id == account_id)))
 
 
 def complete_connect(*, db: Session, settings: Settings, tenant: Tenant, code: str, redirect_uri: str) -> CalendarConnection:
@@ -64,8 +95,7 @@ def complete_connect(*, db: Session, settings: Settings, tenant: Tenant, code: s
         connection = CalendarConnection(  # nosec B106  # an empty placeholder, replaced on the next line
             tenant_id=tenant.id, provider=GOOGLE, calendar_id="primary", access_token="")
         db.add(connection)
-    connection.access_token = tokens["access_token"]
-    connection.refresh_token = tokens.get("refresh_token") or connection.refresh_token
+    token_box.store(settings, connection, access_token=tokens["access_token"], refresh_token=tokens.get("refresh_token"))
     connection.sync_token = None
     connection.channel_id = new_id()
     connection.channel_token = secrets.token_urlsafe(24)
@@ -127,6 +157,26 @@ def renew_channel(*, db: Session, settings: Settings, connection: CalendarConnec
 
 # --- syncing ----------------------------------------------------------------------------------------
 def sync(*, db: Session, settings: Settings, connection: CalendarConnection) -> int:
+    """Brings the shadow table up to date with the connection's provider; returns how many items were read."""
+    if connection.provider == JOBBER:
+        tenant = tenancy_service.get(db=db, tenant_id=connection.tenant_id)
+        count = jobber_sync.sync(db=db, settings=settings, connection=connection, now=tenancy_service.now(tenant=tenant))
+        _synced(db, settings, connection, tenant)
+        return count
+    return _sync_google(db=db, settings=settings, connection=connection)
+
+
+def _synced(db: Session, settings: Settings, connection: CalendarConnection, tenant: Tenant) -> None:
+    """A sync succeeded: the status clears and the next poll is an interval away (tenant clock)."""
+    now = tenancy_service.now(tenant=tenant)
+    token_box.seal_legacy(settings, connection)
+    connection.status, connection.last_error, connection.failures = "connected", None, 0
+    connection.last_synced_at = now
+    connection.next_poll_at = now + timedelta(seconds=settings.calendar_poll_interval_seconds)
+    db.flush()
+
+
+def _sync_google(*, db: Session, settings: Settings, connection: CalendarConnection) -> int:
     """Brings the shadow table up to date with Google; returns how many events changed.
 
     Incremental with the stored sync token; a 410 (token expired) means a full sync, which replaces the
@@ -148,12 +198,8 @@ def sync(*, db: Session, settings: Settings, connection: CalendarConnection) -> 
                                    ExternalBusy.external_id.in_([str(i.get("id")) for i in items])))}
     for item in items:
         _apply(db, tenant, connection, item, existing.get(str(item.get("id"))))
-    now = tenancy_service.now(tenant=tenant)
     connection.sync_token = next_token
-    connection.status, connection.last_error, connection.failures = "connected", None, 0
-    connection.last_synced_at = now
-    connection.next_poll_at = now + timedelta(seconds=settings.calendar_poll_interval_seconds)
-    db.flush()
+    _synced(db, settings, connection, tenant)
     return len(items)
 
 
@@ -165,13 +211,29 @@ def record_failure(*, db: Session, settings: Settings, connection: CalendarConne
     """
     tenant = tenancy_service.get(db=db, tenant_id=connection.tenant_id)
     connection.failures = (connection.failures or 0) + 1
-    ceiling = min(float(settings.calendar_poll_interval_seconds), 2.0 ** min(connection.failures, 20))
-    delay = ceiling * (0.5 + _rng.random() / 2)
+    delay = jittered_delay(connection.failures, float(settings.calendar_poll_interval_seconds))
     connection.status, connection.last_error = "error", str(error)[:500]
     connection.next_poll_at = tenancy_service.now(tenant=tenant) + timedelta(seconds=delay)
     db.flush()
-    log.warning("google calendar sync failed: %s", error, extra={"tenant_id": connection.tenant_id})
+    log.warning("%s sync failed: %s", connection.provider, error, extra={"tenant_id": connection.tenant_id})
     return delay
+
+
+def jittered_delay(failures: int, cap_seconds: float) -> float:
+    """2^failures seconds, capped, times a random factor in [0.5, 1), so many tenants do not retry in step."""
+    return min(cap_seconds, 2.0 ** min(failures, 20)) * (0.5 + _rng.random() / 2)
+
+
+def rollback_keeping_tokens(*, db: Session, connection: CalendarConnection) -> CalendarConnection | None:
+    """Rolls back a failed sync but keeps tokens refreshed during it: Jobber rotates refresh tokens, so losing
+    the new one with the rollback would lose the connection. Returns the connection, reloaded (None if gone).
+    (The stored values are copied as they are: sealed.)"""
+    connection_id, tokens = connection.id, (connection.access_token, connection.refresh_token)
+    db.rollback()
+    reloaded = db.get(CalendarConnection, connection_id)
+    if reloaded is not None:
+        reloaded.access_token, reloaded.refresh_token = tokens
+    return reloaded
 
 
 def _fetch(gateway: google.GoogleCalendar, sync_token: str | None) -> tuple[list[dict[str, Any]], str | None]:
@@ -224,17 +286,18 @@ def _span(item: dict[str, Any], timezone: str) -> tuple[datetime, datetime] | No
 
 def _gateway(settings: Settings, connection: CalendarConnection) -> google.GoogleCalendar:
     def refresh() -> str:
-        """Google's access tokens last an hour: the refresh token gets the next one, kept with the connection
-        (saved with what the call was for; a call that fails afterwards refreshes again next time)."""
-        if not connection.refresh_token:
+        """Google's access tokens last an hour: the refresh token gets the next one, kept (sealed) with the
+        connection; a failed call keeps it too (rollback_keeping_tokens)."""
+        stored_refresh = token_box.refresh_token(settings, connection)
+        if not stored_refresh:
             raise google.CalendarRefused("Google no longer accepts the connection and it has no refresh token: "
                                          "connect the calendar again")
-        connection.access_token = google.refresh_access_token(settings=settings,
-                                                              refresh_token=connection.refresh_token)
+        fresh = google.refresh_access_token(settings=settings, refresh_token=stored_refresh)
+        token_box.store(settings, connection, access_token=fresh, refresh_token=None)
         log.info("google access token refreshed", extra={"tenant_id": connection.tenant_id})
-        return connection.access_token
+        return fresh
 
-    return google.GoogleCalendar(settings=settings, access_token=connection.access_token,
+    return google.GoogleCalendar(settings=settings, access_token=token_box.access_token(settings, connection),
                                  calendar_id=connection.calendar_id, refresh=refresh)
 
 
@@ -263,8 +326,9 @@ def poll_due(*, database: Database, settings: Settings) -> int:
                 db.commit()
                 synced += 1
             except google.CalendarError as error:
-                db.rollback()
-                record_failure(db=db, settings=settings, connection=connection, error=error)
+                reloaded = rollback_keeping_tokens(db=db, connection=connection)
+                if reloaded is not None:
+                    record_failure(db=db, settings=settings, connection=reloaded, error=error)
                 db.commit()
     return synced
 
@@ -279,17 +343,28 @@ def busy_intervals(*, db: Session, tenant_id: str, start: datetime, end: datetim
 
 # --- writing appointments out ------------------------------------------------------------------------
 def queue_push(*, db: Session, appointment: Appointment) -> None:
-    """Asks for the appointment to be written to the tenant's external calendar (if one is connected)."""
-    connection = connection_for(db=db, tenant_id=appointment.tenant_id)
-    if connection is None:
-        return
-    outbox_service.emit(db=db, event_type=CALENDAR_PUSH_REQUESTED, tenant_id=appointment.tenant_id,
-                        schema_version=SCHEMA_VERSION,
-                        payload={"appointment_id": appointment.id, "connection_id": connection.id})
+    """Asks for the appointment to be written to each of the tenant's external calendars (those connected)."""
+    for connection in db.scalars(select(CalendarConnection).where(
+            CalendarConnection.tenant_id == appointment.tenant_id).order_by(CalendarConnection.provider)):
+        outbox_service.emit(db=db, event_type=CALENDAR_PUSH_REQUESTED, tenant_id=appointment.tenant_id,
+                            schema_version=SCHEMA_VERSION,
+                            payload={"appointment_id": appointment.id, "connection_id": connection.id})
+
+
+def requeue_push(*, db: Session, settings: Settings, tenant_id: str, payload: dict[str, Any], attempt: int) -> None:
+    """Asks for the same push again after a jittered delay (used when failing would roll back refreshed tokens)."""
+    event = outbox_service.emit(db=db, event_type=CALENDAR_PUSH_REQUESTED, tenant_id=tenant_id,
+                                schema_version=SCHEMA_VERSION, payload=payload)
+    event.available_at = datetime.now(UTC) + timedelta(
+        seconds=jittered_delay(attempt, settings.outbox_backoff_cap_seconds))
 
 
 def push(*, settings: Settings, connection: CalendarConnection, appointment: Appointment) -> bool:
-    """Inserts the appointment's event; False when an earlier attempt already did. Raises google.CalendarError."""
+    """Writes the appointment out; False when an earlier attempt already did (Google's 409; Jobber answers a
+    repeated key with the first visit, so it always says True). Raises CalendarError."""
+    if connection.provider == JOBBER:
+        jobber_sync.push(settings=settings, connection=connection, appointment=appointment)
+        return True
     body = {"id": external_event_id(appointment), "summary": f"{appointment.service_name} (NeverMissCall)",
             "description": f"Booked through NeverMissCall. Customer: {appointment.customer_name or 'unknown'}",
             "start": {"dateTime": appointment.starts_at.isoformat()},

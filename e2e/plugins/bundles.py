@@ -2,7 +2,8 @@
 
 For each failed test, ``bundle.json`` lands next to its trace (test-results/<test>/): the tenant
 handles, the fakes' journals filtered to those tenants (the fakes' ``contains=`` filter: the
-tenant's phone number at Twilio, its id at Stripe, its owner's email at Google), the app's log
+tenant's phone number at Twilio, its id at Stripe, its owner's email at Google and at Jobber, with its
+Jobber account id), the app's log
 lines for those tenants during the test, and the page errors / 5xx seen. The summary at the end prints, per failed test, the
 ``playwright show-trace`` command for each trace and the bundle's path.
 """
@@ -27,6 +28,7 @@ from e2e.plugins.stack import STACK_TIMINGS
 from e2e.plugins.tenants import LEAKS_KEY, SEEDER_KEY
 from e2e.plugins.traces import TRACE_PROPERTY
 from fakes.google.client import GoogleFakeClient
+from fakes.jobber.client import JobberFakeClient
 from fakes.stripe.client import StripeFakeClient
 from fakes.twilio.client import TwilioFakeClient
 
@@ -67,6 +69,7 @@ def collect(item: pytest.Item, observations: TestObservations) -> dict[str, Any]
         "twilio": {"requests": []},
         "stripe": {"requests": []},
         "google": {"requests": []},
+        "jobber": {"requests": []},
         "app_log": observations.log_entries(tenant_ids),
         "a11y_findings": findings_of(item),  # moderate/minor axe findings (serious ones failed the test)
         "notes": [],
@@ -91,6 +94,20 @@ def collect(item: pytest.Item, observations: TestObservations) -> dict[str, Any]
                 bundle["google"]["requests"] = _journal(google.requests, [t.owner.email for t in tenants])
         except Exception as exc:
             bundle["notes"].append(f"Google journal unavailable: {exc!r}")
+    jobber_url = stack.fakes.get("jobber")
+    if jobber_url:
+        try:
+            # A tenant's Jobber account is its owner's email (consent and control calls carry it); its webhooks
+            # name the account's id instead.
+            jobber = JobberFakeClient(jobber_url, timeout=JOURNAL_TIMEOUT_S)
+            try:
+                emails = [t.owner.email for t in tenants]
+                needles = emails + [i for i in (jobber.account_id(e) for e in emails) if i]
+                bundle["jobber"]["requests"] = _journal(jobber.requests, needles)
+            finally:
+                jobber.close()
+        except Exception as exc:
+            bundle["notes"].append(f"Jobber journal unavailable: {exc!r}")
     if not stack.app_log_file:
         bundle["notes"].append("app log not readable from here (set E2E_APP_LOG_FILE for an external target)")
     return bundle

@@ -20,6 +20,7 @@ from e2e.plugins.common import is_controller, profile_of
 #: Why a flow test may skip: only what the target does not offer, never what the app fails to do.
 OUTSIDE_APP_REASONS = {
     "no_google_fake": "the target has no Google Calendar fake ([stack.google] in the recipe)",
+    "no_jobber_fake": "the target has no Jobber fake ([stack.jobber] in the recipe)",
     "no_twilio_fake": "the target has no Twilio fake to drive and read (E2E_TWILIO_FAKE_URL)",
     "no_stripe_fake": "the target has no Stripe fake to drive and read (E2E_STRIPE_FAKE_URL)",
 }

@@ -39,6 +39,7 @@ from e2e.plugins.common import (
 )
 from e2e.plugins.skips import skip_outside_app
 from fakes.google.client import GoogleFakeClient
+from fakes.jobber.client import JobberFakeClient
 from fakes.stripe.client import StripeFakeClient
 from fakes.twilio.client import TwilioFakeClient
 from seed.ledger import ledger_dir
@@ -290,6 +291,31 @@ def google(stack: Stack, _google_control: GoogleFakeClient | None) -> Iterator[G
     if not stack.shared:
         _google_control.clear_faults()
         _google_control.drop_notifications(0)  # a drop a test asked for but did not use
+
+
+@pytest.fixture(scope="session")
+def _jobber_control(stack: Stack) -> Iterator[JobberFakeClient | None]:
+    if not stack.fakes.get("jobber"):
+        yield None
+        return
+    client = JobberFakeClient(stack.fakes["jobber"])
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def jobber(stack: Stack, _jobber_control: JobberFakeClient | None) -> Iterator[JobberFakeClient]:
+    """The Jobber fake's control client (add/move/delete visits, drop webhooks, add_fault...).
+
+    Accounts are per email (the owner's, typed on Jobber's consent page), so tests never share one; faults
+    are global to the fake and are cleared after each test on a stack of our own.
+    """
+    if _jobber_control is None:
+        skip_outside_app("no_jobber_fake", "no Jobber fake for this target: add [stack.jobber]")
+    yield _jobber_control
+    if not stack.shared:
+        _jobber_control.clear_faults()
+        _jobber_control.drop_webhooks(0)  # a drop a test asked for but did not use
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from tests.security.routes import Route
 TWILIO_AUTH_TOKEN = "security_twilio_auth_token_0123456"
 TWILIO_ACCOUNT_SID = "AC" + "5" * 32
 STRIPE_WEBHOOK_SECRET = "whsec_security_tests_0123456789abcdef"
+JOBBER_CLIENT_SECRET = "security-jobber-client-secret"
 PASSWORD = "correct horse"  # tests/conftest.tenant_spec gives every user this password
 COOKIE_DOMAIN = "testserver.local"  # how the TestClient's cookie jar records its host
 
@@ -31,7 +32,8 @@ COOKIE_DOMAIN = "testserver.local"  # how the TestClient's cookie jar records it
 def settings(database_url: str) -> Settings:
     """The shared settings plus provider secrets, so the webhook endpoints can verify (and refuse) signatures."""
     return make_settings(database_url, twilio_auth_token=TWILIO_AUTH_TOKEN, twilio_account_sid=TWILIO_ACCOUNT_SID,
-                         stripe_webhook_secret=STRIPE_WEBHOOK_SECRET, google_client_id="security-google-client")
+                         stripe_webhook_secret=STRIPE_WEBHOOK_SECRET, google_client_id="security-google-client",
+                         jobber_client_id="security-jobber-client", jobber_client_secret=JOBBER_CLIENT_SECRET)
 
 
 @dataclass

@@ -99,6 +99,8 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/calendar"): OWN,
     ("POST", "/calendar/google/connect"): OWN,
     ("GET", "/calendar/google/callback"): OWN,
+    ("POST", "/calendar/jobber/connect"): OWN,
+    ("GET", "/calendar/jobber/callback"): OWN,
     # the customer's booking page: the token in the SMS is the credential
     ("GET", "/book/{token}"): P,
     ("POST", "/book/{token}/hold"): P,
@@ -112,6 +114,7 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("POST", "/webhooks/twilio/compliance"): W,
     ("POST", "/webhooks/stripe"): W,
     ("POST", "/webhooks/google/calendar"): W,  # the channel token we chose is the credential
+    ("POST", "/webhooks/jobber"): W,  # X-Jobber-Hmac-SHA256 with the app's client secret
     # operator API (what the seeder calls)
     ("POST", "/api/operator/tenants"): X,
     ("GET", "/api/operator/tenants"): X,

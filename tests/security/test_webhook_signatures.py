@@ -8,6 +8,10 @@ later is answered 200 and changes nothing (deduplicated by its idempotency token
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 import time
 import uuid
 from collections.abc import Callable
@@ -20,7 +24,7 @@ from fastapi.testclient import TestClient
 from app.calendars.models import CalendarConnection
 from app.db import Database
 from app.settings import Settings
-from tests.security.conftest import TWILIO_ACCOUNT_SID
+from tests.security.conftest import JOBBER_CLIENT_SECRET, TWILIO_ACCOUNT_SID
 from tests.security.routes import Access, routes_with
 from tests.security.signing import SignedRequest, stripe_request, twilio_request
 from tests.security.snapshots import row_counts
@@ -142,6 +146,46 @@ def google_webhook() -> tuple[Genuine, Spoilers]:
     return genuine, spoilers
 
 
+def jobber_webhook() -> tuple[Genuine, Spoilers]:
+    """Jobber signs the raw body: base64(HMAC-SHA256(the app's client secret, body)), computed here on its own."""
+
+    def account(settings: Settings, tenant: dict[str, Any]) -> str:
+        database = Database(settings.database_url)
+        try:
+            with database.session() as db:
+                connection = db.query(CalendarConnection).filter_by(tenant_id=tenant["id"], provider="jobber").one_or_none()
+                if connection is None:
+                    connection = CalendarConnection(tenant_id=tenant["id"], provider="jobber", access_token="test",
+                                                    calendar_id=base64.b64encode(uuid.uuid4().bytes).decode())
+                    db.add(connection)
+                    db.commit()
+                return connection.calendar_id
+        finally:
+            database.dispose()
+
+    def webhook(account_id: str, *, secret: str | None = JOBBER_CLIENT_SECRET, tamper: bool = False) -> SignedRequest:
+        body = json.dumps({"data": {"webHookEvent": {"topic": "VISIT_CREATE", "appId": "app", "accountId": account_id,
+                                                     "itemId": "Z2lkOi8vSm9iYmVyL1Zpc2l0LzE=",
+                                                     "occurredAt": "2030-01-07T15:00:00Z"}}}).encode()
+        headers = {"Content-Type": "application/json"}
+        if secret is not None:
+            headers["X-Jobber-Hmac-SHA256"] = base64.b64encode(
+                hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+        return SignedRequest(body.replace(b"VISIT_CREATE", b"VISIT_UPDATE") if tamper else body, headers)
+
+    def genuine(settings: Settings, tenant: dict[str, Any]) -> SignedRequest:
+        return webhook(account(settings, tenant))
+
+    def spoilers(settings: Settings, tenant: dict[str, Any]) -> dict[str, SignedRequest]:
+        account_id = account(settings, tenant)
+        good = webhook(account_id)
+        return {"missing": webhook(account_id, secret=None), "tampered": webhook(account_id, tamper=True),
+                "wrong secret": webhook(account_id, secret="someone-elses-client-secret"),
+                "garbage": SignedRequest(good.content, {**good.headers, "X-Jobber-Hmac-SHA256": "bm90IGEgc2lnbmF0dXJl"})}
+
+    return genuine, spoilers
+
+
 #: One entry per webhook endpoint: a genuine request, and the spoiled variants of it.
 WEBHOOKS: dict[str, tuple[Genuine, Spoilers]] = {
     "/webhooks/twilio/voice-status": twilio_webhook("/webhooks/twilio/voice-status"),
@@ -150,6 +194,7 @@ WEBHOOKS: dict[str, tuple[Genuine, Spoilers]] = {
     "/webhooks/twilio/compliance": twilio_webhook("/webhooks/twilio/compliance"),
     "/webhooks/stripe": stripe_webhook(),
     "/webhooks/google/calendar": google_webhook(),
+    "/webhooks/jobber": jobber_webhook(),
 }
 
 
@@ -206,6 +251,7 @@ def test_without_secrets_configured_every_webhook_is_refused(
     settings.twilio_auth_token = ""
     settings.stripe_webhook_secret = ""
     settings.google_client_id = ""
+    settings.jobber_client_secret = ""
     before = row_counts(database)
     with TestClient(app) as client:
         answers = {path: post(client, path, request).status_code for path, request in requests.items()}

@@ -126,7 +126,7 @@ def test_launcher_runs_the_outbox_worker_on_its_own_when_asked(tmp_path: Path) -
     stack = launcher.start()
     processes = {p.name: p for p in launcher.processes}
     try:
-        assert set(processes) == {"twilio", "stripe", "google", "app", "worker"}
+        assert set(processes) == {"twilio", "stripe", "google", "jobber", "app", "worker"}
         assert "--no-worker" in processes["app"].popen.args and set(stack.timings) >= {"app_s", "worker_s"}
         assert httpx.get(f"{stack.base_url}/healthz").json() == {"status": "ok"}
         with httpx.Client(base_url=stack.base_url, headers={"Authorization": f"Bearer {stack.operator_token}"}) as op:
@@ -242,7 +242,7 @@ def test_a_killed_owner_takes_its_stack_down(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], cwd=PROJECT_ROOT, capture_output=True,
                           text=True, timeout=120)
     pids = [int(p) for p in done.stdout.split()]
-    assert len(pids) == 4, done.stderr  # twilio, stripe, google, app
+    assert len(pids) == 5, done.stderr  # twilio, stripe, google, jobber, app
 
     def all_gone() -> bool:
         for pid in pids:

@@ -1,7 +1,7 @@
 """calendar push channels expire: what renewing one needs (its resource id, when it expires)
 
-Revision ID: 0008_calendar_channels
-Revises: 0007_calendars
+Revision ID: 0009_calendar_channels
+Revises: 0008_calendar_busy_provider
 Create Date: 2026-12-06
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0008_calendar_channels'
-down_revision: str | Sequence[str] | None = '0007_calendars'
+revision: str = '0009_calendar_channels'
+down_revision: str | Sequence[str] | None = '0008_calendar_busy_provider'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
