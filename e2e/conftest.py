@@ -91,11 +91,15 @@ def browser(browser: Browser, pytestconfig: pytest.Config) -> Browser:
 @pytest.fixture
 def new_context(new_context: CreateContextCallback, pytestconfig: pytest.Config, request: pytest.FixtureRequest,
                 _e2e_observer: TestObservations) -> CreateContextCallback:
-    """Every context gets the profile's timeouts and is watched for page errors and app 5xx."""
+    """Every context gets the profile's timeouts and is watched for page errors and app 5xx; its trace has
+    the screencast only when the profile says so (trace_screenshots)."""
     profile = profile_of(pytestconfig)
+    traced = pytestconfig.getoption("--tracing") in ("on", "retain-on-failure")
 
     def make(**kwargs: Any) -> BrowserContext:
         context = new_context(**kwargs)
+        if traced and not profile.trace_screenshots:
+            traces.without_screencast(context, request.node.nodeid)
         context.set_default_timeout(profile.action_timeout_ms)
         context.set_default_navigation_timeout(profile.navigation_timeout_ms)
         _e2e_observer.watch(context)

@@ -143,9 +143,11 @@ def test_the_push_channel_is_renewed_before_google_lets_it_expire(
     google.expire_channels(tenant.owner.email)
     seeder.set_clock(tenant, advance_seconds=7 * 86400)
     # Renewed: a new channel open, and the old one stopped (not merely left to expire).
-    (renewed,) = wait_until(lambda: [c for c in google.channels(tenant.owner.email) if c["id"] != first["id"]]
-                            if len(google.channels(tenant.owner.email)) == 1 else None,
-                            message="the old push channel replaced by a new one")
+    def replaced() -> list[dict[str, object]]:
+        channels = google.channels(tenant.owner.email)
+        return channels if len(channels) == 1 and channels[0]["id"] != first["id"] else []
+
+    (renewed,) = wait_until(replaced, message="the old push channel replaced by a new one")
     assert renewed["live"]
     google.add_event(tenant.owner.email, start=local(11) + timedelta(days=7), end=local(12) + timedelta(days=7),
                      summary="On the new channel")  # pushed on the new channel only; the poll is 5 min away

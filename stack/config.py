@@ -26,6 +26,9 @@ class Profile:
     headed: bool = False
     slowmo_ms: int = 0
     tracing: str = "retain-on-failure"
+    # The trace's screencast (the viewer's film strip); off, a trace still has every action with its DOM
+    # snapshots, console, network and source. Playwright Test's `trace: {screenshots: false}`.
+    trace_screenshots: bool = False
     screenshot: str = "off"
     video: str = "off"
     expect_timeout_ms: int = 5000
@@ -42,6 +45,8 @@ class Profile:
         for name, allowed in (("tracing", TRACING), ("screenshot", SCREENSHOT), ("video", VIDEO)):
             if getattr(self, name) not in allowed:
                 raise ConfigError(f"profile {self.name!r}: {name} must be one of {', '.join(allowed)}")
+        if not isinstance(self.trace_screenshots, bool):
+            raise ConfigError(f"profile {self.name!r}: trace_screenshots must be true or false")
         for f in fields(self):
             if f.name.endswith("_ms") and getattr(self, f.name) < 0:
                 raise ConfigError(f"profile {self.name!r}: {f.name} must not be negative")

@@ -76,7 +76,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return [
         *notes,
         f"e2e profile: {profile.name} (headed={bool(option.headed)}, slowmo={option.slowmo}ms, "
-        f"tracing={option.tracing}, screenshot={option.screenshot}, video={option.video}; timeouts: "
+        f"tracing={option.tracing}{'' if profile.trace_screenshots else ' (no screencast)'}, "
+        f"screenshot={option.screenshot}, video={option.video}; timeouts: "
         f"expect {profile.expect_timeout_ms}ms, action {profile.action_timeout_ms}ms, "
         f"navigation {profile.navigation_timeout_ms}ms, settle {profile.settle_window_ms}ms)"
     ]

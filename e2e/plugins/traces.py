@@ -31,6 +31,13 @@ def watch(item: pytest.Item, context: BrowserContext) -> None:
     context.on("close", lambda _: order.append(_names.pop(id(context), "context")))
 
 
+def without_screencast(context: BrowserContext, title: str) -> None:
+    """Restarts the context's trace (pytest-playwright starts it with the screencast, which it does not let
+    one turn off) without it; nothing has been recorded yet, so nothing is lost."""
+    context.tracing.stop()
+    context.tracing.start(title=title, screenshots=False, snapshots=True, sources=True)
+
+
 def name(context: BrowserContext, label: str) -> None:
     """Names a context (owner, technician, customer) for the trace list of a failed test."""
     _names[id(context)] = label

@@ -33,6 +33,7 @@ def test_the_project_config_has_the_three_profiles() -> None:
     assert ci.action_timeout_ms <= default.action_timeout_ms
     assert debug.headed and debug.slowmo_ms > 0 and debug.expect_timeout_ms > default.expect_timeout_ms
     assert ci.settle_window_ms == default.settle_window_ms, "profiles inherit from default"
+    assert not default.trace_screenshots and ci.trace_screenshots and debug.trace_screenshots
 
 
 def test_config_mistakes_name_the_key(tmp_path: Path) -> None:
@@ -43,6 +44,9 @@ def test_config_mistakes_name_the_key(tmp_path: Path) -> None:
         load(bad)
     bad.write_text(text.replace('tracing = "retain-on-failure"', 'tracing = "sometimes"'))
     with pytest.raises(ConfigError, match="tracing must be one of"):
+        load(bad)
+    bad.write_text(text.replace("trace_screenshots = false", 'trace_screenshots = "no"', 1))
+    with pytest.raises(ConfigError, match="trace_screenshots must be true or false"):
         load(bad)
     with pytest.raises(ConfigError, match="unknown profile 'nightly'"):
         load().profile("nightly")
