@@ -33,10 +33,16 @@ class AccessTokenRejected(CalendarRefused):
     pass
 
 
+#: One client for every provider call, shared by threads (httpx's Client is thread-safe): its connections
+#: are reused, and its TLS context is built once — httpx.request() builds both anew on every call, and loading
+#: the CA bundle each time stood out in a profile of the app.
+_client = httpx.Client()
+
+
 def call(provider: str, method: str, url: str, *, timeout: float, **kwargs: Any) -> dict[str, Any]:
     """The JSON object `provider` (a display name, e.g. "Google Calendar") answered, or a CalendarError."""
     try:
-        response = httpx.request(method, url, timeout=timeout, **kwargs)
+        response = _client.request(method, url, timeout=timeout, **kwargs)
     except httpx.HTTPError as exc:
         raise CalendarUnavailable(f"{provider} did not answer ({type(exc).__name__})") from exc
     if response.status_code == 410:
