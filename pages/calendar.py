@@ -9,10 +9,11 @@ from playwright.sync_api import Locator, Page, expect
 
 from pages.base import BasePage
 
+# Per provider: its status badge and its error line (Google's came first, hence the names).
 STATUS_TEST_ID = "calendar-status"
-# Per provider: its status badge, its Connect button and its error line (Google's came first, hence the names).
-TEST_IDS = {"google": (STATUS_TEST_ID, "connect-google", "calendar-last-error"),
-            "jobber": ("jobber-status", "connect-jobber", "jobber-last-error")}
+LAST_ERROR_TEST_ID = "calendar-last-error"
+JOBBER_STATUS_TEST_ID = "jobber-status"
+JOBBER_LAST_ERROR_TEST_ID = "jobber-last-error"
 
 
 class CalendarPage(BasePage):
@@ -30,7 +31,7 @@ class CalendarPage(BasePage):
 
     @property
     def last_error(self) -> Locator:
-        return self.page.get_by_test_id("calendar-last-error")
+        return self.page.get_by_test_id(LAST_ERROR_TEST_ID)
 
     def connect_google(self, account: str) -> Self:
         """Connect, then choose the Google account and Allow on Google's consent page; back here, connected."""
@@ -42,7 +43,7 @@ class CalendarPage(BasePage):
 
     def connect_jobber(self, account: str) -> Self:
         """Connect Jobber, then type the Jobber account and Allow Access on Jobber's consent page; back here."""
-        self.page.get_by_test_id(TEST_IDS["jobber"][1]).click()
+        self.page.get_by_test_id("connect-jobber").click()
         JobberConsentPage(self.page).allow(account)
         expect(self.page).to_have_url(self.url_pattern())
         expect(self.badge("jobber")).to_have_attribute("data-state", "connected")
@@ -50,10 +51,12 @@ class CalendarPage(BasePage):
 
     def badge(self, provider: str = "google") -> Locator:
         """data-state: none | connected | error; data-synced: when the last sync succeeded (ISO, or empty)."""
-        return self.page.get_by_test_id(TEST_IDS[provider][0])
+        test_id = JOBBER_STATUS_TEST_ID if provider == "jobber" else STATUS_TEST_ID
+        return self.page.get_by_test_id(test_id)
 
     def expect_error_mentions(self, text: str, provider: str = "google") -> None:
-        expect(self.page.get_by_test_id(TEST_IDS[provider][2])).to_contain_text(text)
+        test_id = JOBBER_LAST_ERROR_TEST_ID if provider == "jobber" else LAST_ERROR_TEST_ID
+        expect(self.page.get_by_test_id(test_id)).to_contain_text(text)
 
     def state(self, provider: str = "google") -> str:
         """The status after a reload (the page does not update itself)."""
