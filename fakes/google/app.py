@@ -29,9 +29,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from html import escape
 from typing import Any
-from urllib.parse import urlencode
 
 from fakes.core import FakeApp, HttpError, Request, Response, Webhook, control_error
+from fakes.core.consent import answer_consent
 from fakes.core.journal import iso_now
 from fakes.core.validate import optional_int, optional_str, require_str
 
@@ -247,20 +247,13 @@ class GoogleCalendarFake(FakeApp):
             '<button name=decision value=allow>Allow</button> <button name=decision value=deny>Cancel</button></form>')
 
     def approve(self, request: Request) -> Response:
-        form = request.form()
-        redirect_uri, state = form.get("redirect_uri") or "", form.get("state") or ""
-        if not redirect_uri.startswith(("http://", "https://")):
-            raise control_error(422, "redirect_uri is required")
-        separator = "&" if "?" in redirect_uri else "?"
-        if form.get("decision") != "allow":
-            return Response.redirect(redirect_uri + separator + urlencode({"error": "access_denied", "state": state}))
-        email = (form.get("email") or "").strip().lower()
-        if "@" not in email:
-            return Response.html("<h1>Enter the email of a Google account</h1>", 422)
-        code = "4/" + secrets.token_urlsafe(16)
-        with self.lock:
-            self.codes[code] = (redirect_uri, email)
-        return Response.redirect(redirect_uri + separator + urlencode({"code": code, "state": state}))
+        def grant(redirect_uri: str, email: str) -> str:
+            code = "4/" + secrets.token_urlsafe(16)
+            with self.lock:
+                self.codes[code] = (redirect_uri, email)
+            return code
+
+        return answer_consent(request, account_kind="Google account", grant=grant)
 
     def token(self, request: Request) -> Response:
         form = request.form()

@@ -31,11 +31,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html import escape
 from typing import Any
-from urllib.parse import urlencode
 
 from graphql import GraphQLError, GraphQLSchema, build_schema, graphql_sync
 
 from fakes.core import FakeApp, HttpError, Request, Response, Webhook, control_error
+from fakes.core.consent import answer_consent
 from fakes.core.journal import iso_now
 from fakes.core.validate import optional_int, optional_str, require_str
 
@@ -211,21 +211,14 @@ class JobberFake(FakeApp):
             '<button name=decision value=deny>Cancel</button></form>')
 
     def approve(self, request: Request) -> Response:
-        form = request.form()
-        redirect_uri, state = form.get("redirect_uri") or "", form.get("state") or ""
-        if not redirect_uri.startswith(("http://", "https://")):
-            raise control_error(422, "redirect_uri is required")
-        separator = "&" if "?" in redirect_uri else "?"
-        if form.get("decision") != "allow":
-            return Response.redirect(redirect_uri + separator + urlencode({"error": "access_denied", "state": state}))
-        email = (form.get("email") or "").strip().lower()
-        if "@" not in email:
-            return Response.html("<h1>Enter the email of a Jobber account</h1>", 422)
-        code = secrets.token_urlsafe(16)
-        with self.lock:
-            self._account(email)
-            self.codes[code] = (redirect_uri, email)
-        return Response.redirect(redirect_uri + separator + urlencode({"code": code, "state": state}))
+        def grant(redirect_uri: str, email: str) -> str:
+            code = secrets.token_urlsafe(16)
+            with self.lock:
+                self._account(email)
+                self.codes[code] = (redirect_uri, email)
+            return code
+
+        return answer_consent(request, account_kind="Jobber account", grant=grant)
 
     def token(self, request: Request) -> Response:
         form = request.form()
