@@ -4,7 +4,8 @@ text, as p50/p95 over the week and per tenant-local day.
 The waits are made on the tenant clock: the business's registration is pending, so each caller's first
 reply is held; the clock moves on between the calls; approval then sends all three at once. The callers
 have waited about 10, 6 and 1 minutes (plus the few real seconds the test takes); the first one's text
-while waiting is part of the same wait.
+while waiting is part of the same wait. A week later those waits have left the 7-day figures but are
+still in the table of the last 14 days.
 """
 
 from __future__ import annotations
@@ -63,3 +64,12 @@ def test_first_response_figures_after_a_few_missed_calls(
     dashboard.expect_week(answered=3, waiting=0, p50=minutes(6), p95=minutes(10))
     dashboard.expect_today(day="2030-01-07", answered=3, waiting=0, p50=minutes(6), p95=minutes(10))
     dashboard.expect_day_count(14)
+    dashboard.expect_day_labels(["Today", "Yesterday", "Sat Jan 5", "Fri Jan 4"])
+
+    # A week later the waits have left the 7-day tiles, but not the 14-day table.
+    seeder.set_clock(tenant, advance_seconds=7 * 24 * 3600)
+    dashboard.goto()
+    dashboard.expect_week(answered=0, waiting=0, p50="—", p95="—")
+    dashboard.expect_today(day="2030-01-14", answered=0, waiting=0, p50="—", p95="—")
+    dashboard.expect_day(label="Mon Jan 7", day="2030-01-07", answered=3, waiting=0, p50=minutes(6), p95=minutes(10))
+    dashboard.expect_day_labels(["Today", "Yesterday", "Sat Jan 12"])
