@@ -1,7 +1,8 @@
 """[booking] Scheduling as the customer and the owner see it: offers respect the lead time, the closing
 time and closed days; a job that fits no opening says "no free times" (by text and on the page); a
 booking link expires after 72 hours on the tenant clock; a link made without the customer's number asks
-for one (and refuses one that cannot be texted); appointments move from Upcoming to Past when they end.
+for one (and refuses one that cannot be texted) and the owner sees it came from the booking page;
+appointments move from Upcoming to Past when they end, the most recent first.
 
 The tenant opens Mon, Wed, Thu and Fri 08:00-15:45 in New York (Tuesday closed, no weekend), so a
 whole-day (8 h) job never fits.
@@ -126,7 +127,7 @@ def test_a_link_without_the_customers_number_asks_for_it(
     appointments = AppointmentsPage(owner_page).goto()
     appointments.expect_count(1)
     appointments.expect_appointment(when="Mon Jan 7, 9:30 AM", service="Leak repair", price=price,
-                                    customer=customer_phone, name="Sam Walkin")
+                                    customer=customer_phone, name="Sam Walkin", via="Booking page")
     booked = app_api.get("/api/v1/appointments").json()["appointments"]
     assert [(a["customer_phone"], a["customer_name"], a["source"]) for a in booked] == [
         (customer_phone, "Sam Walkin", "web")]
@@ -156,3 +157,11 @@ def test_appointments_move_from_upcoming_to_past_when_they_end(
     appointments.expect_upcoming(["Mon Jan 7, 11:00 AM"])
     appointments.expect_past(["Mon Jan 7, 9:30 AM"])
     appointments.expect_upcoming_total(dollars(price_cents))
+    appointments.expect_appointment(when="Mon Jan 7, 9:30 AM", service="Leak repair", price=dollars(price_cents),
+                                    customer=customer_phone, via="API")
+
+    # 12:30 PM: both have ended; Past lists the most recent first.
+    seeder.set_clock(tenant, now=datetime(2030, 1, 7, 17, 30, tzinfo=UTC))
+    appointments.goto()
+    appointments.expect_empty()
+    appointments.expect_past(["Mon Jan 7, 11:00 AM", "Mon Jan 7, 9:30 AM"])
