@@ -222,17 +222,18 @@ def test_the_owner_adds_an_item_and_the_assistant_quotes_it(
     catalog.add_item(name="Leak Repair", price="nine", duration="45 min", aliases="burst pipe")
     catalog.expect_field_error("Name", "An item with this name already exists.")
     catalog.expect_field_error("Price ($)", "Enter a price in dollars, like 149 or 149.50.")
-    catalog.add_item(name="Burst pipe emergency", price="349.50", duration="2 h", aliases="burst pipe, flooding",
-                     priority="50")
+    # Typed as people write prices: a dollar sign, a thousands comma, cents (kept exact, not rounded down).
+    catalog.add_item(name="Burst pipe emergency", price="$1,249.60", duration="2 h",
+                     aliases="burst pipe, flooding", priority="50")
     catalog.expect_notice("Item added.")
-    catalog.expect_item("Burst pipe emergency", price="$349.50")
+    catalog.expect_item("Burst pipe emergency", price="$1,249.60")
 
     reply = text_the_business(twilio, tenant=tenant, customer=customer_phone,
                               body="Help, a burst pipe is flooding the kitchen", wait_until=wait_until)
-    assert reply.startswith("Burst pipe emergency: $349.50, about 2 h.\n")
+    assert reply.startswith("Burst pipe emergency: $1,249.60, about 2 h.\n")
 
     catalog.goto().deactivate("Burst pipe emergency")
-    catalog.expect_item("Burst pipe emergency", price="$349.50", status="inactive")
+    catalog.expect_item("Burst pipe emergency", price="$1,249.60", status="inactive")
 
 
 def test_an_unknown_booking_link_says_so(page: Page) -> None:
