@@ -1,7 +1,8 @@
 """[booking] Scheduling as the customer and the owner see it: offers respect the lead time, the closing
 time and closed days; a job that fits no opening says "no free times" (by text and on the page); a
-booking link expires after 72 hours on the tenant clock; a link made without the customer's number asks
-for one (and refuses one that cannot be texted) and the owner sees it came from the booking page;
+booking link expires after 72 hours on the tenant clock; picking another time on the page gives the
+first one back; a link made without the customer's number asks for one (and refuses one that cannot be
+texted) and the owner sees it came from the booking page;
 appointments move from Upcoming to Past when they end, the most recent first.
 
 The tenant opens Mon, Wed, Thu and Fri 08:00-15:45 in New York (Tuesday closed, no weekend), so a
@@ -117,16 +118,28 @@ def test_a_link_without_the_customers_number_asks_for_it(
 
     held = OffersPage.open(customer_page, made.json()["url"]).pick_slot(1)
     held.expect_held("Mon Jan 7, 9:30 AM")
+    # The customer changes their mind: picking another time gives the first one back.
+    offers = held.choose_another_time()
+    offers.expect_current_hold("Mon Jan 7, 9:30 AM")
+    offers.expect_offers(["Mon Jan 7, 11:00 AM", "Mon Jan 7, 12:30 PM", "Mon Jan 7, 2:00 PM"])
+    held = offers.pick_slot(1)
+    held.expect_held("Mon Jan 7, 11:00 AM")
+    offers = held.choose_another_time()
+    offers.expect_current_hold("Mon Jan 7, 11:00 AM")
+    offers.expect_offers(["Mon Jan 7, 9:30 AM", "Mon Jan 7, 12:30 PM", "Mon Jan 7, 2:00 PM"])
+    held = offers.confirm_current_hold()
+
+    held.expect_held("Mon Jan 7, 11:00 AM")
     held.expect_phone_asked()
     held.confirm_with_invalid_phone(phone="555-0100", name="Sam Walkin")
-    held.expect_held("Mon Jan 7, 9:30 AM")  # still held: nothing was lost
+    held.expect_held("Mon Jan 7, 11:00 AM")  # still held: nothing was lost
     held.confirm(phone=national(customer_phone), name="Sam Walkin").expect_booking(
-        service="Leak repair", when="Mon Jan 7, 9:30 AM", price=price)
+        service="Leak repair", when="Mon Jan 7, 11:00 AM", price=price)
 
     # The number was typed, not texted from: it is the appointment's contact (no conversation to confirm in).
     appointments = AppointmentsPage(owner_page).goto()
     appointments.expect_count(1)
-    appointments.expect_appointment(when="Mon Jan 7, 9:30 AM", service="Leak repair", price=price,
+    appointments.expect_appointment(when="Mon Jan 7, 11:00 AM", service="Leak repair", price=price,
                                     customer=customer_phone, name="Sam Walkin", via="Booking page")
     booked = app_api.get("/api/v1/appointments").json()["appointments"]
     assert [(a["customer_phone"], a["customer_name"], a["source"]) for a in booked] == [
