@@ -1,6 +1,7 @@
 """[booking] Flow 2: a customer texts a job; the reply quotes the matched catalog item and offers slots
 with a link; the customer books on the phone-sized booking page (or by replying "2", then "YES"); the
-confirmation SMS reaches the Twilio fake; the owner sees the appointment with its price.
+confirmation SMS reaches the Twilio fake; the owner sees the appointment with its price. By SMS, a number
+that was not offered is answered with the choices, and a hold that ran out before the YES with fresh times.
 
 Also: two customers racing for one slot (one wins, the other is told and offered fresh times), a
 Confirm form made to name another link's hold (refused), and a hold that expires on the tenant clock
@@ -192,26 +193,37 @@ def test_an_expired_hold_says_so_and_offers_fresh_times(
 
 
 def test_booking_by_sms_replies(
-    tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, owner_page: Page, wait_until: WaitUntil,
-    settle: Settle,
+    tenant: TenantHandle, seeder: TenantSeeder, twilio: TwilioFakeClient, customer_phone: str, owner_page: Page,
+    wait_until: WaitUntil, settle: Settle,
 ) -> None:
+    def reply_to(body: str) -> str:
+        return text_the_business(twilio, tenant=tenant, customer=customer_phone, body=body, wait_until=wait_until)
+
     drain = item(tenant, "Drain cleaning")
     price = dollars(drain.price_cents)
-    quote = text_the_business(twilio, tenant=tenant, customer=customer_phone,
-                              body="My shower drain is clogged again", wait_until=wait_until)
+    quote = reply_to("My shower drain is clogged again")
     assert quote.startswith(f"Drain cleaning: {price}, about 1 h.\n")
     assert "1) Mon Jan 7, 9:30 AM\n2) Mon Jan 7, 10:30 AM\n3) Mon Jan 7, 11:30 AM\n" in quote
+    link = booking_link_in(quote)
 
-    held = text_the_business(twilio, tenant=tenant, customer=customer_phone, body="2", wait_until=wait_until)
-    assert held == "Holding Mon Jan 7, 10:30 AM for you until 9:10 AM. Reply YES to book it."
+    assert reply_to("4") == f"Please reply 1, 2 or 3 to pick a time, or book online: {link}"
+    assert reply_to("3") == "Holding Mon Jan 7, 11:30 AM for you until 9:10 AM. Reply YES to book it."
+    # The 15 minutes pass before the YES: the customer is told, and offered fresh times from 9:10 AM.
+    seeder.set_clock(tenant, advance_seconds=15 * 60)
+    assert reply_to("YES") == ("Sorry, your hold on Mon Jan 7, 11:30 AM expired. Here are the next free times:\n"
+                               "1) Mon Jan 7, 9:45 AM\n2) Mon Jan 7, 10:45 AM\n3) Mon Jan 7, 11:45 AM\n"
+                               f"Reply 1, 2 or 3 to hold a time, or book online: {link}")
 
-    booked = text_the_business(twilio, tenant=tenant, customer=customer_phone, body="YES", wait_until=wait_until)
-    assert booked == confirmation(tenant, "Drain cleaning", "Mon Jan 7, 10:30 AM", price)
+    held = reply_to("2")
+    assert held == "Holding Mon Jan 7, 10:45 AM for you until 9:25 AM. Reply YES to book it."
+
+    booked = reply_to("YES")
+    assert booked == confirmation(tenant, "Drain cleaning", "Mon Jan 7, 10:45 AM", price)
     settle.assert_no_new(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone), what="a second confirmation")
 
     appointments = AppointmentsPage(owner_page).goto()
     appointments.expect_count(1)
-    appointments.expect_appointment(when="Mon Jan 7, 10:30 AM", service="Drain cleaning", price=price,
+    appointments.expect_appointment(when="Mon Jan 7, 10:45 AM", service="Drain cleaning", price=price,
                                     customer=customer_phone)
 
 
