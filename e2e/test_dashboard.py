@@ -62,6 +62,7 @@ def test_first_response_figures_after_a_few_missed_calls(
     # Waits of ~10, ~6 and ~1 minutes: the median is the middle one, p95 the longest (nearest rank).
     dashboard.goto()
     dashboard.expect_week(answered=3, waiting=0, p50=minutes(6), p95=minutes(10))
+    dashboard.expect_waiting_for_you(1)  # the first caller's "hello?" is for a person; the calls were answered
     dashboard.expect_today(day="2030-01-07", answered=3, waiting=0, p50=minutes(6), p95=minutes(10))
     dashboard.expect_day_count(14)
     dashboard.expect_day_labels(["Today", "Yesterday", "Sat Jan 5", "Fri Jan 4"])

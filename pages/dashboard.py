@@ -14,6 +14,7 @@ SAMPLES_TEST_ID = "first-response-samples"
 DAY_ROW_TEST_ID = "first-response-day"
 DAY_P50_TEST_ID = "day-p50"
 DAY_P95_TEST_ID = "day-p95"
+NEEDS_ATTENTION_TEST_ID = "needs-attention-count"
 
 FIGURES_API_PATH = "/api/v1/dashboard/first-response"
 
@@ -60,6 +61,14 @@ class DashboardPage(BasePage):
     @property
     def today(self) -> Locator:
         return self.days.first
+
+    @property
+    def waiting_for_you(self) -> Locator:
+        """The "Waiting for you" tile: conversations flagged for a person right now."""
+        return self.page.get_by_test_id(NEEDS_ATTENTION_TEST_ID)
+
+    def expect_waiting_for_you(self, count: int) -> None:
+        expect(self.waiting_for_you).to_have_text(str(count))
 
     def expect_answered(self, count: int) -> None:
         expect(self.answered).to_have_text(str(count))
