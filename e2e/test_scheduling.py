@@ -75,7 +75,9 @@ def test_offers_skip_closed_days_and_say_when_nothing_is_free(
                             + "Reply 1, 2 or 3 to hold a time, or book online: "), reply
     link = LINK.search(reply)
     assert link, reply
-    OffersPage.open(customer_page, link.group(0)).expect_offers(offers)
+    booking = OffersPage.open(customer_page, link.group(0))
+    booking.expect_offers(offers)
+    booking.pick_slot(1).expect_held(offers[0])  # a job that ends exactly at closing can be held
 
     # An 8-hour job fits no opening in the next two weeks: no times and no link, a person takes over.
     reply = text_the_business(twilio, tenant=tenant, customer=customer_phone, body="We need a whole-house repipe",
