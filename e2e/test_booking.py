@@ -201,6 +201,8 @@ def test_booking_by_sms_replies(
 
     drain = item(tenant, "Drain cleaning")
     price = dollars(drain.price_cents)
+    assert reply_to(JOB).startswith("Leak repair: ")
+    # A second job in the same conversation: the numbers now refer to its offers, not the first job's.
     quote = reply_to("My shower drain is clogged again")
     assert quote.startswith(f"Drain cleaning: {price}, about 1 h.\n")
     assert "1) Mon Jan 7, 9:30 AM\n2) Mon Jan 7, 10:30 AM\n3) Mon Jan 7, 11:30 AM\n" in quote
