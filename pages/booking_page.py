@@ -261,10 +261,13 @@ class BookedPage(BookingStep):
     def confirmation(self) -> Locator:
         return self.page.get_by_test_id(BOOKING_CONFIRMATION_TEST_ID)
 
-    def expect_booking(self, *, service: str, when: str, price: str) -> None:
+    def expect_booking(self, *, service: str, when: str, price: str, texting: str | None = None) -> None:
+        """``texting``: the number the page says the confirmation SMS goes to."""
         expect(self.confirmation.get_by_test_id("booked-service")).to_have_text(service)
         expect(self.confirmation.get_by_test_id("booked-time")).to_have_text(when)
         expect(self.confirmation.get_by_test_id("booked-price")).to_have_text(price)
+        if texting is not None:
+            expect(self.confirmation).to_contain_text(f"We're texting a confirmation to {texting}.")
 
 
 class LinkUnavailablePage(BookingStep):
