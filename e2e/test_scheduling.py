@@ -1,12 +1,12 @@
 """[booking] Scheduling as the customer and the owner see it: offers respect the lead time, the closing
-time and closed days; a job that fits no opening says "no free times" (by text and on the page); a
-booking link expires after 72 hours on the tenant clock; picking another time on the page gives the
-first one back; a link made without the customer's number asks for one (and refuses one that cannot be
-texted) and the owner sees it came from the booking page;
-appointments move from Upcoming to Past when they end, the most recent first.
+time and closed days, up to two weeks ahead; a job that fits no opening says "no free times" (by text
+and on the page); a booking link expires after 72 hours on the tenant clock; picking another time on
+the page gives the first one back; a link made without the customer's number asks for one (and refuses
+one that cannot be texted) and the owner sees it came from the booking page; appointments move from
+Upcoming to Past when they end, the most recent first.
 
 The tenant opens Mon, Wed, Thu and Fri 08:00-15:45 in New York (Tuesday closed, no weekend), so a
-whole-day (8 h) job never fits.
+whole-day (8 h) job never fits; one test's tenant opens only on Saturday mornings.
 """
 
 from __future__ import annotations
@@ -88,6 +88,16 @@ def test_offers_skip_closed_days_and_say_when_nothing_is_free(
     assert made.status_code == 201, made.text
     assert made.json()["offers"] == []
     OffersPage.open(customer_page, made.json()["url"]).expect_no_free_times()
+
+
+@pytest.mark.tenant(business_hours={"sat": ["08:00", "11:00"]})
+def test_offers_reach_two_weeks_ahead_for_a_business_open_one_morning_a_week(
+    tenant: TenantHandle, seeder: TenantSeeder, twilio: TwilioFakeClient, customer_phone: str, wait_until: WaitUntil,
+) -> None:
+    seeder.set_clock(tenant, now=MONDAY_MORNING)
+    reply = text_the_business(twilio, tenant=tenant, customer=customer_phone, body=LEAK_JOB, wait_until=wait_until)
+    assert reply.startswith(f"Leak repair: {price_of(tenant, 'Leak repair')}, about 1 h 30 min.\n"
+                            "1) Sat Jan 12, 8:00 AM\n2) Sat Jan 12, 9:30 AM\n3) Sat Jan 19, 8:00 AM\n"), reply
 
 
 def test_a_booking_link_expires_after_72_hours(
