@@ -1,6 +1,7 @@
 """[booking] Flow 2: a customer texts a job; the reply quotes the matched catalog item and offers slots
 with a link; the customer books on the phone-sized booking page (or by replying "2", then "YES"); the
-confirmation SMS reaches the Twilio fake; the owner sees the appointment with its price.
+confirmation SMS reaches the Twilio fake; the owner sees the appointment with its price. By SMS, a number
+that was not offered is answered with the choices, and a hold that ran out before the YES with fresh times.
 
 Also: two customers racing for one slot (one wins, the other is told and offered fresh times), a
 Confirm form made to name another link's hold (refused), and a hold that expires on the tenant clock
@@ -130,8 +131,11 @@ def test_two_customers_race_for_one_slot(
     second_held.expect_held(LEAK_OFFERS[1])
 
     price = dollars(item(tenant, "Leak repair").price_cents)
-    first_held.confirm().expect_booking(service="Leak repair", when=LEAK_OFFERS[0], price=price)
-    second_held.confirm().expect_booking(service="Leak repair", when=LEAK_OFFERS[1], price=price)
+    # No names given: each page still says where its confirmation goes.
+    first_held.confirm().expect_booking(service="Leak repair", when=LEAK_OFFERS[0], price=price,
+                                        texting=customer_phone)
+    second_held.confirm().expect_booking(service="Leak repair", when=LEAK_OFFERS[1], price=price,
+                                         texting=second_customer_phone)
     appointments = AppointmentsPage(owner_page).goto()
     appointments.expect_count(2)
     appointments.expect_appointment(when=LEAK_OFFERS[0], service="Leak repair", price=price, customer=customer_phone)
@@ -192,26 +196,39 @@ def test_an_expired_hold_says_so_and_offers_fresh_times(
 
 
 def test_booking_by_sms_replies(
-    tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, owner_page: Page, wait_until: WaitUntil,
-    settle: Settle,
+    tenant: TenantHandle, seeder: TenantSeeder, twilio: TwilioFakeClient, customer_phone: str, owner_page: Page,
+    wait_until: WaitUntil, settle: Settle,
 ) -> None:
+    def reply_to(body: str) -> str:
+        return text_the_business(twilio, tenant=tenant, customer=customer_phone, body=body, wait_until=wait_until)
+
     drain = item(tenant, "Drain cleaning")
     price = dollars(drain.price_cents)
-    quote = text_the_business(twilio, tenant=tenant, customer=customer_phone,
-                              body="My shower drain is clogged again", wait_until=wait_until)
+    assert reply_to(JOB).startswith("Leak repair: ")
+    # A second job in the same conversation: the numbers now refer to its offers, not the first job's.
+    quote = reply_to("My shower drain is clogged again")
     assert quote.startswith(f"Drain cleaning: {price}, about 1 h.\n")
     assert "1) Mon Jan 7, 9:30 AM\n2) Mon Jan 7, 10:30 AM\n3) Mon Jan 7, 11:30 AM\n" in quote
+    link = booking_link_in(quote)
 
-    held = text_the_business(twilio, tenant=tenant, customer=customer_phone, body="2", wait_until=wait_until)
-    assert held == "Holding Mon Jan 7, 10:30 AM for you until 9:10 AM. Reply YES to book it."
+    assert reply_to("4") == f"Please reply 1, 2 or 3 to pick a time, or book online: {link}"
+    assert reply_to("3") == "Holding Mon Jan 7, 11:30 AM for you until 9:10 AM. Reply YES to book it."
+    # The 15 minutes pass before the YES: the customer is told, and offered fresh times from 9:10 AM.
+    seeder.set_clock(tenant, advance_seconds=15 * 60)
+    assert reply_to("YES") == ("Sorry, your hold on Mon Jan 7, 11:30 AM expired. Here are the next free times:\n"
+                               "1) Mon Jan 7, 9:45 AM\n2) Mon Jan 7, 10:45 AM\n3) Mon Jan 7, 11:45 AM\n"
+                               f"Reply 1, 2 or 3 to hold a time, or book online: {link}")
 
-    booked = text_the_business(twilio, tenant=tenant, customer=customer_phone, body="YES", wait_until=wait_until)
-    assert booked == confirmation(tenant, "Drain cleaning", "Mon Jan 7, 10:30 AM", price)
+    held = reply_to("2")
+    assert held == "Holding Mon Jan 7, 10:45 AM for you until 9:25 AM. Reply YES to book it."
+
+    booked = reply_to("YES")
+    assert booked == confirmation(tenant, "Drain cleaning", "Mon Jan 7, 10:45 AM", price)
     settle.assert_no_new(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone), what="a second confirmation")
 
     appointments = AppointmentsPage(owner_page).goto()
     appointments.expect_count(1)
-    appointments.expect_appointment(when="Mon Jan 7, 10:30 AM", service="Drain cleaning", price=price,
+    appointments.expect_appointment(when="Mon Jan 7, 10:45 AM", service="Drain cleaning", price=price,
                                     customer=customer_phone)
 
 
@@ -222,17 +239,18 @@ def test_the_owner_adds_an_item_and_the_assistant_quotes_it(
     catalog.add_item(name="Leak Repair", price="nine", duration="45 min", aliases="burst pipe")
     catalog.expect_field_error("Name", "An item with this name already exists.")
     catalog.expect_field_error("Price ($)", "Enter a price in dollars, like 149 or 149.50.")
-    catalog.add_item(name="Burst pipe emergency", price="349.50", duration="2 h", aliases="burst pipe, flooding",
-                     priority="50")
+    # Typed as people write prices: a dollar sign, a thousands comma, cents (kept exact, not rounded down).
+    catalog.add_item(name="Burst pipe emergency", price="$1,249.60", duration="2 h",
+                     aliases="burst pipe, flooding", priority="50")
     catalog.expect_notice("Item added.")
-    catalog.expect_item("Burst pipe emergency", price="$349.50")
+    catalog.expect_item("Burst pipe emergency", price="$1,249.60")
 
     reply = text_the_business(twilio, tenant=tenant, customer=customer_phone,
                               body="Help, a burst pipe is flooding the kitchen", wait_until=wait_until)
-    assert reply.startswith("Burst pipe emergency: $349.50, about 2 h.\n")
+    assert reply.startswith("Burst pipe emergency: $1,249.60, about 2 h.\n")
 
     catalog.goto().deactivate("Burst pipe emergency")
-    catalog.expect_item("Burst pipe emergency", price="$349.50", status="inactive")
+    catalog.expect_item("Burst pipe emergency", price="$1,249.60", status="inactive")
 
 
 def test_an_unknown_booking_link_says_so(page: Page) -> None:

@@ -18,6 +18,7 @@ import pytest
 from playwright.sync_api import Page
 
 from e2e.support import TenantHandle, TenantSeeder, TwilioFakeClient, WaitUntil
+from pages.appointments import AppointmentsPage
 from pages.errors import ErrorPage
 from pages.flows import open_inbox
 from seed import http
@@ -231,6 +232,18 @@ def test_inbox_of_a_does_not_list_b_conversations(owner_page: Page, other_tenant
     inbox.expect_conversation_count(0)
     listed: list[dict[str, Any]] = app_api.get("/api/v1/conversations").json()["conversations"]
     assert listed == []
+
+
+def test_appointments_of_a_do_not_list_b_appointments(owner_page: Page, other_tenant: OtherTenant,
+                                                     app_api: httpx.Client) -> None:
+    b_appointment = _appointment_id(other_tenant)
+    assert b_appointment is not None, "positive control failed: B could not book through its own API"
+    b_listed = other_tenant.api.get("/api/v1/appointments").json()["appointments"]
+    assert [a["id"] for a in b_listed] == [b_appointment], "positive control failed: B does not list its booking"
+    appointments = AppointmentsPage(owner_page).goto()
+    appointments.expect_empty()
+    appointments.expect_count(0)
+    assert app_api.get("/api/v1/appointments").json()["appointments"] == []
 
 
 def test_a_session_is_no_operator_token(tenant: TenantHandle, other_tenant: OtherTenant, stack: Stack) -> None:

@@ -1,10 +1,12 @@
 """[booking] Scheduling as the customer and the owner see it: offers respect the lead time, the closing
-time and closed days; a job that fits no opening says "no free times" (by text and on the page); a
-booking link expires after 72 hours on the tenant clock; a link made without the customer's number asks
-for one (and refuses one that cannot be texted); appointments move from Upcoming to Past when they end.
+time and closed days, up to two weeks ahead; a job that fits no opening says "no free times" (by text
+and on the page); a booking link expires after 72 hours on the tenant clock; picking another time on
+the page gives the first one back; a link made without the customer's number asks for one (and refuses
+one that cannot be texted) and the owner sees it came from the booking page; appointments move from
+Upcoming to Past when they end, the most recent first.
 
 The tenant opens Mon, Wed, Thu and Fri 08:00-15:45 in New York (Tuesday closed, no weekend), so a
-whole-day (8 h) job never fits.
+whole-day (8 h) job never fits; one test's tenant opens only on Saturday mornings.
 """
 
 from __future__ import annotations
@@ -73,7 +75,9 @@ def test_offers_skip_closed_days_and_say_when_nothing_is_free(
                             + "Reply 1, 2 or 3 to hold a time, or book online: "), reply
     link = LINK.search(reply)
     assert link, reply
-    OffersPage.open(customer_page, link.group(0)).expect_offers(offers)
+    booking = OffersPage.open(customer_page, link.group(0))
+    booking.expect_offers(offers)
+    booking.pick_slot(1).expect_held(offers[0])  # a job that ends exactly at closing can be held
 
     # An 8-hour job fits no opening in the next two weeks: no times and no link, a person takes over.
     reply = text_the_business(twilio, tenant=tenant, customer=customer_phone, body="We need a whole-house repipe",
@@ -84,6 +88,16 @@ def test_offers_skip_closed_days_and_say_when_nothing_is_free(
     assert made.status_code == 201, made.text
     assert made.json()["offers"] == []
     OffersPage.open(customer_page, made.json()["url"]).expect_no_free_times()
+
+
+@pytest.mark.tenant(business_hours={"sat": ["08:00", "11:00"]})
+def test_offers_reach_two_weeks_ahead_for_a_business_open_one_morning_a_week(
+    tenant: TenantHandle, seeder: TenantSeeder, twilio: TwilioFakeClient, customer_phone: str, wait_until: WaitUntil,
+) -> None:
+    seeder.set_clock(tenant, now=MONDAY_MORNING)
+    reply = text_the_business(twilio, tenant=tenant, customer=customer_phone, body=LEAK_JOB, wait_until=wait_until)
+    assert reply.startswith(f"Leak repair: {price_of(tenant, 'Leak repair')}, about 1 h 30 min.\n"
+                            "1) Sat Jan 12, 8:00 AM\n2) Sat Jan 12, 9:30 AM\n3) Sat Jan 19, 8:00 AM\n"), reply
 
 
 def test_a_booking_link_expires_after_72_hours(
@@ -116,17 +130,29 @@ def test_a_link_without_the_customers_number_asks_for_it(
 
     held = OffersPage.open(customer_page, made.json()["url"]).pick_slot(1)
     held.expect_held("Mon Jan 7, 9:30 AM")
+    # The customer changes their mind: picking another time gives the first one back.
+    offers = held.choose_another_time()
+    offers.expect_current_hold("Mon Jan 7, 9:30 AM")
+    offers.expect_offers(["Mon Jan 7, 11:00 AM", "Mon Jan 7, 12:30 PM", "Mon Jan 7, 2:00 PM"])
+    held = offers.pick_slot(1)
+    held.expect_held("Mon Jan 7, 11:00 AM")
+    offers = held.choose_another_time()
+    offers.expect_current_hold("Mon Jan 7, 11:00 AM")
+    offers.expect_offers(["Mon Jan 7, 9:30 AM", "Mon Jan 7, 12:30 PM", "Mon Jan 7, 2:00 PM"])
+    held = offers.confirm_current_hold()
+
+    held.expect_held("Mon Jan 7, 11:00 AM")
     held.expect_phone_asked()
     held.confirm_with_invalid_phone(phone="555-0100", name="Sam Walkin")
-    held.expect_held("Mon Jan 7, 9:30 AM")  # still held: nothing was lost
+    held.expect_held("Mon Jan 7, 11:00 AM")  # still held: nothing was lost
     held.confirm(phone=national(customer_phone), name="Sam Walkin").expect_booking(
-        service="Leak repair", when="Mon Jan 7, 9:30 AM", price=price)
+        service="Leak repair", when="Mon Jan 7, 11:00 AM", price=price)
 
     # The number was typed, not texted from: it is the appointment's contact (no conversation to confirm in).
     appointments = AppointmentsPage(owner_page).goto()
     appointments.expect_count(1)
-    appointments.expect_appointment(when="Mon Jan 7, 9:30 AM", service="Leak repair", price=price,
-                                    customer=customer_phone, name="Sam Walkin")
+    appointments.expect_appointment(when="Mon Jan 7, 11:00 AM", service="Leak repair", price=price,
+                                    customer=customer_phone, name="Sam Walkin", via="Booking page")
     booked = app_api.get("/api/v1/appointments").json()["appointments"]
     assert [(a["customer_phone"], a["customer_name"], a["source"]) for a in booked] == [
         (customer_phone, "Sam Walkin", "web")]
@@ -156,3 +182,11 @@ def test_appointments_move_from_upcoming_to_past_when_they_end(
     appointments.expect_upcoming(["Mon Jan 7, 11:00 AM"])
     appointments.expect_past(["Mon Jan 7, 9:30 AM"])
     appointments.expect_upcoming_total(dollars(price_cents))
+    appointments.expect_appointment(when="Mon Jan 7, 9:30 AM", service="Leak repair", price=dollars(price_cents),
+                                    customer=customer_phone, via="API")
+
+    # 12:30 PM: both have ended; Past lists the most recent first.
+    seeder.set_clock(tenant, now=datetime(2030, 1, 7, 17, 30, tzinfo=UTC))
+    appointments.goto()
+    appointments.expect_empty()
+    appointments.expect_past(["Mon Jan 7, 11:00 AM", "Mon Jan 7, 9:30 AM"])

@@ -60,7 +60,8 @@ class AppointmentsPage(BasePage):
         self.row_for(when).get_by_role("link", name="Conversation").click()
 
     def expect_appointment(self, *, when: str, service: str, price: str, customer: str | None = None,
-                           name: str | None = None) -> None:
+                           name: str | None = None, via: str | None = None) -> None:
+        """``via``: how it was booked, as the page says when there is no conversation to link ("Booking page")."""
         row = self.row_for(when)
         expect(row).to_have_count(1)
         expect(row.get_by_test_id(APPOINTMENT_SERVICE_TEST_ID)).to_have_text(service)
@@ -70,6 +71,8 @@ class AppointmentsPage(BasePage):
             expect(row).to_contain_text(customer)
         if name is not None:
             expect(row).to_contain_text(name)
+        if via is not None:
+            expect(row.get_by_role("cell", name=via, exact=True)).to_have_count(1)
 
     def expect_count(self, count: int) -> None:
         expect(self.rows).to_have_count(count)

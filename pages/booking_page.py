@@ -140,6 +140,16 @@ class OffersPage(BookingStep):
     def expect_slot_taken_notice(self) -> None:
         expect(self.notice).to_contain_text(SLOT_TAKEN_MESSAGE)
 
+    def expect_current_hold(self, label: str) -> None:
+        """The banner of the time this customer holds (not among the offers) while choosing another."""
+        expect(self.current_hold).to_contain_text(f"You're holding {label} until")
+        self.expect_not_offered(label)
+
+    def confirm_current_hold(self) -> HeldPage:
+        """"Confirm it" in the banner of the time already held: back to the confirmation step."""
+        self.current_hold.get_by_role("link", name="Confirm it").click()
+        return HeldPage(self.page).expect_loaded()
+
 
 class HoldExpiredPage(OffersPage):
     """HTTP 410: the hold ran out (15 minutes on the business's clock); says so and offers fresh times."""
@@ -189,6 +199,11 @@ class HeldPage(BookingStep):
     @property
     def choose_another_link(self) -> Locator:
         return self.page.get_by_role("link", name="Choose a different time")
+
+    def choose_another_time(self) -> OffersPage:
+        """"Choose a different time": the offers again, the held time kept until another is picked."""
+        self.choose_another_link.click()
+        return OffersPage(self.page).expect_loaded()
 
     def expect_held(self, label: str) -> None:
         """Holding ``label``, with the time the hold runs out shown."""
@@ -246,10 +261,13 @@ class BookedPage(BookingStep):
     def confirmation(self) -> Locator:
         return self.page.get_by_test_id(BOOKING_CONFIRMATION_TEST_ID)
 
-    def expect_booking(self, *, service: str, when: str, price: str) -> None:
+    def expect_booking(self, *, service: str, when: str, price: str, texting: str | None = None) -> None:
+        """``texting``: the number the page says the confirmation SMS goes to."""
         expect(self.confirmation.get_by_test_id("booked-service")).to_have_text(service)
         expect(self.confirmation.get_by_test_id("booked-time")).to_have_text(when)
         expect(self.confirmation.get_by_test_id("booked-price")).to_have_text(price)
+        if texting is not None:
+            expect(self.confirmation).to_contain_text(f"We're texting a confirmation to {texting}.")
 
 
 class LinkUnavailablePage(BookingStep):

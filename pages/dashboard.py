@@ -14,6 +14,7 @@ SAMPLES_TEST_ID = "first-response-samples"
 DAY_ROW_TEST_ID = "first-response-day"
 DAY_P50_TEST_ID = "day-p50"
 DAY_P95_TEST_ID = "day-p95"
+NEEDS_ATTENTION_TEST_ID = "needs-attention-count"
 
 FIGURES_API_PATH = "/api/v1/dashboard/first-response"
 
@@ -61,6 +62,14 @@ class DashboardPage(BasePage):
     def today(self) -> Locator:
         return self.days.first
 
+    @property
+    def waiting_for_you(self) -> Locator:
+        """The "Waiting for you" tile: conversations flagged for a person right now."""
+        return self.page.get_by_test_id(NEEDS_ATTENTION_TEST_ID)
+
+    def expect_waiting_for_you(self, count: int) -> None:
+        expect(self.waiting_for_you).to_have_text(str(count))
+
     def expect_answered(self, count: int) -> None:
         expect(self.answered).to_have_text(str(count))
 
@@ -75,7 +84,23 @@ class DashboardPage(BasePage):
         """The "Today" row: its tenant-local date (ISO) and figures."""
         row = self.today
         expect(row).to_have_attribute("data-day", day)
-        expect(row.get_by_role("rowheader")).to_have_text("Today")
+        self._expect_row(row, label="Today", answered=answered, waiting=waiting, p50=p50, p95=p95)
+
+    def expect_day(self, *, label: str, day: str, answered: int, waiting: int, p50: Text, p95: Text) -> None:
+        """The row headed ``label`` ("Yesterday", "Mon Jan 7"): its tenant-local date (ISO) and figures."""
+        row = self.days.filter(has=self.page.get_by_role("rowheader", name=label, exact=True))
+        expect(row).to_have_count(1)
+        expect(row).to_have_attribute("data-day", day)
+        self._expect_row(row, label=label, answered=answered, waiting=waiting, p50=p50, p95=p95)
+
+    def expect_day_labels(self, labels: list[str]) -> None:
+        """The headers of the first len(labels) rows, newest first: "Today", "Yesterday", "Sat Jan 12", ..."""
+        headers = self.days.get_by_role("rowheader")
+        for index, label in enumerate(labels):
+            expect(headers.nth(index)).to_have_text(label)
+
+    def _expect_row(self, row: Locator, *, label: str, answered: int, waiting: int, p50: Text, p95: Text) -> None:
+        expect(row.get_by_role("rowheader")).to_have_text(label)
         cells = row.get_by_role("cell")
         expect(cells.nth(0)).to_have_text(str(answered))
         expect(cells.nth(1)).to_have_text(str(waiting))
