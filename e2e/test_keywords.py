@@ -125,3 +125,11 @@ def test_stop_words_opt_out_one_customer_and_start_words_opt_back_in(
         first_reply(tenant), help_reply(tenant), resubscribed(tenant),
         *[resubscribed(tenant) for _ in cycles], handoff(tenant)]
 
+
+    # The hand-off asked for a person; STOP then ends the wait: a blocked conversation needs nobody.
+    inbox = InboxPage(owner_page).goto()
+    inbox.expect_needs_attention(quitter)
+    assert twilio.inbound_sms(from_=quitter, to=tenant.phone_number, body="STOP")["status_code"] == 200
+    inbox = InboxPage(owner_page).goto()
+    inbox.expect_conversation(quitter, state="blocked")
+    inbox.expect_no_attention_needed(quitter)
