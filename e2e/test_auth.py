@@ -176,12 +176,17 @@ def test_tech_sees_the_inbox(tech_page: Page, tenant: TenantHandle) -> None:
     inbox.navigation.expect_current("Inbox")
 
 
-def test_sign_out_ends_the_session(owner_page: Page) -> None:
+def test_sign_out_ends_the_session(owner_page: Page, new_context: CreateContextCallback, tenant: TenantHandle) -> None:
     open_inbox(owner_page)
     sign_out(owner_page)
     assert not [c for c in owner_page.context.cookies() if c["name"] == "nmc_session"]
     owner_page.goto(InboxPage.path)
     LoginPage(owner_page).expect_loaded()  # sent to sign in again, not shown the inbox
+    # The session itself ended, not only this browser's cookie: a copy of it (another tab, another device)
+    # is sent to sign in too.
+    elsewhere = new_context(storage_state=tenant.storage_state_for(tenant.owner)).new_page()  # type: ignore[arg-type]
+    elsewhere.goto(InboxPage.path)
+    LoginPage(elsewhere).expect_loaded()
 
 
 def test_deactivated_user_is_refused_even_with_a_session(tech_page: Page, tenant: TenantHandle, seeder: TenantSeeder,
