@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 from pytest_playwright.pytest_playwright import CreateContextCallback
 
 from e2e.support import StripeFakeClient, TenantHandle, TenantSeeder
+from pages.banners import BILLING_BANNER_TEST_ID
 from pages.catalog import CatalogPage
 from pages.errors import ErrorPage
 from pages.flows import open_inbox, sign_in, sign_out
@@ -174,6 +175,9 @@ def test_tech_sees_the_inbox(tech_page: Page, tenant: TenantHandle) -> None:
     inbox = open_inbox(tech_page)
     inbox.navigation.expect_signed_in_as(tenant.tech.name)
     inbox.navigation.expect_current("Inbox")
+    # The tech is told there is no plan, without the owner's "Choose a plan" link (it leads to an owner-only page).
+    inbox.banners.expect_state(BILLING_BANNER_TEST_ID, "none")
+    inbox.banners.expect_no_link(BILLING_BANNER_TEST_ID)
 
 
 def test_sign_out_ends_the_session(owner_page: Page, new_context: CreateContextCallback, tenant: TenantHandle) -> None:
