@@ -6,6 +6,8 @@ when a call is missed during a takeover — which texts nobody — and goes away
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
@@ -27,6 +29,9 @@ from pages.inbox import InboxPage
 pytestmark = pytest.mark.conversations
 
 DAY_S = 24 * 60 * 60
+#: How the thread dates a message: the time alone today, the weekday too earlier this week.
+TODAY = re.compile(r"^\d{1,2}:\d{2} [AP]M$")
+EARLIER_THIS_WEEK = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{1,2}:\d{2} [AP]M$")
 
 
 def test_an_idle_conversation_closes_after_a_day_and_the_next_text_starts_a_new_one(
@@ -61,14 +66,14 @@ def test_an_idle_conversation_closes_after_a_day_and_the_next_text_starts_a_new_
     fresh = ConversationPage(owner_page, customer_phone).expect_loaded()
     assert fresh.conversation_id != old_id
     fresh.expect_state("open")
-    fresh.expect_message(question)
+    fresh.expect_message(question, at=TODAY)
     fresh.expect_message(handoff(tenant))
     fresh.expect_message_count(2)
     old = ConversationPage.open(owner_page, old_id, customer_phone)
     old.expect_state("closed")
     old.expect_composer_disabled("closed after a day without activity")
     old.expect_message_count(1)  # only the first reply; the new text went to the new conversation
-    old.expect_message(first_reply(tenant))
+    old.expect_message(first_reply(tenant), at=EARLIER_THIS_WEEK)  # sent yesterday on the tenant's clock
 
 
 @pytest.mark.tenant(catalog=["Leak repair"])
