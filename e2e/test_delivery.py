@@ -90,11 +90,15 @@ def test_twilio_failures_are_retried_once_and_a_refusal_shows_as_failed(
     def attempts() -> list[dict[str, object]]:
         return send_attempts_to(twilio, tenant=tenant, customer=customer_phone)
 
-    # Twilio answers 503 twice: the first reply goes out on the third attempt, once.
-    twilio.add_fault(CREATE_MESSAGE, "status", method="POST", code=503, times=2)
+    # Twilio answers 503, then 429 (too many requests: a 4xx that is not a refusal): the first reply goes out
+    # on the third attempt, once.
+    twilio.add_fault(CREATE_MESSAGE, "status", method="POST", code=503, times=1)
+    twilio.add_fault(CREATE_MESSAGE, "status", method="POST", code=429, times=1,
+                     body={"code": 20429, "message": "Too Many Requests", "status": 429,
+                           "more_info": "https://www.twilio.com/docs/errors/20429"})
     twilio.missed_call(from_=customer_phone, to=tenant.phone_number)
     wait_until(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone), message="the first SMS")
-    assert [a["status"] for a in attempts()] == [503, 503, 201]
+    assert [a["status"] for a in attempts()] == [503, 429, 201]
     conversation = ConversationPage.from_inbox(owner_page, customer_phone)
     conversation.expect_message(first_reply(tenant), status="Delivered")  # (no second copy: checked below)
 
