@@ -60,6 +60,7 @@ def test_an_idle_conversation_closes_after_a_day_and_the_next_text_starts_a_new_
     assert refused.status_code == 409 and refused.json()["code"] == "conversation_closed", refused.text
     inbox = InboxPage(owner_page).goto()
     inbox.expect_conversation_count(2)
+    inbox.expect_first(customer_phone, state="open")  # the most recently active on top
     expect(inbox.rows_in_state(customer_phone, "closed")).to_have_count(1)
     expect(inbox.rows_in_state(customer_phone, "open")).to_have_count(1)
     inbox.open_conversation(customer_phone, state="open")
