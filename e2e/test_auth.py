@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 from pytest_playwright.pytest_playwright import CreateContextCallback
 
 from e2e.support import StripeFakeClient, TenantHandle, TenantSeeder
-from pages.banners import BILLING_BANNER_TEST_ID
+from pages.banners import BILLING_BANNER_TEST_ID, COMPLIANCE_BANNER_TEST_ID
 from pages.catalog import CatalogPage
 from pages.errors import ErrorPage
 from pages.flows import open_inbox, sign_in, sign_out
@@ -172,13 +172,16 @@ def test_tech_is_refused_owner_only_apis(tenant: TenantHandle, app_api: httpx.Cl
     assert stripe.checkout_sessions(client_reference_id=tenant.id) == []
 
 
+@pytest.mark.tenant(compliance="pending")
 def test_tech_sees_the_inbox(tech_page: Page, tenant: TenantHandle) -> None:
     inbox = open_inbox(tech_page)
     inbox.navigation.expect_signed_in_as(tenant.tech.name)
     inbox.navigation.expect_current("Inbox")
-    # The tech is told there is no plan, without the owner's "Choose a plan" link (it leads to an owner-only page).
-    inbox.banners.expect_state(BILLING_BANNER_TEST_ID, "none")
-    inbox.banners.expect_no_link(BILLING_BANNER_TEST_ID)
+    # The tech is told there is no plan and the registration is pending, without the owner's links
+    # ("Choose a plan", "See the registration": they lead to owner-only pages).
+    for banner, state in ((BILLING_BANNER_TEST_ID, "none"), (COMPLIANCE_BANNER_TEST_ID, "pending")):
+        inbox.banners.expect_state(banner, state)
+        inbox.banners.expect_no_link(banner)
 
 
 def test_sign_out_ends_the_session(owner_page: Page, new_context: CreateContextCallback, tenant: TenantHandle) -> None:
