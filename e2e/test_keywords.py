@@ -29,6 +29,7 @@ from e2e.support import (
 )
 from pages.conversation import ConversationPage
 from pages.inbox import InboxPage
+from seed import http
 
 pytestmark = pytest.mark.keywords
 
@@ -56,6 +57,12 @@ def test_stop_words_opt_out_one_customer_and_start_words_opt_back_in(
     for caller in (quitter, neighbour):
         twilio.missed_call(from_=caller, to=tenant.phone_number)
         wait_until(partial(bodies_to, twilio, tenant=tenant, customer=caller), message="the first SMS")
+    # A STOP not signed by Twilio (someone forging the customer's text) is refused and opts nobody out:
+    # HELP right after still gets its answer.
+    forged = http.post(tenant.url("/webhooks/twilio/sms"), timeout=30,
+                       data={"MessageSid": "SM" + "f" * 32, "From": quitter, "To": tenant.phone_number, "Body": "STOP"},
+                       headers={"X-Twilio-Signature": "bm90IFR3aWxpbydzIHNpZ25hdHVyZQ=="})
+    assert forged.status_code == 403 and forged.json()["code"] == "invalid_signature", forged.text
     assert text_the_business(twilio, tenant=tenant, customer=quitter, body="HELP",
                              wait_until=wait_until) == help_reply(tenant)
     conversation = ConversationPage.from_inbox(owner_page, quitter)
