@@ -7,6 +7,7 @@ when a call is missed during a takeover — which texts nobody — and goes away
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -36,9 +37,11 @@ EARLIER_THIS_WEEK = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{1,2}:\d{2} [A
 
 def test_an_idle_conversation_closes_after_a_day_and_the_next_text_starts_a_new_one(
     owner_page: Page, tenant: TenantHandle, seeder: TenantSeeder, twilio: TwilioFakeClient, customer_phone: str,
-    app_api: httpx.Client, wait_until: WaitUntil,
+    new_customer_phone: Callable[[], str], app_api: httpx.Client, wait_until: WaitUntil,
 ) -> None:
-    twilio.missed_call(from_=customer_phone, to=tenant.phone_number)
+    quiet_caller = new_customer_phone()  # idle as long, but never texts again and nobody opens it
+    for caller in (customer_phone, quiet_caller):
+        twilio.missed_call(from_=caller, to=tenant.phone_number)
     wait_until(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone), message="the first SMS")
     conversation = ConversationPage.from_inbox(owner_page, customer_phone)
     old_id = conversation.conversation_id
@@ -59,8 +62,9 @@ def test_an_idle_conversation_closes_after_a_day_and_the_next_text_starts_a_new_
     refused = app_api.post(f"/api/v1/conversations/{old_id}/messages", json={"body": "Still there?"})
     assert refused.status_code == 409 and refused.json()["code"] == "conversation_closed", refused.text
     inbox = InboxPage(owner_page).goto()
-    inbox.expect_conversation_count(2)
+    inbox.expect_conversation_count(3)
     inbox.expect_first(customer_phone, state="open")  # the most recently active on top
+    inbox.expect_conversation(quiet_caller, state="closed")  # the inbox closes what has been idle a day
     expect(inbox.rows_in_state(customer_phone, "closed")).to_have_count(1)
     expect(inbox.rows_in_state(customer_phone, "open")).to_have_count(1)
     inbox.open_conversation(customer_phone, state="open")
