@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from e2e.support import (
     Settle,
@@ -112,6 +112,15 @@ def test_twilio_failures_are_retried_once_and_a_refusal_shows_as_failed(
     assert bodies_to(twilio, tenant=tenant, customer=customer_phone) == [first_reply(tenant), slow]
     assert len(attempts()) == 4, attempts()  # one create for the slow text, no second
 
+    # The same words again, and Twilio answers 503: the retry looks for a copy Twilio may have created, must
+    # not take the earlier one for it, and sends this one.
+    twilio.add_fault(CREATE_MESSAGE, "status", method="POST", code=503, times=1)
+    conversation.send(slow)
+    wait_until(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone)[2:], message="the second copy")
+    expect(conversation.messages_with_status("Delivered")).to_have_count(3)
+    assert bodies_to(twilio, tenant=tenant, customer=customer_phone) == [first_reply(tenant), slow, slow]
+    assert [a["status"] for a in attempts()][4:] == [503, 201], attempts()
+
     # A permanent refusal: not retried (a retry would now succeed), shown as failed with Twilio's reason.
     refused = "See you tomorrow!"
     twilio.add_fault(CREATE_MESSAGE, "status", method="POST", code=400, times=1,
@@ -121,4 +130,4 @@ def test_twilio_failures_are_retried_once_and_a_refusal_shows_as_failed(
     conversation.expect_message(refused, status="Failed", note=re.compile(r"^Twilio refused the text: .*\(error 21211\)\.$"))
     settle.assert_no_new(attempts, what="a retry of a refused text")
     assert [a["status"] for a in attempts()][-1] == 400
-    assert bodies_to(twilio, tenant=tenant, customer=customer_phone) == [first_reply(tenant), slow]
+    assert bodies_to(twilio, tenant=tenant, customer=customer_phone) == [first_reply(tenant), slow, slow]
