@@ -100,8 +100,14 @@ def test_stop_words_opt_out_one_customer_and_start_words_opt_back_in(
     assert text_the_business(twilio, tenant=tenant, customer=neighbour, body="info",
                              wait_until=wait_until) == help_reply(tenant)
     other.expect_state("human")
+    # START from a subscribed customer is confirmed, and the person keeps the conversation.
+    assert text_the_business(twilio, tenant=tenant, customer=neighbour, body="START",
+                             wait_until=wait_until) == resubscribed(tenant)
+    other.reload()
+    other.expect_state("human")
     assert bodies_to(twilio, tenant=tenant, customer=neighbour) == [
-        first_reply(tenant), first_reply(tenant), "Still here for you — when suits?", help_reply(tenant)]
+        first_reply(tenant), first_reply(tenant), "Still here for you — when suits?", help_reply(tenant),
+        resubscribed(tenant)]
 
     # UNSTOP opts back in with a confirmation; other STOP words, in any case, opt out again without a
     # reply, and START words (YES only while opted out) confirm again.
