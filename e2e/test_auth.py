@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 from pytest_playwright.pytest_playwright import CreateContextCallback
 
 from e2e.support import StripeFakeClient, TenantHandle, TenantSeeder
+from pages.banners import BILLING_BANNER_TEST_ID, COMPLIANCE_BANNER_TEST_ID
 from pages.catalog import CatalogPage
 from pages.errors import ErrorPage
 from pages.flows import open_inbox, sign_in, sign_out
@@ -48,7 +49,8 @@ def test_login_form_signs_the_owner_in_for_the_session_lifetime(page: Page, tena
                                                                 stack: Stack) -> None:
     # A sign-in link that would send the owner to another site after signing in lands in the app instead.
     page.goto("/login?next=//evil.example/steal")
-    LoginPage(page).sign_in_as(tenant.owner)
+    # The email as a phone keyboard may type it (capitalised, a trailing space): the same account.
+    LoginPage(page).sign_in(tenant.owner.email.upper() + " ", tenant.owner.password)
     inbox = InboxPage(page).expect_loaded()
     assert page.url.startswith(stack.base_url), page.url
     inbox.navigation.expect_current("Inbox")
@@ -170,18 +172,29 @@ def test_tech_is_refused_owner_only_apis(tenant: TenantHandle, app_api: httpx.Cl
     assert stripe.checkout_sessions(client_reference_id=tenant.id) == []
 
 
+@pytest.mark.tenant(compliance="pending")
 def test_tech_sees_the_inbox(tech_page: Page, tenant: TenantHandle) -> None:
     inbox = open_inbox(tech_page)
     inbox.navigation.expect_signed_in_as(tenant.tech.name)
     inbox.navigation.expect_current("Inbox")
+    # The tech is told there is no plan and the registration is pending, without the owner's links
+    # ("Choose a plan", "See the registration": they lead to owner-only pages).
+    for banner, state in ((BILLING_BANNER_TEST_ID, "none"), (COMPLIANCE_BANNER_TEST_ID, "pending")):
+        inbox.banners.expect_state(banner, state)
+        inbox.banners.expect_no_link(banner)
 
 
-def test_sign_out_ends_the_session(owner_page: Page) -> None:
+def test_sign_out_ends_the_session(owner_page: Page, new_context: CreateContextCallback, tenant: TenantHandle) -> None:
     open_inbox(owner_page)
     sign_out(owner_page)
     assert not [c for c in owner_page.context.cookies() if c["name"] == "nmc_session"]
     owner_page.goto(InboxPage.path)
     LoginPage(owner_page).expect_loaded()  # sent to sign in again, not shown the inbox
+    # The session itself ended, not only this browser's cookie: a copy of it (another tab, another device)
+    # is sent to sign in too.
+    elsewhere = new_context(storage_state=tenant.storage_state_for(tenant.owner)).new_page()  # type: ignore[arg-type]
+    elsewhere.goto(InboxPage.path)
+    LoginPage(elsewhere).expect_loaded()
 
 
 def test_deactivated_user_is_refused_even_with_a_session(tech_page: Page, tenant: TenantHandle, seeder: TenantSeeder,

@@ -6,6 +6,9 @@ when a call is missed during a takeover — which texts nobody — and goes away
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
@@ -27,13 +30,18 @@ from pages.inbox import InboxPage
 pytestmark = pytest.mark.conversations
 
 DAY_S = 24 * 60 * 60
+#: How the thread dates a message: the time alone today, the weekday too earlier this week.
+TODAY = re.compile(r"^\d{1,2}:\d{2} [AP]M$")
+EARLIER_THIS_WEEK = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{1,2}:\d{2} [AP]M$")
 
 
 def test_an_idle_conversation_closes_after_a_day_and_the_next_text_starts_a_new_one(
     owner_page: Page, tenant: TenantHandle, seeder: TenantSeeder, twilio: TwilioFakeClient, customer_phone: str,
-    app_api: httpx.Client, wait_until: WaitUntil,
+    new_customer_phone: Callable[[], str], app_api: httpx.Client, wait_until: WaitUntil,
 ) -> None:
-    twilio.missed_call(from_=customer_phone, to=tenant.phone_number)
+    quiet_caller = new_customer_phone()  # idle as long, but never texts again and nobody opens it
+    for caller in (customer_phone, quiet_caller):
+        twilio.missed_call(from_=caller, to=tenant.phone_number)
     wait_until(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone), message="the first SMS")
     conversation = ConversationPage.from_inbox(owner_page, customer_phone)
     old_id = conversation.conversation_id
@@ -54,21 +62,23 @@ def test_an_idle_conversation_closes_after_a_day_and_the_next_text_starts_a_new_
     refused = app_api.post(f"/api/v1/conversations/{old_id}/messages", json={"body": "Still there?"})
     assert refused.status_code == 409 and refused.json()["code"] == "conversation_closed", refused.text
     inbox = InboxPage(owner_page).goto()
-    inbox.expect_conversation_count(2)
+    inbox.expect_conversation_count(3)
+    inbox.expect_first(customer_phone, state="open")  # the most recently active on top
+    inbox.expect_conversation(quiet_caller, state="closed")  # the inbox closes what has been idle a day
     expect(inbox.rows_in_state(customer_phone, "closed")).to_have_count(1)
     expect(inbox.rows_in_state(customer_phone, "open")).to_have_count(1)
     inbox.open_conversation(customer_phone, state="open")
     fresh = ConversationPage(owner_page, customer_phone).expect_loaded()
     assert fresh.conversation_id != old_id
     fresh.expect_state("open")
-    fresh.expect_message(question)
+    fresh.expect_message(question, at=TODAY)
     fresh.expect_message(handoff(tenant))
     fresh.expect_message_count(2)
     old = ConversationPage.open(owner_page, old_id, customer_phone)
     old.expect_state("closed")
     old.expect_composer_disabled("closed after a day without activity")
     old.expect_message_count(1)  # only the first reply; the new text went to the new conversation
-    old.expect_message(first_reply(tenant))
+    old.expect_message(first_reply(tenant), at=EARLIER_THIS_WEEK)  # sent yesterday on the tenant's clock
 
 
 @pytest.mark.tenant(catalog=["Leak repair"])

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from e2e.support import (
     Settle,
@@ -90,11 +90,15 @@ def test_twilio_failures_are_retried_once_and_a_refusal_shows_as_failed(
     def attempts() -> list[dict[str, object]]:
         return send_attempts_to(twilio, tenant=tenant, customer=customer_phone)
 
-    # Twilio answers 503 twice: the first reply goes out on the third attempt, once.
-    twilio.add_fault(CREATE_MESSAGE, "status", method="POST", code=503, times=2)
+    # Twilio answers 503, then 429 (too many requests: a 4xx that is not a refusal): the first reply goes out
+    # on the third attempt, once.
+    twilio.add_fault(CREATE_MESSAGE, "status", method="POST", code=503, times=1)
+    twilio.add_fault(CREATE_MESSAGE, "status", method="POST", code=429, times=1,
+                     body={"code": 20429, "message": "Too Many Requests", "status": 429,
+                           "more_info": "https://www.twilio.com/docs/errors/20429"})
     twilio.missed_call(from_=customer_phone, to=tenant.phone_number)
     wait_until(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone), message="the first SMS")
-    assert [a["status"] for a in attempts()] == [503, 503, 201]
+    assert [a["status"] for a in attempts()] == [503, 429, 201]
     conversation = ConversationPage.from_inbox(owner_page, customer_phone)
     conversation.expect_message(first_reply(tenant), status="Delivered")  # (no second copy: checked below)
 
@@ -108,6 +112,15 @@ def test_twilio_failures_are_retried_once_and_a_refusal_shows_as_failed(
     assert bodies_to(twilio, tenant=tenant, customer=customer_phone) == [first_reply(tenant), slow]
     assert len(attempts()) == 4, attempts()  # one create for the slow text, no second
 
+    # The same words again, and Twilio answers 503: the retry looks for a copy Twilio may have created, must
+    # not take the earlier one for it, and sends this one.
+    twilio.add_fault(CREATE_MESSAGE, "status", method="POST", code=503, times=1)
+    conversation.send(slow)
+    wait_until(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone)[2:], message="the second copy")
+    expect(conversation.messages_with_status("Delivered")).to_have_count(3)
+    assert bodies_to(twilio, tenant=tenant, customer=customer_phone) == [first_reply(tenant), slow, slow]
+    assert [a["status"] for a in attempts()][4:] == [503, 201], attempts()
+
     # A permanent refusal: not retried (a retry would now succeed), shown as failed with Twilio's reason.
     refused = "See you tomorrow!"
     twilio.add_fault(CREATE_MESSAGE, "status", method="POST", code=400, times=1,
@@ -117,4 +130,4 @@ def test_twilio_failures_are_retried_once_and_a_refusal_shows_as_failed(
     conversation.expect_message(refused, status="Failed", note=re.compile(r"^Twilio refused the text: .*\(error 21211\)\.$"))
     settle.assert_no_new(attempts, what="a retry of a refused text")
     assert [a["status"] for a in attempts()][-1] == 400
-    assert bodies_to(twilio, tenant=tenant, customer=customer_phone) == [first_reply(tenant), slow]
+    assert bodies_to(twilio, tenant=tenant, customer=customer_phone) == [first_reply(tenant), slow, slow]

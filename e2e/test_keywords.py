@@ -29,6 +29,7 @@ from e2e.support import (
 )
 from pages.conversation import ConversationPage
 from pages.inbox import InboxPage
+from seed import http
 
 pytestmark = pytest.mark.keywords
 
@@ -56,6 +57,12 @@ def test_stop_words_opt_out_one_customer_and_start_words_opt_back_in(
     for caller in (quitter, neighbour):
         twilio.missed_call(from_=caller, to=tenant.phone_number)
         wait_until(partial(bodies_to, twilio, tenant=tenant, customer=caller), message="the first SMS")
+    # A STOP not signed by Twilio (someone forging the customer's text) is refused and opts nobody out:
+    # HELP right after still gets its answer.
+    forged = http.post(tenant.url("/webhooks/twilio/sms"), timeout=30,
+                       data={"MessageSid": "SM" + "f" * 32, "From": quitter, "To": tenant.phone_number, "Body": "STOP"},
+                       headers={"X-Twilio-Signature": "bm90IFR3aWxpbydzIHNpZ25hdHVyZQ=="})
+    assert forged.status_code == 403 and forged.json()["code"] == "invalid_signature", forged.text
     assert text_the_business(twilio, tenant=tenant, customer=quitter, body="HELP",
                              wait_until=wait_until) == help_reply(tenant)
     conversation = ConversationPage.from_inbox(owner_page, quitter)
@@ -93,8 +100,14 @@ def test_stop_words_opt_out_one_customer_and_start_words_opt_back_in(
     assert text_the_business(twilio, tenant=tenant, customer=neighbour, body="info",
                              wait_until=wait_until) == help_reply(tenant)
     other.expect_state("human")
+    # START from a subscribed customer is confirmed, and the person keeps the conversation.
+    assert text_the_business(twilio, tenant=tenant, customer=neighbour, body="START",
+                             wait_until=wait_until) == resubscribed(tenant)
+    other.reload()
+    other.expect_state("human")
     assert bodies_to(twilio, tenant=tenant, customer=neighbour) == [
-        first_reply(tenant), first_reply(tenant), "Still here for you — when suits?", help_reply(tenant)]
+        first_reply(tenant), first_reply(tenant), "Still here for you — when suits?", help_reply(tenant),
+        resubscribed(tenant)]
 
     # UNSTOP opts back in with a confirmation; other STOP words, in any case, opt out again without a
     # reply, and START words (YES only while opted out) confirm again.
@@ -125,3 +138,11 @@ def test_stop_words_opt_out_one_customer_and_start_words_opt_back_in(
         first_reply(tenant), help_reply(tenant), resubscribed(tenant),
         *[resubscribed(tenant) for _ in cycles], handoff(tenant)]
 
+
+    # The hand-off asked for a person; STOP then ends the wait: a blocked conversation needs nobody.
+    inbox = InboxPage(owner_page).goto()
+    inbox.expect_needs_attention(quitter)
+    assert twilio.inbound_sms(from_=quitter, to=tenant.phone_number, body="STOP")["status_code"] == 200
+    inbox = InboxPage(owner_page).goto()
+    inbox.expect_conversation(quitter, state="blocked")
+    inbox.expect_no_attention_needed(quitter)

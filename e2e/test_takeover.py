@@ -57,10 +57,15 @@ def test_the_assistant_is_silent_while_a_person_answers_and_resumes_after(
     sent = wait_until(lambda: [m for m in texts_to(twilio, tenant=tenant, customer=customer_phone) if m["body"] == answer],
                       message="the owner's text at the fake")
     assert len(sent) == 1
-    conversation.expect_message(answer)  # shown as typed, never as markup
+    conversation.expect_message(answer, author=tenant.owner.name)  # shown as typed, never as markup, signed
     conversation.expect_state("human")
+    # The longest text Twilio takes (1,600 characters) goes out whole.
+    longest = ("We'll replace the trap and both supply lines. " * 40)[:1600]
+    conversation.send(longest)
+    wait_until(lambda: [m for m in texts_to(twilio, tenant=tenant, customer=customer_phone) if m["body"] == longest],
+               message="the 1,600-character text at the fake")
 
     conversation.return_to_assistant()
     reply = text_the_business(twilio, tenant=tenant, customer=customer_phone, body=job, wait_until=wait_until)
     assert reply.startswith("Leak repair: $"), reply  # the quote it held back while a person answered
-    conversation.expect_message(reply)
+    conversation.expect_message(reply, author="Assistant")

@@ -41,5 +41,10 @@ class BannerRegion(Region):
     def expect_message(self, test_id: str, text: str) -> None:
         expect(self.banner(test_id)).to_contain_text(text)
 
+    def expect_no_link(self, test_id: str) -> None:
+        """The banner is shown without a call to action (only owners get one: they are the ones who can act)."""
+        expect(self.banner(test_id)).to_be_visible()
+        expect(self.banner(test_id).get_by_role("link")).to_have_count(0)
+
     def expect_absent(self, test_id: str) -> None:
         expect(self.banner(test_id)).to_have_count(0)

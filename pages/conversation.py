@@ -165,13 +165,19 @@ class ConversationPage(BasePage):
         expect(self.state_badge).to_have_attribute("data-state", state)
         expect(self.state_badge).to_have_text(state)
 
-    def expect_message(self, text: str, *, status: str | None = None, note: str | re.Pattern[str] | None = None) -> None:
+    def expect_message(self, text: str, *, status: str | None = None, note: str | re.Pattern[str] | None = None,
+                       author: str | None = None, at: str | re.Pattern[str] | None = None) -> None:
         """A message with exactly this body is in the thread (shown as text, never as markup), with the
-        delivery status label ("Sending…", "Sent", "Delivered", "Failed", "Not delivered"...) and the note
-        saying why it failed or was held, when given."""
+        delivery status label ("Sending…", "Sent", "Delivered", "Failed", "Not delivered"...), the note
+        saying why it failed or was held, who wrote it ("Assistant", "Customer", a person's name) and when
+        ("3:04 PM" today, "Mon 3:04 PM" this week, "Jan 5, 3:04 PM" before), when given."""
         message = self.message(text)
         expect(message).to_have_count(1)
         expect(message.get_by_test_id(MESSAGE_BODY_TEST_ID)).to_have_text(text)
+        if author is not None:  # the byline under the bubble: "<author> · <time>"
+            expect(message.get_by_text(author, exact=True)).to_be_visible()
+        if at is not None:
+            expect(message.get_by_role("time")).to_have_text(at)
         if status is not None:
             expect(message.get_by_test_id(MESSAGE_STATUS_TEST_ID)).to_have_text(status)
         if note is not None:

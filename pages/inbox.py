@@ -51,6 +51,13 @@ class InboxPage(BasePage):
         if state is not None:
             expect(self.state_of(caller)).to_have_text(state)
 
+    def expect_first(self, caller: str, *, state: str | None = None) -> None:
+        """The top row (the most recently active conversation) is the caller's, in `state` when given."""
+        top = self.rows.first
+        expect(top).to_contain_text(caller)
+        if state is not None:
+            expect(top.get_by_test_id(CONVERSATION_STATE_TEST_ID)).to_have_text(state)
+
     def expect_conversation_count(self, count: int) -> None:
         expect(self.rows).to_have_count(count)
 
