@@ -225,7 +225,8 @@ def test_texts_held_for_more_than_a_day_are_dropped_when_approval_comes(
     ConversationPage.from_inbox(owner_page, customer_phone).expect_held_messages(1)
     seeder.set_clock(tenant, advance_seconds=5 * 60)
     twilio.missed_call(from_=later_caller, to=tenant.phone_number)
-    ConversationPage.from_inbox(owner_page, later_caller).expect_held_messages(1)
+    younger = ConversationPage.from_inbox(owner_page, later_caller)
+    younger.expect_held_messages(1)
 
     # Approval comes just over a day after the first reply was held, and just under a day after the second
     # (five minutes under: the real seconds the test takes meanwhile also count on the tenant clock).
@@ -235,6 +236,10 @@ def test_texts_held_for_more_than_a_day_are_dropped_when_approval_comes(
     assert sent["body"] == first_reply(tenant)
     # Dropped in the same transaction that queued the younger one: nothing to wait for.
     assert texts_to(twilio, tenant=tenant, customer=customer_phone) == []
+    # The open page sees the approval by itself: it reloads with the composer enabled and nothing held. Waiting
+    # for that reload also keeps it from interrupting the next navigation (it did once, in CI).
+    younger.expect_composer_enabled()
+    younger.expect_no_held_messages()
 
     conversation = ConversationPage.from_inbox(owner_page, customer_phone)
     conversation.expect_message(first_reply(tenant), status="Not sent")
