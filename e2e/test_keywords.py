@@ -27,6 +27,7 @@ from e2e.support import (
     send_attempts_to,
     text_the_business,
 )
+from fakes.twilio.signing import SIGNATURE_HEADER
 from pages.conversation import ConversationPage
 from pages.inbox import InboxPage
 from seed import http
@@ -61,7 +62,7 @@ def test_stop_words_opt_out_one_customer_and_start_words_opt_back_in(
     # HELP right after still gets its answer.
     forged = http.post(tenant.url("/webhooks/twilio/sms"), timeout=30,
                        data={"MessageSid": "SM" + "f" * 32, "From": quitter, "To": tenant.phone_number, "Body": "STOP"},
-                       headers={"X-Twilio-Signature": "bm90IFR3aWxpbydzIHNpZ25hdHVyZQ=="})
+                       headers={SIGNATURE_HEADER: "bm90IFR3aWxpbydzIHNpZ25hdHVyZQ=="})
     assert forged.status_code == 403 and forged.json()["code"] == "invalid_signature", forged.text
     assert text_the_business(twilio, tenant=tenant, customer=quitter, body="HELP",
                              wait_until=wait_until) == help_reply(tenant)
