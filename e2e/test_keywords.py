@@ -124,6 +124,9 @@ def test_stop_words_opt_out_one_customer_and_start_words_opt_back_in(
         assert text_the_business(twilio, tenant=tenant, customer=quitter, body=start_word,
                                  wait_until=wait_until) == resubscribed(tenant), f"{start_word!r} after {stop_word!r}"
         assert state_of(app_api, conversation.conversation_id) == "open", f"{start_word!r} did not opt back in"
+    # The open page follows each flip by reloading itself; wait for it to show "open" again so no reload of it
+    # is still due when the test navigates away.
+    conversation.expect_state("open")
 
     # Every other STOP word opts out whoever texts it first (the webhook applies it before answering).
     others = {word: new_customer_phone() for word in ("Stop", "STOPALL", "end", "Quit", "REVOKE", "optout")}
