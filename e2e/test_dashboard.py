@@ -19,6 +19,7 @@ from playwright.sync_api import Page
 
 from e2e.support import TenantHandle, TenantSeeder, TwilioFakeClient, WaitUntil, texts_to
 from pages.dashboard import DashboardPage, week_counts
+from pages.inbox import InboxPage
 
 pytestmark = pytest.mark.dashboard
 
@@ -27,6 +28,8 @@ MONDAY_EVENING = datetime(2030, 1, 8, 1, 50, tzinfo=UTC)
 
 
 LONGEST = "1 h 11 min"
+#: The inbox's "Updated" label of a conversation last active on Monday evening, a week on.
+SEVEN_DAYS_AGO = re.compile(r"^Jan 7, (9|10):\d{2} PM$")
 
 
 def minutes(n: int) -> re.Pattern[str]:
@@ -78,3 +81,5 @@ def test_first_response_figures_after_a_few_missed_calls(
     dashboard.expect_today(day="2030-01-14", answered=0, waiting=0, p50="—", p95="—")
     dashboard.expect_day(label="Mon Jan 7", day="2030-01-07", answered=3, waiting=0, p50=minutes(6), p95=LONGEST)
     dashboard.expect_day_labels(["Today", "Yesterday", "Sat Jan 12"])
+    # Seven days ago is no longer "this week" in the inbox either: dated, not "Mon" (which would read as today).
+    InboxPage(owner_page).goto().expect_updated(callers[-1], SEVEN_DAYS_AGO)

@@ -58,6 +58,13 @@ class InboxPage(BasePage):
         if state is not None:
             expect(top.get_by_test_id(CONVERSATION_STATE_TEST_ID)).to_have_text(state)
 
+    def updated_of(self, caller: str) -> Locator:
+        """The row's "Updated" column: when the conversation was last active, in the business's time zone."""
+        return self.row_for(caller).locator("time")
+
+    def expect_updated(self, caller: str, label: str | re.Pattern[str]) -> None:
+        expect(self.updated_of(caller)).to_have_text(label)
+
     def expect_conversation_count(self, count: int) -> None:
         expect(self.rows).to_have_count(count)
 
