@@ -88,14 +88,16 @@ def test_needs_attention_follows_who_must_answer_and_a_missed_call_during_a_take
 ) -> None:
     twilio.missed_call(from_=customer_phone, to=tenant.phone_number)  # the assistant answers: a first text
     wait_until(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone), message="the first SMS")
-    InboxPage(owner_page).goto().expect_no_attention_needed(customer_phone)
+    inbox = InboxPage(owner_page).goto()
+    inbox.expect_no_attention_needed(customer_phone)
 
-    # A question no skill answers: the assistant hands it to a person, once.
+    # A question no skill answers: the assistant hands it to a person, once. The open inbox refreshes itself
+    # into "Needs you", its tooltip saying why (the rows its script rebuilds, not only the server's).
     question = "Can you come before noon?"
     assert text_the_business(twilio, tenant=tenant, customer=customer_phone, body=question,
                              wait_until=wait_until) == handoff(tenant)
     couldnt = f"The assistant couldn't answer: “{question}”"
-    InboxPage(owner_page).goto().expect_needs_attention(customer_phone, couldnt)
+    inbox.expect_needs_attention(customer_phone, couldnt)
     conversation = ConversationPage.from_inbox(owner_page, customer_phone)
     conversation.expect_needs_attention(couldnt)
     with settle.window(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone), what="a second hand-off"):
