@@ -5,8 +5,9 @@ the conversation to the assistant brings automatic replies back.
 
 from __future__ import annotations
 
+import httpx
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from e2e.support import Settle, TenantHandle, TwilioFakeClient, WaitUntil, text_the_business, texts_to
 from pages.conversation import ConversationPage
@@ -27,11 +28,18 @@ def conversation_after_missed_call(
 @pytest.mark.smoke
 def test_taking_over_changes_the_badge(
     owner_page: Page, tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, wait_until: WaitUntil,
+    app_api: httpx.Client,
 ) -> None:
     conversation = conversation_after_missed_call(owner_page, tenant, twilio, customer_phone, wait_until)
     conversation.expect_state("open")
-    conversation.take_over()
+    # Taken over from another device while the owner is typing: the open page reloads itself into "human"
+    # and the half-written text survives the reload.
+    draft = "Hi, this is the owner — we can come by"
+    conversation.composer.fill(draft)
+    taken = app_api.post(f"/api/v1/conversations/{conversation.conversation_id}/takeover")
+    assert taken.status_code == 200, taken.text
     conversation.expect_state("human")
+    expect(conversation.composer).to_have_value(draft)
     InboxPage(owner_page).goto().expect_conversation(customer_phone, state="human")
 
 
