@@ -32,6 +32,10 @@ def test_new_tenant_number_is_provisioned_at_the_twilio_fake(tenant: TenantHandl
     number = numbers[tenant.phone_number]
     assert number["sms_url"] == f"{stack.base_url}/webhooks/twilio/sms"
     assert number["status_callback"] == f"{stack.base_url}/webhooks/twilio/voice-status"
+    # Real Twilio asks VoiceUrl what to do with every incoming call (the fake only falls back to it when
+    # no StatusCallback is set), and our webhooks take POST alone: GET would get a 405 for every call and text.
+    assert number["voice_url"] == f"{stack.base_url}/webhooks/twilio/voice-status", number
+    assert (number["sms_method"], number["status_callback_method"]) == ("POST", "POST"), number
 
 
 def test_stripe_fake_delivers_webhooks_to_the_app(stripe: StripeFakeClient, stack: Stack, tenant: TenantHandle,
