@@ -10,7 +10,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e.support import StripeFakeClient, TenantHandle, TwilioFakeClient, WaitUntil
+from e2e.support import StripeFakeClient, TenantHandle, TenantSeeder, TwilioFakeClient, WaitUntil
 from pages.flows import open_inbox
 from pages.login import LoginPage
 from seed import http
@@ -25,8 +25,9 @@ def test_app_is_healthy(stack: Stack) -> None:
     assert response.json() == {"status": "ok"}
 
 
-def test_new_tenant_number_is_provisioned_at_the_twilio_fake(tenant: TenantHandle, twilio: TwilioFakeClient,
-                                                            stack: Stack) -> None:
+def test_new_tenant_number_is_provisioned_at_the_twilio_fake(
+    tenant: TenantHandle, twilio: TwilioFakeClient, stack: Stack, seeder: TenantSeeder, wait_until: WaitUntil,
+) -> None:
     numbers = {n["phone_number"]: n for n in twilio.numbers()}
     assert tenant.phone_number in numbers
     number = numbers[tenant.phone_number]
@@ -36,6 +37,10 @@ def test_new_tenant_number_is_provisioned_at_the_twilio_fake(tenant: TenantHandl
     # no StatusCallback is set), and our webhooks take POST alone: GET would get a 405 for every call and text.
     assert number["voice_url"] == f"{stack.base_url}/webhooks/twilio/voice-status", number
     assert (number["sms_method"], number["status_callback_method"]) == ("POST", "POST"), number
+    # Deleting the tenant gives its number back to Twilio (after the operator API's answer: waited for).
+    seeder.delete(tenant)
+    wait_until(lambda: tenant.phone_number not in {n["phone_number"] for n in twilio.numbers()},
+               message="the deleted tenant's number released at the Twilio fake")
 
 
 def test_stripe_fake_delivers_webhooks_to_the_app(stripe: StripeFakeClient, stack: Stack, tenant: TenantHandle,
