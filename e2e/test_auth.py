@@ -136,8 +136,10 @@ def test_tech_is_denied_owner_pages(path: str, label: str, tech_page: Page, tena
     inbox = open_inbox(tech_page)
     inbox.navigation.expect_link("Inbox")
     inbox.navigation.expect_no_link(label)
-    tech_page.goto(path)
+    response = tech_page.goto(path)
     ErrorPage(tech_page).expect_forbidden(OWNER_ONLY)
+    # The refusal is a 403 on the wire too, not an error card served as 200 (which caches and tools trust).
+    assert response is not None and response.status == 403, response and response.status
 
 
 def test_tech_is_refused_owner_only_apis(tenant: TenantHandle, app_api: httpx.Client, stack: Stack,
