@@ -93,10 +93,12 @@ def test_needs_attention_follows_who_must_answer_and_a_missed_call_during_a_take
 
     # A question no skill answers: the assistant hands it to a person, once. The open inbox refreshes itself
     # into "Needs you", its tooltip saying why (the rows its script rebuilds, not only the server's).
-    question = "Can you come before noon?"
+    # A long question is quoted by its first 79 characters and an ellipsis (80 in all).
+    question = "Can you come before noon? We're out from one o'clock until late tonight, sorry about that!"
+    assert len(question) > 80
     assert text_the_business(twilio, tenant=tenant, customer=customer_phone, body=question,
                              wait_until=wait_until) == handoff(tenant)
-    couldnt = f"The assistant couldn't answer: “{question}”"
+    couldnt = f"The assistant couldn't answer: “{question[:79]}…”"
     inbox.expect_needs_attention(customer_phone, couldnt)
     conversation = ConversationPage.from_inbox(owner_page, customer_phone)
     conversation.expect_needs_attention(couldnt)
