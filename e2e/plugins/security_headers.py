@@ -30,6 +30,15 @@ class DocumentResponse(Protocol):
     def request(self) -> _Request: ...
 
 
+#: Referrer policies that never send a page's path to another site (the browser's default,
+#: strict-origin-when-cross-origin, sends only the origin cross-site; unsafe-url and
+#: no-referrer-when-downgrade send the whole URL).
+PATH_PRIVATE_REFERRER_POLICIES = frozenset({
+    "no-referrer", "same-origin", "origin", "strict-origin", "origin-when-cross-origin",
+    "strict-origin-when-cross-origin",
+})
+
+
 def directives(policy: str) -> dict[str, list[str]]:
     """'a b c; d e' -> {'a': ['b', 'c'], 'd': ['e']} (names lower-cased, as browsers read them)."""
     parsed: dict[str, list[str]] = {}
@@ -61,8 +70,11 @@ def header_problems(headers: Mapping[str, str]) -> list[str]:
     found += csp_problems(policy) if policy else ["no Content-Security-Policy"]
     if headers.get("x-content-type-options", "").lower() != "nosniff":
         found.append("no X-Content-Type-Options: nosniff")
-    if not headers.get("referrer-policy"):
+    referrer = headers.get("referrer-policy", "").strip().lower()
+    if not referrer:
         found.append("no Referrer-Policy")
+    elif referrer not in PATH_PRIVATE_REFERRER_POLICIES:
+        found.append(f"Referrer-Policy {referrer} sends the page's path (a /book/ token) to other sites")
     if headers.get("x-frame-options", "").upper() not in ("DENY", "SAMEORIGIN"):
         found.append("no X-Frame-Options")
     if "no-store" not in headers.get("cache-control", "").lower():
