@@ -57,6 +57,11 @@ def csp_problems(policy: str) -> list[str]:
         found.append("CSP sets neither script-src nor default-src")
     elif any(source in ("'unsafe-inline'", "*", "data:", "http:", "https:") for source in scripts):
         found.append(f"CSP allows inline or foreign script: script-src {' '.join(scripts)}")
+    # base-uri does not fall back to default-src: without it an injected <base> re-points every relative
+    # script and form URL of the page at another site.
+    bases = parsed.get("base-uri")
+    if bases is None or not set(bases) <= {"'none'", "'self'"}:
+        found.append(f"CSP lets a <base> tag point elsewhere: base-uri {' '.join(bases or ['(missing)'])}")
     ancestors = parsed.get("frame-ancestors")
     if ancestors is None or not set(ancestors) <= {"'none'", "'self'"}:
         found.append(f"CSP lets other sites frame the page: frame-ancestors {' '.join(ancestors or ['(missing)'])}")
