@@ -62,6 +62,7 @@ def test_a_pending_tenant_texts_nobody_and_says_why(
     inbox.banners.expect_state(COMPLIANCE_BANNER_TEST_ID, "pending")
     inbox.banners.expect_message(COMPLIANCE_BANNER_TEST_ID, "Your business registration is pending approval. "
                                  "Automatic replies are held and go out once approved.")
+    expect_banner_link(owner_page, COMPLIANCE_BANNER_TEST_ID, "See the registration")
     inbox.expect_conversation(customer_phone, state="open")
     conversation = ConversationPage.from_inbox(owner_page, customer_phone)
     conversation.expect_held_messages(1)
