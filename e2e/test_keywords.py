@@ -146,6 +146,8 @@ def test_stop_words_opt_out_one_customer_and_start_words_opt_back_in(
     # The hand-off asked for a person; STOP then ends the wait: a blocked conversation needs nobody.
     inbox = InboxPage(owner_page).goto()
     inbox.expect_needs_attention(quitter)
+    flagged = app_api.get("/api/v1/conversations", params={"needs_attention": "true"}).json()["conversations"]
+    assert [c["customer_phone"] for c in flagged] == [quitter], "the API's needs_attention filter"
     assert twilio.inbound_sms(from_=quitter, to=tenant.phone_number, body="STOP")["status_code"] == 200
     inbox = InboxPage(owner_page).goto()
     inbox.expect_conversation(quitter, state="blocked")
