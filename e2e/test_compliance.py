@@ -86,6 +86,10 @@ def test_approval_removes_the_banner_and_sends_the_held_text(
     assert refused.status_code == 403
     assert refused.json()["code"] == "compliance_pending" and "pending" in refused.json()["detail"]
     assert texts_to(twilio, tenant=tenant, customer=customer_phone) == []
+    # Nor can the business register a second brand while the first is under review.
+    again = app_api.post("/api/v1/compliance/registration", json={
+        "legal_name": f"{tenant.name} LLC", "ein": "12-3456789", "website": "https://example.com", "use_case": "MIXED"})
+    assert (again.status_code, again.json()["code"]) == (409, "compliance_already_pending"), again.text
 
     approve_brand(twilio, tenant)
     [released] = wait_until(lambda: texts_to(twilio, tenant=tenant, customer=customer_phone), message="the held first reply")
