@@ -30,6 +30,7 @@ from pages.inbox import InboxPage
 pytestmark = pytest.mark.conversations
 
 DAY_S = 24 * 60 * 60
+CONVERSATION_API = "**/api/v1/conversations/**"  # what an open conversation page polls
 #: How the thread dates a message: the time alone today, the weekday too earlier this week.
 TODAY = re.compile(r"^\d{1,2}:\d{2} [AP]M$")
 EARLIER_THIS_WEEK = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{1,2}:\d{2} [AP]M$")
@@ -53,14 +54,21 @@ def test_an_idle_conversation_closes_after_a_day_and_the_next_text_starts_a_new_
     conversation.expect_composer_enabled()
 
     # A minute past it, the customer texts before anyone looks: the webhook finds the old conversation idle,
-    # closes it and starts a new one, which the assistant answers.
-    owner_page.goto("about:blank")  # nobody watching: no page polls the conversation closed first
+    # closes it and starts a new one, which the assistant answers. The owner's page stays open but hears
+    # nothing (its refreshes fail), so no poll of it closes the conversation first.
+    owner_page.route(CONVERSATION_API, lambda route: route.abort())
     seeder.set_clock(tenant, advance_seconds=120)
     question = "Are you open on Saturdays?"
     assert text_the_business(twilio, tenant=tenant, customer=customer_phone, body=question,
                              wait_until=wait_until) == handoff(tenant)
     refused = app_api.post(f"/api/v1/conversations/{old_id}/messages", json={"body": "Still there?"})
     assert refused.status_code == 409 and refused.json()["code"] == "conversation_closed", refused.text
+    # Sending from the stale page is refused too: it says why and keeps what the owner wrote.
+    draft = "Still there? We can come Saturday."
+    conversation.composer.fill(draft)
+    conversation.send_button.click()
+    conversation.expect_refused("closed after a day without activity", draft=draft)
+    owner_page.unroute(CONVERSATION_API)
     inbox = InboxPage(owner_page).goto()
     inbox.expect_conversation_count(3)
     inbox.expect_first(customer_phone, state="open")  # the most recently active on top

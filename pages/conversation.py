@@ -223,6 +223,11 @@ class ConversationPage(BasePage):
         expect(self.send_button).to_be_enabled()
         expect(self.composer_note).to_have_count(0)
 
+    def expect_refused(self, reason: str | re.Pattern[str], *, draft: str) -> None:
+        """A send the app refused: the page says why and keeps the text the person wrote."""
+        expect(self.error).to_contain_text(reason)
+        expect(self.composer).to_have_value(draft)
+
     def expect_can_take_over(self) -> None:
         expect(self.take_over_button).to_be_visible()
         expect(self.return_to_assistant_button).to_have_count(0)
