@@ -153,9 +153,9 @@ def test_owner_of_a_gets_404_for_b_resources(probe: Probe, other_tenant: OtherTe
         assert other_tenant.handle.id not in response.text and other_tenant.handle.phone_number not in response.text
         return
     page: Page = request.getfixturevalue("owner_page")
-    response = page.goto(url)
+    answer = page.goto(url)
     ErrorPage(page).expect_not_found()
-    assert response is not None and response.status == 404, response and response.status  # not a 200 card
+    assert answer is not None and answer.status == 404, answer and answer.status  # not a 200 card
     assert other_tenant.caller not in page.content()
 
 
