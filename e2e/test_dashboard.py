@@ -53,6 +53,8 @@ def test_first_response_figures_after_a_few_missed_calls(
             # Texting while still waiting for the first reply does not start a second wait.
             assert twilio.inbound_sms(from_=caller, to=tenant.phone_number, body="hello?")["status_code"] == 200
         seeder.set_clock(tenant, advance_seconds=then)
+    # Someone who only texts STOP waits for no answer: not a fourth wait.
+    assert twilio.inbound_sms(from_=new_customer_phone(), to=tenant.phone_number, body="STOP")["status_code"] == 200
     wait_until(lambda: week_counts(owner_page) == (0, 3), message="three callers waiting")
     dashboard.goto()
     dashboard.expect_week(answered=0, waiting=3, p50="—", p95="—")
