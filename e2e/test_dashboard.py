@@ -17,7 +17,16 @@ from datetime import UTC, datetime
 import pytest
 from playwright.sync_api import Page
 
-from e2e.support import TenantHandle, TenantSeeder, TwilioFakeClient, WaitUntil, texts_to
+from e2e.support import (
+    TenantHandle,
+    TenantSeeder,
+    TwilioFakeClient,
+    WaitUntil,
+    bodies_to,
+    first_reply,
+    handoff,
+    texts_to,
+)
 from pages.dashboard import DashboardPage, week_counts
 from pages.inbox import InboxPage
 
@@ -65,6 +74,13 @@ def test_first_response_figures_after_a_few_missed_calls(
     assert result["status_code"] == 200, result
     wait_until(lambda: all(texts_to(twilio, tenant=tenant, customer=c) for c in callers),
                message="the three held first replies")
+    # The first caller's two held texts reach them in the order they were written.
+    def both_texts_to_the_first_caller() -> list[str]:
+        bodies = bodies_to(twilio, tenant=tenant, customer=callers[0])
+        return bodies if len(bodies) >= 2 else []
+
+    held_for_first = wait_until(both_texts_to_the_first_caller, message="the first caller's second held text")
+    assert held_for_first == [first_reply(tenant), handoff(tenant)], held_for_first
     wait_until(lambda: week_counts(owner_page) == (3, 0), message="three callers answered")
 
     # Waits of ~71, ~6 and ~1 minutes: the median is the middle one, p95 the longest (nearest rank), which
