@@ -17,7 +17,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page
 
-from e2e.support import TenantHandle, TenantSeeder, TwilioFakeClient, WaitUntil
+from e2e.support import TenantHandle, TenantSeeder, TwilioFakeClient, WaitUntil, bodies_to, first_reply
 from pages.appointments import AppointmentsPage
 from pages.errors import ErrorPage
 from pages.flows import open_inbox
@@ -245,6 +245,18 @@ def test_appointments_of_a_do_not_list_b_appointments(owner_page: Page, other_te
     appointments.expect_empty()
     appointments.expect_count(0)
     assert app_api.get("/api/v1/appointments").json()["appointments"] == []
+
+
+def test_a_stop_to_b_does_not_opt_the_caller_out_of_a(tenant: TenantHandle, other_tenant: OtherTenant,
+                                                      twilio: TwilioFakeClient, wait_until: WaitUntil) -> None:
+    caller, b = other_tenant.caller, other_tenant
+    assert twilio.inbound_sms(from_=caller, to=b.handle.phone_number, body="STOP")["status_code"] == 200
+    blocked = b.api.get("/api/v1/conversations", params={"state": "blocked"}).json()["conversations"]
+    assert [c["customer_phone"] for c in blocked] == [caller], "positive control failed: B did not opt its caller out"
+    # The same person's missed call to A still gets A's first text: opting out is per business.
+    twilio.missed_call(from_=caller, to=tenant.phone_number)
+    assert wait_until(lambda: bodies_to(twilio, tenant=tenant, customer=caller),
+                      message="A's first text to a caller who opted out of B only") == [first_reply(tenant)]
 
 
 def test_a_session_is_no_operator_token(tenant: TenantHandle, other_tenant: OtherTenant, stack: Stack) -> None:
