@@ -84,6 +84,7 @@ def test_an_idle_conversation_closes_after_a_day_and_the_next_text_starts_a_new_
     fresh.expect_message_count(2)
     old = ConversationPage.open(owner_page, old_id, customer_phone)
     old.expect_state("closed")
+    old.expect_state_described("Closed after a day without activity")
     old.expect_composer_disabled("closed after a day without activity")
     old.expect_message_count(1)  # only the first reply; the new text went to the new conversation
     old.expect_message(first_reply(tenant), at=EARLIER_THIS_WEEK)  # sent yesterday on the tenant's clock

@@ -165,6 +165,10 @@ class ConversationPage(BasePage):
         expect(self.state_badge).to_have_attribute("data-state", state)
         expect(self.state_badge).to_have_text(state)
 
+    def expect_state_described(self, description: str) -> None:
+        """The sentence next to the state badge that says what the state means."""
+        expect(self.page.get_by_text(description, exact=True)).to_be_visible()
+
     def expect_message(self, text: str, *, status: str | None = None, note: str | re.Pattern[str] | None = None,
                        author: str | None = None, at: str | re.Pattern[str] | None = None) -> None:
         """A message with exactly this body is in the thread (shown as text, never as markup), with the
