@@ -100,6 +100,14 @@ def test_approval_removes_the_banner_and_sends_the_held_text(
     conversation.expect_composer_enabled()
     conversation.expect_no_held_messages()
     conversation.expect_message(released["body"])
+    # The text the API refused while pending now goes out, signed by the owner the token belongs to.
+    sent = send_through_api(app_api, conversation.conversation_id, "Hello from the API")
+    assert sent.status_code == 201 and sent.json()["author_label"] == tenant.owner.name, sent.text
+    wait_until(lambda: "Hello from the API" in [t["body"] for t in texts_to(twilio, tenant=tenant, customer=customer_phone)],
+               message="the owner's text sent through the API")
+    # Sending took the conversation over: the open page reloads itself into "human"; wait for that reload so
+    # it cannot interrupt the next navigation.
+    conversation.expect_state("human")
     CompliancePage(owner_page).goto().expect_status("approved")
 
 
