@@ -160,11 +160,12 @@ def test_the_owner_registers_on_the_compliance_page_and_texting_starts_on_approv
     compliance.expect_form("Register your business")
 
     brands_before = {brand["sid"] for brand in twilio.brands()}
-    compliance.register(legal_name="A", ein="12-34", website="example.com")
+    compliance.register(legal_name="A", ein="12-34", website="example.com", use_case="LOW_VOLUME")
     compliance.expect_field_error("Legal business name", "Enter the business's legal name (2 to 200 characters).")
     compliance.expect_field_error("EIN", "Enter the 9-digit EIN, like 12-3456789.")
     compliance.expect_field_error("Website", "Enter the business website, starting with https://")
-    compliance.expect_form_values(legal_name="A", ein="12-34", website="example.com")  # nothing to type again
+    compliance.expect_form_values(legal_name="A", ein="12-34", website="example.com",  # nothing to type again
+                                  use_case="LOW_VOLUME")
     compliance.expect_status("none")
     assert {brand["sid"] for brand in twilio.brands()} == brands_before, "an invalid form registered a brand"
 

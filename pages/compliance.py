@@ -78,11 +78,12 @@ class CompliancePage(BasePage):
         self.submit_button.click()
         return self.expect_loaded()
 
-    def expect_form_values(self, *, legal_name: str, ein: str, website: str) -> None:
-        """The form as the owner left it (a refused submission keeps what was typed)."""
+    def expect_form_values(self, *, legal_name: str, ein: str, website: str, use_case: str) -> None:
+        """The form as the owner left it (a refused submission keeps what was typed and chosen)."""
         expect(self.legal_name).to_have_value(legal_name)
         expect(self.ein).to_have_value(ein)
         expect(self.website).to_have_value(website)
+        expect(self.use_case).to_have_value(use_case)
 
     def expect_submitted(self) -> None:
         """Accepted: pending, the notice shown, and no form to submit again."""
