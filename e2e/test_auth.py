@@ -125,6 +125,9 @@ def test_an_expired_session_is_refused_and_sign_in_returns_to_the_page(new_conte
     page.goto("/catalog")
     login = LoginPage(page).expect_loaded()  # sent to sign in, not shown the catalog
     login.expect_next("/catalog")
+    # A mistyped password first: the form that says so still knows where to go afterwards.
+    login.sign_in(tenant.owner.email, tenant.owner.password + "-typo")
+    login.expect_error(WRONG_CREDENTIALS)
     login.sign_in_as(tenant.owner)
     CatalogPage(page).expect_loaded()  # back where the session ended
 
