@@ -12,7 +12,7 @@ from collections.abc import Callable
 from functools import partial
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from e2e.support import Settle, TenantHandle, TwilioFakeClient, WaitUntil, bodies_to, first_reply, texts_to
 from pages.conversation import ConversationPage
@@ -40,6 +40,7 @@ def test_a_missed_call_gets_a_first_sms_and_shows_in_the_inbox(
     assert first["body"] == first_reply(tenant)
 
     inbox.expect_conversation(customer_phone, state="open")  # no reload
+    expect(inbox.empty_state).to_have_count(0)  # and "No conversations yet" gone with it
     inbox.expect_last_message(customer_phone, first["body"])
     conversation = ConversationPage.from_inbox(owner_page, customer_phone)
     conversation.expect_message(first["body"])
