@@ -93,7 +93,7 @@ def test_an_idle_conversation_closes_after_a_day_and_the_next_text_starts_a_new_
 @pytest.mark.tenant(catalog=["Leak repair"])
 def test_needs_attention_follows_who_must_answer_and_a_missed_call_during_a_takeover_texts_nobody(
     owner_page: Page, tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, wait_until: WaitUntil,
-    settle: Settle,
+    settle: Settle, new_customer_phone: Callable[[], str],
 ) -> None:
     twilio.missed_call(from_=customer_phone, to=tenant.phone_number)  # the assistant answers: a first text
     wait_until(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone), message="the first SMS")
@@ -118,7 +118,13 @@ def test_needs_attention_follows_who_must_answer_and_a_missed_call_during_a_take
     conversation.take_over()
     conversation.expect_no_attention_needed()
 
-    # A missed call while a person answers: no automatic text, a line in the thread, and the badge says why.
+    # Another caller, answered by the assistant, is now the most recent conversation...
+    newer = new_customer_phone()
+    twilio.missed_call(from_=newer, to=tenant.phone_number)
+    wait_until(lambda: bodies_to(twilio, tenant=tenant, customer=newer), message="the other caller's first SMS")
+
+    # ...until a missed call while a person answers: no automatic text, a line in the thread, the badge says
+    # why, and the call itself is the newest activity (the conversation is back on top of the inbox).
     with settle.window(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone),
                        what="a first text for a call missed during a takeover"):
         assert twilio.missed_call(from_=customer_phone, to=tenant.phone_number)["status_code"] == 200
@@ -127,7 +133,7 @@ def test_needs_attention_follows_who_must_answer_and_a_missed_call_during_a_take
     conversation.expect_state("human")
     conversation.expect_needs_attention("Missed a call while you were handling this conversation")
     inbox = InboxPage(owner_page).goto()
-    inbox.expect_conversation(customer_phone, state="human")
+    inbox.expect_first(customer_phone, state="human")
     inbox.expect_needs_attention(customer_phone, "Missed a call while you were handling this conversation")
 
     conversation = ConversationPage.from_inbox(owner_page, customer_phone)
