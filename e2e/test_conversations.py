@@ -142,7 +142,11 @@ def test_needs_attention_follows_who_must_answer_and_a_missed_call_during_a_take
     InboxPage(owner_page).goto().expect_no_attention_needed(customer_phone)
     conversation = ConversationPage.from_inbox(owner_page, customer_phone)
 
-    # The customer answers the person: flagged for them (test_takeover proves the assistant keeps quiet).
+    # The other caller writes meanwhile and the assistant hands them over: theirs is the newest conversation...
+    assert text_the_business(twilio, tenant=tenant, customer=newer, body="Do you work weekends?",
+                             wait_until=wait_until) == handoff(tenant)
+    # ...until the customer answers the person: flagged for them (test_takeover proves the assistant keeps
+    # quiet), and their text, answered by nobody yet, puts them back on top.
     assert twilio.inbound_sms(from_=customer_phone, to=tenant.phone_number, body="OK thanks")["status_code"] == 200
     conversation.expect_message("OK thanks")
     conversation.reload()
@@ -150,6 +154,8 @@ def test_needs_attention_follows_who_must_answer_and_a_missed_call_during_a_take
 
     conversation.return_to_assistant()
     conversation.expect_no_attention_needed()
-    InboxPage(owner_page).goto().expect_no_attention_needed(customer_phone)
+    inbox = InboxPage(owner_page).goto()
+    inbox.expect_first(customer_phone, state="open")
+    inbox.expect_no_attention_needed(customer_phone)
     assert bodies_to(twilio, tenant=tenant, customer=customer_phone) == [
         first_reply(tenant), handoff(tenant), "Sorry we missed you again — calling you back now."]
