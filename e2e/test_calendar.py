@@ -1,7 +1,8 @@
 """[calendar] The owner connects Google Calendar in the UI (through the Google fake's consent page); an event
 added in Google takes its time out of the booking page's offers; a booking made on the booking page appears
 in Google; a push notification Google never delivered is made good by the poll once the tenant clock passes
-the poll interval (no sleeping); a Google outage shows on the Calendar page and clears when Google is back;
+the poll interval (no sleeping); an event moved or deleted in Google frees its time; a time that became busy
+after the page loaded cannot be held; a Google outage shows on the Calendar page and clears when Google is back;
 an access token past its hour is refreshed without the owner; the push channel is renewed before Google
 lets it expire.
 The same for Jobber (through the Jobber fake's consent page, its visits and its signed webhooks).
@@ -70,16 +71,22 @@ def test_google_busy_time_leaves_the_offers_and_bookings_reach_google(
     calendar: CalendarPage, offers: OffersPage, tenant: TenantHandle, google: GoogleFakeClient, wait_until: WaitUntil,
 ) -> None:
     offers.expect_offers(LEAK_OFFERS)
-    google.add_event(tenant.owner.email, start=local(11), end=local(12), summary="Dentist")  # pushed to the app
-    wait_until(lambda: LEAK_OFFERS[1] not in offered_after_reload(offers), message="11:00 AM to leave the offers")
-    offers.expect_not_offered(LEAK_OFFERS[1])
-    label, booked = hold_and_confirm(offers, 1, name="Pat Customer")
-    assert label == LEAK_OFFERS[0]
+    synced_before = calendar.synced_at()
+    # Off the quarter-hour grid: 10:50 takes the 10:45 block too, so 9:30-11:00 is no longer free either.
+    google.add_event(tenant.owner.email, start=local(10, 50), end=local(11, 40), summary="Dentist")  # pushed
+    wait_until(lambda: calendar.synced_at() != synced_before, message="the pushed change synced from Google")
+    # The customer's page still shows 11:00 AM from before: holding it now is refused, not double-booked.
+    fresh = offers.pick_slot_taken_meanwhile(2)
+    after_dentist = ["Mon Jan 7, 11:45 AM", "Mon Jan 7, 1:15 PM", "Mon Jan 7, 2:45 PM"]
+    fresh.expect_offers(after_dentist)
+    label, booked = hold_and_confirm(fresh, 1, name="Pat Customer")
+    assert label == after_dentist[0]
     booked.expect_booking(service="Leak repair", when=label, price=dollars(item(tenant, "Leak repair").price_cents))
     events = wait_until(lambda: [e for e in google.events(tenant.owner.email) if e["summary"] != "Dentist"],
                         message="the booking in Google Calendar")
-    assert [(e["summary"], e["start"]["dateTime"]) for e in events] == [
-        ("Leak repair (NeverMissCall)", local(9, 30).isoformat())]
+    assert [(e["summary"], e["start"]["dateTime"], e["end"]["dateTime"]) for e in events] == [
+        ("Leak repair (NeverMissCall)", local(11, 45).isoformat(), local(13, 15).isoformat())]
+    assert "Customer: Pat Customer" in events[0]["description"], events[0]  # the owner sees whom to expect
 
 
 def overlaps_hour(label: str, hour: int, minutes: int = 90) -> bool:
@@ -121,14 +128,23 @@ def test_a_google_outage_shows_and_clears(
     wait_until(lambda: calendar.state() == "connected", message="recovery after Google is back")
 
 
-def test_an_expired_google_token_is_refreshed_without_the_owner(
+def test_an_expired_google_token_is_refreshed_once_and_moved_or_deleted_events_free_their_time(
     calendar: CalendarPage, offers: OffersPage, tenant: TenantHandle, google: GoogleFakeClient, wait_until: WaitUntil,
 ) -> None:
     offers.expect_offers(LEAK_OFFERS)
     since = max((r["id"] for r in google.requests()), default=0)  # this test's part of the fake's journal
     assert google.expire_access_tokens(tenant.owner.email) == 1  # the access token's hour is over
-    google.add_event(tenant.owner.email, start=local(11), end=local(12), summary="After the hour")  # pushed
+    event = google.add_event(tenant.owner.email, start=local(11), end=local(12), summary="After the hour")  # pushed
     wait_until(lambda: LEAK_OFFERS[1] not in offered_after_reload(offers), message="11:00 AM to leave the offers")
+    # Moved in Google to 12:00-1:00 PM: 11:00 AM is free again and 12:30 PM is not (an incremental sync
+    # names the same event with its new time).
+    google.move_event(tenant.owner.email, event["id"], start=local(12), end=local(13))
+    moved = ["Mon Jan 7, 9:30 AM", "Mon Jan 7, 1:00 PM", "Mon Jan 7, 2:30 PM"]
+    wait_until(lambda: offered_after_reload(offers) == moved, message="the offers to follow the moved event")
+    # Deleted in Google (a "cancelled" event in the incremental sync): its time is offered again.
+    google.delete_event(tenant.owner.email, event["id"])
+    wait_until(lambda: offered_after_reload(offers) == LEAK_OFFERS, message="the deleted event's time offered again")
+    # Three syncs on one refreshed token: refreshed once, and kept for the next calls.
     refreshes = [r for r in google.requests(since_id=since, contains="grant_type=refresh_token")
                  if r["path"] == "/token"]
     assert len(refreshes) == 1, refreshes

@@ -64,8 +64,12 @@ class CalendarPage(BasePage):
         return self.badge(provider).get_attribute("data-state") or ""
 
     def synced(self, provider: str = "google") -> bool:
+        return bool(self.synced_at(provider))
+
+    def synced_at(self, provider: str = "google") -> str:
+        """When the last sync succeeded (ISO, empty if never), after a reload: it changes with every sync."""
         self.page.reload()
-        return bool(self.badge(provider).get_attribute("data-synced"))
+        return self.badge(provider).get_attribute("data-synced") or ""
 
 
 class GoogleConsentPage:
