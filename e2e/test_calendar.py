@@ -193,15 +193,21 @@ def test_jobber_visits_leave_the_offers_and_bookings_reach_jobber_once(
     wait_until: WaitUntil,
 ) -> None:
     offers.expect_offers(LEAK_OFFERS)
-    jobber.add_visit(tenant.owner.email, start=local(11), end=local(12), title="Furnace check")  # signed webhook
+    visit = jobber.add_visit(tenant.owner.email, start=local(11), end=local(12), title="Furnace check")  # webhook
     wait_until(lambda: LEAK_OFFERS[1] not in offered_after_reload(offers), message="11:00 AM to leave the offers")
     offers.expect_not_offered(LEAK_OFFERS[1])
+    # Rescheduled in Jobber to 12:00-1:00 PM (VISIT_UPDATE): 11:00 AM is free again and 12:30 PM is not.
+    jobber.move_visit(tenant.owner.email, visit["id"], start=local(12), end=local(13))
+    moved = ["Mon Jan 7, 9:30 AM", "Mon Jan 7, 1:00 PM", "Mon Jan 7, 2:30 PM"]
+    wait_until(lambda: offered_after_reload(offers) == moved, message="the offers to follow the rescheduled visit")
     label, booked = hold_and_confirm(offers, 1, name="Pat Customer")
     assert label == LEAK_OFFERS[0]
     booked.expect_booking(service="Leak repair", when=label, price=dollars(item(tenant, "Leak repair").price_cents))
     ours = wait_until(lambda: [v for v in jobber.visits(tenant.owner.email) if v["title"] != "Furnace check"],
                       message="the booking in Jobber")
-    assert [(v["title"], v["startAt"]) for v in ours] == [("Leak repair (NeverMissCall)", "2030-01-07T14:30:00Z")]
+    assert [(v["title"], v["startAt"], v["endAt"]) for v in ours] == [
+        ("Leak repair (NeverMissCall)", "2030-01-07T14:30:00Z", "2030-01-07T16:00:00Z")]
+    assert "Customer: Pat Customer" in ours[0]["instructions"], ours[0]  # the crew sees whom to expect
 
 
 def test_a_dropped_jobber_webhook_is_made_good_by_the_poll_on_the_tenant_clock(
