@@ -86,6 +86,11 @@ def test_subscribe_and_pay_turns_the_plan_active(owner_page: Page, tenant: Tenan
     assert recorded["session"]["id"] == session_id
     assert recorded["params"]["client_reference_id"] == tenant.id
     assert recorded["params"]["mode"] == "subscription"
+    # What Stripe bills: one seat of the plan, on a subscription that names the tenant itself (so its own
+    # events find the tenant even when they overtake the session's).
+    [subscription] = stripe.subscriptions(customer=recorded["session"]["customer"])
+    assert [item["quantity"] for item in subscription["items"]["data"]] == [1], subscription["items"]
+    assert subscription["metadata"].get("tenant_id") == tenant.id, subscription["metadata"]
     InboxPage(owner_page).goto().banners.expect_state(BILLING_BANNER_TEST_ID, "active")
 
 
@@ -257,6 +262,10 @@ def test_leaving_checkout_returns_to_billing_without_a_charge(owner_page: Page, 
     billing.expect_error("Stripe is not answering right now, so checkout could not start. "
                          "Nothing was charged — please try again.")
     billing.expect_state("none")
+    # Stripe refuses the request itself (a 400): retrying cannot help, and the owner is told so.
+    stripe.add_fault(r"/v1/checkout/sessions$", "status", method="POST", code=400, times=1)
+    billing.subscribe_button.click()
+    billing.expect_error("Stripe refused to start checkout, so nothing was charged.")
 
     checkout = billing.subscribe()
 
