@@ -33,7 +33,7 @@ from e2e.support import (
     text_the_business,
 )
 from pages.appointments import AppointmentsPage
-from pages.booking_page import HeldPage, LinkUnavailablePage, OffersPage, hold_and_confirm
+from pages.booking_page import BookedPage, HeldPage, LinkUnavailablePage, OffersPage, hold_and_confirm
 from pages.catalog import CatalogPage
 
 pytestmark = [pytest.mark.booking, pytest.mark.tenant(catalog=["Leak repair", "Drain cleaning"])]
@@ -97,6 +97,8 @@ def test_quote_and_book_on_the_booking_page(
     held.expect_held(LEAK_OFFERS[1])
     held.expect_phone_asked(False)  # the link came by text: the app knows where to send the confirmation
     held.confirm(name="Pat Customer").expect_booking(service="Leak repair", when=LEAK_OFFERS[1], price=price)
+    # Opened again from the text later, the link shows the booking, not times to pick again.
+    BookedPage.open(customer_page, link).expect_booking(service="Leak repair", when=LEAK_OFFERS[1], price=price)
 
     wait_until(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone)[1:], message="the confirmation SMS")
     settle.assert_no_new(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone),
