@@ -214,17 +214,17 @@ def test_booking_by_sms_replies(
     link = booking_link_in(quote)
 
     assert reply_to("4") == f"Please reply 1, 2 or 3 to pick a time, or book online: {link}"
-    assert reply_to("3") == "Holding Mon Jan 7, 11:30 AM for you until 9:10 AM. Reply YES to book it."
+    assert reply_to("Option 3") == "Holding Mon Jan 7, 11:30 AM for you until 9:10 AM. Reply YES to book it."
     # The 15 minutes pass before the YES: the customer is told, and offered fresh times from 9:10 AM.
     seeder.set_clock(tenant, advance_seconds=15 * 60)
     assert reply_to("YES") == ("Sorry, your hold on Mon Jan 7, 11:30 AM expired. Here are the next free times:\n"
                                "1) Mon Jan 7, 9:45 AM\n2) Mon Jan 7, 10:45 AM\n3) Mon Jan 7, 11:45 AM\n"
                                f"Reply 1, 2 or 3 to hold a time, or book online: {link}")
 
-    held = reply_to("2")
+    held = reply_to("2 please")  # as customers write it
     assert held == "Holding Mon Jan 7, 10:45 AM for you until 9:25 AM. Reply YES to book it."
 
-    booked = reply_to("YES")
+    booked = reply_to("Yes please")
     assert booked == confirmation(tenant, "Drain cleaning", "Mon Jan 7, 10:45 AM", price)
     settle.assert_no_new(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone), what="a second confirmation")
 
