@@ -82,8 +82,13 @@ def test_the_assistant_quotes_the_best_of_similar_items(
     # Both water heater items match "water heater" alike: the higher priority wins...
     assert quoted("The water heater is making a banging noise") == "Water heater flush: $99, about 1 h."
     # ... until the owner raises the other one's priority.
-    CatalogPage(owner_page).goto().change_item("Water heater repair", priority="30")
+    catalog = CatalogPage(owner_page).goto()
+    catalog.change_item("Water heater repair", priority="30")
     assert quoted("The water heater is making a banging noise") == "Water heater repair: $180, about 2 h."
+    # Editing another field keeps an item's priority (the list is ordered by it).
+    catalog.change_item("Water heater flush", price="89")
+    catalog.expect_names(["Water heater repair", "Water heater flush", "Basin tap replacement", "Drain cleaning",
+                          "Faucet", "Main sewer line clearing"])
     # "faucet" is one item's name and another's alias: the item named so wins.
     assert quoted("The bathroom faucet drips all night") == "Faucet: $110, about 1 h."
     # "drain" (as "draining") and "sewer" tie on length, priority and kind: the name, alphabetically, decides.
