@@ -14,6 +14,7 @@ The tenant's clock is Monday 7 January 2030, 08:55 in New York: a Leak repair (9
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Page
@@ -30,6 +31,7 @@ from seed.seeder import TenantSeeder
 
 pytestmark = [pytest.mark.calendar, pytest.mark.tenant(catalog=["Leak repair"])]
 
+NEW_YORK = ZoneInfo("America/New_York")  # the tenant's zone (the factory's)
 POLL_INTERVAL_S = 300  # [stack.google] poll_interval_s in playwright.config.toml
 
 
@@ -73,7 +75,9 @@ def test_google_busy_time_leaves_the_offers_and_bookings_reach_google(
     offers.expect_offers(LEAK_OFFERS)
     synced_before = calendar.synced_at()
     # Off the quarter-hour grid: 10:50 takes the 10:45 block too, so 9:30-11:00 is no longer free either.
-    google.add_event(tenant.owner.email, start=local(10, 50), end=local(11, 40), summary="Dentist")  # pushed
+    # Written with New York's offset (-05:00), as Google writes the times of a calendar in that zone.
+    google.add_event(tenant.owner.email, start=local(10, 50).astimezone(NEW_YORK),
+                     end=local(11, 40).astimezone(NEW_YORK), summary="Dentist")  # pushed
     wait_until(lambda: calendar.synced_at() != synced_before, message="the pushed change synced from Google")
     # The customer's page still shows 11:00 AM from before: holding it now is refused, not double-booked.
     fresh = offers.pick_slot_taken_meanwhile(2)
