@@ -148,7 +148,14 @@ def test_an_expired_google_token_is_refreshed_once_and_moved_or_deleted_events_f
     # Deleted in Google (a "cancelled" event in the incremental sync): its time is offered again.
     google.delete_event(tenant.owner.email, event["id"])
     wait_until(lambda: offered_after_reload(offers) == LEAK_OFFERS, message="the deleted event's time offered again")
-    # Three syncs on one refreshed token: refreshed once, and kept for the next calls.
+    # Google forgets the sync tokens (410): the next sync is a full one, which no longer lists a deleted event,
+    # so the busy time the app kept must go with the full sync.
+    second = google.add_event(tenant.owner.email, start=local(11), end=local(12), summary="Before the 410")
+    wait_until(lambda: LEAK_OFFERS[1] not in offered_after_reload(offers), message="11:00 AM to leave the offers")
+    google.invalidate_sync_tokens()
+    google.delete_event(tenant.owner.email, second["id"])
+    wait_until(lambda: offered_after_reload(offers) == LEAK_OFFERS, message="the full sync to free 11:00 AM again")
+    # Five syncs on one refreshed token: refreshed once, and kept for the next calls.
     refreshes = [r for r in google.requests(since_id=since, contains="grant_type=refresh_token")
                  if r["path"] == "/token"]
     assert len(refreshes) == 1, refreshes
