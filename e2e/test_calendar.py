@@ -4,8 +4,9 @@ in Google; a push notification Google never delivered is made good by the poll o
 the poll interval (no sleeping); an event moved or deleted in Google frees its time; a time that became busy
 after the page loaded cannot be held; a Google outage shows on the Calendar page and clears when Google is back;
 an access token past its hour is refreshed without the owner; the push channel is renewed before Google
-lets it expire.
-The same for Jobber (through the Jobber fake's consent page, its visits and its signed webhooks).
+lets it expire, and a push naming it without its token is refused.
+The same for Jobber (through the Jobber fake's consent page, its visits and its signed webhooks; an unsigned
+one is refused).
 
 The tenant's clock is Monday 7 January 2030, 08:55 in New York: a Leak repair (90 min) is offered at 9:30 AM,
 11:00 AM and 12:30 PM before anything is busy (as in e2e/test_booking.py).
@@ -13,6 +14,7 @@ The tenant's clock is Monday 7 January 2030, 08:55 in New York: a Leak repair (9
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -22,10 +24,13 @@ from playwright.sync_api import Page
 from e2e.plugins.tenants import WaitUntil
 from e2e.test_booking import JOB, LEAK_OFFERS, MONDAY_MORNING, booking_link_in, dollars, item, text_the_business
 from fakes.google.client import GoogleFakeClient
+from fakes.jobber.app import SIGNATURE_HEADER as JOBBER_SIGNATURE_HEADER
+from fakes.jobber.app import sign
 from fakes.jobber.client import JobberFakeClient
 from fakes.twilio.client import TwilioFakeClient
 from pages.booking_page import OffersPage, hold_and_confirm
 from pages.calendar import CalendarPage
+from seed import http
 from seed.handle import TenantHandle
 from seed.seeder import TenantSeeder
 
@@ -178,6 +183,10 @@ def test_the_push_channel_is_renewed_before_google_lets_it_expire(
 
     (renewed,) = wait_until(replaced, message="the old push channel replaced by a new one")
     assert renewed["live"]
+    # Anyone can post to the webhook: a push naming the channel without its token is refused.
+    forged = http.post(tenant.url("/webhooks/google/calendar"), timeout=30, headers={
+        "X-Goog-Channel-ID": str(renewed["id"]), "X-Goog-Channel-Token": "guessed", "X-Goog-Resource-State": "exists"})
+    assert forged.status_code == 403 and forged.json()["code"] == "invalid_signature", forged.text
     google.add_event(tenant.owner.email, start=local(11) + timedelta(days=7), end=local(12) + timedelta(days=7),
                      summary="On the new channel")  # pushed on the new channel only; the poll is 5 min away
     link = booking_link_in(text_the_business(twilio, tenant=tenant, customer=customer_phone, body=JOB,
@@ -225,6 +234,12 @@ def test_a_dropped_jobber_webhook_is_made_good_by_the_poll_on_the_tenant_clock(
     jobber_calendar: CalendarPage, offers: OffersPage, tenant: TenantHandle, jobber: JobberFakeClient,
     seeder: TenantSeeder, wait_until: WaitUntil,
 ) -> None:
+    # A webhook not signed with the app's client secret is refused, whatever account it names.
+    body = json.dumps({"data": {"webHookEvent": {"topic": "VISIT_CREATE", "accountId": jobber.account_id(
+        tenant.owner.email), "itemId": "forged", "occurredAt": local(9).isoformat()}}}).encode()
+    forged = http.post(tenant.url("/webhooks/jobber"), timeout=30, content=body, headers={
+        "Content-Type": "application/json", JOBBER_SIGNATURE_HEADER: sign("not-the-client-secret", body)})
+    assert forged.status_code == 403 and forged.json()["code"] == "invalid_signature", forged.text
     jobber.drop_webhooks(1)
     jobber.add_visit(tenant.owner.email, start=local(11), end=local(12), title="Gutter job")
     assert jobber.health()["dropped_webhooks"] >= 1
