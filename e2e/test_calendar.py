@@ -6,7 +6,7 @@ after the page loaded cannot be held; a Google outage shows on the Calendar page
 an access token past its hour is refreshed without the owner; the push channel is renewed before Google
 lets it expire, and a push naming it without its token is refused.
 The same for Jobber (through the Jobber fake's consent page, its visits and its signed webhooks; an unsigned
-one is refused).
+one is refused; an expired access token is refreshed with the refresh token Jobber rotated to last time).
 
 The tenant's clock is Monday 7 January 2030, 08:55 in New York: a Leak repair (90 min) is offered at 9:30 AM,
 11:00 AM and 12:30 PM before anything is busy (as in e2e/test_booking.py).
@@ -213,9 +213,13 @@ def test_jobber_visits_leave_the_offers_and_bookings_reach_jobber_once(
     wait_until: WaitUntil,
 ) -> None:
     offers.expect_offers(LEAK_OFFERS)
+    since = max((r["id"] for r in jobber.requests()), default=0)  # this test's part of the fake's journal
+    assert jobber.expire_access_tokens(tenant.owner.email) == 1  # the access token's hour is over
     visit = jobber.add_visit(tenant.owner.email, start=local(11), end=local(12), title="Furnace check")  # webhook
     wait_until(lambda: LEAK_OFFERS[1] not in offered_after_reload(offers), message="11:00 AM to leave the offers")
     offers.expect_not_offered(LEAK_OFFERS[1])
+    # Another hour over: only the refresh token Jobber rotated to last time still works.
+    assert jobber.expire_access_tokens(tenant.owner.email) == 1
     # Rescheduled in Jobber to 12:00-1:00 PM (VISIT_UPDATE): 11:00 AM is free again and 12:30 PM is not.
     jobber.move_visit(tenant.owner.email, visit["id"], start=local(12), end=local(13))
     moved = ["Mon Jan 7, 9:30 AM", "Mon Jan 7, 1:00 PM", "Mon Jan 7, 2:30 PM"]
@@ -228,6 +232,10 @@ def test_jobber_visits_leave_the_offers_and_bookings_reach_jobber_once(
     assert [(v["title"], v["startAt"], v["endAt"]) for v in ours] == [
         ("Leak repair (NeverMissCall)", "2030-01-07T14:30:00Z", "2030-01-07T16:00:00Z")]
     assert "Customer: Pat Customer" in ours[0]["instructions"], ours[0]  # the crew sees whom to expect
+    # One refresh per expired token, each kept for the calls after it (the booking's included).
+    refreshes = [r for r in jobber.requests(since_id=since, contains="grant_type=refresh_token")
+                 if r["path"] == "/api/oauth/token"]
+    assert len(refreshes) == 2, refreshes
 
 
 def test_a_dropped_jobber_webhook_is_made_good_by_the_poll_on_the_tenant_clock(
