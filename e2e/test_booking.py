@@ -221,16 +221,22 @@ def test_booking_by_sms_replies(
                                "1) Mon Jan 7, 9:45 AM\n2) Mon Jan 7, 10:45 AM\n3) Mon Jan 7, 11:45 AM\n"
                                f"Reply 1, 2 or 3 to hold a time, or book online: {link}")
 
+    # The customer answers 40 minutes later, at 9:50 AM: the first time offered has gone by meanwhile.
+    seeder.set_clock(tenant, advance_seconds=40 * 60)
+    assert reply_to("1") == ("Sorry, Mon Jan 7, 9:45 AM can't be booked any more. Here are the next free times:\n"
+                             "1) Mon Jan 7, 10:30 AM\n2) Mon Jan 7, 11:30 AM\n3) Mon Jan 7, 12:30 PM\n"
+                             f"Reply 1, 2 or 3 to hold a time, or book online: {link}")
+
     held = reply_to("2 please")  # as customers write it
-    assert held == "Holding Mon Jan 7, 10:45 AM for you until 9:25 AM. Reply YES to book it."
+    assert held == "Holding Mon Jan 7, 11:30 AM for you until 10:05 AM. Reply YES to book it."
 
     booked = reply_to("Yes please")
-    assert booked == confirmation(tenant, "Drain cleaning", "Mon Jan 7, 10:45 AM", price)
+    assert booked == confirmation(tenant, "Drain cleaning", "Mon Jan 7, 11:30 AM", price)
     settle.assert_no_new(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone), what="a second confirmation")
 
     appointments = AppointmentsPage(owner_page).goto()
     appointments.expect_count(1)
-    appointments.expect_appointment(when="Mon Jan 7, 10:45 AM", service="Drain cleaning", price=price,
+    appointments.expect_appointment(when="Mon Jan 7, 11:30 AM", service="Drain cleaning", price=price,
                                     customer=customer_phone)
 
 
