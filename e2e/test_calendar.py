@@ -2,9 +2,10 @@
 added in Google takes its time out of the booking page's offers; a booking made on the booking page appears
 in Google; a push notification Google never delivered is made good by the poll once the tenant clock passes
 the poll interval (no sleeping); an event moved or deleted in Google frees its time; a time that became busy
-after the page loaded cannot be held; a Google outage shows on the Calendar page and clears when Google is back;
-an access token past its hour is refreshed without the owner; the push channel is renewed before Google
-lets it expire, and a push naming it without its token is refused.
+after the page loaded cannot be held; a Google outage shows on the Calendar page and clears when Google is
+back (and a consent answer with a forged OAuth state is refused); an access token past its hour is refreshed
+without the owner; the push channel is renewed before Google lets it expire, and a push naming it without
+its token is refused.
 The same for Jobber (through the Jobber fake's consent page, its visits and its signed webhooks; an unsigned
 one is refused; an expired access token is refreshed with the refresh token Jobber rotated to last time).
 
@@ -127,6 +128,9 @@ def test_a_dropped_push_is_made_good_by_the_poll_on_the_tenant_clock(
 def test_a_google_outage_shows_and_clears(
     calendar: CalendarPage, tenant: TenantHandle, google: GoogleFakeClient, wait_until: WaitUntil,
 ) -> None:
+    # A consent answer this owner did not ask for (a forged state: someone else's code slipped in) is refused.
+    calendar.return_from_consent(code="someone-elses-code", state="forged")
+    calendar.expect_connect_error("The connection request expired. Try again.")
     google.add_fault(r"/calendar/v3/calendars/[^/]+/events$", "status", method="GET", code=503, times=1000)
     google.add_event(tenant.owner.email, start=local(14), end=local(15), summary="During the outage")
     wait_until(lambda: calendar.state() == "error", message="the outage on the Calendar page")

@@ -54,6 +54,14 @@ class CalendarPage(BasePage):
         test_id = JOBBER_STATUS_TEST_ID if provider == "jobber" else STATUS_TEST_ID
         return self.page.get_by_test_id(test_id)
 
+    def return_from_consent(self, *, code: str, state: str, provider: str = "google") -> Self:
+        """Arrives at the app's OAuth callback as a provider's consent page would send the owner back."""
+        self.page.goto(f"{self.path}/{provider}/callback?code={code}&state={state}")
+        return self.expect_loaded()
+
+    def expect_connect_error(self, text: str) -> None:
+        expect(self.page.get_by_test_id("calendar-error")).to_have_text(text)
+
     def expect_error_mentions(self, text: str, provider: str = "google") -> None:
         test_id = JOBBER_LAST_ERROR_TEST_ID if provider == "jobber" else LAST_ERROR_TEST_ID
         expect(self.page.get_by_test_id(test_id)).to_contain_text(text)
