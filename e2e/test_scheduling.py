@@ -156,6 +156,9 @@ def test_a_link_without_the_customers_number_asks_for_it(
     booked = app_api.get("/api/v1/appointments").json()["appointments"]
     assert [(a["customer_phone"], a["customer_name"], a["source"]) for a in booked] == [
         (customer_phone, "Sam Walkin", "web")]
+    # The API's copy of the job: 11:00 AM-12:30 PM in New York, at the price quoted.
+    assert [(a["starts_label"], a["starts_at"], a["ends_at"], a["price_display"]) for a in booked] == [
+        ("Mon Jan 7, 11:00 AM", "2030-01-07T16:00:00Z", "2030-01-07T17:30:00Z", price)]
 
 
 def test_appointments_move_from_upcoming_to_past_when_they_end(
