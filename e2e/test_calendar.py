@@ -274,6 +274,9 @@ def test_a_dropped_jobber_webhook_is_made_good_by_the_poll_on_the_tenant_clock(
 def test_a_jobber_outage_shows_and_clears(
     jobber_calendar: CalendarPage, tenant: TenantHandle, jobber: JobberFakeClient, wait_until: WaitUntil,
 ) -> None:
+    # As for Google: a consent answer with a forged OAuth state is refused before its code is used.
+    jobber_calendar.return_from_consent(code="someone-elses-code", state="forged", provider="jobber")
+    jobber_calendar.expect_connect_error("The connection request expired. Try again.")
     jobber.add_fault(r"^/api/graphql$", "status", method="POST", code=503, times=1000)
     jobber.add_visit(tenant.owner.email, start=local(14), end=local(15), title="During the outage")
     wait_until(lambda: jobber_calendar.state("jobber") == "error", message="the outage on the Calendar page")
