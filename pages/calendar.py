@@ -39,6 +39,7 @@ class CalendarPage(BasePage):
         GoogleConsentPage(self.page).allow(account)
         expect(self.page).to_have_url(self.url_pattern())
         expect(self.status_badge).to_have_attribute("data-state", "connected")
+        expect(self.page.get_by_role("status").filter(has_text="connected.")).to_have_text("Google Calendar connected.")
         return self
 
     def connect_jobber(self, account: str) -> Self:
@@ -47,6 +48,7 @@ class CalendarPage(BasePage):
         JobberConsentPage(self.page).allow(account)
         expect(self.page).to_have_url(self.url_pattern())
         expect(self.badge("jobber")).to_have_attribute("data-state", "connected")
+        expect(self.page.get_by_role("status").filter(has_text="connected.")).to_have_text("Jobber connected.")
         return self
 
     def badge(self, provider: str = "google") -> Locator:
