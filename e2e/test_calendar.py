@@ -85,8 +85,9 @@ def test_google_busy_time_leaves_the_offers_and_bookings_reach_google(
     google.add_event(tenant.owner.email, start=local(10, 50).astimezone(NEW_YORK),
                      end=local(11, 40).astimezone(NEW_YORK), summary="Dentist")  # pushed
     wait_until(lambda: calendar.synced_at() != synced_before, message="the pushed change synced from Google")
-    # The customer's page still shows 11:00 AM from before: holding it now is refused, not double-booked.
-    fresh = offers.pick_slot_taken_meanwhile(2)
+    # The customer's page still shows 9:30 AM from before: 9:30-11:00 runs into the event's first ten minutes,
+    # so holding it now is refused, not double-booked.
+    fresh = offers.pick_slot_taken_meanwhile(1)
     after_dentist = ["Mon Jan 7, 11:45 AM", "Mon Jan 7, 1:15 PM", "Mon Jan 7, 2:45 PM"]
     fresh.expect_offers(after_dentist)
     label, booked = hold_and_confirm(fresh, 1, name="Pat Customer")
