@@ -130,6 +130,7 @@ def test_a_link_without_the_customers_number_asks_for_it(
 
     held = OffersPage.open(customer_page, made.json()["url"]).pick_slot(1)
     held.expect_held("Mon Jan 7, 9:30 AM")
+    first_hold = held.hold_id
     # The customer changes their mind: picking another time gives the first one back.
     offers = held.choose_another_time()
     offers.expect_current_hold("Mon Jan 7, 9:30 AM")
@@ -140,6 +141,12 @@ def test_a_link_without_the_customers_number_asks_for_it(
     offers.expect_current_hold("Mon Jan 7, 11:00 AM")
     offers.expect_offers(["Mon Jan 7, 9:30 AM", "Mon Jan 7, 12:30 PM", "Mon Jan 7, 2:00 PM"])
     held = offers.confirm_current_hold()
+    held.expect_held("Mon Jan 7, 11:00 AM")
+    # Confirming the first time (from a tab still open on it) books nothing: the page says it was let go.
+    released = held.confirm_earlier_hold(first_hold, phone=national(customer_phone))
+    released.expect_released_hold_of("Mon Jan 7, 9:30 AM")
+    released.expect_current_hold("Mon Jan 7, 11:00 AM")
+    held = released.confirm_current_hold()
 
     held.expect_held("Mon Jan 7, 11:00 AM")
     held.expect_phone_asked()
