@@ -1,7 +1,8 @@
 """[billing] Flow 5: no plan -> subscribe on Stripe's hosted checkout -> active; a failed renewal -> past due;
-recovery -> active; cancel -> canceled; Stripe's duplicate, reordered and late deliveries change nothing
-the owner can see (and cost one Stripe look-up per event); a declined card stays on checkout; the
-billing portal cancels, and subscribing again reuses the Stripe customer.
+recovery -> active; canceled for the period's end -> still active, saying until when; cancel -> canceled;
+Stripe's duplicate, reordered and late deliveries change nothing the owner can see (and cost one Stripe
+look-up per event); a declined card stays on checkout; the billing portal cancels, and subscribing again
+reuses the Stripe customer.
 
 Stripe is the fake from the stack: the test pays on its hosted page like a person, and plays Stripe's
 side (failed renewals, cancellation, redeliveries) through its control API. The app learns about all
@@ -109,6 +110,12 @@ def test_failed_renewal_is_past_due_until_paid_and_cancel_ends_the_plan(
 
     stripe.payment_succeeded(subscription_id)
     wait_for_plan(owner_page, wait_until, "active")
+
+    # Canceled for the end of the period (as Stripe's portal can): still active, and the page says until when.
+    stripe.cancel_at_period_end(subscription_id)
+    ends = f"Your plan ends on {renewal_date(stripe, subscription_id, tenant.timezone)}."
+    wait_until(lambda: ends in BillingPage(owner_page).goto().plan_card.inner_text(), message="the plan's end date")
+    BillingPage(owner_page).expect_state("active")
 
     stripe.cancel(subscription_id)
     billing = wait_for_plan(owner_page, wait_until, "canceled")
