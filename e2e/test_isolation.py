@@ -1,4 +1,5 @@
-"""[isolation] Tenant A's owner cannot reach tenant B's pages or API: 404, never 403, never B's data.
+"""[isolation] Tenant A's owner cannot reach tenant B's pages or API: 404, never 403, never B's data; and busy
+time in B's connected calendar never takes a time out of A's offers.
 
 Data-driven: PROBES lists B-specific URLs (templates over B's resource ids) and FINDERS says how to
 obtain such an id in B (through B's own API or the fakes, like a real caller would). Each probe first
@@ -16,9 +17,13 @@ from typing import Any, Literal
 import httpx
 import pytest
 from playwright.sync_api import Page
+from pytest_playwright.pytest_playwright import CreateContextCallback
 
 from e2e.support import TenantHandle, TenantSeeder, TwilioFakeClient, WaitUntil
+from e2e.test_booking import MONDAY_MORNING
+from fakes.google.client import GoogleFakeClient
 from pages.appointments import AppointmentsPage
+from pages.calendar import CalendarPage
 from pages.errors import ErrorPage
 from pages.flows import open_inbox
 from seed import http
@@ -244,6 +249,31 @@ def test_appointments_of_a_do_not_list_b_appointments(owner_page: Page, other_te
     appointments.expect_empty()
     appointments.expect_count(0)
     assert app_api.get("/api/v1/appointments").json()["appointments"] == []
+
+
+def test_busy_time_in_b_calendar_never_takes_a_offers(
+    tenant: TenantHandle, other_tenant: OtherTenant, seeder: TenantSeeder, google: GoogleFakeClient,
+    new_context: CreateContextCallback, app_api: httpx.Client, wait_until: WaitUntil,
+) -> None:
+    b = other_tenant.handle
+    for each in (tenant, b):
+        seeder.set_clock(each, now=MONDAY_MORNING)  # both on Monday 7 January 2030, 08:55 in New York
+    b_calendar = CalendarPage(new_context(storage_state=b.storage_state_for(b.owner)).new_page()).goto()  # type: ignore[arg-type]
+    b_calendar.connect_google(b.owner.email)
+    wait_until(b_calendar.synced, message="B's first sync with Google Calendar")
+    google.add_event(b.owner.email, start=MONDAY_MORNING.replace(hour=16, minute=0),
+                     end=MONDAY_MORNING.replace(hour=17, minute=0),
+                     summary="B's 11 AM job")  # 11:00 AM-12:00 PM in New York
+
+    def hour_long_offers(api: httpx.Client) -> list[str]:
+        answer = api.get("/api/v1/offers", params={"duration_minutes": 60})
+        assert answer.status_code == 200, answer.text
+        return [offer["label"] for offer in answer.json()["offers"]]
+
+    wait_until(lambda: hour_long_offers(other_tenant.api) == [
+        "Mon Jan 7, 9:30 AM", "Mon Jan 7, 12:00 PM", "Mon Jan 7, 1:00 PM"],
+        message="positive control: B's own event to take 10:30 and 11:30 AM out of B's offers")
+    assert hour_long_offers(app_api) == ["Mon Jan 7, 9:30 AM", "Mon Jan 7, 10:30 AM", "Mon Jan 7, 11:30 AM"]
 
 
 def test_a_session_is_no_operator_token(tenant: TenantHandle, other_tenant: OtherTenant, stack: Stack) -> None:
