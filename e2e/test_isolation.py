@@ -1,5 +1,5 @@
-"""[isolation] Tenant A's owner cannot reach tenant B's pages or API: 404, never 403, never B's data; and busy
-time in B's connected calendar never takes a time out of A's offers.
+"""[isolation] Tenant A's owner cannot reach tenant B's pages or API: 404, never 403, never B's data; and neither
+busy time in B's connected calendar nor B's holds take a time out of A's offers.
 
 Data-driven: PROBES lists B-specific URLs (templates over B's resource ids) and FINDERS says how to
 obtain such an id in B (through B's own API or the fakes, like a real caller would). Each probe first
@@ -251,7 +251,7 @@ def test_appointments_of_a_do_not_list_b_appointments(owner_page: Page, other_te
     assert app_api.get("/api/v1/appointments").json()["appointments"] == []
 
 
-def test_busy_time_in_b_calendar_never_takes_a_offers(
+def test_b_calendar_busy_time_and_holds_never_take_a_offers(
     tenant: TenantHandle, other_tenant: OtherTenant, seeder: TenantSeeder, google: GoogleFakeClient,
     new_context: CreateContextCallback, app_api: httpx.Client, wait_until: WaitUntil,
 ) -> None:
@@ -273,6 +273,10 @@ def test_busy_time_in_b_calendar_never_takes_a_offers(
     wait_until(lambda: hour_long_offers(other_tenant.api) == [
         "Mon Jan 7, 9:30 AM", "Mon Jan 7, 12:00 PM", "Mon Jan 7, 1:00 PM"],
         message="positive control: B's own event to take 10:30 and 11:30 AM out of B's offers")
+    # B also holds its first offer (9:30 AM), as B's customers do.
+    assert _hold_id(other_tenant) is not None, "positive control failed: B could not hold a time through its own API"
+    assert "Mon Jan 7, 9:30 AM" not in hour_long_offers(other_tenant.api), (
+        "positive control failed: B's hold did not take 9:30 AM out of B's own offers")
     assert hour_long_offers(app_api) == ["Mon Jan 7, 9:30 AM", "Mon Jan 7, 10:30 AM", "Mon Jan 7, 11:30 AM"]
 
 
