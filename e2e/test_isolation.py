@@ -1,5 +1,6 @@
 """[isolation] Tenant A's owner cannot reach tenant B's pages or API: 404, never 403, never B's data; and neither
-busy time in B's connected calendar nor B's holds take a time out of A's offers.
+busy time in B's connected calendar nor B's holds take a time out of A's offers, and B's callers' waits never
+show on A's dashboard.
 
 Data-driven: PROBES lists B-specific URLs (templates over B's resource ids) and FINDERS says how to
 obtain such an id in B (through B's own API or the fakes, like a real caller would). Each probe first
@@ -24,6 +25,7 @@ from e2e.test_booking import MONDAY_MORNING
 from fakes.google.client import GoogleFakeClient
 from pages.appointments import AppointmentsPage
 from pages.calendar import CalendarPage
+from pages.dashboard import DashboardPage
 from pages.errors import ErrorPage
 from pages.flows import open_inbox
 from seed import http
@@ -229,7 +231,7 @@ def test_me_answers_with_the_callers_own_tenant(tenant: TenantHandle, other_tena
     assert (theirs["tenant_id"], theirs["email"]) == (other_tenant.handle.id, other_tenant.handle.owner.email)
 
 
-def test_inbox_of_a_does_not_list_b_conversations(owner_page: Page, other_tenant: OtherTenant,
+def test_inbox_and_dashboard_of_a_leave_out_b_conversations(owner_page: Page, other_tenant: OtherTenant,
                                                  app_api: httpx.Client) -> None:
     b_conversation = _conversation_id(other_tenant)
     assert b_conversation is not None, "positive control failed: B's missed call opened no conversation B can list"
@@ -237,6 +239,14 @@ def test_inbox_of_a_does_not_list_b_conversations(owner_page: Page, other_tenant
     inbox.expect_conversation_count(0)
     listed: list[dict[str, Any]] = app_api.get("/api/v1/conversations").json()["conversations"]
     assert listed == []
+    # B's caller waited for B's first text: B's first-response figures count it, A's dashboard does not.
+    other_tenant.wait_until(
+        lambda: other_tenant.api.get("/api/v1/dashboard/first-response").json()["last_7_days"]["samples"] == 1,
+        timeout=10, message="positive control: B's own dashboard to count its caller's wait")
+    dashboard = DashboardPage(owner_page).goto()
+    dashboard.expect_week(answered=0, waiting=0, p50="—", p95="—")
+    today = app_api.get("/api/v1/dashboard/first-response").json()["today"]
+    dashboard.expect_today(day=today, answered=0, waiting=0, p50="—", p95="—")
 
 
 def test_appointments_of_a_do_not_list_b_appointments(owner_page: Page, other_tenant: OtherTenant,
