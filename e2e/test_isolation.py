@@ -1,6 +1,6 @@
 """[isolation] Tenant A's owner cannot reach tenant B's pages or API: 404, never 403, never B's data; and neither
-busy time in B's connected calendar nor B's holds take a time out of A's offers, and B's callers' waits never
-show on A's dashboard.
+busy time in B's connected calendar nor B's holds take a time out of A's offers, B's calendar connection is not
+A's, and B's callers' waits never show on A's dashboard.
 
 Data-driven: PROBES lists B-specific URLs (templates over B's resource ids) and FINDERS says how to
 obtain such an id in B (through B's own API or the fakes, like a real caller would). Each probe first
@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import httpx
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 from pytest_playwright.pytest_playwright import CreateContextCallback
 
 from e2e.support import TenantHandle, TenantSeeder, TwilioFakeClient, WaitUntil
@@ -263,7 +263,7 @@ def test_appointments_of_a_do_not_list_b_appointments(owner_page: Page, other_te
 
 def test_b_calendar_busy_time_and_holds_never_take_a_offers(
     tenant: TenantHandle, other_tenant: OtherTenant, seeder: TenantSeeder, google: GoogleFakeClient,
-    new_context: CreateContextCallback, app_api: httpx.Client, wait_until: WaitUntil,
+    new_context: CreateContextCallback, app_api: httpx.Client, owner_page: Page, wait_until: WaitUntil,
 ) -> None:
     b = other_tenant.handle
     for each in (tenant, b):
@@ -288,6 +288,8 @@ def test_b_calendar_busy_time_and_holds_never_take_a_offers(
     assert "Mon Jan 7, 9:30 AM" not in hour_long_offers(other_tenant.api), (
         "positive control failed: B's hold did not take 9:30 AM out of B's own offers")
     assert hour_long_offers(app_api) == ["Mon Jan 7, 9:30 AM", "Mon Jan 7, 10:30 AM", "Mon Jan 7, 11:30 AM"]
+    # Nor is B's connection A's: A's Calendar page still offers to connect one.
+    expect(CalendarPage(owner_page).goto().status_badge).to_have_attribute("data-state", "none")
 
 
 def test_a_session_is_no_operator_token(tenant: TenantHandle, other_tenant: OtherTenant, stack: Stack) -> None:
