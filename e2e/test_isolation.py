@@ -1,6 +1,6 @@
 """[isolation] Tenant A's owner cannot reach tenant B's pages or API: 404, never 403, never B's data; and neither
 busy time in B's connected calendar nor B's holds take a time out of A's offers, B's calendar connection is not
-A's, and B's callers' waits never show on A's dashboard.
+A's, B's plan is not A's, and B's callers' waits never show on A's dashboard.
 
 Data-driven: PROBES lists B-specific URLs (templates over B's resource ids) and FINDERS says how to
 obtain such an id in B (through B's own API or the fakes, like a real caller would). Each probe first
@@ -23,7 +23,9 @@ from pytest_playwright.pytest_playwright import CreateContextCallback
 from e2e.support import TenantHandle, TenantSeeder, TwilioFakeClient, WaitUntil
 from e2e.test_booking import MONDAY_MORNING
 from fakes.google.client import GoogleFakeClient
+from fakes.stripe.client import StripeFakeClient
 from pages.appointments import AppointmentsPage
+from pages.billing import BillingPage
 from pages.calendar import CalendarPage
 from pages.dashboard import DashboardPage
 from pages.errors import ErrorPage
@@ -290,6 +292,19 @@ def test_b_calendar_busy_time_and_holds_never_take_a_offers(
     assert hour_long_offers(app_api) == ["Mon Jan 7, 9:30 AM", "Mon Jan 7, 10:30 AM", "Mon Jan 7, 11:30 AM"]
     # Nor is B's connection A's: A's Calendar page still offers to connect one.
     expect(CalendarPage(owner_page).goto().status_badge).to_have_attribute("data-state", "none")
+
+
+def test_b_plan_is_never_shown_as_a_plan(owner_page: Page, other_tenant: OtherTenant, stripe: StripeFakeClient,
+                                         wait_until: WaitUntil) -> None:
+    checkout = other_tenant.api.post("/api/v1/billing/checkout")
+    assert checkout.status_code == 201, f"positive control failed: B could not start checkout: {checkout.text}"
+    stripe.complete_checkout(checkout.json()["session_id"], wait=True)  # B pays on Stripe's page
+    wait_until(lambda: other_tenant.api.get("/api/v1/billing/status").json()["state"] == "active",
+               message="positive control: B's plan to become active")
+    billing = BillingPage(owner_page).goto()
+    billing.expect_state("none")
+    billing.expect_can_subscribe("Subscribe")
+    billing.expect_cannot_manage()  # no Stripe customer of A's: B's is not A's to manage
 
 
 def test_a_session_is_no_operator_token(tenant: TenantHandle, other_tenant: OtherTenant, stack: Stack) -> None:
