@@ -1,7 +1,8 @@
 """[billing] Flow 5: no plan -> subscribe on Stripe's hosted checkout -> active; a failed renewal -> past due;
-recovery -> active; cancel -> canceled; Stripe's duplicate, reordered and late deliveries change nothing
-the owner can see (and cost one Stripe look-up per event); a declined card stays on checkout; the
-billing portal cancels, and subscribing again reuses the Stripe customer.
+recovery -> active; canceled for the period's end -> still active, saying until when; cancel -> canceled;
+Stripe's duplicate, reordered and late deliveries change nothing the owner can see (and cost one Stripe
+look-up per event); a declined card stays on checkout; the billing portal cancels, and subscribing again
+reuses the Stripe customer.
 
 Stripe is the fake from the stack: the test pays on its hosted page like a person, and plays Stripe's
 side (failed renewals, cancellation, redeliveries) through its control API. The app learns about all
@@ -86,6 +87,11 @@ def test_subscribe_and_pay_turns_the_plan_active(owner_page: Page, tenant: Tenan
     assert recorded["session"]["id"] == session_id
     assert recorded["params"]["client_reference_id"] == tenant.id
     assert recorded["params"]["mode"] == "subscription"
+    # What Stripe bills: one seat of the plan, on a subscription that names the tenant itself (so its own
+    # events find the tenant even when they overtake the session's).
+    [subscription] = stripe.subscriptions(customer=recorded["session"]["customer"])
+    assert [item["quantity"] for item in subscription["items"]["data"]] == [1], subscription["items"]
+    assert subscription["metadata"].get("tenant_id") == tenant.id, subscription["metadata"]
     InboxPage(owner_page).goto().banners.expect_state(BILLING_BANNER_TEST_ID, "active")
 
 
@@ -104,6 +110,12 @@ def test_failed_renewal_is_past_due_until_paid_and_cancel_ends_the_plan(
 
     stripe.payment_succeeded(subscription_id)
     wait_for_plan(owner_page, wait_until, "active")
+
+    # Canceled for the end of the period (as Stripe's portal can): still active, and the page says until when.
+    stripe.cancel_at_period_end(subscription_id)
+    ends = f"Your plan ends on {renewal_date(stripe, subscription_id, tenant.timezone)}."
+    wait_until(lambda: ends in BillingPage(owner_page).goto().plan_card.inner_text(), message="the plan's end date")
+    BillingPage(owner_page).expect_state("active")
 
     stripe.cancel(subscription_id)
     billing = wait_for_plan(owner_page, wait_until, "canceled")
@@ -257,6 +269,10 @@ def test_leaving_checkout_returns_to_billing_without_a_charge(owner_page: Page, 
     billing.expect_error("Stripe is not answering right now, so checkout could not start. "
                          "Nothing was charged — please try again.")
     billing.expect_state("none")
+    # Stripe refuses the request itself (a 400): retrying cannot help, and the owner is told so.
+    stripe.add_fault(r"/v1/checkout/sessions$", "status", method="POST", code=400, times=1)
+    billing.subscribe_button.click()
+    billing.expect_error("Stripe refused to start checkout, so nothing was charged.")
 
     checkout = billing.subscribe()
 

@@ -33,7 +33,7 @@ from e2e.support import (
     text_the_business,
 )
 from pages.appointments import AppointmentsPage
-from pages.booking_page import HeldPage, LinkUnavailablePage, OffersPage, hold_and_confirm
+from pages.booking_page import BookedPage, HeldPage, LinkUnavailablePage, OffersPage, hold_and_confirm
 from pages.catalog import CatalogPage
 
 pytestmark = [pytest.mark.booking, pytest.mark.tenant(catalog=["Leak repair", "Drain cleaning"])]
@@ -97,6 +97,8 @@ def test_quote_and_book_on_the_booking_page(
     held.expect_held(LEAK_OFFERS[1])
     held.expect_phone_asked(False)  # the link came by text: the app knows where to send the confirmation
     held.confirm(name="Pat Customer").expect_booking(service="Leak repair", when=LEAK_OFFERS[1], price=price)
+    # Opened again from the text later, the link shows the booking, not times to pick again.
+    BookedPage.open(customer_page, link).expect_booking(service="Leak repair", when=LEAK_OFFERS[1], price=price)
 
     wait_until(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone)[1:], message="the confirmation SMS")
     settle.assert_no_new(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone),
@@ -212,23 +214,29 @@ def test_booking_by_sms_replies(
     link = booking_link_in(quote)
 
     assert reply_to("4") == f"Please reply 1, 2 or 3 to pick a time, or book online: {link}"
-    assert reply_to("3") == "Holding Mon Jan 7, 11:30 AM for you until 9:10 AM. Reply YES to book it."
+    assert reply_to("Option 3") == "Holding Mon Jan 7, 11:30 AM for you until 9:10 AM. Reply YES to book it."
     # The 15 minutes pass before the YES: the customer is told, and offered fresh times from 9:10 AM.
     seeder.set_clock(tenant, advance_seconds=15 * 60)
     assert reply_to("YES") == ("Sorry, your hold on Mon Jan 7, 11:30 AM expired. Here are the next free times:\n"
                                "1) Mon Jan 7, 9:45 AM\n2) Mon Jan 7, 10:45 AM\n3) Mon Jan 7, 11:45 AM\n"
                                f"Reply 1, 2 or 3 to hold a time, or book online: {link}")
 
-    held = reply_to("2")
-    assert held == "Holding Mon Jan 7, 10:45 AM for you until 9:25 AM. Reply YES to book it."
+    # The customer answers 40 minutes later, at 9:50 AM: the first time offered has gone by meanwhile.
+    seeder.set_clock(tenant, advance_seconds=40 * 60)
+    assert reply_to("1") == ("Sorry, Mon Jan 7, 9:45 AM can't be booked any more. Here are the next free times:\n"
+                             "1) Mon Jan 7, 10:30 AM\n2) Mon Jan 7, 11:30 AM\n3) Mon Jan 7, 12:30 PM\n"
+                             f"Reply 1, 2 or 3 to hold a time, or book online: {link}")
 
-    booked = reply_to("YES")
-    assert booked == confirmation(tenant, "Drain cleaning", "Mon Jan 7, 10:45 AM", price)
+    held = reply_to("2 please")  # as customers write it
+    assert held == "Holding Mon Jan 7, 11:30 AM for you until 10:05 AM. Reply YES to book it."
+
+    booked = reply_to("Yes please")
+    assert booked == confirmation(tenant, "Drain cleaning", "Mon Jan 7, 11:30 AM", price)
     settle.assert_no_new(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone), what="a second confirmation")
 
     appointments = AppointmentsPage(owner_page).goto()
     appointments.expect_count(1)
-    appointments.expect_appointment(when="Mon Jan 7, 10:45 AM", service="Drain cleaning", price=price,
+    appointments.expect_appointment(when="Mon Jan 7, 11:30 AM", service="Drain cleaning", price=price,
                                     customer=customer_phone)
 
 

@@ -1,10 +1,13 @@
 """[calendar] The owner connects Google Calendar in the UI (through the Google fake's consent page); an event
 added in Google takes its time out of the booking page's offers; a booking made on the booking page appears
 in Google; a push notification Google never delivered is made good by the poll once the tenant clock passes
-the poll interval (no sleeping); a Google outage shows on the Calendar page and clears when Google is back;
-an access token past its hour is refreshed without the owner; the push channel is renewed before Google
-lets it expire.
-The same for Jobber (through the Jobber fake's consent page, its visits and its signed webhooks).
+the poll interval (no sleeping); an event moved or deleted in Google frees its time; a time that became busy
+after the page loaded cannot be held; a Google outage shows on the Calendar page and clears when Google is
+back (and a consent answer with a forged OAuth state is refused); an access token past its hour is refreshed
+without the owner; the push channel is renewed before Google lets it expire, and a push naming it without
+its token is refused.
+The same for Jobber (through the Jobber fake's consent page, its visits and its signed webhooks; an unsigned
+one is refused; an expired access token is refreshed with the refresh token Jobber rotated to last time).
 
 The tenant's clock is Monday 7 January 2030, 08:55 in New York: a Leak repair (90 min) is offered at 9:30 AM,
 11:00 AM and 12:30 PM before anything is busy (as in e2e/test_booking.py).
@@ -12,7 +15,9 @@ The tenant's clock is Monday 7 January 2030, 08:55 in New York: a Leak repair (9
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Page
@@ -20,15 +25,19 @@ from playwright.sync_api import Page
 from e2e.plugins.tenants import WaitUntil
 from e2e.test_booking import JOB, LEAK_OFFERS, MONDAY_MORNING, booking_link_in, dollars, item, text_the_business
 from fakes.google.client import GoogleFakeClient
+from fakes.jobber.app import SIGNATURE_HEADER as JOBBER_SIGNATURE_HEADER
+from fakes.jobber.app import sign
 from fakes.jobber.client import JobberFakeClient
 from fakes.twilio.client import TwilioFakeClient
 from pages.booking_page import OffersPage, hold_and_confirm
 from pages.calendar import CalendarPage
+from seed import http
 from seed.handle import TenantHandle
 from seed.seeder import TenantSeeder
 
 pytestmark = [pytest.mark.calendar, pytest.mark.tenant(catalog=["Leak repair"])]
 
+NEW_YORK = ZoneInfo("America/New_York")  # the tenant's zone (the factory's)
 POLL_INTERVAL_S = 300  # [stack.google] poll_interval_s in playwright.config.toml
 
 
@@ -70,16 +79,25 @@ def test_google_busy_time_leaves_the_offers_and_bookings_reach_google(
     calendar: CalendarPage, offers: OffersPage, tenant: TenantHandle, google: GoogleFakeClient, wait_until: WaitUntil,
 ) -> None:
     offers.expect_offers(LEAK_OFFERS)
-    google.add_event(tenant.owner.email, start=local(11), end=local(12), summary="Dentist")  # pushed to the app
-    wait_until(lambda: LEAK_OFFERS[1] not in offered_after_reload(offers), message="11:00 AM to leave the offers")
-    offers.expect_not_offered(LEAK_OFFERS[1])
-    label, booked = hold_and_confirm(offers, 1, name="Pat Customer")
-    assert label == LEAK_OFFERS[0]
+    synced_before = calendar.synced_at()
+    # Off the quarter-hour grid: 10:50 takes the 10:45 block too, so 9:30-11:00 is no longer free either.
+    # Written with New York's offset (-05:00), as Google writes the times of a calendar in that zone.
+    google.add_event(tenant.owner.email, start=local(10, 50).astimezone(NEW_YORK),
+                     end=local(11, 40).astimezone(NEW_YORK), summary="Dentist")  # pushed
+    wait_until(lambda: calendar.synced_at() != synced_before, message="the pushed change synced from Google")
+    # The customer's page still shows 9:30 AM from before: 9:30-11:00 runs into the event's first ten minutes,
+    # so holding it now is refused, not double-booked.
+    fresh = offers.pick_slot_taken_meanwhile(1)
+    after_dentist = ["Mon Jan 7, 11:45 AM", "Mon Jan 7, 1:15 PM", "Mon Jan 7, 2:45 PM"]
+    fresh.expect_offers(after_dentist)
+    label, booked = hold_and_confirm(fresh, 1, name="Pat Customer")
+    assert label == after_dentist[0]
     booked.expect_booking(service="Leak repair", when=label, price=dollars(item(tenant, "Leak repair").price_cents))
     events = wait_until(lambda: [e for e in google.events(tenant.owner.email) if e["summary"] != "Dentist"],
                         message="the booking in Google Calendar")
-    assert [(e["summary"], e["start"]["dateTime"]) for e in events] == [
-        ("Leak repair (NeverMissCall)", local(9, 30).isoformat())]
+    assert [(e["summary"], e["start"]["dateTime"], e["end"]["dateTime"]) for e in events] == [
+        ("Leak repair (NeverMissCall)", local(11, 45).isoformat(), local(13, 15).isoformat())]
+    assert "Customer: Pat Customer" in events[0]["description"], events[0]  # the owner sees whom to expect
 
 
 def overlaps_hour(label: str, hour: int, minutes: int = 90) -> bool:
@@ -111,6 +129,9 @@ def test_a_dropped_push_is_made_good_by_the_poll_on_the_tenant_clock(
 def test_a_google_outage_shows_and_clears(
     calendar: CalendarPage, tenant: TenantHandle, google: GoogleFakeClient, wait_until: WaitUntil,
 ) -> None:
+    # A consent answer this owner did not ask for (a forged state: someone else's code slipped in) is refused.
+    calendar.return_from_consent(code="someone-elses-code", state="forged")
+    calendar.expect_connect_error("The connection request expired. Try again.")
     google.add_fault(r"/calendar/v3/calendars/[^/]+/events$", "status", method="GET", code=503, times=1000)
     google.add_event(tenant.owner.email, start=local(14), end=local(15), summary="During the outage")
     wait_until(lambda: calendar.state() == "error", message="the outage on the Calendar page")
@@ -121,14 +142,30 @@ def test_a_google_outage_shows_and_clears(
     wait_until(lambda: calendar.state() == "connected", message="recovery after Google is back")
 
 
-def test_an_expired_google_token_is_refreshed_without_the_owner(
+def test_an_expired_google_token_is_refreshed_once_and_moved_or_deleted_events_free_their_time(
     calendar: CalendarPage, offers: OffersPage, tenant: TenantHandle, google: GoogleFakeClient, wait_until: WaitUntil,
 ) -> None:
     offers.expect_offers(LEAK_OFFERS)
     since = max((r["id"] for r in google.requests()), default=0)  # this test's part of the fake's journal
     assert google.expire_access_tokens(tenant.owner.email) == 1  # the access token's hour is over
-    google.add_event(tenant.owner.email, start=local(11), end=local(12), summary="After the hour")  # pushed
+    event = google.add_event(tenant.owner.email, start=local(11), end=local(12), summary="After the hour")  # pushed
     wait_until(lambda: LEAK_OFFERS[1] not in offered_after_reload(offers), message="11:00 AM to leave the offers")
+    # Moved in Google to 12:00-1:00 PM: 11:00 AM is free again and 12:30 PM is not (an incremental sync
+    # names the same event with its new time).
+    google.move_event(tenant.owner.email, event["id"], start=local(12), end=local(13))
+    moved = ["Mon Jan 7, 9:30 AM", "Mon Jan 7, 1:00 PM", "Mon Jan 7, 2:30 PM"]
+    wait_until(lambda: offered_after_reload(offers) == moved, message="the offers to follow the moved event")
+    # Deleted in Google (a "cancelled" event in the incremental sync): its time is offered again.
+    google.delete_event(tenant.owner.email, event["id"])
+    wait_until(lambda: offered_after_reload(offers) == LEAK_OFFERS, message="the deleted event's time offered again")
+    # Google forgets the sync tokens (410): the next sync is a full one, which no longer lists a deleted event,
+    # so the busy time the app kept must go with the full sync.
+    second = google.add_event(tenant.owner.email, start=local(11), end=local(12), summary="Before the 410")
+    wait_until(lambda: LEAK_OFFERS[1] not in offered_after_reload(offers), message="11:00 AM to leave the offers")
+    google.invalidate_sync_tokens()
+    google.delete_event(tenant.owner.email, second["id"])
+    wait_until(lambda: offered_after_reload(offers) == LEAK_OFFERS, message="the full sync to free 11:00 AM again")
+    # Five syncs on one refreshed token: refreshed once, and kept for the next calls.
     refreshes = [r for r in google.requests(since_id=since, contains="grant_type=refresh_token")
                  if r["path"] == "/token"]
     assert len(refreshes) == 1, refreshes
@@ -141,9 +178,10 @@ def test_the_push_channel_is_renewed_before_google_lets_it_expire(
     twilio: TwilioFakeClient, customer_phone: str, wait_until: WaitUntil,
 ) -> None:
     (first,) = google.channels(tenant.owner.email)
-    # A week on (Monday the 14th, 08:55): Google's week-long channel has run out and is silent from now on.
+    # Six and a half days on (Sunday the 13th, 8:55 PM) Google's week-long channel has half a day left: time to
+    # renew it. (The fake silences it already, so the change below can only arrive on the new channel.)
     google.expire_channels(tenant.owner.email)
-    seeder.set_clock(tenant, advance_seconds=7 * 86400)
+    seeder.set_clock(tenant, advance_seconds=6 * 86400 + 12 * 3600)
     # Renewed: a new channel open, and the old one stopped (not merely left to expire).
     def replaced() -> list[dict[str, object]]:
         channels = google.channels(tenant.owner.email)
@@ -151,14 +189,18 @@ def test_the_push_channel_is_renewed_before_google_lets_it_expire(
 
     (renewed,) = wait_until(replaced, message="the old push channel replaced by a new one")
     assert renewed["live"]
+    # Anyone can post to the webhook: a push naming the channel without its token is refused.
+    forged = http.post(tenant.url("/webhooks/google/calendar"), timeout=30, headers={
+        "X-Goog-Channel-ID": str(renewed["id"]), "X-Goog-Channel-Token": "guessed", "X-Goog-Resource-State": "exists"})
+    assert forged.status_code == 403 and forged.json()["code"] == "invalid_signature", forged.text
     google.add_event(tenant.owner.email, start=local(11) + timedelta(days=7), end=local(12) + timedelta(days=7),
                      summary="On the new channel")  # pushed on the new channel only; the poll is 5 min away
     link = booking_link_in(text_the_business(twilio, tenant=tenant, customer=customer_phone, body=JOB,
                                              wait_until=wait_until))
     offers = OffersPage.open(customer_page, link)
-    a_week_later = [label.replace("Jan 7", "Jan 14") for label in LEAK_OFFERS]
-    wait_until(lambda: a_week_later[1] not in offered_after_reload(offers), message="11:00 AM to leave the offers")
-    assert offers.slot_labels()[0] == a_week_later[0]
+    monday = ["Mon Jan 14, 8:00 AM", "Mon Jan 14, 9:30 AM", "Mon Jan 14, 11:00 AM"]  # closed on Sunday
+    wait_until(lambda: monday[2] not in offered_after_reload(offers), message="11:00 AM to leave the offers")
+    assert offers.slot_labels()[:2] == monday[:2]
 
 
 # --- Jobber ------------------------------------------------------------------------------------------
@@ -177,30 +219,55 @@ def test_jobber_visits_leave_the_offers_and_bookings_reach_jobber_once(
     wait_until: WaitUntil,
 ) -> None:
     offers.expect_offers(LEAK_OFFERS)
-    jobber.add_visit(tenant.owner.email, start=local(11), end=local(12), title="Furnace check")  # signed webhook
+    since = max((r["id"] for r in jobber.requests()), default=0)  # this test's part of the fake's journal
+    assert jobber.expire_access_tokens(tenant.owner.email) == 1  # the access token's hour is over
+    visit = jobber.add_visit(tenant.owner.email, start=local(11), end=local(12), title="Furnace check")  # webhook
     wait_until(lambda: LEAK_OFFERS[1] not in offered_after_reload(offers), message="11:00 AM to leave the offers")
     offers.expect_not_offered(LEAK_OFFERS[1])
+    # Another hour over: only the refresh token Jobber rotated to last time still works.
+    assert jobber.expire_access_tokens(tenant.owner.email) == 1
+    # Rescheduled in Jobber to 12:00-1:00 PM (VISIT_UPDATE): 11:00 AM is free again and 12:30 PM is not.
+    jobber.move_visit(tenant.owner.email, visit["id"], start=local(12), end=local(13))
+    moved = ["Mon Jan 7, 9:30 AM", "Mon Jan 7, 1:00 PM", "Mon Jan 7, 2:30 PM"]
+    wait_until(lambda: offered_after_reload(offers) == moved, message="the offers to follow the rescheduled visit")
     label, booked = hold_and_confirm(offers, 1, name="Pat Customer")
     assert label == LEAK_OFFERS[0]
     booked.expect_booking(service="Leak repair", when=label, price=dollars(item(tenant, "Leak repair").price_cents))
     ours = wait_until(lambda: [v for v in jobber.visits(tenant.owner.email) if v["title"] != "Furnace check"],
                       message="the booking in Jobber")
-    assert [(v["title"], v["startAt"]) for v in ours] == [("Leak repair (NeverMissCall)", "2030-01-07T14:30:00Z")]
+    assert [(v["title"], v["startAt"], v["endAt"]) for v in ours] == [
+        ("Leak repair (NeverMissCall)", "2030-01-07T14:30:00Z", "2030-01-07T16:00:00Z")]
+    assert "Customer: Pat Customer" in ours[0]["instructions"], ours[0]  # the crew sees whom to expect
+    # One refresh per expired token, each kept for the calls after it (the booking's included).
+    refreshes = [r for r in jobber.requests(since_id=since, contains="grant_type=refresh_token")
+                 if r["path"] == "/api/oauth/token"]
+    assert len(refreshes) == 2, refreshes
 
 
 def test_a_dropped_jobber_webhook_is_made_good_by_the_poll_on_the_tenant_clock(
     jobber_calendar: CalendarPage, offers: OffersPage, tenant: TenantHandle, jobber: JobberFakeClient,
     seeder: TenantSeeder, wait_until: WaitUntil,
 ) -> None:
+    # A webhook not signed with the app's client secret is refused, whatever account it names.
+    body = json.dumps({"data": {"webHookEvent": {"topic": "VISIT_CREATE", "accountId": jobber.account_id(
+        tenant.owner.email), "itemId": "forged", "occurredAt": local(9).isoformat()}}}).encode()
+    forged = http.post(tenant.url("/webhooks/jobber"), timeout=30, content=body, headers={
+        "Content-Type": "application/json", JOBBER_SIGNATURE_HEADER: sign("not-the-client-secret", body)})
+    assert forged.status_code == 403 and forged.json()["code"] == "invalid_signature", forged.text
+    # A visit that began before now (8:00-10:00: the crew is on it already) still blocks the rest of its time.
+    jobber.add_visit(tenant.owner.email, start=local(8), end=local(10), title="Early call")
+    after_early_call = ["Mon Jan 7, 10:00 AM", "Mon Jan 7, 11:30 AM", "Mon Jan 7, 1:00 PM"]
+    wait_until(lambda: offered_after_reload(offers) == after_early_call, message="the visit under way to take 9:30 AM")
     jobber.drop_webhooks(1)
     jobber.add_visit(tenant.owner.email, start=local(11), end=local(12), title="Gutter job")
     assert jobber.health()["dropped_webhooks"] >= 1
-    offers.expect_offers(LEAK_OFFERS)  # 11:00 AM still: without the webhook the app does not know
+    offers.expect_offers(after_early_call)  # 10:00 AM still: without the webhook the app does not know
     seeder.set_clock(tenant, advance_seconds=POLL_INTERVAL_S)  # the next poll is due on the tenant clock
 
     def offers_clear_of_the_visit() -> list[str] | None:
         labels = offered_after_reload(offers)
-        return labels if labels and not any(overlaps_hour(label, 11) for label in labels) else None
+        clear = not any(overlaps_hour(label, 11) or overlaps_hour(label, 9) for label in labels)
+        return labels if labels and clear else None
 
     labels = wait_until(offers_clear_of_the_visit, message="the poll to take 11:00-12:00 out of the offers")
     assert labels is not None and len(labels) == 3, labels
@@ -209,6 +276,9 @@ def test_a_dropped_jobber_webhook_is_made_good_by_the_poll_on_the_tenant_clock(
 def test_a_jobber_outage_shows_and_clears(
     jobber_calendar: CalendarPage, tenant: TenantHandle, jobber: JobberFakeClient, wait_until: WaitUntil,
 ) -> None:
+    # As for Google: a consent answer with a forged OAuth state is refused before its code is used.
+    jobber_calendar.return_from_consent(code="someone-elses-code", state="forged", provider="jobber")
+    jobber_calendar.expect_connect_error("The connection request expired. Try again.")
     jobber.add_fault(r"^/api/graphql$", "status", method="POST", code=503, times=1000)
     jobber.add_visit(tenant.owner.email, start=local(14), end=local(15), title="During the outage")
     wait_until(lambda: jobber_calendar.state("jobber") == "error", message="the outage on the Calendar page")

@@ -77,10 +77,21 @@ def test_the_assistant_quotes_the_best_of_similar_items(
 
     # "main drain" (two words) beats "drain".
     assert quoted("Our main drain is backing up into the basement") == "Main sewer line clearing: $295, about 2 h."
+    # The longer words win over a higher priority: "clogged drain" (priority 0) beats "water heater" (20).
+    assert quoted("A clogged drain by the water heater") == "Drain cleaning: $120, about 1 h."
     # Both water heater items match "water heater" alike: the higher priority wins...
     assert quoted("The water heater is making a banging noise") == "Water heater flush: $99, about 1 h."
     # ... until the owner raises the other one's priority.
-    CatalogPage(owner_page).goto().change_item("Water heater repair", priority="30")
+    catalog = CatalogPage(owner_page).goto()
+    catalog.change_item("Water heater repair", priority="30")
     assert quoted("The water heater is making a banging noise") == "Water heater repair: $180, about 2 h."
+    # Editing another field keeps an item's priority (the list is ordered by it).
+    catalog.change_item("Water heater flush", price="89")
+    catalog.expect_names(["Water heater repair", "Water heater flush", "Basin tap replacement", "Drain cleaning",
+                          "Faucet", "Main sewer line clearing"])
     # "faucet" is one item's name and another's alias: the item named so wins.
     assert quoted("The bathroom faucet drips all night") == "Faucet: $110, about 1 h."
+    # "drain" (as "draining") and "sewer" tie on length, priority and kind: the name, alphabetically, decides.
+    assert quoted("The sink is draining slowly and the sewer smells") == "Drain cleaning: $120, about 1 h."
+    # Words match whole: "drainpipe" is not "clogged drain", so "sewer" is the only match.
+    assert quoted("Sewer smell and a clogged drainpipe in the basement") == "Main sewer line clearing: $295, about 2 h."

@@ -1,4 +1,6 @@
-"""[isolation] Tenant A's owner cannot reach tenant B's pages or API: 404, never 403, never B's data.
+"""[isolation] Tenant A's owner cannot reach tenant B's pages or API: 404, never 403, never B's data; and neither
+busy time in B's connected calendar nor B's holds take a time out of A's offers, B's calendar connection is not
+A's, B's plan is not A's, and B's callers' waits never show on A's dashboard.
 
 Data-driven: PROBES lists B-specific URLs (templates over B's resource ids) and FINDERS says how to
 obtain such an id in B (through B's own API or the fakes, like a real caller would). Each probe first
@@ -15,10 +17,17 @@ from typing import Any, Literal
 
 import httpx
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
+from pytest_playwright.pytest_playwright import CreateContextCallback
 
 from e2e.support import TenantHandle, TenantSeeder, TwilioFakeClient, WaitUntil, bodies_to, first_reply
+from e2e.test_booking import MONDAY_MORNING
+from fakes.google.client import GoogleFakeClient
+from fakes.stripe.client import StripeFakeClient
 from pages.appointments import AppointmentsPage
+from pages.billing import BillingPage
+from pages.calendar import CalendarPage
+from pages.dashboard import DashboardPage
 from pages.errors import ErrorPage
 from pages.flows import open_inbox
 from seed import http
@@ -225,7 +234,7 @@ def test_me_answers_with_the_callers_own_tenant(tenant: TenantHandle, other_tena
     assert (theirs["tenant_id"], theirs["email"]) == (other_tenant.handle.id, other_tenant.handle.owner.email)
 
 
-def test_inbox_of_a_does_not_list_b_conversations(owner_page: Page, other_tenant: OtherTenant,
+def test_inbox_and_dashboard_of_a_leave_out_b_conversations(owner_page: Page, other_tenant: OtherTenant,
                                                  app_api: httpx.Client) -> None:
     b_conversation = _conversation_id(other_tenant)
     assert b_conversation is not None, "positive control failed: B's missed call opened no conversation B can list"
@@ -233,6 +242,14 @@ def test_inbox_of_a_does_not_list_b_conversations(owner_page: Page, other_tenant
     inbox.expect_conversation_count(0)
     listed: list[dict[str, Any]] = app_api.get("/api/v1/conversations").json()["conversations"]
     assert listed == []
+    # B's caller waited for B's first text: B's first-response figures count it, A's dashboard does not.
+    other_tenant.wait_until(
+        lambda: other_tenant.api.get("/api/v1/dashboard/first-response").json()["last_7_days"]["samples"] == 1,
+        timeout=10, message="positive control: B's own dashboard to count its caller's wait")
+    dashboard = DashboardPage(owner_page).goto()
+    dashboard.expect_week(answered=0, waiting=0, p50="—", p95="—")
+    today = app_api.get("/api/v1/dashboard/first-response").json()["today"]
+    dashboard.expect_today(day=today, answered=0, waiting=0, p50="—", p95="—")
 
 
 def test_appointments_of_a_do_not_list_b_appointments(owner_page: Page, other_tenant: OtherTenant,
@@ -257,6 +274,50 @@ def test_a_stop_to_b_does_not_opt_the_caller_out_of_a(tenant: TenantHandle, othe
     twilio.missed_call(from_=caller, to=tenant.phone_number)
     assert wait_until(lambda: bodies_to(twilio, tenant=tenant, customer=caller),
                       message="A's first text to a caller who opted out of B only") == [first_reply(tenant)]
+
+
+def test_b_calendar_busy_time_and_holds_never_take_a_offers(
+    tenant: TenantHandle, other_tenant: OtherTenant, seeder: TenantSeeder, google: GoogleFakeClient,
+    new_context: CreateContextCallback, app_api: httpx.Client, owner_page: Page, wait_until: WaitUntil,
+) -> None:
+    b = other_tenant.handle
+    for each in (tenant, b):
+        seeder.set_clock(each, now=MONDAY_MORNING)  # both on Monday 7 January 2030, 08:55 in New York
+    b_calendar = CalendarPage(new_context(storage_state=b.storage_state_for(b.owner)).new_page()).goto()  # type: ignore[arg-type]
+    b_calendar.connect_google(b.owner.email)
+    wait_until(b_calendar.synced, message="B's first sync with Google Calendar")
+    google.add_event(b.owner.email, start=MONDAY_MORNING.replace(hour=16, minute=0),
+                     end=MONDAY_MORNING.replace(hour=17, minute=0),
+                     summary="B's 11 AM job")  # 11:00 AM-12:00 PM in New York
+
+    def hour_long_offers(api: httpx.Client) -> list[str]:
+        answer = api.get("/api/v1/offers", params={"duration_minutes": 60})
+        assert answer.status_code == 200, answer.text
+        return [offer["label"] for offer in answer.json()["offers"]]
+
+    wait_until(lambda: hour_long_offers(other_tenant.api) == [
+        "Mon Jan 7, 9:30 AM", "Mon Jan 7, 12:00 PM", "Mon Jan 7, 1:00 PM"],
+        message="positive control: B's own event to take 10:30 and 11:30 AM out of B's offers")
+    # B also holds its first offer (9:30 AM), as B's customers do.
+    assert _hold_id(other_tenant) is not None, "positive control failed: B could not hold a time through its own API"
+    assert "Mon Jan 7, 9:30 AM" not in hour_long_offers(other_tenant.api), (
+        "positive control failed: B's hold did not take 9:30 AM out of B's own offers")
+    assert hour_long_offers(app_api) == ["Mon Jan 7, 9:30 AM", "Mon Jan 7, 10:30 AM", "Mon Jan 7, 11:30 AM"]
+    # Nor is B's connection A's: A's Calendar page still offers to connect one.
+    expect(CalendarPage(owner_page).goto().status_badge).to_have_attribute("data-state", "none")
+
+
+def test_b_plan_is_never_shown_as_a_plan(owner_page: Page, other_tenant: OtherTenant, stripe: StripeFakeClient,
+                                         wait_until: WaitUntil) -> None:
+    checkout = other_tenant.api.post("/api/v1/billing/checkout")
+    assert checkout.status_code == 201, f"positive control failed: B could not start checkout: {checkout.text}"
+    stripe.complete_checkout(checkout.json()["session_id"], wait=True)  # B pays on Stripe's page
+    wait_until(lambda: other_tenant.api.get("/api/v1/billing/status").json()["state"] == "active",
+               message="positive control: B's plan to become active")
+    billing = BillingPage(owner_page).goto()
+    billing.expect_state("none")
+    billing.expect_can_subscribe("Subscribe")
+    billing.expect_cannot_manage()  # no Stripe customer of A's: B's is not A's to manage
 
 
 def test_a_session_is_no_operator_token(tenant: TenantHandle, other_tenant: OtherTenant, stack: Stack) -> None:

@@ -130,6 +130,7 @@ def test_a_link_without_the_customers_number_asks_for_it(
 
     held = OffersPage.open(customer_page, made.json()["url"]).pick_slot(1)
     held.expect_held("Mon Jan 7, 9:30 AM")
+    first_hold = held.hold_id
     # The customer changes their mind: picking another time gives the first one back.
     offers = held.choose_another_time()
     offers.expect_current_hold("Mon Jan 7, 9:30 AM")
@@ -140,6 +141,12 @@ def test_a_link_without_the_customers_number_asks_for_it(
     offers.expect_current_hold("Mon Jan 7, 11:00 AM")
     offers.expect_offers(["Mon Jan 7, 9:30 AM", "Mon Jan 7, 12:30 PM", "Mon Jan 7, 2:00 PM"])
     held = offers.confirm_current_hold()
+    held.expect_held("Mon Jan 7, 11:00 AM")
+    # Confirming the first time (from a tab still open on it) books nothing: the page says it was let go.
+    released = held.confirm_earlier_hold(first_hold, phone=national(customer_phone))
+    released.expect_released_hold_of("Mon Jan 7, 9:30 AM")
+    released.expect_current_hold("Mon Jan 7, 11:00 AM")
+    held = released.confirm_current_hold()
 
     held.expect_held("Mon Jan 7, 11:00 AM")
     held.expect_phone_asked()
@@ -156,6 +163,9 @@ def test_a_link_without_the_customers_number_asks_for_it(
     booked = app_api.get("/api/v1/appointments").json()["appointments"]
     assert [(a["customer_phone"], a["customer_name"], a["source"]) for a in booked] == [
         (customer_phone, "Sam Walkin", "web")]
+    # The API's copy of the job: 11:00 AM-12:30 PM in New York, at the price quoted.
+    assert [(a["starts_label"], a["starts_at"], a["ends_at"], a["price_display"]) for a in booked] == [
+        ("Mon Jan 7, 11:00 AM", "2030-01-07T16:00:00Z", "2030-01-07T17:30:00Z", price)]
 
 
 def test_appointments_move_from_upcoming_to_past_when_they_end(

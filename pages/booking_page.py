@@ -165,6 +165,10 @@ class HoldExpiredPage(OffersPage):
         expect(self.message).to_contain_text(f"We held {label} for you")
         expect(self.message).to_contain_text("that time has passed")
 
+    def expect_released_hold_of(self, label: str) -> None:
+        """The hold confirmed was given back when the customer picked another time."""
+        expect(self.message).to_contain_text(f"You picked another time, so we let {label} go.")
+
 
 class HeldPage(BookingStep):
     """The slot is held: shows what and until when, and Confirm."""
@@ -234,6 +238,13 @@ class HeldPage(BookingStep):
         offers = OffersPage(self.page).expect_loaded()
         expect(offers.notice).to_have_text("Please choose a time first.")
         return offers
+
+    def confirm_earlier_hold(self, hold_id: str, *, phone: str | None = None) -> HoldExpiredPage:
+        """Confirms a hold this link had before (as a tab left open on the time picked first would): nothing
+        is booked, the page says that time was let go and offers times again (HTTP 410)."""
+        self.confirm_button.evaluate("(button, id) => { button.form.elements.hold_id.value = id; }", hold_id)
+        self._submit("", phone)
+        return HoldExpiredPage(self.page).expect_loaded()
 
     def confirm_with_invalid_phone(self, *, phone: str, name: str = "") -> Self:
         """A number that cannot be texted: the same step again (HTTP 422), the field flagged, nothing booked."""

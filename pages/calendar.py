@@ -39,6 +39,7 @@ class CalendarPage(BasePage):
         GoogleConsentPage(self.page).allow(account)
         expect(self.page).to_have_url(self.url_pattern())
         expect(self.status_badge).to_have_attribute("data-state", "connected")
+        expect(self.page.get_by_role("status").filter(has_text="connected.")).to_have_text("Google Calendar connected.")
         return self
 
     def connect_jobber(self, account: str) -> Self:
@@ -47,12 +48,21 @@ class CalendarPage(BasePage):
         JobberConsentPage(self.page).allow(account)
         expect(self.page).to_have_url(self.url_pattern())
         expect(self.badge("jobber")).to_have_attribute("data-state", "connected")
+        expect(self.page.get_by_role("status").filter(has_text="connected.")).to_have_text("Jobber connected.")
         return self
 
     def badge(self, provider: str = "google") -> Locator:
         """data-state: none | connected | error; data-synced: when the last sync succeeded (ISO, or empty)."""
         test_id = JOBBER_STATUS_TEST_ID if provider == "jobber" else STATUS_TEST_ID
         return self.page.get_by_test_id(test_id)
+
+    def return_from_consent(self, *, code: str, state: str, provider: str = "google") -> Self:
+        """Arrives at the app's OAuth callback as a provider's consent page would send the owner back."""
+        self.page.goto(f"{self.path}/{provider}/callback?code={code}&state={state}")
+        return self.expect_loaded()
+
+    def expect_connect_error(self, text: str) -> None:
+        expect(self.page.get_by_test_id("calendar-error")).to_have_text(text)
 
     def expect_error_mentions(self, text: str, provider: str = "google") -> None:
         test_id = JOBBER_LAST_ERROR_TEST_ID if provider == "jobber" else LAST_ERROR_TEST_ID
@@ -64,8 +74,12 @@ class CalendarPage(BasePage):
         return self.badge(provider).get_attribute("data-state") or ""
 
     def synced(self, provider: str = "google") -> bool:
+        return bool(self.synced_at(provider))
+
+    def synced_at(self, provider: str = "google") -> str:
+        """When the last sync succeeded (ISO, empty if never), after a reload: it changes with every sync."""
         self.page.reload()
-        return bool(self.badge(provider).get_attribute("data-synced"))
+        return self.badge(provider).get_attribute("data-synced") or ""
 
 
 class GoogleConsentPage:

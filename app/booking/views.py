@@ -182,6 +182,10 @@ def confirm_booking(
         if exc.code == "link_expired":
             return _unavailable(request, status_code=410, view=view)
         held = booking_service.pending_hold(db=db, tenant=view.tenant, link=link)
+        if hold_id and (held is None or held.id != hold_id):
+            # The form confirmed an earlier hold, given back when the customer picked another time (e.g. in
+            # another tab): the page speaks of that one ("we let 9:30 AM go"), not of the hold now pending.
+            held = scheduling_service.get_hold(db=db, tenant_id=view.tenant.id, hold_id=hold_id)
         return _offers_page(request, db, view, status_code=410, expired_hold=held)
     db.commit()
     return RedirectResponse(f"/book/{token}/booked", status_code=303)

@@ -98,7 +98,8 @@ class GoogleCalendarFake(FakeApp):
         self.calendars: dict[str, Calendar] = {}
         self.seq = 0
         self.oldest_valid_token = 0
-        self.codes: dict[str, tuple[str, str]] = {}  # authorization code -> (redirect_uri, account email)
+        # authorization code -> (redirect_uri, account email, whether access_type=offline was asked for)
+        self.codes: dict[str, tuple[str, str, bool]] = {}
         self.access_tokens: dict[str, str] = {}  # token -> account email
         self.refresh_tokens: dict[str, str] = {}
         self.channels: dict[str, Channel] = {}
@@ -238,7 +239,8 @@ class GoogleCalendarFake(FakeApp):
             return Response.html("<h1>Error 400: invalid_request</h1><p>redirect_uri and response_type=code "
                                  "are required.</p>", 400)
         fields = "".join(f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">'
-                         for k, v in (("redirect_uri", redirect_uri), ("state", state)))
+                         for k, v in (("redirect_uri", redirect_uri), ("state", state),
+                                      ("access_type", query.get("access_type") or "online")))
         email = escape(query.get("login_hint") or "")
         return Response.html(
             "<!doctype html><title>Sign in - Google Accounts</title><h1>NeverMissCall wants to access your Google "
@@ -247,10 +249,13 @@ class GoogleCalendarFake(FakeApp):
             '<button name=decision value=allow>Allow</button> <button name=decision value=deny>Cancel</button></form>')
 
     def approve(self, request: Request) -> Response:
+        # As at Google: only a consent asked for with access_type=offline gets a refresh token.
+        offline = request.form().get("access_type") == "offline"
+
         def grant(redirect_uri: str, email: str) -> str:
             code = "4/" + secrets.token_urlsafe(16)
             with self.lock:
-                self.codes[code] = (redirect_uri, email)
+                self.codes[code] = (redirect_uri, email, offline)
             return code
 
         return answer_consent(request, account_kind="Google account", grant=grant)
@@ -263,11 +268,12 @@ class GoogleCalendarFake(FakeApp):
             body: dict[str, Any] = {"expires_in": 3599, "token_type": "Bearer",
                                     "scope": "https://www.googleapis.com/auth/calendar.events"}
             if form.get("grant_type") == "authorization_code":
-                redirect_uri, email = self.codes.pop(form.get("code") or "", ("", ""))
+                redirect_uri, email, offline = self.codes.pop(form.get("code") or "", ("", "", False))
                 if not email or redirect_uri != form.get("redirect_uri"):
                     return Response.json({"error": "invalid_grant", "error_description": "Bad code or redirect_uri"}, 400)
-                body["refresh_token"] = "1//" + secrets.token_urlsafe(24)
-                self.refresh_tokens[body["refresh_token"]] = email
+                if offline:
+                    body["refresh_token"] = "1//" + secrets.token_urlsafe(24)
+                    self.refresh_tokens[body["refresh_token"]] = email
             elif form.get("grant_type") == "refresh_token":
                 email = self.refresh_tokens.get(form.get("refresh_token") or "", "")
                 if not email:

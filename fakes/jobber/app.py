@@ -15,7 +15,8 @@ Provider routes (what Jobber's documentation describes; see fakes/README.md for 
 
 Each consent names a Jobber account (an email); its id is an encoded id, as Jobber's are. Control
 (``/_fake/jobber/...``): add / move / delete a visit made in Jobber itself, list an account's visits, drop
-the next webhooks, set the webhook URL. Failing or slowing the next calls is the core's ``/_fake/faults``.
+the next webhooks, set the webhook URL, expire an account's access tokens at once. Failing or slowing the
+next calls is the core's ``/_fake/faults``.
 """
 
 from __future__ import annotations
@@ -138,6 +139,7 @@ class JobberFake(FakeApp):
         r.add("GET", r"/_fake/jobber/visits", self.control_list)
         r.add("POST", r"/_fake/jobber/drop-webhooks", self.control_drop)
         r.add("POST", r"/_fake/jobber/webhook-url", self.control_webhook_url)
+        r.add("POST", r"/_fake/jobber/expire-tokens", self.control_expire_tokens)
 
     # -- state -------------------------------------------------------------------------------------
     def reset_state(self) -> None:
@@ -334,6 +336,16 @@ class JobberFake(FakeApp):
         with self.lock:
             self.webhook_url = url
         return Response.json({"webhook_url": url})
+
+    def control_expire_tokens(self, request: Request) -> Response:
+        """The access tokens issued so far (of one account, or all) answer 401 from now on, as Jobber's do after
+        their hour (without waiting for --token-ttl); refresh tokens keep working, once each (rotation)."""
+        account = optional_str(request.json_object(), "account")
+        with self.lock:
+            expired = [t for t, (email, _) in self.access_tokens.items() if account is None or email == account]
+            for token in expired:
+                del self.access_tokens[token]
+        return Response.json({"expired": len(expired)})
 
 
 class _Root:

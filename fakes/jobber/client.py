@@ -36,5 +36,10 @@ class JobberFakeClient(ControlClient):
         """The next `count` webhooks are never sent (a lost webhook); 0 cancels a pending drop."""
         self._call("POST", "/_fake/jobber/drop-webhooks", json={"count": count})
 
+    def expire_access_tokens(self, account: str | None = None) -> int:
+        """The account's (or every) access token answers 401 from now on; returns how many there were."""
+        answer: dict[str, Any] = self._call("POST", "/_fake/jobber/expire-tokens", json={"account": account})
+        return int(answer["expired"])
+
     def set_webhook_url(self, url: str) -> None:
         self._call("POST", "/_fake/jobber/webhook-url", json={"url": url})

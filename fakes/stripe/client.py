@@ -48,6 +48,10 @@ class StripeFakeClient(ControlClient):
         """Cancel now: ``customer.subscription.deleted`` (canceled)."""
         return self._post(f"subscriptions/{subscription_id}/cancel", {"wait": wait})
 
+    def cancel_at_period_end(self, subscription_id: str, *, wait: bool = False) -> dict[str, Any]:
+        """Cancel at the end of the period (still active until then): ``customer.subscription.updated``."""
+        return self._post(f"subscriptions/{subscription_id}/cancel_at_period_end", {"wait": wait})
+
     def complete_checkout(self, session_id: str, *, card_number: str = SUCCESS_CARD, wait: bool = False) -> dict[str, Any]:
         """Pay a checkout session without a browser (same effects as Pay on the hosted page).
 

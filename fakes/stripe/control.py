@@ -1,6 +1,6 @@
 """Stripe-specific ``/_fake/`` control routes (JSON, no auth). Core provides the rest.
 
-``POST /_fake/subscriptions/{id}/payment_failed|payment_succeeded|cancel`` {wait?}
+``POST /_fake/subscriptions/{id}/payment_failed|payment_succeeded|cancel|cancel_at_period_end`` {wait?}
 ``POST /_fake/checkout_sessions/{id}/complete`` {card_number?, wait?}  — pay without a browser
 ``GET  /_fake/events?type=``  ``GET /_fake/checkout_sessions?client_reference_id=``
 ``GET  /_fake/subscriptions?customer=&status=``  ``GET /_fake/webhook_endpoints`` (secrets included)
@@ -53,6 +53,9 @@ def install_control_routes(router: Router, app: StripeFake) -> None:
                         sub = app.state.fail_payment(sub_id)
                     elif action == "payment_succeeded":
                         sub = app.state.succeed_payment(sub_id)
+                    elif action == "cancel_at_period_end":  # the customer cancels, effective at the period's end
+                        sub = app.state.update_subscription(sub_id, cancel_at_period_end=True, metadata=None,
+                                                            description=None, origin=None)
                     else:
                         sub = app.state.cancel_subscription(sub_id, None)
                 except StateConflict as conflict:
@@ -138,7 +141,7 @@ def install_control_routes(router: Router, app: StripeFake) -> None:
             raise control_error(409, f"no enabled webhook endpoint listens for {event['type']}", "no_endpoint")
         return finish(deliveries, True, {"event_id": event_id})
 
-    for action in ("payment_failed", "payment_succeeded", "cancel"):
+    for action in ("payment_failed", "payment_succeeded", "cancel", "cancel_at_period_end"):
         router.add("POST", rf"/_fake/subscriptions/(?P<id>[^/]+)/{action}", subscription_action(action))
     router.add("POST", r"/_fake/checkout_sessions/(?P<id>[^/]+)/complete", complete_checkout)
     router.add("GET", r"/_fake/events", list_events)

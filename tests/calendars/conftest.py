@@ -52,8 +52,9 @@ def connect(owner: TestClient, google: RunningGoogle) -> httpx.Response:
     consent = urlsplit(to_google.headers["location"])
     assert consent.netloc == urlsplit(google.base_url).netloc
     query = dict(httpx.QueryParams(consent.query))
-    allowed = httpx.post(google.base_url + "/o/oauth2/approve", data={
-        "redirect_uri": query["redirect_uri"], "state": query["state"], "email": query["login_hint"], "decision": "allow"})
+    allowed = httpx.post(google.base_url + "/o/oauth2/approve", data={  # what the consent page's Allow posts
+        "redirect_uri": query["redirect_uri"], "state": query["state"], "email": query["login_hint"], "decision": "allow",
+        "access_type": query.get("access_type", "online")})
     back = urlsplit(allowed.headers["location"])
     return owner.get(f"{back.path}?{back.query}", follow_redirects=False)
 

@@ -35,20 +35,33 @@ def access_token(google: RunningGoogle, account: str = "") -> str:
 
 
 def tokens_of(google: RunningGoogle, account: str = "") -> dict[str, str]:
+    tokens = consent_tokens(google, account, access_type="offline")
+    assert tokens["refresh_token"].startswith("1//")
+    return {"access_token": str(tokens["access_token"]), "refresh_token": str(tokens["refresh_token"])}
+
+
+def consent_tokens(google: RunningGoogle, account: str = "", *, access_type: str) -> dict[str, Any]:
+    """The token answer for a consent asked for with this access_type (Google: "offline" gets a refresh token)."""
     account = account or ACCOUNT
     consent = httpx.get(google.base_url + "/o/oauth2/auth", params={
         "client_id": "nmc-test-client", "redirect_uri": REDIRECT, "response_type": "code", "state": "s1",
-        "login_hint": account})
+        "login_hint": account, "access_type": access_type})
     assert consent.status_code == 200 and "Allow" in consent.text and account in consent.text
-    approved = httpx.post(google.base_url + "/o/oauth2/approve",
-                          data={"redirect_uri": REDIRECT, "state": "s1", "email": account, "decision": "allow"})
+    assert f'name="access_type" value="{access_type}"' in consent.text  # carried to Allow, as Google does
+    approved = httpx.post(google.base_url + "/o/oauth2/approve", data={
+        "redirect_uri": REDIRECT, "state": "s1", "email": account, "decision": "allow", "access_type": access_type})
     query = httpx.URL(approved.headers["location"]).params
     assert query["state"] == "s1"
     tokens = httpx.post(google.base_url + "/token", data={
         "grant_type": "authorization_code", "code": query["code"], "redirect_uri": REDIRECT,
         "client_id": "nmc-test-client", "client_secret": "nmc-test-secret"}).json()
-    assert tokens["refresh_token"].startswith("1//")
-    return {"access_token": str(tokens["access_token"]), "refresh_token": str(tokens["refresh_token"])}
+    assert isinstance(tokens, dict) and tokens["access_token"], tokens
+    return tokens
+
+
+def test_only_an_offline_consent_gets_a_refresh_token(google: RunningGoogle) -> None:
+    assert "refresh_token" not in consent_tokens(google, access_type="online")
+    assert consent_tokens(google, access_type="offline")["refresh_token"].startswith("1//")
 
 
 def event_body(event_id: str, hour: int) -> dict[str, Any]:

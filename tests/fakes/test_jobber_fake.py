@@ -156,6 +156,19 @@ def test_refresh_rotates_and_expired_tokens_are_refused() -> None:
         assert refused.value.code == 401
 
 
+def test_expired_tokens_are_refused_until_refreshed(jobber: RunningJobber) -> None:
+    issued, other = tokens(jobber), tokens(jobber, "someone-else@example.test")
+    assert jobber.control.expire_access_tokens(ACCOUNT) == 1  # that account's only, at once
+    with pytest.raises(TransportServerError) as refused:
+        client(jobber, issued["access_token"]).execute(ask(VISITS, {}))
+    assert refused.value.code == 401
+    client(jobber, other["access_token"]).execute(ask(VISITS, {}))  # another account's token still works
+    refreshed = httpx.post(jobber.base_url + "/api/oauth/token", data={
+        "grant_type": "refresh_token", "refresh_token": issued["refresh_token"],
+        "client_id": "nmc-test-client", "client_secret": SECRET}).json()
+    client(jobber, refreshed["access_token"]).execute(ask(VISITS, {}))
+
+
 def test_bad_input_gets_clear_errors(jobber: RunningJobber) -> None:
     token = tokens(jobber)["access_token"]
     url = jobber.base_url + "/api/graphql"

@@ -203,6 +203,15 @@ def test_subscription_update_cancel_at_period_end_and_metadata(stripe_fake: Runn
     assert event["request"]["id"] is not None  # caused by an API request, like in Stripe
 
 
+def test_control_cancel_at_period_end_keeps_it_active_until_then(stripe_fake: RunningStripe,
+                                                                    sdk: stripe.StripeClient) -> None:
+    sub = paid_subscription(stripe_fake, sdk)
+    answer = stripe_fake.control.cancel_at_period_end(sub.id)
+    assert answer["subscription"]["status"] == "active" and answer["subscription"]["cancel_at_period_end"] is True
+    assert [e["type"] for e in answer["events"]] == ["customer.subscription.updated"]
+    assert sdk.v1.subscriptions.retrieve(sub.id).cancel_at_period_end is True
+
+
 def test_subscription_cancel_via_delete(stripe_fake: RunningStripe, sdk: stripe.StripeClient) -> None:
     sub = paid_subscription(stripe_fake, sdk)
     canceled = sdk.v1.subscriptions.cancel(sub.id)
