@@ -29,6 +29,9 @@ HELD_SLOT_TEST_ID = "held-slot"
 HOLD_EXPIRY_TEST_ID = "hold-expiry"
 HOLD_EXPIRED_TEST_ID = "hold-expired"
 BOOKING_CONFIRMATION_TEST_ID = "booking-confirmation"
+BOOKED_SERVICE_TEST_ID = "booked-service"
+BOOKED_TIME_TEST_ID = "booked-time"
+BOOKED_PRICE_TEST_ID = "booked-price"
 LINK_UNAVAILABLE_TEST_ID = "link-unavailable"
 NO_OFFERS_TEST_ID = "no-offers"
 SLOT_TAKEN_MESSAGE = "Sorry, that time was just taken by someone else."
@@ -274,9 +277,9 @@ class BookedPage(BookingStep):
 
     def expect_booking(self, *, service: str, when: str, price: str, texting: str | None = None) -> None:
         """``texting``: the number the page says the confirmation SMS goes to."""
-        expect(self.confirmation.get_by_test_id("booked-service")).to_have_text(service)
-        expect(self.confirmation.get_by_test_id("booked-time")).to_have_text(when)
-        expect(self.confirmation.get_by_test_id("booked-price")).to_have_text(price)
+        expect(self.confirmation.get_by_test_id(BOOKED_SERVICE_TEST_ID)).to_have_text(service)
+        expect(self.confirmation.get_by_test_id(BOOKED_TIME_TEST_ID)).to_have_text(when)
+        expect(self.confirmation.get_by_test_id(BOOKED_PRICE_TEST_ID)).to_have_text(price)
         if texting is not None:
             expect(self.confirmation).to_contain_text(f"We're texting a confirmation to {texting}.")
 
