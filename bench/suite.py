@@ -32,7 +32,14 @@ def run_suite(workers: int, *, extra: list[str] | None = None) -> dict[str, Any]
         wall = time.monotonic() - started
     tail = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
     counts = {kind: int(n) for n, kind in _COUNTS.findall(tail)}
-    return {"wall_s": round(wall, 1), "exit_code": done.returncode, "summary": tail, **counts}
+    return {"wall_s": round(wall, 1), "exit_code": done.returncode, "summary": tail,
+            "failures": failed_tests(done.stdout), **counts}
+
+
+def failed_tests(output: str) -> list[str]:
+    """The FAILED / ERROR lines of pytest's short summary (-ra): a run's output is thrown away with its
+    folder, and a flaky failure in one of ten runs must still name itself."""
+    return [line.strip() for line in output.splitlines() if line.startswith(("FAILED ", "ERROR "))]
 
 
 def _median_wall(runs: list[dict[str, Any]]) -> float | None:

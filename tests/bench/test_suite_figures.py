@@ -59,3 +59,13 @@ def test_the_cli_refuses_fewer_than_one(flag: str, capsys: pytest.CaptureFixture
         main(["--only", "suite", flag, "0"])
     assert exited.value.code == 2
     assert f"{flag} must be at least 1" in capsys.readouterr().err
+
+
+def test_a_failed_run_names_its_failed_tests() -> None:
+    output = ("....F.\n=========================== short test summary info ============================\n"
+              "FAILED e2e/test_delivery.py::test_x[chromium] - AssertionError: boom\n"
+              "ERROR e2e/test_calendar.py::test_y[chromium] - TimeoutError\n"
+              "1 failed, 4 passed, 1 error in 9.10s\n")
+    assert suite.failed_tests(output) == ["FAILED e2e/test_delivery.py::test_x[chromium] - AssertionError: boom",
+                                          "ERROR e2e/test_calendar.py::test_y[chromium] - TimeoutError"]
+    assert suite.failed_tests("6 passed in 3.0s\n") == []
