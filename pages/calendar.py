@@ -14,6 +14,7 @@ STATUS_TEST_ID = "calendar-status"
 LAST_ERROR_TEST_ID = "calendar-last-error"
 JOBBER_STATUS_TEST_ID = "jobber-status"
 JOBBER_LAST_ERROR_TEST_ID = "jobber-last-error"
+CONNECT_ERROR_TEST_ID = "calendar-error"
 
 
 class CalendarPage(BasePage):
@@ -62,7 +63,7 @@ class CalendarPage(BasePage):
         return self.expect_loaded()
 
     def expect_connect_error(self, text: str) -> None:
-        expect(self.page.get_by_test_id("calendar-error")).to_have_text(text)
+        expect(self.page.get_by_test_id(CONNECT_ERROR_TEST_ID)).to_have_text(text)
 
     def expect_error_mentions(self, text: str, provider: str = "google") -> None:
         test_id = JOBBER_LAST_ERROR_TEST_ID if provider == "jobber" else LAST_ERROR_TEST_ID
