@@ -31,6 +31,8 @@ from pages.inbox import InboxPage
 
 pytestmark = pytest.mark.compliance
 
+BRAND_REGISTRATIONS = "/v1/a2p/BrandRegistrations"  # Twilio's brand registration endpoint (POST registers)
+
 
 def send_through_api(app_api: httpx.Client, conversation_id: str, body: str) -> httpx.Response:
     return app_api.post(f"/api/v1/conversations/{conversation_id}/messages", json={"body": body})
@@ -142,6 +144,7 @@ def test_stop_blocks_every_further_text_and_start_resumes(
 
 
 @pytest.mark.tenant(compliance="none")
+@pytest.mark.allow_app_errors("Twilio refuses one brand registration: the page answers 502 on purpose")
 def test_the_owner_registers_on_the_compliance_page_and_texting_starts_on_approval(
     owner_page: Page, tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, wait_until: WaitUntil,
     settle: Settle,
@@ -169,8 +172,14 @@ def test_the_owner_registers_on_the_compliance_page_and_texting_starts_on_approv
     compliance.expect_status("none")
     assert {brand["sid"] for brand in twilio.brands()} == brands_before, "an invalid form registered a brand"
 
+    # Twilio refusing the brand (a 503) is said on the page, registers nothing and keeps the form to send again.
     legal_name, website = f"{tenant.name} LLC", "https://example.com/plumbing"
+    twilio.add_fault(BRAND_REGISTRATIONS, "status", method="POST", code=503, times=1)
     compliance.register(legal_name=legal_name, ein="123456789", website=website, use_case="MIXED")
+    expect(compliance.form_error).to_contain_text("Twilio did not accept the registration")
+    compliance.expect_status("none")
+    compliance.expect_form_values(legal_name=legal_name, ein="123456789", website=website, use_case="MIXED")
+    compliance.submit_button.click()
     compliance.expect_submitted()
     compliance.expect_details(legal_name=legal_name, ein="12-3456789", website=website,
                               use_case_label="Mixed (customer care and notifications)")
