@@ -192,9 +192,12 @@ def test_tech_sees_the_inbox(tech_page: Page, tenant: TenantHandle) -> None:
 
 def test_sign_out_ends_the_session(owner_page: Page, new_context: CreateContextCallback, tenant: TenantHandle) -> None:
     # Forms another site posts with this browser's cookies but without the page's CSRF token are refused:
-    # a sign-out (which would end the session) and a sign-in (which would swap in another account's).
+    # a sign-out (which would end the session), a sign-in (which would swap in another account's), and any
+    # form of a signed-in page (here the Compliance registration, checked by the session's own guard).
     forms: list[tuple[str, dict[str, str | float | bool]]] = [
-        ("/logout", {}), ("/login", {"email": tenant.owner.email, "password": tenant.owner.password})]
+        ("/logout", {}), ("/login", {"email": tenant.owner.email, "password": tenant.owner.password}),
+        ("/compliance", {"legal_name": "Forged LLC", "ein": "12-3456789", "website": "https://forged.example",
+                         "use_case": "MIXED"})]
     for path, form in forms:
         forged = owner_page.request.post(path, form=form, max_redirects=0)
         assert forged.status == 403, f"a cross-site POST {path} answered {forged.status}, not 403"
