@@ -129,6 +129,12 @@ def test_stop_blocks_every_further_text_and_start_resumes(
     conversation.expect_composer_disabled("opted out")
     refused = send_through_api(app_api, conversation.conversation_id, "Are you sure?")
     assert refused.status_code == 403 and refused.json()["code"] == "opted_out"
+    # Nor can a person take the opted-out conversation over or hand it to the assistant (either would leave
+    # "blocked" behind).
+    for action, words in (("takeover", "take over"), ("release", "return to assistant")):
+        moved = app_api.post(f"/api/v1/conversations/{conversation.conversation_id}/{action}")
+        assert (moved.status_code, moved.json().get("detail")) == (
+            409, f"Can't {words} now: the customer opted out by texting STOP."), moved.text
 
     before = len(texts_to(twilio, tenant=tenant, customer=customer_phone))
     twilio.inbound_sms(from_=customer_phone, to=tenant.phone_number, body="START")

@@ -66,6 +66,8 @@ def test_an_idle_conversation_closes_after_a_day_and_the_next_text_starts_a_new_
                              wait_until=wait_until) == handoff(tenant)
     refused = app_api.post(f"/api/v1/conversations/{old_id}/messages", json={"body": "Still there?"})
     assert refused.status_code == 409 and refused.json()["code"] == "conversation_closed", refused.text
+    taken = app_api.post(f"/api/v1/conversations/{old_id}/takeover")  # a closed conversation stays closed
+    assert (taken.status_code, taken.json().get("code")) == (409, "illegal_transition"), taken.text
     # Sending from the stale page is refused too: it says why and keeps what the owner wrote.
     draft = "Still there? We can come Saturday."
     conversation.composer.fill(draft)
