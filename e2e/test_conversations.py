@@ -141,15 +141,22 @@ def test_needs_attention_follows_who_must_answer_and_a_missed_call_during_a_take
     inbox.expect_first(customer_phone, state="human")
     inbox.expect_needs_attention(customer_phone, "Missed a call while you were handling this conversation")
 
-    conversation = ConversationPage.from_inbox(owner_page, customer_phone)
-    conversation.send("Sorry we missed you again — calling you back now.")
-    conversation.expect_no_attention_needed()
-    InboxPage(owner_page).goto().expect_no_attention_needed(customer_phone)
-    conversation = ConversationPage.from_inbox(owner_page, customer_phone)
-
     # The other caller writes meanwhile and the assistant hands them over: theirs is the newest conversation...
     assert text_the_business(twilio, tenant=tenant, customer=newer, body="Do you work weekends?",
                              wait_until=wait_until) == handoff(tenant)
+    # ...until the person texts the customer back: that text is the newest activity.
+    conversation = ConversationPage.from_inbox(owner_page, customer_phone)
+    conversation.send("Sorry we missed you again — calling you back now.")
+    conversation.expect_no_attention_needed()
+    inbox = InboxPage(owner_page).goto()
+    inbox.expect_first(customer_phone, state="human")
+    inbox.expect_no_attention_needed(customer_phone)
+    conversation = ConversationPage.from_inbox(owner_page, customer_phone)
+
+    # The other caller calls again (a text of theirs would move with the very line checked next) and is the
+    # newest again once the assistant has texted them back...
+    twilio.missed_call(from_=newer, to=tenant.phone_number)
+    wait_until(lambda: bodies_to(twilio, tenant=tenant, customer=newer)[2:], message="the other caller's second first SMS")
     # ...until the customer answers the person: flagged for them (test_takeover proves the assistant keeps
     # quiet), and their text, answered by nobody yet, puts them back on top.
     assert twilio.inbound_sms(from_=customer_phone, to=tenant.phone_number, body="OK thanks")["status_code"] == 200
