@@ -87,6 +87,8 @@ def test_approval_removes_the_banner_and_sends_the_held_text(
     refused = send_through_api(app_api, conversation.conversation_id, "Hello from the API")
     assert refused.status_code == 403
     assert refused.json()["code"] == "compliance_pending" and "pending" in refused.json()["detail"]
+    status = app_api.get("/api/v1/compliance").json()
+    assert (status["status"], status["can_send"], status["code"]) == ("pending", False, "compliance_pending"), status
     assert texts_to(twilio, tenant=tenant, customer=customer_phone) == []
     # Nor can the business register a second brand while the first is under review.
     again = app_api.post("/api/v1/compliance/registration", json={
@@ -110,6 +112,8 @@ def test_approval_removes_the_banner_and_sends_the_held_text(
     # Sending took the conversation over: the open page reloads itself into "human"; wait for that reload so
     # it cannot interrupt the next navigation.
     conversation.expect_state("human")
+    status = app_api.get("/api/v1/compliance").json()
+    assert (status["status"], status["can_send"], status["code"]) == ("approved", True, None), status
     CompliancePage(owner_page).goto().expect_status("approved")
 
 
