@@ -230,8 +230,9 @@ def test_owner_of_a_cannot_change_b_resources(write: Write, other_tenant: OtherT
 def test_me_answers_with_the_callers_own_tenant(tenant: TenantHandle, other_tenant: OtherTenant,
                                                app_api: httpx.Client) -> None:
     mine, theirs = app_api.get("/api/v1/me").json(), other_tenant.api.get("/api/v1/me").json()
-    assert (mine["tenant_id"], mine["email"]) == (tenant.id, tenant.owner.email)
-    assert (theirs["tenant_id"], theirs["email"]) == (other_tenant.handle.id, other_tenant.handle.owner.email)
+    for me, handle in ((mine, tenant), (theirs, other_tenant.handle)):
+        assert (me["tenant_id"], me["tenant_name"], me["user_id"], me["email"], me["name"], me["role"]) == (
+            handle.id, handle.name, handle.owner.user_id, handle.owner.email, handle.owner.name, "OWNER"), me
 
 
 def test_inbox_and_dashboard_of_a_leave_out_b_conversations(owner_page: Page, other_tenant: OtherTenant,
