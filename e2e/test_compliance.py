@@ -173,12 +173,13 @@ def test_the_owner_registers_on_the_compliance_page_and_texting_starts_on_approv
     compliance.expect_form("Register your business")
 
     brands_before = {brand["sid"] for brand in twilio.brands()}
-    compliance.register(legal_name="A", ein="12-34", website="example.com", use_case="LOW_VOLUME")
+    compliance.register(legal_name="A", ein="12-34", website="example.com", use_case="")
     compliance.expect_field_error("Legal business name", "Enter the business's legal name (2 to 200 characters).")
     compliance.expect_field_error("EIN", "Enter the 9-digit EIN, like 12-3456789.")
     compliance.expect_field_error("Website", "Enter the business website, starting with https://")
+    compliance.expect_field_error("Use case", "Choose what you will text customers about.")
     compliance.expect_form_values(legal_name="A", ein="12-34", website="example.com",  # nothing to type again
-                                  use_case="LOW_VOLUME")
+                                  use_case="")
     compliance.expect_status("none")
     assert {brand["sid"] for brand in twilio.brands()} == brands_before, "an invalid form registered a brand"
 
@@ -188,6 +189,7 @@ def test_the_owner_registers_on_the_compliance_page_and_texting_starts_on_approv
     compliance.register(legal_name=legal_name, ein="123456789", website=website, use_case="MIXED")
     expect(compliance.form_error).to_contain_text("Twilio did not accept the registration")
     compliance.expect_status("none")
+    # (the use case too: a select that forgot it would show the placeholder again)
     compliance.expect_form_values(legal_name=legal_name, ein="123456789", website=website, use_case="MIXED")
     compliance.submit_button.click()
     compliance.expect_submitted()
