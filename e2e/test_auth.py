@@ -190,20 +190,27 @@ def test_tech_sees_the_inbox(tech_page: Page, tenant: TenantHandle) -> None:
         inbox.banners.expect_no_link(banner)
 
 
-def test_sign_out_ends_the_session(owner_page: Page, new_context: CreateContextCallback, tenant: TenantHandle) -> None:
+def test_sign_out_ends_the_session(owner_page: Page, new_context: CreateContextCallback, tenant: TenantHandle,
+                                   stack: Stack) -> None:
     # Forms another site posts with this browser's cookies but without the page's CSRF token are refused:
     # a sign-out (which would end the session), a sign-in (which would swap in another account's), and any
     # form of a signed-in page (here the Compliance registration, checked by the session's own guard).
+    registration: dict[str, str | float | bool] = {
+        "legal_name": "Forged LLC", "ein": "12-3456789", "website": "https://forged.example", "use_case": "MIXED"}
     forms: list[tuple[str, dict[str, str | float | bool]]] = [
         ("/logout", {}), ("/login", {"email": tenant.owner.email, "password": tenant.owner.password}),
-        ("/compliance", {"legal_name": "Forged LLC", "ein": "12-3456789", "website": "https://forged.example",
-                         "use_case": "MIXED"})]
+        ("/compliance", registration)]
     for path, form in forms:
         forged = owner_page.request.post(path, form=form, max_redirects=0)
         assert forged.status == 403, f"a cross-site POST {path} answered {forged.status}, not 403"
+    inbox = open_inbox(owner_page)
+    # Nor does a CSRF token the app signed for another browser (the attacker's own, valid) pass for this one's.
+    attackers_token = http.get(f"{stack.base_url}/login", timeout=30).cookies["nmc_csrf"]
+    forged = owner_page.request.post("/compliance", form={**registration, "csrf_token": attackers_token},
+                                     max_redirects=0)
+    assert forged.status == 403, f"a POST with another browser's CSRF token answered {forged.status}, not 403"
     # The page's own form after its CSRF cookie went (cleared with the site's data, say): refused with a page
     # saying what to do, not a JSON body, and the session stays.
-    inbox = open_inbox(owner_page)
     owner_page.context.clear_cookies(name="nmc_csrf")
     inbox.navigation.sign_out()
     ErrorPage(owner_page).expect_forbidden(FORM_EXPIRED)
