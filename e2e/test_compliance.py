@@ -58,6 +58,7 @@ def test_a_pending_tenant_texts_nobody_and_says_why(
 ) -> None:
     with settle.window(lambda: texts_to(twilio, tenant=tenant, customer=customer_phone),
                        what="SMS while registration is pending"):
+        decide_brand(twilio, tenant, tenant.extra["brand_sid"], "IN_REVIEW")  # under review is still pending
         assert twilio.missed_call(from_=customer_phone, to=tenant.phone_number)["status_code"] == 200
 
     inbox = InboxPage(owner_page).goto()
@@ -115,6 +116,9 @@ def test_approval_removes_the_banner_and_sends_the_held_text(
     status = app_api.get("/api/v1/compliance").json()
     assert (status["status"], status["can_send"], status["code"]) == ("approved", True, None), status
     CompliancePage(owner_page).goto().expect_status("approved")
+    # The carriers suspend the approved brand later: texting is off again, as after a rejection.
+    decide_brand(twilio, tenant, tenant.extra["brand_sid"], "SUSPENDED")
+    CompliancePage(owner_page).goto().expect_status("rejected")
 
 
 def test_stop_blocks_every_further_text_and_start_resumes(

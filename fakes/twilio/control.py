@@ -16,7 +16,9 @@ from fakes.twilio.signing import signed_webhook
 if TYPE_CHECKING:
     from fakes.twilio.app import TwilioFake
 
-BRAND_STATUSES = ("PENDING", "APPROVED", "FAILED")
+# The brand statuses Twilio reports (twilio.rest.messaging.v1.BrandRegistrationInstance.Status) that the app
+# acts on: under review (PENDING, IN_REVIEW), APPROVED, and refused or withdrawn (FAILED, SUSPENDED).
+BRAND_STATUSES = ("PENDING", "IN_REVIEW", "APPROVED", "FAILED", "SUSPENDED")
 FORCEABLE_MESSAGE_STATUSES = ("queued", "sent", "delivered", "failed", "undelivered")
 #: Twilio's "Unknown error" for failed/undelivered messages when the test names no code.
 DEFAULT_FAILURE_CODE = 30008

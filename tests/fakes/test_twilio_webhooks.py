@@ -189,6 +189,13 @@ def test_brand_status_change_posts_a_signed_compliance_callback(
     fetched = client.messaging.v1.brand_registrations(brand.sid).fetch()
     assert (fetched.status, fetched.failure_reason) == ("FAILED", "EIN mismatch")
 
+    # An approved brand the carriers suspend later (Twilio says so with its own status, no failure reason).
+    twilio_fake.control.set_brand_status(brand.sid, "SUSPENDED", callback_url=override)
+    suspended = receiver.wait_for(2, path="/elsewhere")[1]
+    assert suspended.form == {"AccountSid": twilio_fake.account_sid, "BrandRegistrationSid": brand.sid,
+                              "Status": "SUSPENDED"}
+    assert client.messaging.v1.brand_registrations(brand.sid).fetch().status == "SUSPENDED"
+
 
 def test_brand_status_without_a_callback_url_changes_status_only(client: Client, twilio_fake: RunningTwilioFake) -> None:
     brand = client.messaging.v1.brand_registrations.create(customer_profile_bundle_sid="BU1", a2p_profile_bundle_sid="BU2")
