@@ -166,12 +166,16 @@ def test_tech_is_refused_owner_only_apis(tenant: TenantHandle, app_api: httpx.Cl
         ("POST", "/api/v1/billing/checkout", None),
         ("POST", "/api/v1/billing/portal", None),
     ]
+    # The owner-only pages' forms too (posted with the same session; a bearer session needs no CSRF token).
+    page_forms = ["/catalog", f"/catalog/{item['id']}", f"/catalog/{item['id']}/deactivate", "/compliance",
+                  "/billing/checkout", "/billing/portal", "/calendar/google/connect", "/calendar/jobber/connect"]
+    attempts += [("POST", path, None) for path in page_forms]
     with bearer(stack, tenant.tech.session.token) as tech_api:
         assert tech_api.get("/api/v1/me").json()["role"] == "TECH"  # the tech's session itself works
         refused = {f"{m} {p}": tech_api.request(m, p, json=body) for m, p, body in attempts}
     wrong = {k: (r.status_code, r.text[:120]) for k, r in refused.items()
              if r.status_code != 403 or r.json().get("code") != "owner_only"}
-    assert not wrong, f"a tech reached owner-only APIs: {wrong}"
+    assert not wrong, f"a tech reached owner-only APIs or page forms: {wrong}"
     # Nothing the tech asked for happened.
     assert app_api.get("/api/v1/catalog/items").json()["items"] == items.json()["items"]
     assert {p: app_api.get(p).json() for p in owner_views} == {p: r.json() for p, r in owner_views.items()}
