@@ -161,11 +161,15 @@ def test_stop_blocks_every_further_text_and_start_resumes(
 @pytest.mark.allow_app_errors("Twilio refuses one brand registration: the page answers 502 on purpose")
 def test_the_owner_registers_on_the_compliance_page_and_texting_starts_on_approval(
     owner_page: Page, tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, wait_until: WaitUntil,
-    settle: Settle,
+    settle: Settle, app_api: httpx.Client,
 ) -> None:
     with settle.window(lambda: texts_to(twilio, tenant=tenant, customer=customer_phone),
                        what="SMS before the business is registered"):
         assert twilio.missed_call(from_=customer_phone, to=tenant.phone_number)["status_code"] == 200
+    status = app_api.get("/api/v1/compliance").json()
+    assert (status["status"], status["can_send"], status["code"], status["registration"]) == (
+        "none", False, "compliance_required", None), status
+    assert "until your business is registered" in status["reason"], status
     inbox = InboxPage(owner_page).goto()
     inbox.banners.expect_state(COMPLIANCE_BANNER_TEST_ID, "none")
     inbox.banners.expect_message(COMPLIANCE_BANNER_TEST_ID,
