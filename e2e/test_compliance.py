@@ -92,8 +92,9 @@ def test_approval_removes_the_banner_and_sends_the_held_text(
     assert (status["status"], status["can_send"], status["code"]) == ("pending", False, "compliance_pending"), status
     assert texts_to(twilio, tenant=tenant, customer=customer_phone) == []
     # Nor can the business register a second brand while the first is under review.
-    again = app_api.post("/api/v1/compliance/registration", json={
-        "legal_name": f"{tenant.name} LLC", "ein": "12-3456789", "website": "https://example.com", "use_case": "MIXED"})
+    second_brand = {"legal_name": f"{tenant.name} LLC", "ein": "12-3456789", "website": "https://example.com",
+                    "use_case": "MIXED"}
+    again = app_api.post("/api/v1/compliance/registration", json=second_brand)
     assert (again.status_code, again.json()["code"]) == (409, "compliance_already_pending"), again.text
 
     approve_brand(twilio, tenant)
@@ -115,6 +116,9 @@ def test_approval_removes_the_banner_and_sends_the_held_text(
     conversation.expect_state("human")
     status = app_api.get("/api/v1/compliance").json()
     assert (status["status"], status["can_send"], status["code"]) == ("approved", True, None), status
+    # Once approved, a second brand is refused too (it would pause texting again while it is reviewed).
+    again = app_api.post("/api/v1/compliance/registration", json=second_brand)
+    assert (again.status_code, again.json().get("code")) == (409, "compliance_already_approved"), again.text
     CompliancePage(owner_page).goto().expect_status("approved")
     # The carriers suspend the approved brand later: texting is off again, as after a rejection.
     decide_brand(twilio, tenant, tenant.extra["brand_sid"], "SUSPENDED")
