@@ -52,9 +52,10 @@ def test_an_idle_conversation_closes_after_a_day_and_the_next_text_starts_a_new_
     conversation = ConversationPage.open(owner_page, old_id, customer_phone)
     conversation.expect_state("open")
     conversation.expect_composer_enabled()
-    # Spaces alone are no message: refused, so the owner never texts the customer a blank.
-    blank = app_api.post(f"/api/v1/conversations/{old_id}/messages", json={"body": "  \n "})
-    assert blank.status_code == 422 and blank.json()["code"] == "empty_message", blank.text
+    # Spaces alone are no message, and a NUL character cannot be texted: both refused, nothing sent.
+    for body, code in (("  \n ", "empty_message"), ("Call me\x00 back", "invalid_message")):
+        refused = app_api.post(f"/api/v1/conversations/{old_id}/messages", json={"body": body})
+        assert (refused.status_code, refused.json().get("code")) == (422, code), refused.text
 
     # A minute past it, the customer texts before anyone looks: the webhook finds the old conversation idle,
     # closes it and starts a new one, which the assistant answers. The owner's page stays open but hears
