@@ -213,9 +213,9 @@ def test_sign_out_ends_the_session(owner_page: Page, new_context: CreateContextC
     forged = owner_page.request.post("/compliance", form={**registration, "csrf_token": attackers_token},
                                      max_redirects=0)
     assert forged.status == 403, f"a POST with another browser's CSRF token answered {forged.status}, not 403"
-    # The page's own form after its CSRF cookie went (cleared with the site's data, say): refused with a page
-    # saying what to do, not a JSON body, and the session stays.
-    owner_page.context.clear_cookies(name="nmc_csrf")
+    # The page's own form after its CSRF cookie went bad (overwritten by a value the app never signed): refused
+    # with a page saying what to do, not a JSON body, and the session stays; the next page replaces the cookie.
+    owner_page.context.add_cookies([{"name": "nmc_csrf", "value": "not-signed.by-the-app", "url": stack.base_url}])
     inbox.navigation.sign_out()
     ErrorPage(owner_page).expect_forbidden(FORM_EXPIRED)
     open_inbox(owner_page)  # still signed in
