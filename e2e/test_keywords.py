@@ -106,6 +106,7 @@ def test_stop_words_opt_out_one_customer_and_start_words_opt_back_in(
                              wait_until=wait_until) == resubscribed(tenant)
     other.reload()
     other.expect_state("human")
+    other.expect_no_attention_needed()  # keywords the assistant answered wait for nobody
     assert bodies_to(twilio, tenant=tenant, customer=neighbour) == [
         first_reply(tenant), first_reply(tenant), "Still here for you — when suits?", help_reply(tenant),
         resubscribed(tenant)]
