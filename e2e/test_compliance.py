@@ -193,6 +193,11 @@ def test_the_owner_registers_on_the_compliance_page_and_texting_starts_on_approv
     compliance.expect_form_values(legal_name="A", ein="12-34", website="example.com",  # nothing to type again
                                   use_case="")
     compliance.expect_status("none")
+    # The API refuses the same way, naming each field to fix.
+    refused = app_api.post("/api/v1/compliance/registration", json={
+        "legal_name": f"{tenant.name} LLC", "ein": "12-34", "website": "example.com", "use_case": "MIXED"})
+    assert (refused.status_code, refused.json().get("code"), sorted(refused.json().get("errors", {}))) == (
+        422, "invalid_registration", ["ein", "website"]), refused.text
     assert {brand["sid"] for brand in twilio.brands()} == brands_before, "an invalid form registered a brand"
 
     # Twilio refusing the brand (a 503) is said on the page, registers nothing and keeps the form to send again.
