@@ -46,6 +46,8 @@ def test_an_idle_conversation_closes_after_a_day_and_the_next_text_starts_a_new_
     wait_until(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone), message="the first SMS")
     conversation = ConversationPage.from_inbox(owner_page, customer_phone)
     old_id = conversation.conversation_id
+    [quiet_id] = [c["id"] for c in app_api.get("/api/v1/conversations").json()["conversations"]
+                  if c["customer_phone"] == quiet_caller]
 
     seeder.set_clock(tenant, advance_seconds=DAY_S - 60)  # a minute short of a day: still open
     InboxPage(owner_page).goto().expect_conversation(customer_phone, state="open")
@@ -75,6 +77,9 @@ def test_an_idle_conversation_closes_after_a_day_and_the_next_text_starts_a_new_
     conversation.send_button.click()
     conversation.expect_refused("closed after a day without activity", draft=draft)
     owner_page.unroute(CONVERSATION_API)
+    # Asked for by itself, the quiet caller's conversation is closed too (before any list closed it).
+    quiet = app_api.get(f"/api/v1/conversations/{quiet_id}").json()
+    assert (quiet["state"], quiet["composer"]["code"]) == ("closed", "conversation_closed"), quiet
     inbox = InboxPage(owner_page).goto()
     inbox.expect_conversation_count(3)
     inbox.expect_first(customer_phone, state="open")  # the most recently active on top
