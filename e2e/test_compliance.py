@@ -190,6 +190,7 @@ def test_the_owner_registers_on_the_compliance_page_and_texting_starts_on_approv
     compliance.expect_field_error("EIN", "Enter the 9-digit EIN, like 12-3456789.")
     compliance.expect_field_error("Website", "Enter the business website, starting with https://")
     compliance.expect_field_error("Use case", "Choose what you will text customers about.")
+    expect(compliance.form_error).to_have_text("Some details need fixing; see below.")
     compliance.expect_form_values(legal_name="A", ein="12-34", website="example.com",  # nothing to type again
                                   use_case="")
     compliance.expect_status("none")
