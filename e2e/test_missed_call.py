@@ -98,8 +98,10 @@ def test_answered_and_canceled_calls_text_nobody(
     owner_page: Page, tenant: TenantHandle, twilio: TwilioFakeClient, new_customer_phone: Callable[[], str],
     settle: Settle,
 ) -> None:
-    answered, canceled = new_customer_phone(), new_customer_phone()
+    answered, brief, canceled = new_customer_phone(), new_customer_phone(), new_customer_phone()
     with settle.window(lambda: twilio.messages(from_=tenant.phone_number), what="SMS after an answered or canceled call"):
         assert twilio.call(from_=answered, to=tenant.phone_number, status="completed", duration=95)["status_code"] == 200
+        # Answered even if only for two seconds: the short-call rule (MISSED_CALL_SHORT_COMPLETED_SECONDS) is off.
+        assert twilio.call(from_=brief, to=tenant.phone_number, status="completed", duration=2)["status_code"] == 200
         assert twilio.call(from_=canceled, to=tenant.phone_number, status="canceled")["status_code"] == 200
     InboxPage(owner_page).goto().expect_empty()
