@@ -94,7 +94,7 @@ def test_busy_and_failed_calls_count_as_missed(
         conversation.expect_message(first_reply(tenant))
 
 
-def test_answered_and_canceled_calls_text_nobody(
+def test_answered_canceled_and_withheld_calls_text_nobody(
     owner_page: Page, tenant: TenantHandle, twilio: TwilioFakeClient, new_customer_phone: Callable[[], str],
     settle: Settle,
 ) -> None:
@@ -104,4 +104,6 @@ def test_answered_and_canceled_calls_text_nobody(
         # Answered even if only for two seconds: the short-call rule (MISSED_CALL_SHORT_COMPLETED_SECONDS) is off.
         assert twilio.call(from_=brief, to=tenant.phone_number, status="completed", duration=2)["status_code"] == 200
         assert twilio.call(from_=canceled, to=tenant.phone_number, status="canceled")["status_code"] == 200
+        # Missed, but from a withheld number: nobody to text back, and no conversation about nobody.
+        assert twilio.missed_call(from_="anonymous", to=tenant.phone_number)["status_code"] == 200
     InboxPage(owner_page).goto().expect_empty()

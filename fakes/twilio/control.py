@@ -51,6 +51,18 @@ def _e164(data: dict[str, Any], key: str) -> str:
     return value
 
 
+#: What Twilio posts as a call's From when the caller withheld their number (no number to call or text back).
+WITHHELD_CALLERS = ("anonymous", "Restricted", "Unknown")
+
+
+def _caller(data: dict[str, Any]) -> str:
+    """A call's "from": an E.164 number, or one of the words Twilio uses for a withheld caller ID."""
+    value = require_str(data, "from")
+    if value in WITHHELD_CALLERS:
+        return value
+    return _e164(data, "from")
+
+
 def _owned_number(app: TwilioFake, phone: str) -> PhoneNumber:
     number = app.number_by_phone(phone)
     if number is None:
@@ -61,7 +73,7 @@ def _owned_number(app: TwilioFake, phone: str) -> PhoneNumber:
 def post_call(app: TwilioFake, request: Request) -> Response:
     """Report a call to a provisioned number: its voice status callback (or VoiceUrl) is posted."""
     data = request.json_object()
-    from_, to = _e164(data, "from"), _e164(data, "to")
+    from_, to = _caller(data), _e164(data, "to")
     status = data.get("status", "no-answer")
     if status not in CALL_STATUSES:
         raise control_error(422, f"status must be one of {', '.join(CALL_STATUSES)}; got {status!r}")

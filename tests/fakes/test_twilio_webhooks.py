@@ -75,6 +75,12 @@ def test_call_falls_back_to_voice_url_and_validates_input(
     with pytest.raises(FakeControlError) as bad_status:
         twilio_fake.control.call(from_=CUSTOMER, to=BUSINESS, status="hung-up")
     assert bad_status.value.status == 422
+    # A withheld caller ID comes as Twilio's word for it; any other non-number is refused.
+    twilio_fake.control.missed_call(from_="anonymous", to=BUSINESS)
+    assert receiver.wait_for(2)[1].form["From"] == "anonymous"
+    with pytest.raises(FakeControlError) as bad_caller:
+        twilio_fake.control.missed_call(from_="555-0100", to=BUSINESS)
+    assert bad_caller.value.status == 422
 
 
 def test_inbound_sms_is_signed_and_shaped_like_twilio(
