@@ -94,7 +94,7 @@ def test_busy_and_failed_calls_count_as_missed(
         conversation.expect_message(first_reply(tenant))
 
 
-def test_answered_canceled_and_withheld_calls_text_nobody(
+def test_answered_canceled_and_withheld_calls_and_short_codes_get_no_text(
     owner_page: Page, tenant: TenantHandle, twilio: TwilioFakeClient, new_customer_phone: Callable[[], str],
     settle: Settle,
 ) -> None:
@@ -106,4 +106,6 @@ def test_answered_canceled_and_withheld_calls_text_nobody(
         assert twilio.call(from_=canceled, to=tenant.phone_number, status="canceled")["status_code"] == 200
         # Missed, but from a withheld number: nobody to text back, and no conversation about nobody.
         assert twilio.missed_call(from_="anonymous", to=tenant.phone_number)["status_code"] == 200
+        # Nor is a short code's text (a login code, an alert) a customer to answer.
+        assert twilio.inbound_sms(from_="72345", to=tenant.phone_number, body="Your code is 123456")["status_code"] == 200
     InboxPage(owner_page).goto().expect_empty()

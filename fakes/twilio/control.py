@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from fakes.core import DeliveryResult, Request, Response, Router, control_error
@@ -63,6 +64,18 @@ def _caller(data: dict[str, Any]) -> str:
     return _e164(data, "from")
 
 
+SHORT_CODE = re.compile(r"^\d{5,6}$")
+ALPHANUMERIC_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
+
+
+def _sender(data: dict[str, Any]) -> str:
+    """A text's "from": an E.164 number, a short code ("72345") or an alphanumeric sender ID ("ACMEBANK")."""
+    value = require_str(data, "from")
+    if SHORT_CODE.fullmatch(value) or ALPHANUMERIC_SENDER.fullmatch(value):
+        return value
+    return _e164(data, "from")
+
+
 def _owned_number(app: TwilioFake, phone: str) -> PhoneNumber:
     number = app.number_by_phone(phone)
     if number is None:
@@ -94,7 +107,7 @@ def post_call(app: TwilioFake, request: Request) -> Response:
 def post_inbound_sms(app: TwilioFake, request: Request) -> Response:
     """A customer texts a provisioned number: Advanced Opt-Out applies, then SmsUrl is posted."""
     data = request.json_object()
-    from_, to = _e164(data, "from"), _e164(data, "to")
+    from_, to = _sender(data), _e164(data, "to")
     body = data.get("body")
     if not isinstance(body, str):
         raise control_error(422, "body is required and must be a string")

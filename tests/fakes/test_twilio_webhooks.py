@@ -99,6 +99,13 @@ def test_inbound_sms_is_signed_and_shaped_like_twilio(
     # inbound messages are visible in the REST list (direction inbound), not in what the app sent
     assert twilio_fake.control.messages() == []
     assert [m.direction for m in client.messages.list()] == ["inbound"]
+    # Texts also come from short codes and alphanumeric sender IDs; anything else is refused.
+    for sender in ("72345", "ACMEBANK"):
+        twilio_fake.control.inbound_sms(from_=sender, to=BUSINESS, body="Your code is 123456")
+    assert [h.form["From"] for h in receiver.wait_for(3, path="/webhooks/twilio/sms")[1:]] == ["72345", "ACMEBANK"]
+    with pytest.raises(FakeControlError) as bad_sender:
+        twilio_fake.control.inbound_sms(from_="555-0100", to=BUSINESS, body="hi")
+    assert bad_sender.value.status == 422
 
 
 def test_message_status_callbacks_follow_queued_sent_delivered(
