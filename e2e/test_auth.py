@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from pytest_playwright.pytest_playwright import CreateContextCallback
 
-from e2e.support import StripeFakeClient, TenantHandle, TenantSeeder
+from e2e.support import StripeFakeClient, TenantHandle, TenantSeeder, TwilioFakeClient
 from pages.banners import BILLING_BANNER_TEST_ID, COMPLIANCE_BANNER_TEST_ID
 from pages.catalog import CatalogPage
 from pages.errors import ErrorPage
@@ -147,7 +147,7 @@ def test_tech_is_denied_owner_pages(path: str, label: str, tech_page: Page, tena
 
 
 def test_tech_is_refused_owner_only_apis(tenant: TenantHandle, app_api: httpx.Client, stack: Stack,
-                                         stripe: StripeFakeClient) -> None:
+                                         stripe: StripeFakeClient, twilio: TwilioFakeClient, customer_phone: str) -> None:
     items = app_api.get("/api/v1/catalog/items")
     assert items.status_code == 200 and items.json()["items"], f"positive control failed: {items.text}"
     item = items.json()["items"][0]
@@ -170,8 +170,13 @@ def test_tech_is_refused_owner_only_apis(tenant: TenantHandle, app_api: httpx.Cl
     page_forms = ["/catalog", f"/catalog/{item['id']}", f"/catalog/{item['id']}/deactivate", "/compliance",
                   "/billing/checkout", "/billing/portal", "/calendar/google/connect", "/calendar/jobber/connect"]
     attempts += [("POST", path, None) for path in page_forms]
+    assert twilio.missed_call(from_=customer_phone, to=tenant.phone_number)["status_code"] == 200
+    [conversation] = app_api.get("/api/v1/conversations").json()["conversations"]
     with bearer(stack, tenant.tech.session.token) as tech_api:
         assert tech_api.get("/api/v1/me").json()["role"] == "TECH"  # the tech's session itself works
+        # What a tech is there for stays open to them: answering the customer, signed with their name.
+        answer = tech_api.post(f"/api/v1/conversations/{conversation['id']}/messages", json={"body": "On my way."})
+        assert (answer.status_code, answer.json().get("author_label")) == (201, tenant.tech.name), answer.text
         refused = {f"{m} {p}": tech_api.request(m, p, json=body) for m, p, body in attempts}
     wrong = {k: (r.status_code, r.text[:120]) for k, r in refused.items()
              if r.status_code != 403 or r.json().get("code") != "owner_only"}
