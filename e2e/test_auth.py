@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from pytest_playwright.pytest_playwright import CreateContextCallback
 
-from e2e.support import StripeFakeClient, TenantHandle, TenantSeeder
+from e2e.support import StripeFakeClient, TenantHandle, TenantSeeder, TwilioFakeClient
 from pages.banners import BILLING_BANNER_TEST_ID, COMPLIANCE_BANNER_TEST_ID
 from pages.catalog import CatalogPage
 from pages.errors import ErrorPage
@@ -147,7 +147,7 @@ def test_tech_is_denied_owner_pages(path: str, label: str, tech_page: Page, tena
 
 
 def test_tech_is_refused_owner_only_apis(tenant: TenantHandle, app_api: httpx.Client, stack: Stack,
-                                         stripe: StripeFakeClient) -> None:
+                                         stripe: StripeFakeClient, twilio: TwilioFakeClient, customer_phone: str) -> None:
     items = app_api.get("/api/v1/catalog/items")
     assert items.status_code == 200 and items.json()["items"], f"positive control failed: {items.text}"
     item = items.json()["items"][0]
@@ -166,12 +166,24 @@ def test_tech_is_refused_owner_only_apis(tenant: TenantHandle, app_api: httpx.Cl
         ("POST", "/api/v1/billing/checkout", None),
         ("POST", "/api/v1/billing/portal", None),
     ]
+    # The owner-only pages' forms too (posted with the same session; a bearer session needs no CSRF token).
+    page_forms = ["/catalog", f"/catalog/{item['id']}", f"/catalog/{item['id']}/deactivate", "/compliance",
+                  "/billing/checkout", "/billing/portal", "/calendar/google/connect", "/calendar/jobber/connect"]
+    attempts += [("POST", path, None) for path in page_forms]
+    assert twilio.missed_call(from_=customer_phone, to=tenant.phone_number)["status_code"] == 200
+    [conversation] = app_api.get("/api/v1/conversations").json()["conversations"]
     with bearer(stack, tenant.tech.session.token) as tech_api:
         assert tech_api.get("/api/v1/me").json()["role"] == "TECH"  # the tech's session itself works
+        # What a tech is there for stays open to them: answering the customer, signed with their name.
+        answer = tech_api.post(f"/api/v1/conversations/{conversation['id']}/messages", json={"body": "On my way."})
+        assert (answer.status_code, answer.json().get("author_label")) == (201, tenant.tech.name), answer.text
+        for action, state in (("release", "open"), ("takeover", "human")):  # and handing it back and forth
+            moved = tech_api.post(f"/api/v1/conversations/{conversation['id']}/{action}")
+            assert (moved.status_code, moved.json().get("state")) == (200, state), moved.text
         refused = {f"{m} {p}": tech_api.request(m, p, json=body) for m, p, body in attempts}
     wrong = {k: (r.status_code, r.text[:120]) for k, r in refused.items()
              if r.status_code != 403 or r.json().get("code") != "owner_only"}
-    assert not wrong, f"a tech reached owner-only APIs: {wrong}"
+    assert not wrong, f"a tech reached owner-only APIs or page forms: {wrong}"
     # Nothing the tech asked for happened.
     assert app_api.get("/api/v1/catalog/items").json()["items"] == items.json()["items"]
     assert {p: app_api.get(p).json() for p in owner_views} == {p: r.json() for p, r in owner_views.items()}
@@ -190,18 +202,28 @@ def test_tech_sees_the_inbox(tech_page: Page, tenant: TenantHandle) -> None:
         inbox.banners.expect_no_link(banner)
 
 
-def test_sign_out_ends_the_session(owner_page: Page, new_context: CreateContextCallback, tenant: TenantHandle) -> None:
+def test_sign_out_ends_the_session(owner_page: Page, new_context: CreateContextCallback, tenant: TenantHandle,
+                                   stack: Stack) -> None:
     # Forms another site posts with this browser's cookies but without the page's CSRF token are refused:
-    # a sign-out (which would end the session) and a sign-in (which would swap in another account's).
+    # a sign-out (which would end the session), a sign-in (which would swap in another account's), and any
+    # form of a signed-in page (here the Compliance registration, checked by the session's own guard).
+    registration: dict[str, str | float | bool] = {
+        "legal_name": "Forged LLC", "ein": "12-3456789", "website": "https://forged.example", "use_case": "MIXED"}
     forms: list[tuple[str, dict[str, str | float | bool]]] = [
-        ("/logout", {}), ("/login", {"email": tenant.owner.email, "password": tenant.owner.password})]
+        ("/logout", {}), ("/login", {"email": tenant.owner.email, "password": tenant.owner.password}),
+        ("/compliance", registration)]
     for path, form in forms:
         forged = owner_page.request.post(path, form=form, max_redirects=0)
         assert forged.status == 403, f"a cross-site POST {path} answered {forged.status}, not 403"
-    # The page's own form after its CSRF cookie went (cleared with the site's data, say): refused with a page
-    # saying what to do, not a JSON body, and the session stays.
     inbox = open_inbox(owner_page)
-    owner_page.context.clear_cookies(name="nmc_csrf")
+    # Nor does a CSRF token the app signed for another browser (the attacker's own, valid) pass for this one's.
+    attackers_token = http.get(f"{stack.base_url}/login", timeout=30).cookies["nmc_csrf"]
+    forged = owner_page.request.post("/compliance", form={**registration, "csrf_token": attackers_token},
+                                     max_redirects=0)
+    assert forged.status == 403, f"a POST with another browser's CSRF token answered {forged.status}, not 403"
+    # The page's own form after its CSRF cookie went bad (overwritten by a value the app never signed): refused
+    # with a page saying what to do, not a JSON body, and the session stays; the next page replaces the cookie.
+    owner_page.context.add_cookies([{"name": "nmc_csrf", "value": "not-signed.by-the-app", "url": stack.base_url}])
     inbox.navigation.sign_out()
     ErrorPage(owner_page).expect_forbidden(FORM_EXPIRED)
     open_inbox(owner_page)  # still signed in

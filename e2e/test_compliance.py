@@ -31,6 +31,8 @@ from pages.inbox import InboxPage
 
 pytestmark = pytest.mark.compliance
 
+BRAND_REGISTRATIONS = "/v1/a2p/BrandRegistrations"  # Twilio's brand registration endpoint (POST registers)
+
 
 def send_through_api(app_api: httpx.Client, conversation_id: str, body: str) -> httpx.Response:
     return app_api.post(f"/api/v1/conversations/{conversation_id}/messages", json={"body": body})
@@ -56,6 +58,7 @@ def test_a_pending_tenant_texts_nobody_and_says_why(
 ) -> None:
     with settle.window(lambda: texts_to(twilio, tenant=tenant, customer=customer_phone),
                        what="SMS while registration is pending"):
+        decide_brand(twilio, tenant, tenant.extra["brand_sid"], "IN_REVIEW")  # under review is still pending
         assert twilio.missed_call(from_=customer_phone, to=tenant.phone_number)["status_code"] == 200
 
     inbox = InboxPage(owner_page).goto()
@@ -85,10 +88,13 @@ def test_approval_removes_the_banner_and_sends_the_held_text(
     refused = send_through_api(app_api, conversation.conversation_id, "Hello from the API")
     assert refused.status_code == 403
     assert refused.json()["code"] == "compliance_pending" and "pending" in refused.json()["detail"]
+    status = app_api.get("/api/v1/compliance").json()
+    assert (status["status"], status["can_send"], status["code"]) == ("pending", False, "compliance_pending"), status
     assert texts_to(twilio, tenant=tenant, customer=customer_phone) == []
     # Nor can the business register a second brand while the first is under review.
-    again = app_api.post("/api/v1/compliance/registration", json={
-        "legal_name": f"{tenant.name} LLC", "ein": "12-3456789", "website": "https://example.com", "use_case": "MIXED"})
+    second_brand = {"legal_name": f"{tenant.name} LLC", "ein": "12-3456789", "website": "https://example.com",
+                    "use_case": "MIXED"}
+    again = app_api.post("/api/v1/compliance/registration", json=second_brand)
     assert (again.status_code, again.json()["code"]) == (409, "compliance_already_pending"), again.text
 
     approve_brand(twilio, tenant)
@@ -108,7 +114,15 @@ def test_approval_removes_the_banner_and_sends_the_held_text(
     # Sending took the conversation over: the open page reloads itself into "human"; wait for that reload so
     # it cannot interrupt the next navigation.
     conversation.expect_state("human")
+    status = app_api.get("/api/v1/compliance").json()
+    assert (status["status"], status["can_send"], status["code"]) == ("approved", True, None), status
+    # Once approved, a second brand is refused too (it would pause texting again while it is reviewed).
+    again = app_api.post("/api/v1/compliance/registration", json=second_brand)
+    assert (again.status_code, again.json().get("code")) == (409, "compliance_already_approved"), again.text
     CompliancePage(owner_page).goto().expect_status("approved")
+    # The carriers suspend the approved brand later: texting is off again, as after a rejection.
+    decide_brand(twilio, tenant, tenant.extra["brand_sid"], "SUSPENDED")
+    CompliancePage(owner_page).goto().expect_status("rejected")
 
 
 def test_stop_blocks_every_further_text_and_start_resumes(
@@ -127,6 +141,12 @@ def test_stop_blocks_every_further_text_and_start_resumes(
     conversation.expect_composer_disabled("opted out")
     refused = send_through_api(app_api, conversation.conversation_id, "Are you sure?")
     assert refused.status_code == 403 and refused.json()["code"] == "opted_out"
+    # Nor can a person take the opted-out conversation over or hand it to the assistant (either would leave
+    # "blocked" behind).
+    for action, words in (("takeover", "take over"), ("release", "return to assistant")):
+        moved = app_api.post(f"/api/v1/conversations/{conversation.conversation_id}/{action}")
+        assert (moved.status_code, moved.json().get("detail")) == (
+            409, f"Can't {words} now: the customer opted out by texting STOP."), moved.text
 
     before = len(texts_to(twilio, tenant=tenant, customer=customer_phone))
     twilio.inbound_sms(from_=customer_phone, to=tenant.phone_number, body="START")
@@ -142,13 +162,18 @@ def test_stop_blocks_every_further_text_and_start_resumes(
 
 
 @pytest.mark.tenant(compliance="none")
+@pytest.mark.allow_app_errors("Twilio refuses one brand registration: the page answers 502 on purpose")
 def test_the_owner_registers_on_the_compliance_page_and_texting_starts_on_approval(
     owner_page: Page, tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, wait_until: WaitUntil,
-    settle: Settle,
+    settle: Settle, app_api: httpx.Client,
 ) -> None:
     with settle.window(lambda: texts_to(twilio, tenant=tenant, customer=customer_phone),
                        what="SMS before the business is registered"):
         assert twilio.missed_call(from_=customer_phone, to=tenant.phone_number)["status_code"] == 200
+    status = app_api.get("/api/v1/compliance").json()
+    assert (status["status"], status["can_send"], status["code"], status["registration"]) == (
+        "none", False, "compliance_required", None), status
+    assert "until your business is registered" in status["reason"], status
     inbox = InboxPage(owner_page).goto()
     inbox.banners.expect_state(COMPLIANCE_BANNER_TEST_ID, "none")
     inbox.banners.expect_message(COMPLIANCE_BANNER_TEST_ID,
@@ -160,17 +185,31 @@ def test_the_owner_registers_on_the_compliance_page_and_texting_starts_on_approv
     compliance.expect_form("Register your business")
 
     brands_before = {brand["sid"] for brand in twilio.brands()}
-    compliance.register(legal_name="A", ein="12-34", website="example.com", use_case="LOW_VOLUME")
+    compliance.register(legal_name="A", ein="12-34", website="example.com", use_case="")
     compliance.expect_field_error("Legal business name", "Enter the business's legal name (2 to 200 characters).")
     compliance.expect_field_error("EIN", "Enter the 9-digit EIN, like 12-3456789.")
     compliance.expect_field_error("Website", "Enter the business website, starting with https://")
+    compliance.expect_field_error("Use case", "Choose what you will text customers about.")
+    expect(compliance.form_error).to_have_text("Some details need fixing; see below.")
     compliance.expect_form_values(legal_name="A", ein="12-34", website="example.com",  # nothing to type again
-                                  use_case="LOW_VOLUME")
+                                  use_case="")
     compliance.expect_status("none")
+    # The API refuses the same way, naming each field to fix.
+    refused = app_api.post("/api/v1/compliance/registration", json={
+        "legal_name": f"{tenant.name} LLC", "ein": "12-34", "website": "example.com", "use_case": "MIXED"})
+    assert (refused.status_code, refused.json().get("code"), sorted(refused.json().get("errors", {}))) == (
+        422, "invalid_registration", ["ein", "website"]), refused.text
     assert {brand["sid"] for brand in twilio.brands()} == brands_before, "an invalid form registered a brand"
 
+    # Twilio refusing the brand (a 503) is said on the page, registers nothing and keeps the form to send again.
     legal_name, website = f"{tenant.name} LLC", "https://example.com/plumbing"
+    twilio.add_fault(BRAND_REGISTRATIONS, "status", method="POST", code=503, times=1)
     compliance.register(legal_name=legal_name, ein="123456789", website=website, use_case="MIXED")
+    expect(compliance.form_error).to_contain_text("Twilio did not accept the registration")
+    compliance.expect_status("none")
+    # (the use case too: a select that forgot it would show the placeholder again)
+    compliance.expect_form_values(legal_name=legal_name, ein="123456789", website=website, use_case="MIXED")
+    compliance.submit_button.click()
     compliance.expect_submitted()
     compliance.expect_details(legal_name=legal_name, ein="12-3456789", website=website,
                               use_case_label="Mixed (customer care and notifications)")

@@ -46,12 +46,18 @@ def test_an_idle_conversation_closes_after_a_day_and_the_next_text_starts_a_new_
     wait_until(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone), message="the first SMS")
     conversation = ConversationPage.from_inbox(owner_page, customer_phone)
     old_id = conversation.conversation_id
+    [quiet_id] = [c["id"] for c in app_api.get("/api/v1/conversations").json()["conversations"]
+                  if c["customer_phone"] == quiet_caller]
 
     seeder.set_clock(tenant, advance_seconds=DAY_S - 60)  # a minute short of a day: still open
     InboxPage(owner_page).goto().expect_conversation(customer_phone, state="open")
     conversation = ConversationPage.open(owner_page, old_id, customer_phone)
     conversation.expect_state("open")
     conversation.expect_composer_enabled()
+    # Spaces alone are no message, and a NUL character cannot be texted: both refused, nothing sent.
+    for body, code in (("  \n ", "empty_message"), ("Call me\x00 back", "invalid_message")):
+        refused = app_api.post(f"/api/v1/conversations/{old_id}/messages", json={"body": body})
+        assert (refused.status_code, refused.json().get("code")) == (422, code), refused.text
 
     # A minute past it, the customer texts before anyone looks: the webhook finds the old conversation idle,
     # closes it and starts a new one, which the assistant answers. The owner's page stays open but hears
@@ -63,12 +69,17 @@ def test_an_idle_conversation_closes_after_a_day_and_the_next_text_starts_a_new_
                              wait_until=wait_until) == handoff(tenant)
     refused = app_api.post(f"/api/v1/conversations/{old_id}/messages", json={"body": "Still there?"})
     assert refused.status_code == 409 and refused.json()["code"] == "conversation_closed", refused.text
+    taken = app_api.post(f"/api/v1/conversations/{old_id}/takeover")  # a closed conversation stays closed
+    assert (taken.status_code, taken.json().get("code")) == (409, "illegal_transition"), taken.text
     # Sending from the stale page is refused too: it says why and keeps what the owner wrote.
     draft = "Still there? We can come Saturday."
     conversation.composer.fill(draft)
     conversation.send_button.click()
     conversation.expect_refused("closed after a day without activity", draft=draft)
     owner_page.unroute(CONVERSATION_API)
+    # Asked for by itself, the quiet caller's conversation is closed too (before any list closed it).
+    quiet = app_api.get(f"/api/v1/conversations/{quiet_id}").json()
+    assert (quiet["state"], quiet["composer"]["code"]) == ("closed", "conversation_closed"), quiet
     inbox = InboxPage(owner_page).goto()
     inbox.expect_conversation_count(3)
     inbox.expect_first(customer_phone, state="open")  # the most recently active on top
@@ -136,15 +147,22 @@ def test_needs_attention_follows_who_must_answer_and_a_missed_call_during_a_take
     inbox.expect_first(customer_phone, state="human")
     inbox.expect_needs_attention(customer_phone, "Missed a call while you were handling this conversation")
 
-    conversation = ConversationPage.from_inbox(owner_page, customer_phone)
-    conversation.send("Sorry we missed you again — calling you back now.")
-    conversation.expect_no_attention_needed()
-    InboxPage(owner_page).goto().expect_no_attention_needed(customer_phone)
-    conversation = ConversationPage.from_inbox(owner_page, customer_phone)
-
     # The other caller writes meanwhile and the assistant hands them over: theirs is the newest conversation...
     assert text_the_business(twilio, tenant=tenant, customer=newer, body="Do you work weekends?",
                              wait_until=wait_until) == handoff(tenant)
+    # ...until the person texts the customer back: that text is the newest activity.
+    conversation = ConversationPage.from_inbox(owner_page, customer_phone)
+    conversation.send("Sorry we missed you again — calling you back now.")
+    conversation.expect_no_attention_needed()
+    inbox = InboxPage(owner_page).goto()
+    inbox.expect_first(customer_phone, state="human")
+    inbox.expect_no_attention_needed(customer_phone)
+    conversation = ConversationPage.from_inbox(owner_page, customer_phone)
+
+    # The other caller calls again (a text of theirs would move with the very line checked next) and is the
+    # newest again once the assistant has texted them back...
+    twilio.missed_call(from_=newer, to=tenant.phone_number)
+    wait_until(lambda: bodies_to(twilio, tenant=tenant, customer=newer)[2:], message="the other caller's second first SMS")
     # ...until the customer answers the person: flagged for them (test_takeover proves the assistant keeps
     # quiet), and their text, answered by nobody yet, puts them back on top.
     assert twilio.inbound_sms(from_=customer_phone, to=tenant.phone_number, body="OK thanks")["status_code"] == 200

@@ -67,6 +67,7 @@ def test_the_thread_shows_delivered_and_failed_from_twilio_status_callbacks(
     force(twilio, sids[unknown], "undelivered", error_code=30005)
     # Late callbacks that would move a status backwards, or past a failure, change nothing.
     force(twilio, first["sid"], "sent")
+    force(twilio, first["sid"], "undelivered", error_code=30008)  # delivered is final: no failure after it
     force(twilio, sids[on_its_way], "queued")
     force(twilio, sids[unreachable], "delivered")
 

@@ -2,11 +2,13 @@
 and the customer's name all carry SQL-looking text and markup that would run script if it were rendered
 raw (a <script>, an <img onerror>). Across every page that shows them - server-rendered and rebuilt by the
 pages' own JavaScript - the text reads exactly as typed, no dialog ever opens and no injected code runs.
+Also: a request body over the size limit is refused (413) before the app reads it whole.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Dialog, Page
@@ -17,6 +19,8 @@ from pages.booking_page import OffersPage
 from pages.catalog import CatalogPage
 from pages.conversation import ConversationPage
 from pages.inbox import InboxPage
+from seed import http
+from stack.description import Stack
 
 pytestmark = pytest.mark.security
 
@@ -95,3 +99,23 @@ def test_injected_markup_never_runs_and_reads_as_typed(
     assert_nothing_ran(owner_page, dialogs, "appointments")
     texts = [m["body"] for m in twilio.messages(to=customer_phone, from_=tenant.phone_number)]
     assert REPLY in texts  # what the owner typed is what the customer got, unmangled
+
+
+MAX_BODY_BYTES = 1_000_000  # MAX_BODY_BYTES: larger requests are refused before the app reads them whole
+
+
+def test_an_oversized_request_is_refused_whole_or_streamed(stack: Stack) -> None:
+    """A body over the limit is a 413, whether it announces its length or arrives in chunks without one
+    (then the app stops reading at the limit). The sign-in API reads its body before anything else."""
+    oversized = b"x" * (MAX_BODY_BYTES + 1)
+
+    def chunks() -> Iterator[bytes]:
+        for start in range(0, len(oversized), 64 * 1024):
+            yield oversized[start:start + 64 * 1024]
+
+    url = f"{stack.base_url}/api/v1/auth/token"
+    answers = {"announced": http.post(url, content=oversized, headers={"Content-Type": "application/json"}, timeout=30),
+               "chunked": http.post(url, content=chunks(), headers={"Content-Type": "application/json"}, timeout=30)}
+    wrong = {how: (r.status_code, r.text[:120]) for how, r in answers.items()
+             if (r.status_code, r.json().get("code")) != (413, "payload_too_large")}
+    assert not wrong, f"oversized requests not refused with 413: {wrong}"

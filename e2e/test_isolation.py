@@ -230,8 +230,9 @@ def test_owner_of_a_cannot_change_b_resources(write: Write, other_tenant: OtherT
 def test_me_answers_with_the_callers_own_tenant(tenant: TenantHandle, other_tenant: OtherTenant,
                                                app_api: httpx.Client) -> None:
     mine, theirs = app_api.get("/api/v1/me").json(), other_tenant.api.get("/api/v1/me").json()
-    assert (mine["tenant_id"], mine["email"]) == (tenant.id, tenant.owner.email)
-    assert (theirs["tenant_id"], theirs["email"]) == (other_tenant.handle.id, other_tenant.handle.owner.email)
+    for me, handle in ((mine, tenant), (theirs, other_tenant.handle)):
+        assert (me["tenant_id"], me["tenant_name"], me["user_id"], me["email"], me["name"], me["role"]) == (
+            handle.id, handle.name, handle.owner.user_id, handle.owner.email, handle.owner.name, "OWNER"), me
 
 
 def test_inbox_and_dashboard_of_a_leave_out_b_conversations(owner_page: Page, other_tenant: OtherTenant,
@@ -246,7 +247,14 @@ def test_inbox_and_dashboard_of_a_leave_out_b_conversations(owner_page: Page, ot
     other_tenant.wait_until(
         lambda: other_tenant.api.get("/api/v1/dashboard/first-response").json()["last_7_days"]["samples"] == 1,
         timeout=10, message="positive control: B's own dashboard to count its caller's wait")
+    # B's owner takes over and the caller answers: B's conversation waits for B's owner, never for A.
+    assert other_tenant.api.post(f"/api/v1/conversations/{b_conversation}/takeover").status_code == 200
+    assert other_tenant.twilio.inbound_sms(from_=other_tenant.caller, to=other_tenant.handle.phone_number,
+                                           body="Are you still coming?")["status_code"] == 200
+    b_waiting = other_tenant.api.get("/api/v1/dashboard/first-response").json()["needs_attention"]
+    assert b_waiting == 1, f"positive control failed: B's dashboard counts {b_waiting} conversations waiting for B"
     dashboard = DashboardPage(owner_page).goto()
+    dashboard.expect_waiting_for_you(0)
     dashboard.expect_week(answered=0, waiting=0, p50="—", p95="—")
     today = app_api.get("/api/v1/dashboard/first-response").json()["today"]
     dashboard.expect_today(day=today, answered=0, waiting=0, p50="—", p95="—")

@@ -106,6 +106,7 @@ def test_stop_words_opt_out_one_customer_and_start_words_opt_back_in(
                              wait_until=wait_until) == resubscribed(tenant)
     other.reload()
     other.expect_state("human")
+    other.expect_no_attention_needed()  # keywords the assistant answered wait for nobody
     assert bodies_to(twilio, tenant=tenant, customer=neighbour) == [
         first_reply(tenant), first_reply(tenant), "Still here for you — when suits?", help_reply(tenant),
         resubscribed(tenant)]
@@ -134,6 +135,9 @@ def test_stop_words_opt_out_one_customer_and_start_words_opt_back_in(
         assert twilio.inbound_sms(from_=customer, to=tenant.phone_number, body=word)["status_code"] == 200
     blocked = app_api.get("/api/v1/conversations", params={"state": "blocked"}).json()["conversations"]
     assert sorted(c["customer_phone"] for c in blocked) == sorted(others.values())
+    # A client asking for the two most recently active gets those two, newest first.
+    newest = app_api.get("/api/v1/conversations", params={"limit": 2}).json()["conversations"]
+    assert [c["customer_phone"] for c in newest] == [others["optout"], others["REVOKE"]], newest
 
     # Subscribed, YES is an ordinary answer: the assistant hands it to a person instead of confirming again.
     assert text_the_business(twilio, tenant=tenant, customer=quitter, body="YES",

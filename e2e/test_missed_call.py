@@ -94,12 +94,18 @@ def test_busy_and_failed_calls_count_as_missed(
         conversation.expect_message(first_reply(tenant))
 
 
-def test_answered_and_canceled_calls_text_nobody(
+def test_answered_canceled_and_withheld_calls_and_short_codes_get_no_text(
     owner_page: Page, tenant: TenantHandle, twilio: TwilioFakeClient, new_customer_phone: Callable[[], str],
     settle: Settle,
 ) -> None:
-    answered, canceled = new_customer_phone(), new_customer_phone()
+    answered, brief, canceled = new_customer_phone(), new_customer_phone(), new_customer_phone()
     with settle.window(lambda: twilio.messages(from_=tenant.phone_number), what="SMS after an answered or canceled call"):
         assert twilio.call(from_=answered, to=tenant.phone_number, status="completed", duration=95)["status_code"] == 200
+        # Answered even if only for two seconds: the short-call rule (MISSED_CALL_SHORT_COMPLETED_SECONDS) is off.
+        assert twilio.call(from_=brief, to=tenant.phone_number, status="completed", duration=2)["status_code"] == 200
         assert twilio.call(from_=canceled, to=tenant.phone_number, status="canceled")["status_code"] == 200
+        # Missed, but from a withheld number: nobody to text back, and no conversation about nobody.
+        assert twilio.missed_call(from_="anonymous", to=tenant.phone_number)["status_code"] == 200
+        # Nor is a short code's text (a login code, an alert) a customer to answer.
+        assert twilio.inbound_sms(from_="72345", to=tenant.phone_number, body="Your code is 123456")["status_code"] == 200
     InboxPage(owner_page).goto().expect_empty()

@@ -24,6 +24,11 @@ class CompliancePage(BasePage):
         return self.page.get_by_test_id(STATUS_TEST_ID)
 
     @property
+    def status_line(self) -> Locator:
+        """The badge and the sentence next to it saying what the status means for texting."""
+        return self.page.get_by_role("paragraph").filter(has=self.status_badge)
+
+    @property
     def details(self) -> Locator:
         return self.page.get_by_test_id(DETAILS_TEST_ID)
 
@@ -86,8 +91,9 @@ class CompliancePage(BasePage):
         expect(self.use_case).to_have_value(use_case)
 
     def expect_submitted(self) -> None:
-        """Accepted: pending, the notice shown, and no form to submit again."""
+        """Accepted: pending (saying texting waits for the review), the notice shown, and no form to submit again."""
         self.expect_status("pending")
+        expect(self.status_line).to_contain_text("Twilio and the carriers are reviewing your registration")
         expect(self.submitted_notice).to_have_text("Registration submitted. We'll let you know when it is approved.")
         expect(self.submit_button).to_have_count(0)
 
@@ -102,6 +108,7 @@ class CompliancePage(BasePage):
 
     def expect_rejected_because(self, reason: str) -> None:
         self.expect_status("rejected")
+        expect(self.status_line).to_contain_text("The registration was rejected. Correct the details below")
         expect(self.failure_reason).to_have_text(reason)
 
     def expect_status(self, state: str) -> None:

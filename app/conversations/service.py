@@ -105,6 +105,9 @@ def last_messages(*, db: Session, tenant_id: str, conversation_ids: list[str]) -
 
 
 def count_needing_attention(*, db: Session, tenant_id: str) -> int:
+    """Conversations flagged for a person right now: idle ones are closed first (as the inbox does), so a
+    conversation that waited for days and is closed is not counted as still waiting."""
+    close_inactive(db=db, tenant=tenancy_service.get(db=db, tenant_id=tenant_id))
     query = select(func.count()).select_from(Conversation).where(
         Conversation.tenant_id == tenant_id, Conversation.needs_attention.is_(True), Conversation.state != State.CLOSED
     )

@@ -32,7 +32,8 @@ class TwilioFakeClient(ControlClient):
     def set_brand_status(
         self, sid: str, status: str, *, callback_url: str | None = None, failure_reason: str | None = None
     ) -> dict[str, Any]:
-        """``PENDING`` | ``APPROVED`` | ``FAILED``; posts the compliance callback when a URL is known."""
+        """``PENDING`` | ``IN_REVIEW`` | ``APPROVED`` | ``FAILED`` | ``SUSPENDED``; posts the compliance callback
+        when a URL is known."""
         body: dict[str, Any] = {"status": status}
         if callback_url is not None:
             body["callback_url"] = callback_url

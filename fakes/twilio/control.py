@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from fakes.core import DeliveryResult, Request, Response, Router, control_error
@@ -16,7 +17,9 @@ from fakes.twilio.signing import signed_webhook
 if TYPE_CHECKING:
     from fakes.twilio.app import TwilioFake
 
-BRAND_STATUSES = ("PENDING", "APPROVED", "FAILED")
+# The brand statuses Twilio reports (twilio.rest.messaging.v1.BrandRegistrationInstance.Status) that the app
+# acts on: under review (PENDING, IN_REVIEW), APPROVED, and refused or withdrawn (FAILED, SUSPENDED).
+BRAND_STATUSES = ("PENDING", "IN_REVIEW", "APPROVED", "FAILED", "SUSPENDED")
 FORCEABLE_MESSAGE_STATUSES = ("queued", "sent", "delivered", "failed", "undelivered")
 #: Twilio's "Unknown error" for failed/undelivered messages when the test names no code.
 DEFAULT_FAILURE_CODE = 30008
@@ -49,6 +52,30 @@ def _e164(data: dict[str, Any], key: str) -> str:
     return value
 
 
+#: What Twilio posts as a call's From when the caller withheld their number (no number to call or text back).
+WITHHELD_CALLERS = ("anonymous", "Restricted", "Unknown")
+
+
+def _caller(data: dict[str, Any]) -> str:
+    """A call's "from": an E.164 number, or one of the words Twilio uses for a withheld caller ID."""
+    value = require_str(data, "from")
+    if value in WITHHELD_CALLERS:
+        return value
+    return _e164(data, "from")
+
+
+SHORT_CODE = re.compile(r"^\d{5,6}$")
+ALPHANUMERIC_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
+
+
+def _sender(data: dict[str, Any]) -> str:
+    """A text's "from": an E.164 number, a short code ("72345") or an alphanumeric sender ID ("ACMEBANK")."""
+    value = require_str(data, "from")
+    if SHORT_CODE.fullmatch(value) or ALPHANUMERIC_SENDER.fullmatch(value):
+        return value
+    return _e164(data, "from")
+
+
 def _owned_number(app: TwilioFake, phone: str) -> PhoneNumber:
     number = app.number_by_phone(phone)
     if number is None:
@@ -59,7 +86,7 @@ def _owned_number(app: TwilioFake, phone: str) -> PhoneNumber:
 def post_call(app: TwilioFake, request: Request) -> Response:
     """Report a call to a provisioned number: its voice status callback (or VoiceUrl) is posted."""
     data = request.json_object()
-    from_, to = _e164(data, "from"), _e164(data, "to")
+    from_, to = _caller(data), _e164(data, "to")
     status = data.get("status", "no-answer")
     if status not in CALL_STATUSES:
         raise control_error(422, f"status must be one of {', '.join(CALL_STATUSES)}; got {status!r}")
@@ -80,7 +107,7 @@ def post_call(app: TwilioFake, request: Request) -> Response:
 def post_inbound_sms(app: TwilioFake, request: Request) -> Response:
     """A customer texts a provisioned number: Advanced Opt-Out applies, then SmsUrl is posted."""
     data = request.json_object()
-    from_, to = _e164(data, "from"), _e164(data, "to")
+    from_, to = _sender(data), _e164(data, "to")
     body = data.get("body")
     if not isinstance(body, str):
         raise control_error(422, "body is required and must be a string")

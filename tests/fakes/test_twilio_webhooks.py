@@ -75,6 +75,12 @@ def test_call_falls_back_to_voice_url_and_validates_input(
     with pytest.raises(FakeControlError) as bad_status:
         twilio_fake.control.call(from_=CUSTOMER, to=BUSINESS, status="hung-up")
     assert bad_status.value.status == 422
+    # A withheld caller ID comes as Twilio's word for it; any other non-number is refused.
+    twilio_fake.control.missed_call(from_="anonymous", to=BUSINESS)
+    assert receiver.wait_for(2)[1].form["From"] == "anonymous"
+    with pytest.raises(FakeControlError) as bad_caller:
+        twilio_fake.control.missed_call(from_="555-0100", to=BUSINESS)
+    assert bad_caller.value.status == 422
 
 
 def test_inbound_sms_is_signed_and_shaped_like_twilio(
@@ -93,6 +99,13 @@ def test_inbound_sms_is_signed_and_shaped_like_twilio(
     # inbound messages are visible in the REST list (direction inbound), not in what the app sent
     assert twilio_fake.control.messages() == []
     assert [m.direction for m in client.messages.list()] == ["inbound"]
+    # Texts also come from short codes and alphanumeric sender IDs; anything else is refused.
+    for sender in ("72345", "ACMEBANK"):
+        twilio_fake.control.inbound_sms(from_=sender, to=BUSINESS, body="Your code is 123456")
+    assert [h.form["From"] for h in receiver.wait_for(3, path="/webhooks/twilio/sms")[1:]] == ["72345", "ACMEBANK"]
+    with pytest.raises(FakeControlError) as bad_sender:
+        twilio_fake.control.inbound_sms(from_="555-0100", to=BUSINESS, body="hi")
+    assert bad_sender.value.status == 422
 
 
 def test_message_status_callbacks_follow_queued_sent_delivered(
@@ -188,6 +201,13 @@ def test_brand_status_change_posts_a_signed_compliance_callback(
     assert (failed.form["Status"], failed.form["FailureReason"]) == ("FAILED", "EIN mismatch")
     fetched = client.messaging.v1.brand_registrations(brand.sid).fetch()
     assert (fetched.status, fetched.failure_reason) == ("FAILED", "EIN mismatch")
+
+    # An approved brand the carriers suspend later (Twilio says so with its own status, no failure reason).
+    twilio_fake.control.set_brand_status(brand.sid, "SUSPENDED", callback_url=override)
+    suspended = receiver.wait_for(2, path="/elsewhere")[1]
+    assert suspended.form == {"AccountSid": twilio_fake.account_sid, "BrandRegistrationSid": brand.sid,
+                              "Status": "SUSPENDED"}
+    assert client.messaging.v1.brand_registrations(brand.sid).fetch().status == "SUSPENDED"
 
 
 def test_brand_status_without_a_callback_url_changes_status_only(client: Client, twilio_fake: RunningTwilioFake) -> None:
