@@ -173,12 +173,36 @@ def test_appointments_move_from_upcoming_to_past_when_they_end(
 ) -> None:
     seeder.set_clock(tenant, now=MONDAY_MORNING)
     leak = item_id(app_api, "Leak repair")
-    for starts_at in ("2030-01-07T14:30:00Z", "2030-01-07T16:00:00Z"):  # 9:30-11:00 AM and 11:00 AM-12:30 PM
+    # Times an integration cannot hold (8:55 AM now; open 8:00 AM-3:45 PM, Tuesday closed).
+    for starts_at, code in (("2030-01-07T14:40:00Z", "invalid_start"),  # 9:40 AM, off the quarter hour
+                            ("2030-01-07T13:45:00Z", "slot_in_past"),  # 8:45 AM
+                            ("2030-01-09T12:45:00Z", "outside_business_hours"),  # Wednesday 7:45 AM, before opening
+                            ("2030-01-07T19:45:00Z", "outside_business_hours"),  # 2:45 PM: runs past closing
+                            ("2030-01-08T14:30:00Z", "outside_business_hours")):  # Tuesday
+        refused = app_api.post("/api/v1/holds", json={"item_id": leak, "starts_at": starts_at})
+        assert (refused.status_code, refused.json().get("code")) == (422, code), (starts_at, refused.text)
+    booked_ids = []
+    for n, starts_at in enumerate(("2030-01-07T14:30:00Z", "2030-01-07T16:00:00Z")):  # 9:30-11 AM, 11 AM-12:30 PM
         hold = app_api.post("/api/v1/holds", json={"item_id": leak, "starts_at": starts_at,
                                                    "customer_phone": customer_phone})
         assert hold.status_code == 201, hold.text
-        booked = app_api.post("/api/v1/bookings", json={"hold_id": hold.json()["id"]})
+        if booked_ids:  # an Idempotency-Key already used for the first booking cannot book this hold
+            reused = app_api.post("/api/v1/bookings", json={"hold_id": hold.json()["id"]},
+                                  headers={"Idempotency-Key": "walk-in-0"})
+            assert (reused.status_code, reused.json().get("code")) == (409, "idempotency_key_reused"), reused.text
+        booked = app_api.post("/api/v1/bookings", json={"hold_id": hold.json()["id"]},
+                              headers={"Idempotency-Key": f"walk-in-{n}"})
         assert booked.status_code == 201, booked.text
+        # The integration retries (its answer was lost): the same booking comes back, marked as a replay.
+        again = app_api.post("/api/v1/bookings", json={"hold_id": hold.json()["id"]},
+                             headers={"Idempotency-Key": f"walk-in-{n}"})
+        assert (again.status_code, again.json()["id"]) == (200, booked.json()["id"]), again.text
+        booked_ids.append(booked.json()["id"])
+    taken = app_api.post("/api/v1/holds", json={"item_id": leak, "starts_at": "2030-01-07T14:30:00Z"})
+    assert (taken.status_code, taken.json().get("code")) == (409, "slot_taken"), taken.text
+    # A window of the list, from 9:30 AM (included) to 11:00 AM (excluded): only the first job.
+    window = app_api.get("/api/v1/appointments", params={"from": "2030-01-07T14:30:00Z", "to": "2030-01-07T16:00:00Z"})
+    assert [a["id"] for a in window.json()["appointments"]] == booked_ids[:1], window.text
     price_cents = next(i.price_cents for i in tenant.catalog if i.name == "Leak repair")
 
     appointments = AppointmentsPage(owner_page).goto()
@@ -200,3 +224,15 @@ def test_appointments_move_from_upcoming_to_past_when_they_end(
     appointments.goto()
     appointments.expect_empty()
     appointments.expect_past(["Mon Jan 7, 11:00 AM", "Mon Jan 7, 9:30 AM"])
+
+    # A hold placed at 12:40 PM for 12:45 PM lives until 12:55 PM, past its slot's start: at 12:46 PM it can no
+    # longer be booked. Given back, it reads as released and no longer live.
+    seeder.set_clock(tenant, now=datetime(2030, 1, 7, 17, 40, tzinfo=UTC))
+    late = app_api.post("/api/v1/holds", json={"item_id": leak, "starts_at": "2030-01-07T17:45:00Z"})
+    assert (late.status_code, late.json()["live"]) == (201, True), late.text
+    seeder.set_clock(tenant, advance_seconds=6 * 60)
+    started = app_api.post("/api/v1/bookings", json={"hold_id": late.json()["id"]})
+    assert (started.status_code, started.json().get("code")) == (410, "slot_started"), started.text
+    assert app_api.delete(f"/api/v1/holds/{late.json()['id']}").status_code == 204
+    released = app_api.get(f"/api/v1/holds/{late.json()['id']}").json()
+    assert (released["status"], released["live"]) == ("released", False), released
