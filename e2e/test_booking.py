@@ -33,7 +33,14 @@ from e2e.support import (
     text_the_business,
 )
 from pages.appointments import AppointmentsPage
-from pages.booking_page import BookedPage, HeldPage, LinkUnavailablePage, OffersPage, hold_and_confirm
+from pages.booking_page import (
+    BookedPage,
+    HeldPage,
+    HoldExpiredPage,
+    LinkUnavailablePage,
+    OffersPage,
+    hold_and_confirm,
+)
 from pages.catalog import CatalogPage
 
 pytestmark = [pytest.mark.booking, pytest.mark.tenant(catalog=["Leak repair", "Drain cleaning"])]
@@ -120,7 +127,9 @@ def test_two_customers_race_for_one_slot(
                                                                  wait_until=wait_until))
                                for customer in (customer_phone, second_customer_phone))
     first = OffersPage.open(customer_page, first_link)
-    second = OffersPage.open(new_context(**PHONE_CONTEXT).new_page(), second_link)
+    # The second opens the confirmation step's address before holding anything: sent to pick a time first.
+    second = OffersPage.open(new_context(**PHONE_CONTEXT).new_page(), f"{second_link}/hold")
+    expect(second.notice).to_have_text("Please choose a time first.")
     first.expect_offers(LEAK_OFFERS)
     second.expect_offers(LEAK_OFFERS)  # both were offered 9:30 AM
 
@@ -189,6 +198,9 @@ def test_an_expired_hold_says_so_and_offers_fresh_times(
     held.expect_held(LEAK_OFFERS[0])
     seeder.set_clock(tenant, advance_seconds=60)  # the hold's 15 minutes have passed
     expired = held.confirm_after_expiry()  # HTTP 410
+    expired.expect_expired_hold_of(LEAK_OFFERS[0])
+    # Opened again from the address bar, the confirmation step says the same (no Confirm for a lapsed hold).
+    expired = HoldExpiredPage.open(customer_page, f"{link}/hold")
     expired.expect_expired_hold_of(LEAK_OFFERS[0])
     # Fresh times from 9:10 AM (30 minutes lead): the expired hold no longer blocks 9:30 AM-11:00 AM.
     expired.expect_offers(["Mon Jan 7, 9:45 AM", "Mon Jan 7, 11:15 AM", "Mon Jan 7, 12:45 PM"])

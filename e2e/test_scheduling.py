@@ -128,7 +128,8 @@ def test_a_link_without_the_customers_number_asks_for_it(
     assert made.status_code == 201, made.text
     price = price_of(tenant, "Leak repair")
 
-    held = OffersPage.open(customer_page, made.json()["url"]).pick_slot(1)
+    # The confirmation's address of a link not booked yet shows the times to pick.
+    held = OffersPage.open(customer_page, f"{made.json()['url']}/booked").pick_slot(1)
     held.expect_held("Mon Jan 7, 9:30 AM")
     first_hold = held.hold_id
     # The customer changes their mind: picking another time gives the first one back.

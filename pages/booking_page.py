@@ -42,6 +42,8 @@ class BookingStep(BasePage):
 
     path = "/book/"
     suffix: ClassVar[str] = ""
+    # The HTTP status of the page ``open`` arrived on (after redirects): None for a step reached by a click.
+    http_status: int | None = None
 
     def url_pattern(self) -> re.Pattern[str]:
         return re.compile(TOKEN_PATH + self.suffix + r"(\?.*)?$")
@@ -49,8 +51,10 @@ class BookingStep(BasePage):
     @classmethod
     def open(cls, page: Page, url: str) -> Self:
         """Opens the link (absolute, as texted) and checks this is the step it shows."""
-        page.goto(url)
-        return cls(page).expect_loaded()
+        response = page.goto(url)
+        step = cls(page)
+        step.http_status = response.status if response is not None else None
+        return step.expect_loaded()
 
     def goto(self) -> Self:
         raise TypeError(f"{type(self).__name__} has no fixed address: use {type(self).__name__}.open(page, link)")
@@ -294,9 +298,14 @@ class LinkUnavailablePage(BookingStep):
     def card(self) -> Locator:
         return self.page.get_by_test_id(LINK_UNAVAILABLE_TEST_ID)
 
+    def _expect_http_status(self, status: int) -> None:
+        """The page's words are backed by its status (crawlers and link checkers read only that)."""
+        assert self.http_status in (None, status), f"link page answered HTTP {self.http_status}, not {status}"
+
     def expect_expired(self, *, business: str | None = None, phone: str | None = None) -> None:
         """The 410 page; it tells the customer whom to text for a fresh link when the business is known."""
         expect(self.card).to_have_attribute("data-status", "410")
+        self._expect_http_status(410)
         expect(self.heading).to_have_text("This booking link has expired")
         expect(self.card).to_contain_text("Booking links work for 72 hours.")
         if business is not None and phone is not None:
@@ -304,6 +313,7 @@ class LinkUnavailablePage(BookingStep):
 
     def expect_unknown(self) -> None:
         expect(self.card).to_have_attribute("data-status", "404")
+        self._expect_http_status(404)
         expect(self.heading).to_have_text("We couldn't find this booking link")
 
 
