@@ -12,10 +12,13 @@ waits for the app's plan state (``billing_state``) before looking at the page.
 
 from __future__ import annotations
 
+import json
+import time
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 from playwright.sync_api import Page
 
@@ -70,8 +73,8 @@ def wait_for_plan(page: Page, wait_until: WaitUntil, state: str) -> BillingPage:
 
 
 @pytest.mark.smoke
-def test_subscribe_and_pay_turns_the_plan_active(owner_page: Page, tenant: TenantHandle,
-                                                  stripe: StripeFakeClient) -> None:
+def test_subscribe_and_pay_turns_the_plan_active(owner_page: Page, tenant: TenantHandle, stripe: StripeFakeClient,
+                                                  app_api: httpx.Client) -> None:
     billing = BillingPage(owner_page).goto()
     billing.expect_state("none")
     billing.banners.expect_message(BILLING_BANNER_TEST_ID, "No plan yet — subscribe to keep texting back callers")
@@ -83,6 +86,7 @@ def test_subscribe_and_pay_turns_the_plan_active(owner_page: Page, tenant: Tenan
 
     success = CheckoutSuccessPage(owner_page).expect_loaded()
     success.expect_plan_active()  # however late the webhook: the page waits for it by itself
+    success.expect_reference(session_id)
     recorded = checkout_session_of(stripe, tenant)
     assert recorded["session"]["id"] == session_id
     assert recorded["params"]["client_reference_id"] == tenant.id
@@ -93,6 +97,14 @@ def test_subscribe_and_pay_turns_the_plan_active(owner_page: Page, tenant: Tenan
     assert [item["quantity"] for item in subscription["items"]["data"]] == [1], subscription["items"]
     assert subscription["metadata"].get("tenant_id") == tenant.id, subscription["metadata"]
     InboxPage(owner_page).goto().banners.expect_state(BILLING_BANNER_TEST_ID, "active")
+    # An integration asking for a second checkout while the plan is active is refused (it would double-bill).
+    again = app_api.post("/api/v1/billing/checkout")
+    assert (again.status_code, again.json().get("code")) == (409, "already_subscribed"), again.text
+    # Anyone can post to the webhook: an event not signed with the endpoint's secret is refused.
+    forged = app_api.post("/webhooks/stripe", content=json.dumps(events_about(stripe, subscription["id"])[0]),
+                          headers={"Stripe-Signature": f"t={int(time.time())},v1={'0' * 64}",
+                                   "Content-Type": "application/json"})
+    assert (forged.status_code, forged.json().get("code")) == (400, "invalid_signature"), forged.text
 
 
 def test_failed_renewal_is_past_due_until_paid_and_cancel_ends_the_plan(
@@ -261,7 +273,7 @@ def test_declined_card_stays_on_checkout_and_another_card_pays(owner_page: Page,
 
 
 def test_leaving_checkout_returns_to_billing_without_a_charge(owner_page: Page, tenant: TenantHandle,
-                                                              stripe: StripeFakeClient) -> None:
+                                                              stripe: StripeFakeClient, app_api: httpx.Client) -> None:
     # Stripe is down (the app's one retry included): the owner is told to try again, not that Stripe refused.
     stripe.add_fault(r"/v1/checkout/sessions$", "status", method="POST", code=503, times=2)
     billing = BillingPage(owner_page).goto()
@@ -283,4 +295,6 @@ def test_leaving_checkout_returns_to_billing_without_a_charge(owner_page: Page, 
     billing.expect_state("none")
     billing.expect_can_subscribe("Subscribe")
     billing.expect_cannot_manage()  # no Stripe customer yet
+    portal = app_api.post("/api/v1/billing/portal")
+    assert (portal.status_code, portal.json().get("code")) == (409, "no_customer"), portal.text
     assert checkout_session_of(stripe, tenant)["session"]["subscription"] is None

@@ -132,7 +132,14 @@ class CheckoutSuccessPage(BasePage):
         """The page noticed the webhook (however late) and shows the active plan, banner included."""
         expect(self.all_set_heading).to_be_visible()
         expect(self.result).to_have_attribute("data-state", "active")
+        # The banner the page loaded with ("No plan yet", "Choose a plan") is rewritten in place, words and link.
         self.banners.expect_state(BILLING_BANNER_TEST_ID, "active")
+        self.banners.expect_message(BILLING_BANNER_TEST_ID, "Your NeverMissCall plan is active.")
+        self.banners.expect_no_link(BILLING_BANNER_TEST_ID)
+
+    def expect_reference(self, session_id: str) -> None:
+        """The checkout session paid, shown for support questions."""
+        expect(self.result).to_contain_text(f"Checkout reference: {session_id}")
 
     def go_to_billing(self) -> BillingPage:
         self.page.get_by_role("link", name="View billing").click()
