@@ -120,3 +120,6 @@ def test_first_response_figures_after_a_few_missed_calls(
     seeder.set_clock(tenant, advance_seconds=6 * 24 * 3600)
     dashboard.goto()
     dashboard.expect_day(label="Mon Jan 7", day="2030-01-07", answered=3, waiting=0, p50=minutes(6), p95=LONGEST)
+    # The p95 bars compare the days: the slowest day's is the full 8 rem, a sub-second day's a sliver.
+    assert round(dashboard.bar_width_rem("Mon Jan 7"), 1) == 8.0
+    assert dashboard.bar_width_rem("Mon Jan 14") < 0.5
