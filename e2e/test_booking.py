@@ -259,6 +259,7 @@ def test_the_owner_adds_an_item_and_the_assistant_quotes_it(
     catalog.add_item(name="Leak Repair", price="nine", duration="45 min", aliases="burst pipe")
     catalog.expect_field_error("Name", "An item with this name already exists.")
     catalog.expect_field_error("Price ($)", "Enter a price in dollars, like 149 or 149.50.")
+    catalog.expect_form_values(name="Leak Repair", aliases="burst pipe", price="nine", duration_minutes=45)
     # Typed as people write prices: a dollar sign, a thousands comma, cents (kept exact, not rounded down).
     catalog.add_item(name="Burst pipe emergency", price="$1,249.60", duration="2 h",
                      aliases="burst pipe, flooding", priority="50")

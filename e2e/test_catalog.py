@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+import httpx
 import pytest
 from playwright.sync_api import Page
 
@@ -34,7 +35,7 @@ def quote_line(reply: str) -> str:
 
 def test_edit_deactivate_and_reactivate_change_what_the_assistant_quotes(
     tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, owner_page: Page, customer_page: Page,
-    wait_until: WaitUntil,
+    app_api: httpx.Client, wait_until: WaitUntil,
 ) -> None:
     def ask(body: str) -> str:
         return text_the_business(twilio, tenant=tenant, customer=customer_phone, body=body, wait_until=wait_until)
@@ -45,7 +46,14 @@ def test_edit_deactivate_and_reactivate_change_what_the_assistant_quotes(
     assert first_link, first
 
     catalog = CatalogPage(owner_page).goto()
-    catalog.change_item("Drain cleaning", price="135.50")
+    # A typo in the price: the edit form comes back (still editing this item, not adding one) and is fixed.
+    catalog.edit_item("Drain cleaning")
+    catalog.price_field.fill("135,5O")
+    catalog.save_changes()
+    catalog.expect_field_error("Price ($)", "Enter a price in dollars, like 149 or 149.50.")
+    catalog.expect_editing("Drain cleaning")
+    catalog.price_field.fill("135.50")
+    catalog.save_changes()
     catalog.expect_notice("Changes saved.")
     catalog.expect_item("Drain cleaning", price="$135.50")
     # A second edit of another field keeps the price the form was opened with.
@@ -61,6 +69,10 @@ def test_edit_deactivate_and_reactivate_change_what_the_assistant_quotes(
     catalog.expect_names(["Water heater flush", "Water heater repair", "Basin tap replacement", "Faucet",
                           "Main sewer line clearing", "Drain cleaning"])  # active first, by priority, then name
     assert ask("Is someone free for a slow drain?") == handoff(tenant)
+    # Nor is it quoted to an integration asking for it by id: it is no longer offered.
+    [drain] = [i["id"] for i in app_api.get("/api/v1/catalog/items").json()["items"] if i["name"] == "Drain cleaning"]
+    refused = app_api.post("/api/v1/catalog/quote", json={"item_id": drain})
+    assert (refused.status_code, refused.json().get("code")) == (410, "item_inactive"), refused.text
 
     catalog.activate("Drain cleaning")
     catalog.expect_notice("Item active again.")

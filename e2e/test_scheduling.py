@@ -124,6 +124,9 @@ def test_a_link_without_the_customers_number_asks_for_it(
     app_api: httpx.Client,
 ) -> None:
     seeder.set_clock(tenant, now=MONDAY_MORNING)
+    # A job the catalog has nothing for gets no link (and no quote) but a 422 saying so.
+    unmatched = app_api.post("/api/v1/booking-links", json={"text": "Can you paint the fence?"})
+    assert (unmatched.status_code, unmatched.json().get("code")) == (422, "no_catalog_match"), unmatched.text
     made = app_api.post("/api/v1/booking-links", json={"text": LEAK_JOB})  # e.g. the owner quotes a walk-in
     assert made.status_code == 201, made.text
     price = price_of(tenant, "Leak repair")
