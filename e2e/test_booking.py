@@ -225,6 +225,10 @@ def test_booking_by_sms_replies(
     assert "1) Mon Jan 7, 9:30 AM\n2) Mon Jan 7, 10:30 AM\n3) Mon Jan 7, 11:30 AM\n" in quote
     link = booking_link_in(quote)
 
+    # A YES before any time was picked books nothing: the customer is asked to pick one of the times.
+    assert reply_to("Yes") == ("Please pick a time first:\n"
+                               "1) Mon Jan 7, 9:30 AM\n2) Mon Jan 7, 10:30 AM\n3) Mon Jan 7, 11:30 AM\n"
+                               f"Reply 1, 2 or 3 to hold a time, or book online: {link}")
     assert reply_to("4") == f"Please reply 1, 2 or 3 to pick a time, or book online: {link}"
     assert reply_to("Option 3") == "Holding Mon Jan 7, 11:30 AM for you until 9:10 AM. Reply YES to book it."
     # The 15 minutes pass before the YES: the customer is told, and offered fresh times from 9:10 AM.

@@ -84,6 +84,10 @@ def test_offers_skip_closed_days_and_say_when_nothing_is_free(
                               wait_until=wait_until)
     assert reply == (f"Whole-house repipe: $4,500, about 8 h.\n"
                      f"We have no free times in the next two weeks; {tenant.name} will text you to find one.")
+    # The promise is kept by flagging the conversation for the owner, saying why.
+    flagged = app_api.get("/api/v1/conversations", params={"needs_attention": "true"}).json()["conversations"]
+    assert [(c["customer_phone"], c["attention_reason"]) for c in flagged] == [
+        (customer_phone, "No free times to offer for Whole-house repipe")], flagged
     made = app_api.post("/api/v1/booking-links", json={"item_id": item_id(app_api, "Whole-house repipe")})
     assert made.status_code == 201, made.text
     assert made.json()["offers"] == []
