@@ -208,6 +208,14 @@ def test_appointments_move_from_upcoming_to_past_when_they_end(
         booked_ids.append(booked.json()["id"])
     taken = app_api.post("/api/v1/holds", json={"item_id": leak, "starts_at": "2030-01-07T14:30:00Z"})
     assert (taken.status_code, taken.json().get("code")) == (409, "slot_taken"), taken.text
+    # The rest of Monday, every free quarter hour (not only non-overlapping offers): after the 12:30 PM end, up
+    # to the last 90-minute start before the 3:45 PM closing. Two days ago is no longer asked about.
+    day = app_api.get("/api/v1/availability", params={"date": "2030-01-07", "item_id": leak})
+    assert [slot["label"] for slot in day.json()["slots"]] == [
+        f"Mon Jan 7, {t}" for t in ("12:30 PM", "12:45 PM", "1:00 PM", "1:15 PM", "1:30 PM", "1:45 PM", "2:00 PM",
+                                    "2:15 PM")], day.text
+    past = app_api.get("/api/v1/availability", params={"date": "2030-01-05", "item_id": leak})
+    assert (past.status_code, past.json().get("code")) == (422, "invalid_date"), past.text
     # A window of the list, from 9:30 AM (included) to 11:00 AM (excluded): only the first job.
     window = app_api.get("/api/v1/appointments", params={"from": "2030-01-07T14:30:00Z", "to": "2030-01-07T16:00:00Z"})
     assert [a["id"] for a in window.json()["appointments"]] == booked_ids[:1], window.text
