@@ -189,6 +189,11 @@ def test_appointments_move_from_upcoming_to_past_when_they_end(
                             ("2030-01-08T14:30:00Z", "outside_business_hours")):  # Tuesday
         refused = app_api.post("/api/v1/holds", json={"item_id": leak, "starts_at": starts_at})
         assert (refused.status_code, refused.json().get("code")) == (422, code), (starts_at, refused.text)
+    # Five offers when asked for five: the rest of Monday, then Wednesday (Tuesday is closed).
+    five = app_api.get("/api/v1/offers", params={"item_id": leak, "count": 5})
+    assert [slot["label"] for slot in five.json()["offers"]] == [
+        "Mon Jan 7, 9:30 AM", "Mon Jan 7, 11:00 AM", "Mon Jan 7, 12:30 PM", "Mon Jan 7, 2:00 PM",
+        "Wed Jan 9, 8:00 AM"], five.text
     booked_ids = []
     for n, starts_at in enumerate(("2030-01-07T14:30:00Z", "2030-01-07T16:00:00Z")):  # 9:30-11 AM, 11 AM-12:30 PM
         hold = app_api.post("/api/v1/holds", json={"item_id": leak, "starts_at": starts_at,
@@ -206,6 +211,10 @@ def test_appointments_move_from_upcoming_to_past_when_they_end(
                              headers={"Idempotency-Key": f"walk-in-{n}"})
         assert (again.status_code, again.json()["id"]) == (200, booked.json()["id"]), again.text
         booked_ids.append(booked.json()["id"])
+    # Giving back a hold that was booked changes nothing: it stays booked (and its time taken).
+    first_hold = app_api.get(f"/api/v1/appointments/{booked_ids[0]}").json()["hold_id"]
+    assert app_api.delete(f"/api/v1/holds/{first_hold}").status_code == 204
+    assert app_api.get(f"/api/v1/holds/{first_hold}").json()["status"] == "booked"
     taken = app_api.post("/api/v1/holds", json={"item_id": leak, "starts_at": "2030-01-07T14:30:00Z"})
     assert (taken.status_code, taken.json().get("code")) == (409, "slot_taken"), taken.text
     # The rest of Monday, every free quarter hour (not only non-overlapping offers): after the 12:30 PM end, up
@@ -252,3 +261,5 @@ def test_appointments_move_from_upcoming_to_past_when_they_end(
     assert app_api.delete(f"/api/v1/holds/{late.json()['id']}").status_code == 204
     released = app_api.get(f"/api/v1/holds/{late.json()['id']}").json()
     assert (released["status"], released["live"]) == ("released", False), released
+    given_back = app_api.post("/api/v1/bookings", json={"hold_id": late.json()["id"]})
+    assert (given_back.status_code, given_back.json().get("code")) == (410, "hold_released"), given_back.text
