@@ -131,6 +131,9 @@ def test_a_link_without_the_customers_number_asks_for_it(
     # A job the catalog has nothing for gets no link (and no quote) but a 422 saying so.
     unmatched = app_api.post("/api/v1/booking-links", json={"text": "Can you paint the fence?"})
     assert (unmatched.status_code, unmatched.json().get("code")) == (422, "no_catalog_match"), unmatched.text
+    # Nor does a number that cannot be texted (the confirmation would go nowhere).
+    untextable = app_api.post("/api/v1/booking-links", json={"text": LEAK_JOB, "customer_phone": "555-0100"})
+    assert untextable.status_code == 422 and "E.164" in untextable.text, untextable.text
     made = app_api.post("/api/v1/booking-links", json={"text": LEAK_JOB})  # e.g. the owner quotes a walk-in
     assert made.status_code == 201, made.text
     price = price_of(tenant, "Leak repair")
@@ -190,6 +193,9 @@ def test_appointments_move_from_upcoming_to_past_when_they_end(
                             ("2030-01-08T14:30:00Z", "outside_business_hours")):  # Tuesday
         refused = app_api.post("/api/v1/holds", json={"item_id": leak, "starts_at": starts_at})
         assert (refused.status_code, refused.json().get("code")) == (422, code), (starts_at, refused.text)
+    untextable = app_api.post("/api/v1/holds", json={"item_id": leak, "starts_at": "2030-01-07T14:30:00Z",
+                                                     "customer_phone": "555-0100"})
+    assert untextable.status_code == 422 and "E.164" in untextable.text, untextable.text
     # Five offers when asked for five: the rest of Monday, then Wednesday (Tuesday is closed).
     five = app_api.get("/api/v1/offers", params={"item_id": leak, "count": 5})
     assert [slot["label"] for slot in five.json()["offers"]] == [
