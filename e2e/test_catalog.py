@@ -73,6 +73,15 @@ def test_edit_deactivate_and_reactivate_change_what_the_assistant_quotes(
     [drain] = [i["id"] for i in app_api.get("/api/v1/catalog/items").json()["items"] if i["name"] == "Drain cleaning"]
     refused = app_api.post("/api/v1/catalog/quote", json={"item_id": drain})
     assert (refused.status_code, refused.json().get("code")) == (410, "item_inactive"), refused.text
+    # An integration adding items gets the page's rules: prices from 1 cent, durations on the quarter hour, and
+    # names unique ignoring case.
+    for body, answer in (({"name": "Free look", "price_cents": 0, "duration_minutes": 30}, (422, "price_out_of_bounds")),
+                         ({"name": "Odd job", "price_cents": 5_000, "duration_minutes": 50},
+                          (422, "duration_out_of_bounds")),
+                         ({"name": "drain  CLEANING", "price_cents": 5_000, "duration_minutes": 30},
+                          (409, "duplicate_name"))):
+        added = app_api.post("/api/v1/catalog/items", json=body)
+        assert (added.status_code, added.json().get("code")) == answer, added.text
 
     catalog.activate("Drain cleaning")
     catalog.expect_notice("Item active again.")
