@@ -119,6 +119,11 @@ def test_failed_renewal_is_past_due_until_paid_and_cancel_ends_the_plan(
     expect_banner_link(owner_page, BILLING_BANNER_TEST_ID, "Update card")
     billing.expect_cannot_subscribe()
     billing.expect_can_manage()  # the card is updated in Stripe's portal
+    # Stripe's portal is down (the app's one retry included): the owner is told so, about the portal.
+    stripe.add_fault(r"/v1/billing_portal/sessions$", "status", method="POST", code=503, times=2)
+    billing.manage_billing_button.click()
+    billing.expect_error("Stripe is not answering right now, so the billing portal could not open. Please try again.")
+    stripe.clear_faults()
 
     stripe.payment_succeeded(subscription_id)
     wait_for_plan(owner_page, wait_until, "active")
