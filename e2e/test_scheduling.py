@@ -91,7 +91,7 @@ def test_offers_skip_closed_days_and_say_when_nothing_is_free(
     made = app_api.post("/api/v1/booking-links", json={"item_id": item_id(app_api, "Whole-house repipe")})
     assert made.status_code == 201, made.text
     assert made.json()["offers"] == []
-    OffersPage.open(customer_page, made.json()["url"]).expect_no_free_times()
+    OffersPage.open(customer_page, made.json()["url"]).expect_no_free_times(phone=tenant.phone_number)
 
 
 @pytest.mark.tenant(business_hours={"sat": ["08:00", "11:00"]})

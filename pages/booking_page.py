@@ -123,6 +123,7 @@ class OffersPage(BookingStep):
         self.choose(n)
         fresh = OffersPage(self.page).expect_loaded()
         fresh.expect_slot_taken_notice()
+        expect(fresh.page.get_by_role("heading", level=2, name="Fresh times")).to_be_visible()
         return fresh
 
     @property
@@ -132,9 +133,10 @@ class OffersPage(BookingStep):
     def expect_offer_count(self, count: int) -> None:
         expect(self.slots).to_have_count(count)
 
-    def expect_no_free_times(self) -> None:
-        """No radio buttons, and the page says so (with the business's number to text)."""
+    def expect_no_free_times(self, *, phone: str) -> None:
+        """No radio buttons, and the page says so, with the business's number to text (``phone``)."""
         expect(self.no_offers).to_contain_text("There are no free times in the next two weeks.")
+        expect(self.no_offers).to_contain_text(f"Text us at {phone} and we'll find one.")
         expect(self.slots).to_have_count(0)
         expect(self.hold_button).to_have_count(0)
 
