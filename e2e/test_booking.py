@@ -204,8 +204,12 @@ def test_an_expired_hold_says_so_and_offers_fresh_times(
     expired.expect_expired_hold_of(LEAK_OFFERS[0])
     # Fresh times from 9:10 AM (30 minutes lead): the expired hold no longer blocks 9:30 AM-11:00 AM.
     expired.expect_offers(["Mon Jan 7, 9:45 AM", "Mon Jan 7, 11:15 AM", "Mon Jan 7, 12:45 PM"])
+    # The customer comes back to the page at 9:50 AM: 9:45 AM has gone by, and picking it says so.
+    seeder.set_clock(tenant, advance_seconds=40 * 60)
+    fresh = expired.pick_slot_passed_meanwhile(1)
+    fresh.expect_offers(["Mon Jan 7, 10:30 AM", "Mon Jan 7, 12:00 PM", "Mon Jan 7, 1:30 PM"])  # from 10:20 AM
 
-    label, booked = hold_and_confirm(expired, 1)
+    label, booked = hold_and_confirm(fresh, 1)
     booked.expect_booking(service="Leak repair", when=label, price=dollars(item(tenant, "Leak repair").price_cents))
 
 

@@ -35,6 +35,7 @@ BOOKED_PRICE_TEST_ID = "booked-price"
 LINK_UNAVAILABLE_TEST_ID = "link-unavailable"
 NO_OFFERS_TEST_ID = "no-offers"
 SLOT_TAKEN_MESSAGE = "Sorry, that time was just taken by someone else."
+SLOT_UNAVAILABLE_MESSAGE = "That time can't be booked any more. Please pick another one."
 
 
 class BookingStep(BasePage):
@@ -117,6 +118,13 @@ class OffersPage(BookingStep):
         """Holds offer ``n`` (1-based) and lands on the confirmation step."""
         self.choose(n)
         return HeldPage(self.page).expect_loaded()
+
+    def pick_slot_passed_meanwhile(self, n: int) -> OffersPage:
+        """Picks offer ``n`` whose time has come too close (the page was left open): told so, offered anew."""
+        self.choose(n)
+        fresh = OffersPage(self.page).expect_loaded()
+        expect(fresh.notice).to_have_text(SLOT_UNAVAILABLE_MESSAGE)
+        return fresh
 
     def pick_slot_taken_meanwhile(self, n: int) -> OffersPage:
         """Picks offer ``n`` that someone else took since the page loaded: the page explains and offers anew."""
