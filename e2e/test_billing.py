@@ -303,3 +303,8 @@ def test_leaving_checkout_returns_to_billing_without_a_charge(owner_page: Page, 
     portal = app_api.post("/api/v1/billing/portal")
     assert (portal.status_code, portal.json().get("code")) == (409, "no_customer"), portal.text
     assert checkout_session_of(stripe, tenant)["session"]["subscription"] is None
+    # An integration retrying a checkout request with its Idempotency-Key gets the same session back, not a second.
+    first, retried = (app_api.post("/api/v1/billing/checkout", headers={"Idempotency-Key": "retry-after-timeout"})
+                      for _ in range(2))
+    assert first.status_code == 201 and retried.json()["session_id"] == first.json()["session_id"], retried.text
+    assert len(stripe.checkout_sessions(client_reference_id=tenant.id)) == 2  # the page's and this one
