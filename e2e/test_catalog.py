@@ -12,8 +12,16 @@ import httpx
 import pytest
 from playwright.sync_api import Page
 
-from e2e.support import CatalogItem, TenantHandle, TwilioFakeClient, WaitUntil, handoff, text_the_business
-from pages.booking_page import OffersPage
+from e2e.support import (
+    CatalogItem,
+    TenantHandle,
+    TwilioFakeClient,
+    WaitUntil,
+    bodies_to,
+    handoff,
+    text_the_business,
+)
+from pages.booking_page import OffersPage, hold_and_confirm
 from pages.catalog import CatalogPage
 
 pytestmark = [pytest.mark.booking, pytest.mark.tenant(catalog=[
@@ -60,14 +68,21 @@ def test_edit_deactivate_and_reactivate_change_what_the_assistant_quotes(
     catalog.change_item("Drain cleaning", duration="1 h 30 min")
     catalog.expect_item("Drain cleaning", price="$135.50")
     assert quote_line(ask("The kitchen drain is slow too")) == "Drain cleaning: $135.50, about 1 h 30 min."
-    # The link sent before the change keeps the price the customer was quoted.
-    OffersPage.open(customer_page, first_link.group(0)).expect_quote("Drain cleaning", "$120")
+    # The link sent before the change keeps the price the customer was quoted, and books the job at it.
+    offers = OffersPage.open(customer_page, first_link.group(0))
+    offers.expect_quote("Drain cleaning", "$120")
+    label, booked = hold_and_confirm(offers, 1)
+    booked.expect_booking(service="Drain cleaning", when=label, price="$120")
 
     catalog.deactivate("Drain cleaning")
     catalog.expect_notice("Item deactivated: it is no longer quoted.")
     catalog.expect_item("Drain cleaning", price="$135.50", status="inactive")
     catalog.expect_names(["Water heater flush", "Water heater repair", "Basin tap replacement", "Faucet",
                           "Main sewer line clearing", "Drain cleaning"])  # active first, by priority, then name
+    # The booking's confirmation text (at the quoted price) has arrived before the customer writes again.
+    wait_until(lambda: [b for b in bodies_to(twilio, tenant=tenant, customer=customer_phone)
+                        if b.startswith("You're booked: Drain cleaning on ") and ", $120. " in b],
+               message="the confirmation text at the quoted price")
     assert ask("Is someone free for a slow drain?") == handoff(tenant)
     # Nor is it quoted to an integration asking for it by id: it is no longer offered.
     [drain] = [i["id"] for i in app_api.get("/api/v1/catalog/items").json()["items"] if i["name"] == "Drain cleaning"]
