@@ -232,6 +232,8 @@ def test_appointments_move_from_upcoming_to_past_when_they_end(
                                     "2:15 PM")], day.text
     past = app_api.get("/api/v1/availability", params={"date": "2030-01-05", "item_id": leak})
     assert (past.status_code, past.json().get("code")) == (422, "invalid_date"), past.text
+    # A hold nobody books (2:00 PM) lapses after its 15 minutes on the tenant clock: looked up later, not live.
+    lapsing = app_api.post("/api/v1/holds", json={"item_id": leak, "starts_at": "2030-01-07T19:00:00Z"}).json()
     # A window of the list, from 9:30 AM (included) to 11:00 AM (excluded): only the first job.
     window = app_api.get("/api/v1/appointments", params={"from": "2030-01-07T14:30:00Z", "to": "2030-01-07T16:00:00Z"})
     assert [a["id"] for a in window.json()["appointments"]] == booked_ids[:1], window.text
@@ -244,6 +246,8 @@ def test_appointments_move_from_upcoming_to_past_when_they_end(
 
     # 11:00 AM: the first job has just ended; the second has just started, so it is still upcoming work.
     seeder.set_clock(tenant, now=datetime(2030, 1, 7, 16, 0, tzinfo=UTC))
+    lapsed = app_api.get(f"/api/v1/holds/{lapsing['id']}").json()
+    assert (lapsing["live"], lapsed["status"], lapsed["live"]) == (True, "held", False), lapsed
     appointments.goto()
     appointments.expect_upcoming(["Mon Jan 7, 11:00 AM"])
     appointments.expect_past(["Mon Jan 7, 9:30 AM"])
