@@ -25,6 +25,8 @@ CHECKOUT_RESULT_TEST_ID = "checkout-result"
 STATUS_API_PATH = "/api/v1/billing/status"
 #: What the plan badge says for each state.
 STATE_LABELS = {"none": "No plan", "active": "Active", "past_due": "Past due", "canceled": "Canceled"}
+# How urgent the billing banner looks in each state (its colour: banner-info is blue, banner-danger red, ...).
+BANNER_LEVELS = {"none": "info", "active": "success", "past_due": "warning", "canceled": "danger"}
 
 
 def billing_state(page: Page) -> str:
@@ -87,6 +89,7 @@ class BillingPage(BasePage):
         expect(self.plan_state).to_have_attribute("data-state", state)
         expect(self.plan_state).to_have_text(STATE_LABELS[state])
         self.banners.expect_state(BILLING_BANNER_TEST_ID, state)
+        expect(self.banners.billing).to_have_class(re.compile(rf"\bbanner-{BANNER_LEVELS[state]}\b"))
 
     def expect_can_subscribe(self, label: str | None = None) -> None:
         """The Subscribe button is offered ("Subscribe", or "Subscribe again" after a cancellation)."""
