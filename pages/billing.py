@@ -139,6 +139,7 @@ class CheckoutSuccessPage(BasePage):
         self.banners.expect_state(BILLING_BANNER_TEST_ID, "active")
         self.banners.expect_message(BILLING_BANNER_TEST_ID, "Your NeverMissCall plan is active.")
         self.banners.expect_no_link(BILLING_BANNER_TEST_ID)
+        expect(self.banners.billing).to_have_class(re.compile(rf"\bbanner-{BANNER_LEVELS['active']}\b"))
 
     def expect_reference(self, session_id: str) -> None:
         """The checkout session paid, shown for support questions."""
