@@ -190,7 +190,8 @@ def test_appointments_move_from_upcoming_to_past_when_they_end(
                             ("2030-01-07T13:45:00Z", "slot_in_past"),  # 8:45 AM
                             ("2030-01-09T12:45:00Z", "outside_business_hours"),  # Wednesday 7:45 AM, before opening
                             ("2030-01-07T19:45:00Z", "outside_business_hours"),  # 2:45 PM: runs past closing
-                            ("2030-01-08T14:30:00Z", "outside_business_hours")):  # Tuesday
+                            ("2030-01-08T14:30:00Z", "outside_business_hours"),  # Tuesday
+                            ("2030-07-08T14:30:00Z", "slot_too_far")):  # a Monday 26 weeks on (over 180 days)
         refused = app_api.post("/api/v1/holds", json={"item_id": leak, "starts_at": starts_at})
         assert (refused.status_code, refused.json().get("code")) == (422, code), (starts_at, refused.text)
     untextable = app_api.post("/api/v1/holds", json={"item_id": leak, "starts_at": "2030-01-07T14:30:00Z",
