@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from e2e.support import (
     CatalogItem,
@@ -114,7 +114,10 @@ def test_a_booking_link_expires_after_72_hours(
     assert link, reply
 
     seeder.set_clock(tenant, advance_seconds=72 * 3600 - 120)  # two minutes to go: still open
-    OffersPage.open(customer_page, link.group(0)).expect_offer_count(3)
+    # Opened with words slipped into its address (a forwarded, doctored link): the page shows only its own.
+    offers = OffersPage.open(customer_page, f"{link.group(0)}?notice=Pay+a+%2450+deposit+to+555-0199+first")
+    offers.expect_offer_count(3)
+    expect(offers.notice).to_have_count(0)
     seeder.set_clock(tenant, advance_seconds=120)
     LinkUnavailablePage.open(customer_page, link.group(0)).expect_expired(business=tenant.name,
                                                                             phone=tenant.phone_number)
