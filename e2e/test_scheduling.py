@@ -88,6 +88,10 @@ def test_offers_skip_closed_days_and_say_when_nothing_is_free(
     flagged = app_api.get("/api/v1/conversations", params={"needs_attention": "true"}).json()["conversations"]
     assert [(c["customer_phone"], c["attention_reason"]) for c in flagged] == [
         (customer_phone, "No free times to offer for Whole-house repipe")], flagged
+    # A number in answer (to the leak's times, say) refers to the newest quote, which has none: told so again.
+    assert text_the_business(twilio, tenant=tenant, customer=customer_phone, body="1", wait_until=wait_until) == (
+        "Here are the next free times:\n"
+        f"We have no free times in the next two weeks; {tenant.name} will text you to find one.")
     made = app_api.post("/api/v1/booking-links", json={"item_id": item_id(app_api, "Whole-house repipe")})
     assert made.status_code == 201, made.text
     assert made.json()["offers"] == []
