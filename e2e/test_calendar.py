@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from e2e.plugins.tenants import WaitUntil
 from e2e.test_booking import JOB, LEAK_OFFERS, MONDAY_MORNING, booking_link_in, dollars, item, text_the_business
@@ -210,6 +210,7 @@ def jobber_calendar(owner_page: Page, tenant: TenantHandle, jobber: JobberFakeCl
     """The owner's Calendar page, connected to the Jobber account of the owner's email and synced once."""
     page = CalendarPage(owner_page).goto()
     page.connect_jobber(tenant.owner.email)
+    expect(page.badge("google")).to_have_attribute("data-state", "none")  # Jobber is not taken for Google
     wait_until(lambda: page.synced("jobber"), message="the first sync with Jobber")
     return page
 
