@@ -209,6 +209,12 @@ def test_appointments_move_from_upcoming_to_past_when_they_end(
     assert [slot["label"] for slot in five.json()["offers"]] == [
         "Mon Jan 7, 9:30 AM", "Mon Jan 7, 11:00 AM", "Mon Jan 7, 12:30 PM", "Mon Jan 7, 2:00 PM",
         "Wed Jan 9, 8:00 AM"], five.text
+    # A job length can be given instead of an item, but one of the two is needed.
+    by_length = app_api.get("/api/v1/offers", params={"duration_minutes": 45, "count": 2})
+    assert [slot["label"] for slot in by_length.json()["offers"]] == ["Mon Jan 7, 9:30 AM", "Mon Jan 7, 10:15 AM"], \
+        by_length.text
+    neither = app_api.get("/api/v1/offers")
+    assert (neither.status_code, neither.json().get("code")) == (422, "invalid_query"), neither.text
     booked_ids = []
     for n, starts_at in enumerate(("2030-01-07T14:30:00Z", "2030-01-07T16:00:00Z")):  # 9:30-11 AM, 11 AM-12:30 PM
         hold = app_api.post("/api/v1/holds", json={"item_id": leak, "starts_at": starts_at,
