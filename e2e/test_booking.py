@@ -106,6 +106,9 @@ def test_quote_and_book_on_the_booking_page(
     held.confirm(name="Pat Customer").expect_booking(service="Leak repair", when=LEAK_OFFERS[1], price=price)
     # Opened again from the text later, the link shows the booking, not times to pick again.
     BookedPage.open(customer_page, link).expect_booking(service="Leak repair", when=LEAK_OFFERS[1], price=price)
+    # So does its confirmation step (Back to it, or its address reopened): booked, not "your hold expired".
+    BookedPage.open(customer_page, f"{link}/hold").expect_booking(service="Leak repair", when=LEAK_OFFERS[1],
+                                                                  price=price)
 
     wait_until(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone)[1:], message="the confirmation SMS")
     settle.assert_no_new(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone),
