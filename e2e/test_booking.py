@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 from pytest_playwright.pytest_playwright import CreateContextCallback
@@ -218,7 +219,7 @@ def test_an_expired_hold_says_so_and_offers_fresh_times(
 
 def test_booking_by_sms_replies(
     tenant: TenantHandle, seeder: TenantSeeder, twilio: TwilioFakeClient, customer_phone: str, owner_page: Page,
-    wait_until: WaitUntil, settle: Settle,
+    app_api: httpx.Client, wait_until: WaitUntil, settle: Settle,
 ) -> None:
     def reply_to(body: str) -> str:
         return text_the_business(twilio, tenant=tenant, customer=customer_phone, body=body, wait_until=wait_until)
@@ -250,16 +251,24 @@ def test_booking_by_sms_replies(
                              "1) Mon Jan 7, 10:30 AM\n2) Mon Jan 7, 11:30 AM\n3) Mon Jan 7, 12:30 PM\n"
                              f"Reply 1, 2 or 3 to hold a time, or book online: {link}")
 
+    # Meanwhile the office holds 11:30 AM for a walk-in: the customer's "2" is told so, with the times left.
+    [drain_id] = [i["id"] for i in app_api.get("/api/v1/catalog/items").json()["items"] if i["name"] == drain.name]
+    walk_in = app_api.post("/api/v1/holds", json={"item_id": drain_id, "starts_at": "2030-01-07T16:30:00Z"})
+    assert walk_in.status_code == 201, walk_in.text
+    assert reply_to("2") == ("Sorry, Mon Jan 7, 11:30 AM was just taken. Here are the next free times:\n"
+                             "1) Mon Jan 7, 10:30 AM\n2) Mon Jan 7, 12:30 PM\n3) Mon Jan 7, 1:30 PM\n"
+                             f"Reply 1, 2 or 3 to hold a time, or book online: {link}")
+
     held = reply_to("2 please")  # as customers write it
-    assert held == "Holding Mon Jan 7, 11:30 AM for you until 10:05 AM. Reply YES to book it."
+    assert held == "Holding Mon Jan 7, 12:30 PM for you until 10:05 AM. Reply YES to book it."
 
     booked = reply_to("Yes please")
-    assert booked == confirmation(tenant, "Drain cleaning", "Mon Jan 7, 11:30 AM", price)
+    assert booked == confirmation(tenant, "Drain cleaning", "Mon Jan 7, 12:30 PM", price)
     settle.assert_no_new(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone), what="a second confirmation")
 
     appointments = AppointmentsPage(owner_page).goto()
     appointments.expect_count(1)
-    appointments.expect_appointment(when="Mon Jan 7, 11:30 AM", service="Drain cleaning", price=price,
+    appointments.expect_appointment(when="Mon Jan 7, 12:30 PM", service="Drain cleaning", price=price,
                                     customer=customer_phone)
 
 
