@@ -297,6 +297,11 @@ class BookedPage(BookingStep):
         if texting is not None:
             expect(self.confirmation).to_contain_text(f"We're texting a confirmation to {texting}.")
 
+    def expect_no_text_promised(self) -> None:
+        """A booking with no conversation to text in (a link made without one) promises no confirmation text."""
+        expect(self.confirmation).to_contain_text("You're booked")
+        expect(self.confirmation).not_to_contain_text("We're texting")
+
 
 class LinkUnavailablePage(BookingStep):
     """An unknown link (404) or an expired one (410): a page that says so, never a stack trace."""
