@@ -231,6 +231,9 @@ def test_jobber_visits_leave_the_offers_and_bookings_reach_jobber_once(
     jobber.move_visit(tenant.owner.email, visit["id"], start=local(12), end=local(13))
     moved = ["Mon Jan 7, 9:30 AM", "Mon Jan 7, 1:00 PM", "Mon Jan 7, 2:30 PM"]
     wait_until(lambda: offered_after_reload(offers) == moved, message="the offers to follow the rescheduled visit")
+    # Deleted in Jobber (VISIT_DESTROY): its time is free again.
+    jobber.delete_visit(tenant.owner.email, visit["id"])
+    wait_until(lambda: offered_after_reload(offers) == LEAK_OFFERS, message="the offers to drop the deleted visit")
     label, booked = hold_and_confirm(offers, 1, name="Pat Customer")
     assert label == LEAK_OFFERS[0]
     booked.expect_booking(service="Leak repair", when=label, price=dollars(item(tenant, "Leak repair").price_cents))
