@@ -132,6 +132,11 @@ def test_a_google_outage_shows_and_clears(
     # A consent answer this owner did not ask for (a forged state: someone else's code slipped in) is refused.
     calendar.return_from_consent(code="someone-elses-code", state="forged")
     calendar.expect_connect_error("The connection request expired. Try again.")
+    # Reconnecting while Google's token endpoint fails: told so, and the connection in place stays connected.
+    google.add_fault(r"/token$", "status", method="POST", code=503, times=1)
+    calendar.reconnect_google_refused(tenant.owner.email)
+    calendar.expect_connect_error("Google Calendar could not be connected. Try again.")
+    expect(calendar.status_badge).to_have_attribute("data-state", "connected")
     google.add_fault(r"/calendar/v3/calendars/[^/]+/events$", "status", method="GET", code=503, times=1000)
     google.add_event(tenant.owner.email, start=local(14), end=local(15), summary="During the outage")
     wait_until(lambda: calendar.state() == "error", message="the outage on the Calendar page")
