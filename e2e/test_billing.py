@@ -85,6 +85,9 @@ def test_subscribe_and_pay_turns_the_plan_active(owner_page: Page, tenant: Tenan
 
     checkout = billing.subscribe()
     session_id = checkout.session_id
+    # Stripe's news waits half a second: the success page always meets the plan unpaid and must refresh itself
+    # (heading, banner words, colour and link) when it comes.
+    stripe.configure_webhooks(delay_ms=500)
     checkout.pay_with(SUCCEEDING_CARD)
 
     success = CheckoutSuccessPage(owner_page).expect_loaded()
