@@ -135,6 +135,7 @@ class CheckoutSuccessPage(BasePage):
         """The page noticed the webhook (however late) and shows the active plan, banner included."""
         expect(self.all_set_heading).to_be_visible()
         expect(self.page.get_by_role("heading", name="Finishing up…")).to_be_hidden()  # one outcome shown, not two
+        expect(self.page).to_have_title(re.compile(r"^Plan active"))  # the browser tab says it too
         expect(self.result).to_have_attribute("data-state", "active")
         # The banner the page loaded with ("No plan yet", "Choose a plan") is rewritten in place, words and link.
         self.banners.expect_state(BILLING_BANNER_TEST_ID, "active")
