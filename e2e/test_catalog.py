@@ -88,6 +88,8 @@ def test_edit_deactivate_and_reactivate_change_what_the_assistant_quotes(
     [drain] = [i["id"] for i in app_api.get("/api/v1/catalog/items").json()["items"] if i["name"] == "Drain cleaning"]
     refused = app_api.post("/api/v1/catalog/quote", json={"item_id": drain})
     assert (refused.status_code, refused.json().get("code")) == (410, "item_inactive"), refused.text
+    active = [i["name"] for i in app_api.get("/api/v1/catalog/items", params={"active_only": "true"}).json()["items"]]
+    assert "Drain cleaning" not in active and len(active) == 5, active
     # An integration adding items gets the page's rules: prices from 1 cent, durations on the quarter hour, and
     # names unique ignoring case.
     for body, answer in (({"name": "Free look", "price_cents": 0, "duration_minutes": 30}, (422, "price_out_of_bounds")),
