@@ -107,7 +107,8 @@ def test_edit_deactivate_and_reactivate_change_what_the_assistant_quotes(
 
 
 def test_the_assistant_quotes_the_best_of_similar_items(
-    tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, owner_page: Page, wait_until: WaitUntil,
+    tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, owner_page: Page, app_api: httpx.Client,
+    wait_until: WaitUntil,
 ) -> None:
     def quoted(body: str) -> str:
         return quote_line(text_the_business(twilio, tenant=tenant, customer=customer_phone, body=body,
@@ -129,6 +130,10 @@ def test_the_assistant_quotes_the_best_of_similar_items(
                           "Faucet", "Main sewer line clearing"])
     # "faucet" is one item's name and another's alias: the item named so wins.
     assert quoted("The bathroom faucet drips all night") == "Faucet: $110, about 1 h."
+    # The API's ranking says why: the item's own name first, then the one that has it as an alias.
+    ranked = app_api.post("/api/v1/catalog/match", json={"text": "The bathroom faucet drips all night"}).json()
+    assert [(m["item"]["name"], m["matched_on"], m["matched_text"]) for m in ranked["matches"]] == [
+        ("Faucet", "name", "faucet"), ("Basin tap replacement", "alias", "faucet")], ranked
     # "drain" (as "draining") and "sewer" tie on length, priority and kind: the name, alphabetically, decides.
     assert quoted("The sink is draining slowly and the sewer smells") == "Drain cleaning: $120, about 1 h."
     # Words match whole: "drainpipe" is not "clogged drain", so "sewer" is the only match.
