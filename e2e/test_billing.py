@@ -103,6 +103,10 @@ def test_subscribe_and_pay_turns_the_plan_active(owner_page: Page, tenant: Tenan
     assert [item["quantity"] for item in subscription["items"]["data"]] == [1], subscription["items"]
     assert subscription["metadata"].get("tenant_id") == tenant.id, subscription["metadata"]
     InboxPage(owner_page).goto().banners.expect_state(BILLING_BANNER_TEST_ID, "active")
+    # The status API agrees: active on this subscription, nothing to subscribe to, the portal available.
+    status = app_api.get("/api/v1/billing/status").json()
+    assert (status["state"], status["subscription"]["id"], status["subscription"]["status"], status["can_subscribe"],
+            status["has_customer"]) == ("active", subscription["id"], "active", False, True), status
     # An integration asking for a second checkout while the plan is active is refused (it would double-bill).
     again = app_api.post("/api/v1/billing/checkout")
     assert (again.status_code, again.json().get("code")) == (409, "already_subscribed"), again.text
