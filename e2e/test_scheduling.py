@@ -217,7 +217,7 @@ def test_appointments_move_from_upcoming_to_past_when_they_end(
         by_length.text
     neither = app_api.get("/api/v1/offers")
     assert (neither.status_code, neither.json().get("code")) == (422, "invalid_query"), neither.text
-    booked_ids = []
+    booked_ids: list[str] = []
     for n, starts_at in enumerate(("2030-01-07T14:30:00Z", "2030-01-07T16:00:00Z")):  # 9:30-11 AM, 11 AM-12:30 PM
         hold = app_api.post("/api/v1/holds", json={"item_id": leak, "starts_at": starts_at,
                                                    "customer_phone": customer_phone})
