@@ -12,6 +12,7 @@ whole-day (8 h) job never fits; one test's tenant opens only on Saturday morning
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import httpx
@@ -190,9 +191,11 @@ def test_a_link_without_the_customers_number_asks_for_it(
 
 
 def test_appointments_move_from_upcoming_to_past_when_they_end(
-    tenant: TenantHandle, seeder: TenantSeeder, customer_phone: str, owner_page: Page, app_api: httpx.Client,
+    tenant: TenantHandle, seeder: TenantSeeder, customer_phone: str, new_customer_phone: Callable[[], str],
+    owner_page: Page, app_api: httpx.Client,
 ) -> None:
     seeder.set_clock(tenant, now=MONDAY_MORNING)
+    reached_at = new_customer_phone()
     leak = item_id(app_api, "Leak repair")
     # Times an integration cannot hold (8:55 AM now; open 8:00 AM-3:45 PM, Tuesday closed).
     for starts_at, code in (("2030-01-07T14:40:00Z", "invalid_start"),  # 9:40 AM, off the quarter hour
@@ -226,9 +229,12 @@ def test_appointments_move_from_upcoming_to_past_when_they_end(
             reused = app_api.post("/api/v1/bookings", json={"hold_id": hold.json()["id"]},
                                   headers={"Idempotency-Key": "walk-in-0"})
             assert (reused.status_code, reused.json().get("code")) == (409, "idempotency_key_reused"), reused.text
-        booked = app_api.post("/api/v1/bookings", json={"hold_id": hold.json()["id"]},
+        # The second job is booked with a contact of its own: the number given at booking beats the hold's.
+        contact = {"customer_phone": reached_at, "customer_name": "Sam Walkin"} if n else {}
+        booked = app_api.post("/api/v1/bookings", json={"hold_id": hold.json()["id"], **contact},
                               headers={"Idempotency-Key": f"walk-in-{n}"})
         assert booked.status_code == 201, booked.text
+        assert booked.json()["customer_phone"] == (reached_at if n else customer_phone), booked.text
         # The integration retries (its answer was lost): the same booking comes back, marked as a replay.
         again = app_api.post("/api/v1/bookings", json={"hold_id": hold.json()["id"]},
                              headers={"Idempotency-Key": f"walk-in-{n}"})
