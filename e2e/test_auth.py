@@ -166,10 +166,13 @@ def test_tech_is_refused_owner_only_apis(tenant: TenantHandle, app_api: httpx.Cl
         ("POST", "/api/v1/billing/checkout", None),
         ("POST", "/api/v1/billing/portal", None),
     ]
-    # The owner-only pages' forms too (posted with the same session; a bearer session needs no CSRF token).
-    page_forms = ["/catalog", f"/catalog/{item['id']}", f"/catalog/{item['id']}/deactivate", "/compliance",
-                  "/billing/checkout", "/billing/portal", "/calendar/google/connect", "/calendar/jobber/connect"]
-    attempts += [("POST", path, None) for path in page_forms]
+    # The owner-only pages' forms and steps too (the pages themselves are refused above; posted directly, a form
+    # must be as well). Refused as pages are: a 403 (an error page for a GET).
+    page_attempts = [("GET", f"/catalog/{item['id']}/edit"), ("POST", "/catalog"), ("POST", f"/catalog/{item['id']}"),
+                     ("POST", f"/catalog/{item['id']}/deactivate"), ("POST", f"/catalog/{item['id']}/activate"),
+                     ("POST", "/compliance"), ("POST", "/billing/checkout"), ("POST", "/billing/portal"),
+                     ("GET", "/billing/success"), ("POST", "/calendar/google/connect"),
+                     ("POST", "/calendar/jobber/connect")]
     assert twilio.missed_call(from_=customer_phone, to=tenant.phone_number)["status_code"] == 200
     [conversation] = app_api.get("/api/v1/conversations").json()["conversations"]
     with bearer(stack, tenant.tech.session.token) as tech_api:
@@ -181,8 +184,10 @@ def test_tech_is_refused_owner_only_apis(tenant: TenantHandle, app_api: httpx.Cl
             moved = tech_api.post(f"/api/v1/conversations/{conversation['id']}/{action}")
             assert (moved.status_code, moved.json().get("state")) == (200, state), moved.text
         refused = {f"{m} {p}": tech_api.request(m, p, json=body) for m, p, body in attempts}
+        refused_pages = {f"{m} {p}": tech_api.request(m, p) for m, p in page_attempts}
     wrong = {k: (r.status_code, r.text[:120]) for k, r in refused.items()
              if r.status_code != 403 or r.json().get("code") != "owner_only"}
+    wrong |= {k: (r.status_code, r.text[:120]) for k, r in refused_pages.items() if r.status_code != 403}
     assert not wrong, f"a tech reached owner-only APIs or page forms: {wrong}"
     # Nothing the tech asked for happened.
     assert app_api.get("/api/v1/catalog/items").json()["items"] == items.json()["items"]

@@ -12,12 +12,15 @@ waits for the app's plan state (``billing_state``) before looking at the page.
 
 from __future__ import annotations
 
+import json
+import time
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from e2e.support import Settle, StripeFakeClient, TenantHandle, WaitUntil, expect_banner_link
 from pages.banners import BILLING_BANNER_TEST_ID
@@ -70,19 +73,26 @@ def wait_for_plan(page: Page, wait_until: WaitUntil, state: str) -> BillingPage:
 
 
 @pytest.mark.smoke
-def test_subscribe_and_pay_turns_the_plan_active(owner_page: Page, tenant: TenantHandle,
-                                                  stripe: StripeFakeClient) -> None:
-    billing = BillingPage(owner_page).goto()
+def test_subscribe_and_pay_turns_the_plan_active(owner_page: Page, tenant: TenantHandle, stripe: StripeFakeClient,
+                                                  app_api: httpx.Client) -> None:
+    # Error words in the address are not echoed (the page shows its own messages, by code only).
+    owner_page.goto("/billing?error=Your+card+was+charged+%24999.+Call+555-0199")
+    billing = BillingPage(owner_page).expect_loaded()
+    expect(billing.error).to_have_count(0)
     billing.expect_state("none")
     billing.banners.expect_message(BILLING_BANNER_TEST_ID, "No plan yet — subscribe to keep texting back callers")
     expect_banner_link(owner_page, BILLING_BANNER_TEST_ID, "Choose a plan")
 
     checkout = billing.subscribe()
     session_id = checkout.session_id
+    # Stripe's news waits half a second: the success page always meets the plan unpaid and must refresh itself
+    # (heading, banner words, colour and link) when it comes.
+    stripe.configure_webhooks(delay_ms=500)
     checkout.pay_with(SUCCEEDING_CARD)
 
     success = CheckoutSuccessPage(owner_page).expect_loaded()
     success.expect_plan_active()  # however late the webhook: the page waits for it by itself
+    success.expect_reference(session_id)
     recorded = checkout_session_of(stripe, tenant)
     assert recorded["session"]["id"] == session_id
     assert recorded["params"]["client_reference_id"] == tenant.id
@@ -93,6 +103,18 @@ def test_subscribe_and_pay_turns_the_plan_active(owner_page: Page, tenant: Tenan
     assert [item["quantity"] for item in subscription["items"]["data"]] == [1], subscription["items"]
     assert subscription["metadata"].get("tenant_id") == tenant.id, subscription["metadata"]
     InboxPage(owner_page).goto().banners.expect_state(BILLING_BANNER_TEST_ID, "active")
+    # The status API agrees: active on this subscription, nothing to subscribe to, the portal available.
+    status = app_api.get("/api/v1/billing/status").json()
+    assert (status["state"], status["subscription"]["id"], status["subscription"]["status"], status["can_subscribe"],
+            status["has_customer"]) == ("active", subscription["id"], "active", False, True), status
+    # An integration asking for a second checkout while the plan is active is refused (it would double-bill).
+    again = app_api.post("/api/v1/billing/checkout")
+    assert (again.status_code, again.json().get("code")) == (409, "already_subscribed"), again.text
+    # Anyone can post to the webhook: an event not signed with the endpoint's secret is refused.
+    forged = app_api.post("/webhooks/stripe", content=json.dumps(events_about(stripe, subscription["id"])[0]),
+                          headers={"Stripe-Signature": f"t={int(time.time())},v1={'0' * 64}",
+                                   "Content-Type": "application/json"})
+    assert (forged.status_code, forged.json().get("code")) == (400, "invalid_signature"), forged.text
 
 
 def test_failed_renewal_is_past_due_until_paid_and_cancel_ends_the_plan(
@@ -107,6 +129,11 @@ def test_failed_renewal_is_past_due_until_paid_and_cancel_ends_the_plan(
     expect_banner_link(owner_page, BILLING_BANNER_TEST_ID, "Update card")
     billing.expect_cannot_subscribe()
     billing.expect_can_manage()  # the card is updated in Stripe's portal
+    # Stripe's portal is down (the app's one retry included): the owner is told so, about the portal.
+    stripe.add_fault(r"/v1/billing_portal/sessions$", "status", method="POST", code=503, times=2)
+    billing.manage_billing_button.click()
+    billing.expect_error("Stripe is not answering right now, so the billing portal could not open. Please try again.")
+    stripe.clear_faults()
 
     stripe.payment_succeeded(subscription_id)
     wait_for_plan(owner_page, wait_until, "active")
@@ -261,7 +288,7 @@ def test_declined_card_stays_on_checkout_and_another_card_pays(owner_page: Page,
 
 
 def test_leaving_checkout_returns_to_billing_without_a_charge(owner_page: Page, tenant: TenantHandle,
-                                                              stripe: StripeFakeClient) -> None:
+                                                              stripe: StripeFakeClient, app_api: httpx.Client) -> None:
     # Stripe is down (the app's one retry included): the owner is told to try again, not that Stripe refused.
     stripe.add_fault(r"/v1/checkout/sessions$", "status", method="POST", code=503, times=2)
     billing = BillingPage(owner_page).goto()
@@ -283,4 +310,11 @@ def test_leaving_checkout_returns_to_billing_without_a_charge(owner_page: Page, 
     billing.expect_state("none")
     billing.expect_can_subscribe("Subscribe")
     billing.expect_cannot_manage()  # no Stripe customer yet
+    portal = app_api.post("/api/v1/billing/portal")
+    assert (portal.status_code, portal.json().get("code")) == (409, "no_customer"), portal.text
     assert checkout_session_of(stripe, tenant)["session"]["subscription"] is None
+    # An integration retrying a checkout request with its Idempotency-Key gets the same session back, not a second.
+    first, retried = (app_api.post("/api/v1/billing/checkout", headers={"Idempotency-Key": "retry-after-timeout"})
+                      for _ in range(2))
+    assert first.status_code == 201 and retried.json()["session_id"] == first.json()["session_id"], retried.text
+    assert len(stripe.checkout_sessions(client_reference_id=tenant.id)) == 2  # the page's and this one

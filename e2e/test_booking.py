@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 from pytest_playwright.pytest_playwright import CreateContextCallback
@@ -33,7 +34,14 @@ from e2e.support import (
     text_the_business,
 )
 from pages.appointments import AppointmentsPage
-from pages.booking_page import BookedPage, HeldPage, LinkUnavailablePage, OffersPage, hold_and_confirm
+from pages.booking_page import (
+    BookedPage,
+    HeldPage,
+    HoldExpiredPage,
+    LinkUnavailablePage,
+    OffersPage,
+    hold_and_confirm,
+)
 from pages.catalog import CatalogPage
 
 pytestmark = [pytest.mark.booking, pytest.mark.tenant(catalog=["Leak repair", "Drain cleaning"])]
@@ -99,6 +107,9 @@ def test_quote_and_book_on_the_booking_page(
     held.confirm(name="Pat Customer").expect_booking(service="Leak repair", when=LEAK_OFFERS[1], price=price)
     # Opened again from the text later, the link shows the booking, not times to pick again.
     BookedPage.open(customer_page, link).expect_booking(service="Leak repair", when=LEAK_OFFERS[1], price=price)
+    # So does its confirmation step (Back to it, or its address reopened): booked, not "your hold expired".
+    BookedPage.open(customer_page, f"{link}/hold").expect_booking(service="Leak repair", when=LEAK_OFFERS[1],
+                                                                  price=price)
 
     wait_until(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone)[1:], message="the confirmation SMS")
     settle.assert_no_new(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone),
@@ -120,7 +131,9 @@ def test_two_customers_race_for_one_slot(
                                                                  wait_until=wait_until))
                                for customer in (customer_phone, second_customer_phone))
     first = OffersPage.open(customer_page, first_link)
-    second = OffersPage.open(new_context(**PHONE_CONTEXT).new_page(), second_link)
+    # The second opens the confirmation step's address before holding anything: sent to pick a time first.
+    second = OffersPage.open(new_context(**PHONE_CONTEXT).new_page(), f"{second_link}/hold")
+    expect(second.notice).to_have_text("Please choose a time first.")
     first.expect_offers(LEAK_OFFERS)
     second.expect_offers(LEAK_OFFERS)  # both were offered 9:30 AM
 
@@ -190,16 +203,23 @@ def test_an_expired_hold_says_so_and_offers_fresh_times(
     seeder.set_clock(tenant, advance_seconds=60)  # the hold's 15 minutes have passed
     expired = held.confirm_after_expiry()  # HTTP 410
     expired.expect_expired_hold_of(LEAK_OFFERS[0])
+    # Opened again from the address bar, the confirmation step says the same (no Confirm for a lapsed hold).
+    expired = HoldExpiredPage.open(customer_page, f"{link}/hold")
+    expired.expect_expired_hold_of(LEAK_OFFERS[0])
     # Fresh times from 9:10 AM (30 minutes lead): the expired hold no longer blocks 9:30 AM-11:00 AM.
     expired.expect_offers(["Mon Jan 7, 9:45 AM", "Mon Jan 7, 11:15 AM", "Mon Jan 7, 12:45 PM"])
+    # The customer comes back to the page at 9:50 AM: 9:45 AM has gone by, and picking it says so.
+    seeder.set_clock(tenant, advance_seconds=40 * 60)
+    fresh = expired.pick_slot_passed_meanwhile(1)
+    fresh.expect_offers(["Mon Jan 7, 10:30 AM", "Mon Jan 7, 12:00 PM", "Mon Jan 7, 1:30 PM"])  # from 10:20 AM
 
-    label, booked = hold_and_confirm(expired, 1)
+    label, booked = hold_and_confirm(fresh, 1)
     booked.expect_booking(service="Leak repair", when=label, price=dollars(item(tenant, "Leak repair").price_cents))
 
 
 def test_booking_by_sms_replies(
     tenant: TenantHandle, seeder: TenantSeeder, twilio: TwilioFakeClient, customer_phone: str, owner_page: Page,
-    wait_until: WaitUntil, settle: Settle,
+    app_api: httpx.Client, wait_until: WaitUntil, settle: Settle,
 ) -> None:
     def reply_to(body: str) -> str:
         return text_the_business(twilio, tenant=tenant, customer=customer_phone, body=body, wait_until=wait_until)
@@ -213,6 +233,10 @@ def test_booking_by_sms_replies(
     assert "1) Mon Jan 7, 9:30 AM\n2) Mon Jan 7, 10:30 AM\n3) Mon Jan 7, 11:30 AM\n" in quote
     link = booking_link_in(quote)
 
+    # A YES before any time was picked books nothing: the customer is asked to pick one of the times.
+    assert reply_to("Yes") == ("Please pick a time first:\n"
+                               "1) Mon Jan 7, 9:30 AM\n2) Mon Jan 7, 10:30 AM\n3) Mon Jan 7, 11:30 AM\n"
+                               f"Reply 1, 2 or 3 to hold a time, or book online: {link}")
     assert reply_to("4") == f"Please reply 1, 2 or 3 to pick a time, or book online: {link}"
     assert reply_to("Option 3") == "Holding Mon Jan 7, 11:30 AM for you until 9:10 AM. Reply YES to book it."
     # The 15 minutes pass before the YES: the customer is told, and offered fresh times from 9:10 AM.
@@ -227,16 +251,24 @@ def test_booking_by_sms_replies(
                              "1) Mon Jan 7, 10:30 AM\n2) Mon Jan 7, 11:30 AM\n3) Mon Jan 7, 12:30 PM\n"
                              f"Reply 1, 2 or 3 to hold a time, or book online: {link}")
 
+    # Meanwhile the office holds 11:30 AM for a walk-in: the customer's "2" is told so, with the times left.
+    [drain_id] = [i["id"] for i in app_api.get("/api/v1/catalog/items").json()["items"] if i["name"] == drain.name]
+    walk_in = app_api.post("/api/v1/holds", json={"item_id": drain_id, "starts_at": "2030-01-07T16:30:00Z"})
+    assert walk_in.status_code == 201, walk_in.text
+    assert reply_to("2") == ("Sorry, Mon Jan 7, 11:30 AM was just taken. Here are the next free times:\n"
+                             "1) Mon Jan 7, 10:30 AM\n2) Mon Jan 7, 12:30 PM\n3) Mon Jan 7, 1:30 PM\n"
+                             f"Reply 1, 2 or 3 to hold a time, or book online: {link}")
+
     held = reply_to("2 please")  # as customers write it
-    assert held == "Holding Mon Jan 7, 11:30 AM for you until 10:05 AM. Reply YES to book it."
+    assert held == "Holding Mon Jan 7, 12:30 PM for you until 10:05 AM. Reply YES to book it."
 
     booked = reply_to("Yes please")
-    assert booked == confirmation(tenant, "Drain cleaning", "Mon Jan 7, 11:30 AM", price)
+    assert booked == confirmation(tenant, "Drain cleaning", "Mon Jan 7, 12:30 PM", price)
     settle.assert_no_new(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone), what="a second confirmation")
 
     appointments = AppointmentsPage(owner_page).goto()
     appointments.expect_count(1)
-    appointments.expect_appointment(when="Mon Jan 7, 11:30 AM", service="Drain cleaning", price=price,
+    appointments.expect_appointment(when="Mon Jan 7, 12:30 PM", service="Drain cleaning", price=price,
                                     customer=customer_phone)
 
 
@@ -247,6 +279,7 @@ def test_the_owner_adds_an_item_and_the_assistant_quotes_it(
     catalog.add_item(name="Leak Repair", price="nine", duration="45 min", aliases="burst pipe")
     catalog.expect_field_error("Name", "An item with this name already exists.")
     catalog.expect_field_error("Price ($)", "Enter a price in dollars, like 149 or 149.50.")
+    catalog.expect_form_values(name="Leak Repair", aliases="burst pipe", price="nine", duration_minutes=45)
     # Typed as people write prices: a dollar sign, a thousands comma, cents (kept exact, not rounded down).
     catalog.add_item(name="Burst pipe emergency", price="$1,249.60", duration="2 h",
                      aliases="burst pipe, flooding", priority="50")

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from e2e.plugins.tenants import WaitUntil
 from e2e.test_booking import JOB, LEAK_OFFERS, MONDAY_MORNING, booking_link_in, dollars, item, text_the_business
@@ -132,6 +132,11 @@ def test_a_google_outage_shows_and_clears(
     # A consent answer this owner did not ask for (a forged state: someone else's code slipped in) is refused.
     calendar.return_from_consent(code="someone-elses-code", state="forged")
     calendar.expect_connect_error("The connection request expired. Try again.")
+    # Reconnecting while Google's token endpoint fails: told so, and the connection in place stays connected.
+    google.add_fault(r"/token$", "status", method="POST", code=503, times=1)
+    calendar.reconnect_google_refused(tenant.owner.email)
+    calendar.expect_connect_error("Google Calendar could not be connected. Try again.")
+    expect(calendar.status_badge).to_have_attribute("data-state", "connected")
     google.add_fault(r"/calendar/v3/calendars/[^/]+/events$", "status", method="GET", code=503, times=1000)
     google.add_event(tenant.owner.email, start=local(14), end=local(15), summary="During the outage")
     wait_until(lambda: calendar.state() == "error", message="the outage on the Calendar page")
@@ -210,6 +215,7 @@ def jobber_calendar(owner_page: Page, tenant: TenantHandle, jobber: JobberFakeCl
     """The owner's Calendar page, connected to the Jobber account of the owner's email and synced once."""
     page = CalendarPage(owner_page).goto()
     page.connect_jobber(tenant.owner.email)
+    expect(page.badge("google")).to_have_attribute("data-state", "none")  # Jobber is not taken for Google
     wait_until(lambda: page.synced("jobber"), message="the first sync with Jobber")
     return page
 
@@ -230,6 +236,9 @@ def test_jobber_visits_leave_the_offers_and_bookings_reach_jobber_once(
     jobber.move_visit(tenant.owner.email, visit["id"], start=local(12), end=local(13))
     moved = ["Mon Jan 7, 9:30 AM", "Mon Jan 7, 1:00 PM", "Mon Jan 7, 2:30 PM"]
     wait_until(lambda: offered_after_reload(offers) == moved, message="the offers to follow the rescheduled visit")
+    # Deleted in Jobber (VISIT_DESTROY): its time is free again.
+    jobber.delete_visit(tenant.owner.email, visit["id"])
+    wait_until(lambda: offered_after_reload(offers) == LEAK_OFFERS, message="the offers to drop the deleted visit")
     label, booked = hold_and_confirm(offers, 1, name="Pat Customer")
     assert label == LEAK_OFFERS[0]
     booked.expect_booking(service="Leak repair", when=label, price=dollars(item(tenant, "Leak repair").price_cents))

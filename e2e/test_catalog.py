@@ -8,11 +8,20 @@ from __future__ import annotations
 
 import re
 
+import httpx
 import pytest
 from playwright.sync_api import Page
 
-from e2e.support import CatalogItem, TenantHandle, TwilioFakeClient, WaitUntil, handoff, text_the_business
-from pages.booking_page import OffersPage
+from e2e.support import (
+    CatalogItem,
+    TenantHandle,
+    TwilioFakeClient,
+    WaitUntil,
+    bodies_to,
+    handoff,
+    text_the_business,
+)
+from pages.booking_page import OffersPage, hold_and_confirm
 from pages.catalog import CatalogPage
 
 pytestmark = [pytest.mark.booking, pytest.mark.tenant(catalog=[
@@ -34,7 +43,7 @@ def quote_line(reply: str) -> str:
 
 def test_edit_deactivate_and_reactivate_change_what_the_assistant_quotes(
     tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, owner_page: Page, customer_page: Page,
-    wait_until: WaitUntil,
+    app_api: httpx.Client, wait_until: WaitUntil,
 ) -> None:
     def ask(body: str) -> str:
         return text_the_business(twilio, tenant=tenant, customer=customer_phone, body=body, wait_until=wait_until)
@@ -45,22 +54,51 @@ def test_edit_deactivate_and_reactivate_change_what_the_assistant_quotes(
     assert first_link, first
 
     catalog = CatalogPage(owner_page).goto()
-    catalog.change_item("Drain cleaning", price="135.50")
+    # A typo in the price: the edit form comes back (still editing this item, not adding one) and is fixed.
+    catalog.edit_item("Drain cleaning")
+    catalog.price_field.fill("135,5O")
+    catalog.save_changes()
+    catalog.expect_field_error("Price ($)", "Enter a price in dollars, like 149 or 149.50.")
+    catalog.expect_editing("Drain cleaning")
+    catalog.price_field.fill("135.50")
+    catalog.save_changes()
     catalog.expect_notice("Changes saved.")
     catalog.expect_item("Drain cleaning", price="$135.50")
     # A second edit of another field keeps the price the form was opened with.
     catalog.change_item("Drain cleaning", duration="1 h 30 min")
     catalog.expect_item("Drain cleaning", price="$135.50")
     assert quote_line(ask("The kitchen drain is slow too")) == "Drain cleaning: $135.50, about 1 h 30 min."
-    # The link sent before the change keeps the price the customer was quoted.
-    OffersPage.open(customer_page, first_link.group(0)).expect_quote("Drain cleaning", "$120")
+    # The link sent before the change keeps the price the customer was quoted, and books the job at it.
+    offers = OffersPage.open(customer_page, first_link.group(0))
+    offers.expect_quote("Drain cleaning", "$120")
+    label, booked = hold_and_confirm(offers, 1)
+    booked.expect_booking(service="Drain cleaning", when=label, price="$120")
 
     catalog.deactivate("Drain cleaning")
     catalog.expect_notice("Item deactivated: it is no longer quoted.")
     catalog.expect_item("Drain cleaning", price="$135.50", status="inactive")
     catalog.expect_names(["Water heater flush", "Water heater repair", "Basin tap replacement", "Faucet",
                           "Main sewer line clearing", "Drain cleaning"])  # active first, by priority, then name
+    # The booking's confirmation text (at the quoted price) has arrived before the customer writes again.
+    wait_until(lambda: [b for b in bodies_to(twilio, tenant=tenant, customer=customer_phone)
+                        if b.startswith("You're booked: Drain cleaning on ") and ", $120. " in b],
+               message="the confirmation text at the quoted price")
     assert ask("Is someone free for a slow drain?") == handoff(tenant)
+    # Nor is it quoted to an integration asking for it by id: it is no longer offered.
+    [drain] = [i["id"] for i in app_api.get("/api/v1/catalog/items").json()["items"] if i["name"] == "Drain cleaning"]
+    refused = app_api.post("/api/v1/catalog/quote", json={"item_id": drain})
+    assert (refused.status_code, refused.json().get("code")) == (410, "item_inactive"), refused.text
+    active = [i["name"] for i in app_api.get("/api/v1/catalog/items", params={"active_only": "true"}).json()["items"]]
+    assert "Drain cleaning" not in active and len(active) == 5, active
+    # An integration adding items gets the page's rules: prices from 1 cent, durations on the quarter hour, and
+    # names unique ignoring case.
+    for body, answer in (({"name": "Free look", "price_cents": 0, "duration_minutes": 30}, (422, "price_out_of_bounds")),
+                         ({"name": "Odd job", "price_cents": 5_000, "duration_minutes": 50},
+                          (422, "duration_out_of_bounds")),
+                         ({"name": "drain  CLEANING", "price_cents": 5_000, "duration_minutes": 30},
+                          (409, "duplicate_name"))):
+        added = app_api.post("/api/v1/catalog/items", json=body)
+        assert (added.status_code, added.json().get("code")) == answer, added.text
 
     catalog.activate("Drain cleaning")
     catalog.expect_notice("Item active again.")
@@ -69,7 +107,8 @@ def test_edit_deactivate_and_reactivate_change_what_the_assistant_quotes(
 
 
 def test_the_assistant_quotes_the_best_of_similar_items(
-    tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, owner_page: Page, wait_until: WaitUntil,
+    tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, owner_page: Page, app_api: httpx.Client,
+    wait_until: WaitUntil,
 ) -> None:
     def quoted(body: str) -> str:
         return quote_line(text_the_business(twilio, tenant=tenant, customer=customer_phone, body=body,
@@ -91,6 +130,10 @@ def test_the_assistant_quotes_the_best_of_similar_items(
                           "Faucet", "Main sewer line clearing"])
     # "faucet" is one item's name and another's alias: the item named so wins.
     assert quoted("The bathroom faucet drips all night") == "Faucet: $110, about 1 h."
+    # The API's ranking says why: the item's own name first, then the one that has it as an alias.
+    ranked = app_api.post("/api/v1/catalog/match", json={"text": "The bathroom faucet drips all night"}).json()
+    assert [(m["item"]["name"], m["matched_on"], m["matched_text"]) for m in ranked["matches"]] == [
+        ("Faucet", "name", "faucet"), ("Basin tap replacement", "alias", "faucet")], ranked
     # "drain" (as "draining") and "sewer" tie on length, priority and kind: the name, alphabetically, decides.
     assert quoted("The sink is draining slowly and the sewer smells") == "Drain cleaning: $120, about 1 h."
     # Words match whole: "drainpipe" is not "clogged drain", so "sewer" is the only match.

@@ -29,7 +29,7 @@ from e2e.support import (
     handoff,
     texts_to,
 )
-from pages.dashboard import DashboardPage, week_counts
+from pages.dashboard import FIGURES_API_PATH, DashboardPage, week_counts
 from pages.inbox import InboxPage
 
 pytestmark = pytest.mark.dashboard
@@ -126,3 +126,9 @@ def test_first_response_figures_after_a_few_missed_calls(
     seeder.set_clock(tenant, advance_seconds=6 * 24 * 3600)
     dashboard.goto()
     dashboard.expect_day(label="Mon Jan 7", day="2030-01-07", answered=3, waiting=0, p50=minutes(6), p95=LONGEST)
+    # The p95 bars compare the days: the slowest day's is the full 8 rem, a sub-second day's a sliver.
+    assert round(dashboard.bar_width_rem("Mon Jan 7"), 1) == 8.0
+    assert dashboard.bar_width_rem("Mon Jan 14") < 0.5
+    # The JSON API's window is the one asked for: the last 7 tenant-local days, newest first.
+    week = owner_page.request.get(f"{FIGURES_API_PATH}?days=7").json()
+    assert [d["day"] for d in week["days"]] == [f"2030-01-{d}" for d in range(20, 13, -1)], week["days"]

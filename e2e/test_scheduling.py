@@ -12,11 +12,12 @@ whole-day (8 h) job never fits; one test's tenant opens only on Saturday morning
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import httpx
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from e2e.support import (
     CatalogItem,
@@ -84,10 +85,18 @@ def test_offers_skip_closed_days_and_say_when_nothing_is_free(
                               wait_until=wait_until)
     assert reply == (f"Whole-house repipe: $4,500, about 8 h.\n"
                      f"We have no free times in the next two weeks; {tenant.name} will text you to find one.")
+    # The promise is kept by flagging the conversation for the owner, saying why.
+    flagged = app_api.get("/api/v1/conversations", params={"needs_attention": "true"}).json()["conversations"]
+    assert [(c["customer_phone"], c["attention_reason"]) for c in flagged] == [
+        (customer_phone, "No free times to offer for Whole-house repipe")], flagged
+    # A number in answer (to the leak's times, say) refers to the newest quote, which has none: told so again.
+    assert text_the_business(twilio, tenant=tenant, customer=customer_phone, body="1", wait_until=wait_until) == (
+        "Here are the next free times:\n"
+        f"We have no free times in the next two weeks; {tenant.name} will text you to find one.")
     made = app_api.post("/api/v1/booking-links", json={"item_id": item_id(app_api, "Whole-house repipe")})
     assert made.status_code == 201, made.text
     assert made.json()["offers"] == []
-    OffersPage.open(customer_page, made.json()["url"]).expect_no_free_times()
+    OffersPage.open(customer_page, made.json()["url"]).expect_no_free_times(phone=tenant.phone_number)
 
 
 @pytest.mark.tenant(business_hours={"sat": ["08:00", "11:00"]})
@@ -110,7 +119,10 @@ def test_a_booking_link_expires_after_72_hours(
     assert link, reply
 
     seeder.set_clock(tenant, advance_seconds=72 * 3600 - 120)  # two minutes to go: still open
-    OffersPage.open(customer_page, link.group(0)).expect_offer_count(3)
+    # Opened with words slipped into its address (a forwarded, doctored link): the page shows only its own.
+    offers = OffersPage.open(customer_page, f"{link.group(0)}?notice=Pay+a+%2450+deposit+to+555-0199+first")
+    offers.expect_offer_count(3)
+    expect(offers.notice).to_have_count(0)
     seeder.set_clock(tenant, advance_seconds=120)
     LinkUnavailablePage.open(customer_page, link.group(0)).expect_expired(business=tenant.name,
                                                                             phone=tenant.phone_number)
@@ -124,11 +136,18 @@ def test_a_link_without_the_customers_number_asks_for_it(
     app_api: httpx.Client,
 ) -> None:
     seeder.set_clock(tenant, now=MONDAY_MORNING)
+    # A job the catalog has nothing for gets no link (and no quote) but a 422 saying so.
+    unmatched = app_api.post("/api/v1/booking-links", json={"text": "Can you paint the fence?"})
+    assert (unmatched.status_code, unmatched.json().get("code")) == (422, "no_catalog_match"), unmatched.text
+    # Nor does a number that cannot be texted (the confirmation would go nowhere).
+    untextable = app_api.post("/api/v1/booking-links", json={"text": LEAK_JOB, "customer_phone": "555-0100"})
+    assert untextable.status_code == 422 and "E.164" in untextable.text, untextable.text
     made = app_api.post("/api/v1/booking-links", json={"text": LEAK_JOB})  # e.g. the owner quotes a walk-in
     assert made.status_code == 201, made.text
     price = price_of(tenant, "Leak repair")
 
-    held = OffersPage.open(customer_page, made.json()["url"]).pick_slot(1)
+    # The confirmation's address of a link not booked yet shows the times to pick.
+    held = OffersPage.open(customer_page, f"{made.json()['url']}/booked").pick_slot(1)
     held.expect_held("Mon Jan 7, 9:30 AM")
     first_hold = held.hold_id
     # The customer changes their mind: picking another time gives the first one back.
@@ -152,8 +171,11 @@ def test_a_link_without_the_customers_number_asks_for_it(
     held.expect_phone_asked()
     held.confirm_with_invalid_phone(phone="555-0100", name="Sam Walkin")
     held.expect_held("Mon Jan 7, 11:00 AM")  # still held: nothing was lost
-    held.confirm(phone=national(customer_phone), name="Sam Walkin").expect_booking(
-        service="Leak repair", when="Mon Jan 7, 11:00 AM", price=price)
+    # Typed with the country code this time, as many people do: the same number.
+    booked_page = held.confirm(phone="1 " + national(customer_phone), name="Sam Walkin")
+    booked_page.expect_booking(service="Leak repair", when="Mon Jan 7, 11:00 AM", price=price)
+    # No conversation to send a confirmation in (the app sends none for such links): the page promises none.
+    booked_page.expect_no_text_promised()
 
     # The number was typed, not texted from: it is the appointment's contact (no conversation to confirm in).
     appointments = AppointmentsPage(owner_page).goto()
@@ -169,16 +191,74 @@ def test_a_link_without_the_customers_number_asks_for_it(
 
 
 def test_appointments_move_from_upcoming_to_past_when_they_end(
-    tenant: TenantHandle, seeder: TenantSeeder, customer_phone: str, owner_page: Page, app_api: httpx.Client,
+    tenant: TenantHandle, seeder: TenantSeeder, customer_phone: str, new_customer_phone: Callable[[], str],
+    owner_page: Page, app_api: httpx.Client,
 ) -> None:
     seeder.set_clock(tenant, now=MONDAY_MORNING)
+    reached_at = new_customer_phone()
     leak = item_id(app_api, "Leak repair")
-    for starts_at in ("2030-01-07T14:30:00Z", "2030-01-07T16:00:00Z"):  # 9:30-11:00 AM and 11:00 AM-12:30 PM
+    # Times an integration cannot hold (8:55 AM now; open 8:00 AM-3:45 PM, Tuesday closed).
+    for starts_at, code in (("2030-01-07T14:40:00Z", "invalid_start"),  # 9:40 AM, off the quarter hour
+                            ("2030-01-07T13:45:00Z", "slot_in_past"),  # 8:45 AM
+                            ("2030-01-09T12:45:00Z", "outside_business_hours"),  # Wednesday 7:45 AM, before opening
+                            ("2030-01-07T19:45:00Z", "outside_business_hours"),  # 2:45 PM: runs past closing
+                            ("2030-01-08T14:30:00Z", "outside_business_hours"),  # Tuesday
+                            ("2030-07-08T14:30:00Z", "slot_too_far")):  # a Monday 26 weeks on (over 180 days)
+        refused = app_api.post("/api/v1/holds", json={"item_id": leak, "starts_at": starts_at})
+        assert (refused.status_code, refused.json().get("code")) == (422, code), (starts_at, refused.text)
+    untextable = app_api.post("/api/v1/holds", json={"item_id": leak, "starts_at": "2030-01-07T14:30:00Z",
+                                                     "customer_phone": "555-0100"})
+    assert untextable.status_code == 422 and "E.164" in untextable.text, untextable.text
+    # Five offers when asked for five: the rest of Monday, then Wednesday (Tuesday is closed).
+    five = app_api.get("/api/v1/offers", params={"item_id": leak, "count": 5})
+    assert [slot["label"] for slot in five.json()["offers"]] == [
+        "Mon Jan 7, 9:30 AM", "Mon Jan 7, 11:00 AM", "Mon Jan 7, 12:30 PM", "Mon Jan 7, 2:00 PM",
+        "Wed Jan 9, 8:00 AM"], five.text
+    # A job length can be given instead of an item, but one of the two is needed.
+    by_length = app_api.get("/api/v1/offers", params={"duration_minutes": 45, "count": 2})
+    assert [slot["label"] for slot in by_length.json()["offers"]] == ["Mon Jan 7, 9:30 AM", "Mon Jan 7, 10:15 AM"], \
+        by_length.text
+    neither = app_api.get("/api/v1/offers")
+    assert (neither.status_code, neither.json().get("code")) == (422, "invalid_query"), neither.text
+    booked_ids: list[str] = []
+    for n, starts_at in enumerate(("2030-01-07T14:30:00Z", "2030-01-07T16:00:00Z")):  # 9:30-11 AM, 11 AM-12:30 PM
         hold = app_api.post("/api/v1/holds", json={"item_id": leak, "starts_at": starts_at,
                                                    "customer_phone": customer_phone})
         assert hold.status_code == 201, hold.text
-        booked = app_api.post("/api/v1/bookings", json={"hold_id": hold.json()["id"]})
+        if booked_ids:  # an Idempotency-Key already used for the first booking cannot book this hold
+            reused = app_api.post("/api/v1/bookings", json={"hold_id": hold.json()["id"]},
+                                  headers={"Idempotency-Key": "walk-in-0"})
+            assert (reused.status_code, reused.json().get("code")) == (409, "idempotency_key_reused"), reused.text
+        # The second job is booked with a contact of its own: the number given at booking beats the hold's.
+        contact = {"customer_phone": reached_at, "customer_name": "Sam Walkin"} if n else {}
+        booked = app_api.post("/api/v1/bookings", json={"hold_id": hold.json()["id"], **contact},
+                              headers={"Idempotency-Key": f"walk-in-{n}"})
         assert booked.status_code == 201, booked.text
+        assert booked.json()["customer_phone"] == (reached_at if n else customer_phone), booked.text
+        # The integration retries (its answer was lost): the same booking comes back, marked as a replay.
+        again = app_api.post("/api/v1/bookings", json={"hold_id": hold.json()["id"]},
+                             headers={"Idempotency-Key": f"walk-in-{n}"})
+        assert (again.status_code, again.json()["id"]) == (200, booked.json()["id"]), again.text
+        booked_ids.append(booked.json()["id"])
+    # Giving back a hold that was booked changes nothing: it stays booked (and its time taken).
+    first_hold = app_api.get(f"/api/v1/appointments/{booked_ids[0]}").json()["hold_id"]
+    assert app_api.delete(f"/api/v1/holds/{first_hold}").status_code == 204
+    assert app_api.get(f"/api/v1/holds/{first_hold}").json()["status"] == "booked"
+    taken = app_api.post("/api/v1/holds", json={"item_id": leak, "starts_at": "2030-01-07T14:30:00Z"})
+    assert (taken.status_code, taken.json().get("code")) == (409, "slot_taken"), taken.text
+    # The rest of Monday, every free quarter hour (not only non-overlapping offers): after the 12:30 PM end, up
+    # to the last 90-minute start before the 3:45 PM closing. Two days ago is no longer asked about.
+    day = app_api.get("/api/v1/availability", params={"date": "2030-01-07", "item_id": leak})
+    assert [slot["label"] for slot in day.json()["slots"]] == [
+        f"Mon Jan 7, {t}" for t in ("12:30 PM", "12:45 PM", "1:00 PM", "1:15 PM", "1:30 PM", "1:45 PM", "2:00 PM",
+                                    "2:15 PM")], day.text
+    past = app_api.get("/api/v1/availability", params={"date": "2030-01-05", "item_id": leak})
+    assert (past.status_code, past.json().get("code")) == (422, "invalid_date"), past.text
+    # A hold nobody books (2:00 PM) lapses after its 15 minutes on the tenant clock: looked up later, not live.
+    lapsing = app_api.post("/api/v1/holds", json={"item_id": leak, "starts_at": "2030-01-07T19:00:00Z"}).json()
+    # A window of the list, from 9:30 AM (included) to 11:00 AM (excluded): only the first job.
+    window = app_api.get("/api/v1/appointments", params={"from": "2030-01-07T14:30:00Z", "to": "2030-01-07T16:00:00Z"})
+    assert [a["id"] for a in window.json()["appointments"]] == booked_ids[:1], window.text
     price_cents = next(i.price_cents for i in tenant.catalog if i.name == "Leak repair")
 
     appointments = AppointmentsPage(owner_page).goto()
@@ -188,6 +268,8 @@ def test_appointments_move_from_upcoming_to_past_when_they_end(
 
     # 11:00 AM: the first job has just ended; the second has just started, so it is still upcoming work.
     seeder.set_clock(tenant, now=datetime(2030, 1, 7, 16, 0, tzinfo=UTC))
+    lapsed = app_api.get(f"/api/v1/holds/{lapsing['id']}").json()
+    assert (lapsing["live"], lapsed["status"], lapsed["live"]) == (True, "held", False), lapsed
     appointments.goto()
     appointments.expect_upcoming(["Mon Jan 7, 11:00 AM"])
     appointments.expect_past(["Mon Jan 7, 9:30 AM"])
@@ -200,3 +282,17 @@ def test_appointments_move_from_upcoming_to_past_when_they_end(
     appointments.goto()
     appointments.expect_empty()
     appointments.expect_past(["Mon Jan 7, 11:00 AM", "Mon Jan 7, 9:30 AM"])
+
+    # A hold placed at 12:40 PM for 12:45 PM lives until 12:55 PM, past its slot's start: at 12:46 PM it can no
+    # longer be booked. Given back, it reads as released and no longer live.
+    seeder.set_clock(tenant, now=datetime(2030, 1, 7, 17, 40, tzinfo=UTC))
+    late = app_api.post("/api/v1/holds", json={"item_id": leak, "starts_at": "2030-01-07T17:45:00Z"})
+    assert (late.status_code, late.json()["live"]) == (201, True), late.text
+    seeder.set_clock(tenant, advance_seconds=6 * 60)
+    started = app_api.post("/api/v1/bookings", json={"hold_id": late.json()["id"]})
+    assert (started.status_code, started.json().get("code")) == (410, "slot_started"), started.text
+    assert app_api.delete(f"/api/v1/holds/{late.json()['id']}").status_code == 204
+    released = app_api.get(f"/api/v1/holds/{late.json()['id']}").json()
+    assert (released["status"], released["live"]) == ("released", False), released
+    given_back = app_api.post("/api/v1/bookings", json={"hold_id": late.json()["id"]})
+    assert (given_back.status_code, given_back.json().get("code")) == (410, "hold_released"), given_back.text

@@ -25,6 +25,8 @@ CHECKOUT_RESULT_TEST_ID = "checkout-result"
 STATUS_API_PATH = "/api/v1/billing/status"
 #: What the plan badge says for each state.
 STATE_LABELS = {"none": "No plan", "active": "Active", "past_due": "Past due", "canceled": "Canceled"}
+# How urgent the billing banner looks in each state (its colour: banner-info is blue, banner-danger red, ...).
+BANNER_LEVELS = {"none": "info", "active": "success", "past_due": "warning", "canceled": "danger"}
 
 
 def billing_state(page: Page) -> str:
@@ -87,6 +89,7 @@ class BillingPage(BasePage):
         expect(self.plan_state).to_have_attribute("data-state", state)
         expect(self.plan_state).to_have_text(STATE_LABELS[state])
         self.banners.expect_state(BILLING_BANNER_TEST_ID, state)
+        expect(self.banners.billing).to_have_class(re.compile(rf"\bbanner-{BANNER_LEVELS[state]}\b"))
 
     def expect_can_subscribe(self, label: str | None = None) -> None:
         """The Subscribe button is offered ("Subscribe", or "Subscribe again" after a cancellation)."""
@@ -131,8 +134,18 @@ class CheckoutSuccessPage(BasePage):
     def expect_plan_active(self) -> None:
         """The page noticed the webhook (however late) and shows the active plan, banner included."""
         expect(self.all_set_heading).to_be_visible()
+        expect(self.page.get_by_role("heading", name="Finishing up…")).to_be_hidden()  # one outcome shown, not two
+        expect(self.page).to_have_title(re.compile(r"^Plan active"))  # the browser tab says it too
         expect(self.result).to_have_attribute("data-state", "active")
+        # The banner the page loaded with ("No plan yet", "Choose a plan") is rewritten in place, words and link.
         self.banners.expect_state(BILLING_BANNER_TEST_ID, "active")
+        self.banners.expect_message(BILLING_BANNER_TEST_ID, "Your NeverMissCall plan is active.")
+        self.banners.expect_no_link(BILLING_BANNER_TEST_ID)
+        expect(self.banners.billing).to_have_class(re.compile(rf"\bbanner-{BANNER_LEVELS['active']}\b"))
+
+    def expect_reference(self, session_id: str) -> None:
+        """The checkout session paid, shown for support questions."""
+        expect(self.result).to_contain_text(f"Checkout reference: {session_id}")
 
     def go_to_billing(self) -> BillingPage:
         self.page.get_by_role("link", name="View billing").click()

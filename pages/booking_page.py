@@ -35,6 +35,7 @@ BOOKED_PRICE_TEST_ID = "booked-price"
 LINK_UNAVAILABLE_TEST_ID = "link-unavailable"
 NO_OFFERS_TEST_ID = "no-offers"
 SLOT_TAKEN_MESSAGE = "Sorry, that time was just taken by someone else."
+SLOT_UNAVAILABLE_MESSAGE = "That time can't be booked any more. Please pick another one."
 
 
 class BookingStep(BasePage):
@@ -42,6 +43,8 @@ class BookingStep(BasePage):
 
     path = "/book/"
     suffix: ClassVar[str] = ""
+    # The HTTP status of the page ``open`` arrived on (after redirects): None for a step reached by a click.
+    http_status: int | None = None
 
     def url_pattern(self) -> re.Pattern[str]:
         return re.compile(TOKEN_PATH + self.suffix + r"(\?.*)?$")
@@ -49,8 +52,10 @@ class BookingStep(BasePage):
     @classmethod
     def open(cls, page: Page, url: str) -> Self:
         """Opens the link (absolute, as texted) and checks this is the step it shows."""
-        page.goto(url)
-        return cls(page).expect_loaded()
+        response = page.goto(url)
+        step = cls(page)
+        step.http_status = response.status if response is not None else None
+        return step.expect_loaded()
 
     def goto(self) -> Self:
         raise TypeError(f"{type(self).__name__} has no fixed address: use {type(self).__name__}.open(page, link)")
@@ -114,11 +119,19 @@ class OffersPage(BookingStep):
         self.choose(n)
         return HeldPage(self.page).expect_loaded()
 
+    def pick_slot_passed_meanwhile(self, n: int) -> OffersPage:
+        """Picks offer ``n`` whose time has come too close (the page was left open): told so, offered anew."""
+        self.choose(n)
+        fresh = OffersPage(self.page).expect_loaded()
+        expect(fresh.notice).to_have_text(SLOT_UNAVAILABLE_MESSAGE)
+        return fresh
+
     def pick_slot_taken_meanwhile(self, n: int) -> OffersPage:
         """Picks offer ``n`` that someone else took since the page loaded: the page explains and offers anew."""
         self.choose(n)
         fresh = OffersPage(self.page).expect_loaded()
         fresh.expect_slot_taken_notice()
+        expect(fresh.page.get_by_role("heading", level=2, name="Fresh times")).to_be_visible()
         return fresh
 
     @property
@@ -128,9 +141,10 @@ class OffersPage(BookingStep):
     def expect_offer_count(self, count: int) -> None:
         expect(self.slots).to_have_count(count)
 
-    def expect_no_free_times(self) -> None:
-        """No radio buttons, and the page says so (with the business's number to text)."""
+    def expect_no_free_times(self, *, phone: str) -> None:
+        """No radio buttons, and the page says so, with the business's number to text (``phone``)."""
         expect(self.no_offers).to_contain_text("There are no free times in the next two weeks.")
+        expect(self.no_offers).to_contain_text(f"Text us at {phone} and we'll find one.")
         expect(self.slots).to_have_count(0)
         expect(self.hold_button).to_have_count(0)
 
@@ -283,6 +297,11 @@ class BookedPage(BookingStep):
         if texting is not None:
             expect(self.confirmation).to_contain_text(f"We're texting a confirmation to {texting}.")
 
+    def expect_no_text_promised(self) -> None:
+        """A booking with no conversation to text in (a link made without one) promises no confirmation text."""
+        expect(self.confirmation).to_contain_text("You're booked")
+        expect(self.confirmation).not_to_contain_text("We're texting")
+
 
 class LinkUnavailablePage(BookingStep):
     """An unknown link (404) or an expired one (410): a page that says so, never a stack trace."""
@@ -294,9 +313,14 @@ class LinkUnavailablePage(BookingStep):
     def card(self) -> Locator:
         return self.page.get_by_test_id(LINK_UNAVAILABLE_TEST_ID)
 
+    def _expect_http_status(self, status: int) -> None:
+        """The page's words are backed by its status (crawlers and link checkers read only that)."""
+        assert self.http_status in (None, status), f"link page answered HTTP {self.http_status}, not {status}"
+
     def expect_expired(self, *, business: str | None = None, phone: str | None = None) -> None:
         """The 410 page; it tells the customer whom to text for a fresh link when the business is known."""
         expect(self.card).to_have_attribute("data-status", "410")
+        self._expect_http_status(410)
         expect(self.heading).to_have_text("This booking link has expired")
         expect(self.card).to_contain_text("Booking links work for 72 hours.")
         if business is not None and phone is not None:
@@ -304,6 +328,7 @@ class LinkUnavailablePage(BookingStep):
 
     def expect_unknown(self) -> None:
         expect(self.card).to_have_attribute("data-status", "404")
+        self._expect_http_status(404)
         expect(self.heading).to_have_text("We couldn't find this booking link")
 
 

@@ -3,6 +3,7 @@ consent pages at their fakes."""
 
 from __future__ import annotations
 
+import re
 from typing import Self
 
 from playwright.sync_api import Locator, Page, expect
@@ -42,6 +43,13 @@ class CalendarPage(BasePage):
         expect(self.status_badge).to_have_attribute("data-state", "connected")
         expect(self.page.get_by_role("status").filter(has_text="connected.")).to_have_text("Google Calendar connected.")
         return self
+
+    def reconnect_google_refused(self, account: str) -> Self:
+        """Reconnect and Allow, but Google refuses to exchange the consent's code: back here with the error."""
+        self.connect_button.click()
+        GoogleConsentPage(self.page).allow(account)
+        expect(self.page).to_have_url(re.compile(re.escape(self.path) + r"\?error="))
+        return self.expect_loaded()
 
     def connect_jobber(self, account: str) -> Self:
         """Connect Jobber, then type the Jobber account and Allow Access on Jobber's consent page; back here."""

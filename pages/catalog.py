@@ -107,5 +107,17 @@ class CatalogPage(BasePage):
         expect(field).to_have_attribute("aria-invalid", "true")
         expect(self.error_summary).to_contain_text(message)
 
+    def expect_form_values(self, *, name: str, aliases: str, price: str, duration_minutes: int) -> None:
+        """A refused form comes back with what the owner typed and chose."""
+        expect(self.name_field).to_have_value(name)
+        expect(self.aliases_field).to_have_value(aliases)
+        expect(self.price_field).to_have_value(price)
+        expect(self.duration_field).to_have_value(str(duration_minutes))
+
+    def expect_editing(self, name: str) -> None:
+        """The form is (still) the edit form of ``name``, not the add form."""
+        expect(self.page.get_by_role("heading", name=f"Edit {name}")).to_be_visible()
+        expect(self.page.get_by_role("button", name="Save changes")).to_be_visible()
+
     def expect_notice(self, text: str) -> None:
         expect(self.notice).to_have_text(text)

@@ -107,6 +107,13 @@ class DashboardPage(BasePage):
         expect(row.get_by_test_id(DAY_P50_TEST_ID)).to_have_text(p50)
         expect(row.get_by_test_id(DAY_P95_TEST_ID)).to_have_text(p95)
 
+    def bar_width_rem(self, label: str) -> float:
+        """The drawn width of the p95 bar in the row headed ``label``, in rem (the slowest day's is 8 rem)."""
+        row = self.days.filter(has=self.page.get_by_role("rowheader", name=label, exact=True))
+        # The bar is decoration (aria-hidden, no role or test id): found by the attribute the page's script reads.
+        return float(row.locator("[data-bar-rem]").evaluate(
+            "bar => bar.getBoundingClientRect().width / parseFloat(getComputedStyle(document.documentElement).fontSize)"))
+
     def expect_day_count(self, count: int) -> None:
         expect(self.days).to_have_count(count)
 
