@@ -3,7 +3,8 @@ time and closed days, up to two weeks ahead; a job that fits no opening says "no
 and on the page); a booking link expires after 72 hours on the tenant clock; picking another time on
 the page gives the first one back; a link made without the customer's number asks for one (and refuses
 one that cannot be texted) and the owner sees it came from the booking page; appointments move from
-Upcoming to Past when they end, the most recent first.
+Upcoming to Past when they end, the most recent first. Through the scheduling API (no browser): the holds it
+refuses, offers and a day's free times, bookings replayed by Idempotency-Key, lapsed, started and given-back holds.
 
 The tenant opens Mon, Wed, Thu and Fri 08:00-15:45 in New York (Tuesday closed, no weekend), so a
 whole-day (8 h) job never fits; one test's tenant opens only on Saturday mornings.
@@ -191,9 +192,45 @@ def test_a_link_without_the_customers_number_asks_for_it(
 
 
 def test_appointments_move_from_upcoming_to_past_when_they_end(
-    tenant: TenantHandle, seeder: TenantSeeder, customer_phone: str, new_customer_phone: Callable[[], str],
-    owner_page: Page, app_api: httpx.Client,
+    tenant: TenantHandle, seeder: TenantSeeder, customer_phone: str, owner_page: Page, app_api: httpx.Client,
 ) -> None:
+    seeder.set_clock(tenant, now=MONDAY_MORNING)
+    leak = item_id(app_api, "Leak repair")
+    for starts_at in ("2030-01-07T14:30:00Z", "2030-01-07T16:00:00Z"):  # 9:30-11 AM, 11 AM-12:30 PM, through the API
+        hold = app_api.post("/api/v1/holds", json={"item_id": leak, "starts_at": starts_at,
+                                                   "customer_phone": customer_phone})
+        assert hold.status_code == 201, hold.text
+        booked = app_api.post("/api/v1/bookings", json={"hold_id": hold.json()["id"]})
+        assert booked.status_code == 201, booked.text
+    price_cents = next(i.price_cents for i in tenant.catalog if i.name == "Leak repair")
+
+    appointments = AppointmentsPage(owner_page).goto()
+    appointments.expect_upcoming(["Mon Jan 7, 9:30 AM", "Mon Jan 7, 11:00 AM"])
+    appointments.expect_past([])
+    appointments.expect_upcoming_total(dollars(2 * price_cents))
+
+    # 11:00 AM: the first job has just ended; the second has just started, so it is still upcoming work.
+    seeder.set_clock(tenant, now=datetime(2030, 1, 7, 16, 0, tzinfo=UTC))
+    appointments.goto()
+    appointments.expect_upcoming(["Mon Jan 7, 11:00 AM"])
+    appointments.expect_past(["Mon Jan 7, 9:30 AM"])
+    appointments.expect_upcoming_total(dollars(price_cents))
+    appointments.expect_appointment(when="Mon Jan 7, 9:30 AM", service="Leak repair", price=dollars(price_cents),
+                                    customer=customer_phone, via="API")
+
+    # 12:30 PM: both have ended; Past lists the most recent first.
+    seeder.set_clock(tenant, now=datetime(2030, 1, 7, 17, 30, tzinfo=UTC))
+    appointments.goto()
+    appointments.expect_empty()
+    appointments.expect_past(["Mon Jan 7, 11:00 AM", "Mon Jan 7, 9:30 AM"])
+
+
+def test_the_scheduling_api_refuses_what_cannot_be_held_and_books_each_hold_once(
+    tenant: TenantHandle, seeder: TenantSeeder, customer_phone: str, new_customer_phone: Callable[[], str],
+    app_api: httpx.Client,
+) -> None:
+    """What an integration sees: the holds it cannot make, offers and a day's free times, bookings replayed by
+    their Idempotency-Key, holds that lapse, start or are given back, and a window of the appointments list."""
     seeder.set_clock(tenant, now=MONDAY_MORNING)
     reached_at = new_customer_phone()
     leak = item_id(app_api, "Leak repair")
@@ -259,31 +296,13 @@ def test_appointments_move_from_upcoming_to_past_when_they_end(
     # A window of the list, from 9:30 AM (included) to 11:00 AM (excluded): only the first job.
     window = app_api.get("/api/v1/appointments", params={"from": "2030-01-07T14:30:00Z", "to": "2030-01-07T16:00:00Z"})
     assert [a["id"] for a in window.json()["appointments"]] == booked_ids[:1], window.text
-    price_cents = next(i.price_cents for i in tenant.catalog if i.name == "Leak repair")
 
-    appointments = AppointmentsPage(owner_page).goto()
-    appointments.expect_upcoming(["Mon Jan 7, 9:30 AM", "Mon Jan 7, 11:00 AM"])
-    appointments.expect_past([])
-    appointments.expect_upcoming_total(dollars(2 * price_cents))
-
-    # 11:00 AM: the first job has just ended; the second has just started, so it is still upcoming work.
+    # 11:00 AM: the 2:00 PM hold has lapsed.
     seeder.set_clock(tenant, now=datetime(2030, 1, 7, 16, 0, tzinfo=UTC))
     lapsed = app_api.get(f"/api/v1/holds/{lapsing['id']}").json()
     assert (lapsing["live"], lapsed["status"], lapsed["live"]) == (True, "held", False), lapsed
-    appointments.goto()
-    appointments.expect_upcoming(["Mon Jan 7, 11:00 AM"])
-    appointments.expect_past(["Mon Jan 7, 9:30 AM"])
-    appointments.expect_upcoming_total(dollars(price_cents))
-    appointments.expect_appointment(when="Mon Jan 7, 9:30 AM", service="Leak repair", price=dollars(price_cents),
-                                    customer=customer_phone, via="API")
 
-    # 12:30 PM: both have ended; Past lists the most recent first.
-    seeder.set_clock(tenant, now=datetime(2030, 1, 7, 17, 30, tzinfo=UTC))
-    appointments.goto()
-    appointments.expect_empty()
-    appointments.expect_past(["Mon Jan 7, 11:00 AM", "Mon Jan 7, 9:30 AM"])
-
-    # A hold placed at 12:40 PM for 12:45 PM lives until 12:55 PM, past its slot's start: at 12:46 PM it can no
+    # 12:40 PM: a hold placed now for 12:45 PM lives until 12:55 PM, past its slot's start: at 12:46 PM it can no
     # longer be booked. Given back, it reads as released and no longer live.
     seeder.set_clock(tenant, now=datetime(2030, 1, 7, 17, 40, tzinfo=UTC))
     late = app_api.post("/api/v1/holds", json={"item_id": leak, "starts_at": "2030-01-07T17:45:00Z"})
