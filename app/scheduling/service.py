@@ -468,14 +468,6 @@ def list_appointments(
     return list(db.scalars(query.order_by(Appointment.starts_at).limit(limit)))
 
 
-def appointments_for_conversation(*, db: Session, tenant_id: str, conversation_id: str) -> list[Appointment]:
-    return list(db.scalars(
-        select(Appointment)
-        .where(Appointment.tenant_id == tenant_id, Appointment.conversation_id == conversation_id)
-        .order_by(Appointment.starts_at)
-    ))
-
-
 def mark_confirmation_queued(*, db: Session, appointment: Appointment) -> None:
     """Records that the confirmation SMS is on its way (the AppointmentBooked handler then sends none)."""
     appointment.confirmation_queued_at = utcnow()
