@@ -6,6 +6,8 @@ Each banner has a stable ``data-testid`` and its machine-readable state in ``dat
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Locator, expect
 
 from pages.region import Region
@@ -37,6 +39,10 @@ class BannerRegion(Region):
     def expect_state(self, test_id: str, state: str) -> None:
         expect(self.banner(test_id)).to_be_visible()
         expect(self.banner(test_id)).to_have_attribute("data-state", state)
+
+    def expect_level(self, test_id: str, level: str) -> None:
+        """How urgent the banner looks: its colour class (banner-info blue, -success, -warning, -danger red)."""
+        expect(self.banner(test_id)).to_have_class(re.compile(rf"\bbanner-{level}\b"))
 
     def expect_message(self, test_id: str, text: str) -> None:
         expect(self.banner(test_id)).to_contain_text(text)

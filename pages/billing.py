@@ -89,7 +89,7 @@ class BillingPage(BasePage):
         expect(self.plan_state).to_have_attribute("data-state", state)
         expect(self.plan_state).to_have_text(STATE_LABELS[state])
         self.banners.expect_state(BILLING_BANNER_TEST_ID, state)
-        expect(self.banners.billing).to_have_class(re.compile(rf"\bbanner-{BANNER_LEVELS[state]}\b"))
+        self.banners.expect_level(BILLING_BANNER_TEST_ID, BANNER_LEVELS[state])
 
     def expect_can_subscribe(self, label: str | None = None) -> None:
         """The Subscribe button is offered ("Subscribe", or "Subscribe again" after a cancellation)."""
@@ -141,7 +141,7 @@ class CheckoutSuccessPage(BasePage):
         self.banners.expect_state(BILLING_BANNER_TEST_ID, "active")
         self.banners.expect_message(BILLING_BANNER_TEST_ID, "Your NeverMissCall plan is active.")
         self.banners.expect_no_link(BILLING_BANNER_TEST_ID)
-        expect(self.banners.billing).to_have_class(re.compile(rf"\bbanner-{BANNER_LEVELS['active']}\b"))
+        self.banners.expect_level(BILLING_BANNER_TEST_ID, BANNER_LEVELS["active"])
 
     def expect_reference(self, session_id: str) -> None:
         """The checkout session paid, shown for support questions."""
