@@ -33,10 +33,13 @@ from e2e.support import (
 )
 from pages.appointments import AppointmentsPage
 from pages.billing import BillingPage, billing_state, subscribe_and_pay
-from pages.booking_page import OffersPage
+from pages.booking_page import LinkUnavailablePage, OffersPage
+from pages.calendar import CalendarPage
 from pages.catalog import CatalogPage
 from pages.compliance import CompliancePage
 from pages.conversation import ConversationPage
+from pages.dashboard import DashboardPage
+from pages.errors import ErrorPage
 from pages.inbox import InboxPage
 from pages.login import LoginPage
 
@@ -72,9 +75,16 @@ def missed_call(tenant: TenantHandle, twilio: TwilioFakeClient, customer: str, w
     wait_until(lambda: texts_to(twilio, tenant=tenant, customer=customer), message="the first SMS")
 
 
-def test_login(page: Page, snapshots: Snapshots) -> None:
+def test_signed_out_pages(page: Page, base_url: str, snapshots: Snapshots) -> None:
+    """What anyone reaches without signing in: the login page, a booking link that is not (or no longer) a
+    business's, and the error card of a page that does not exist."""
     LoginPage(page).goto()
     check_page(page, snapshots, "login")
+    LinkUnavailablePage.open(page, f"{base_url}/book/{'x' * 32}").expect_unknown()
+    check_page(page, snapshots, "booking-unknown-link")
+    page.goto(f"{base_url}/no-such-page")
+    ErrorPage(page).expect_not_found()
+    check_page(page, snapshots, "not-found")
 
 
 def test_inbox_and_conversation_states(owner_page: Page, tenant: TenantHandle, twilio: TwilioFakeClient,
@@ -97,11 +107,16 @@ def test_inbox_and_conversation_states(owner_page: Page, tenant: TenantHandle, t
     check_page(owner_page, snapshots, "conversation-blocked")
 
 
-def test_catalog_and_compliance(owner_page: Page, snapshots: Snapshots) -> None:
+def test_catalog_compliance_calendars_and_dashboard(owner_page: Page, snapshots: Snapshots) -> None:
     expect(CatalogPage(owner_page).goto().row_for("Leak repair")).to_have_count(1)
     check_page(owner_page, snapshots, "catalog")
     CompliancePage(owner_page).goto().expect_status("approved")
     check_page(owner_page, snapshots, "compliance")
+    expect(CalendarPage(owner_page).goto().status_badge).to_have_attribute("data-state", "none")
+    check_page(owner_page, snapshots, "calendar-none")
+    dashboard = DashboardPage(owner_page).goto()  # a new business: no calls yet, the week's days listed
+    expect(dashboard.answered).to_have_text("0")
+    check_page(owner_page, snapshots, "dashboard-empty")
 
 
 @pytest.mark.tenant(compliance="none")
