@@ -41,7 +41,8 @@ def test_an_idle_conversation_closes_after_a_day_and_the_next_text_starts_a_new_
     new_customer_phone: Callable[[], str], app_api: httpx.Client, wait_until: WaitUntil,
 ) -> None:
     quiet_caller = new_customer_phone()  # idle as long, but never texts again and nobody opens it
-    for caller in (customer_phone, quiet_caller):
+    listed_caller = new_customer_phone()  # idle as long too, and only ever seen in the inbox's list
+    for caller in (customer_phone, quiet_caller, listed_caller):
         twilio.missed_call(from_=caller, to=tenant.phone_number)
     wait_until(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone), message="the first SMS")
     conversation = ConversationPage.from_inbox(owner_page, customer_phone)
@@ -81,9 +82,10 @@ def test_an_idle_conversation_closes_after_a_day_and_the_next_text_starts_a_new_
     quiet = app_api.get(f"/api/v1/conversations/{quiet_id}").json()
     assert (quiet["state"], quiet["composer"]["code"]) == ("closed", "conversation_closed"), quiet
     inbox = InboxPage(owner_page).goto()
-    inbox.expect_conversation_count(3)
+    inbox.expect_conversation_count(4)
     inbox.expect_first(customer_phone, state="open")  # the most recently active on top
-    inbox.expect_conversation(quiet_caller, state="closed")  # the inbox closes what has been idle a day
+    inbox.expect_conversation(quiet_caller, state="closed")
+    inbox.expect_conversation(listed_caller, state="closed")  # the inbox itself closes what has been idle a day
     expect(inbox.rows_in_state(customer_phone, "closed")).to_have_count(1)
     expect(inbox.rows_in_state(customer_phone, "open")).to_have_count(1)
     inbox.open_conversation(customer_phone, state="open")
