@@ -116,13 +116,31 @@ def test_approval_removes_the_banner_and_sends_the_held_text(
     conversation.expect_state("human")
     status = app_api.get("/api/v1/compliance").json()
     assert (status["status"], status["can_send"], status["code"]) == ("approved", True, None), status
+    assert status["registration"]["decided_at"] is not None, "the approval has no date"
     # Once approved, a second brand is refused too (it would pause texting again while it is reviewed).
     again = app_api.post("/api/v1/compliance/registration", json=second_brand)
     assert (again.status_code, again.json().get("code")) == (409, "compliance_already_approved"), again.text
     CompliancePage(owner_page).goto().expect_status("approved")
-    # The carriers suspend the approved brand later: texting is off again, as after a rejection.
+    # The carriers suspend the approved brand later: texting is off again, as after a rejection. Twilio gives
+    # no reason for a suspension, so the page says the app's own words.
     decide_brand(twilio, tenant, tenant.extra["brand_sid"], "SUSPENDED")
-    CompliancePage(owner_page).goto().expect_status("rejected")
+    CompliancePage(owner_page).goto().expect_rejected_because("Brand registration failed")
+    suspended = app_api.get("/api/v1/compliance").json()["registration"]
+    assert (suspended["status"], suspended["failure_reason"], suspended["submitted_by"]) == (
+        "rejected", "Brand registration failed", "operator"), suspended
+    assert suspended["decided_at"] is not None, suspended
+    # The owner registers again through the API: 201 with the new brand, pending, and it was kept.
+    brands_before = {brand["sid"] for brand in twilio.brands()}
+    resubmitted = app_api.post("/api/v1/compliance/registration", json=second_brand)
+    assert resubmitted.status_code == 201, resubmitted.text
+    [brand] = [b for b in twilio.brands() if b["sid"] not in brands_before]
+    status = app_api.get("/api/v1/compliance").json()
+    assert status == resubmitted.json(), "the registration the API answered was not the one kept"
+    registration = status["registration"]
+    assert (status["status"], status["code"], registration["status"], registration["brand_sid"],
+            registration["legal_name"], registration["submitted_by"], registration["failure_reason"],
+            registration["decided_at"]) == ("pending", "compliance_pending", "pending", brand["sid"],
+                                            second_brand["legal_name"], "owner", None, None), status
 
 
 def test_stop_blocks_every_further_text_and_start_resumes(
