@@ -32,6 +32,7 @@ from pages.inbox import InboxPage
 pytestmark = pytest.mark.compliance
 
 BRAND_REGISTRATIONS = "/v1/a2p/BrandRegistrations"  # Twilio's brand registration endpoint (POST registers)
+CONVERSATION_API = "**/api/v1/conversations/**"  # what an open conversation page polls
 
 
 def send_through_api(app_api: httpx.Client, conversation_id: str, body: str) -> httpx.Response:
@@ -150,19 +151,26 @@ def test_stop_blocks_every_further_text_and_start_resumes(
     twilio.missed_call(from_=customer_phone, to=tenant.phone_number)
     wait_until(lambda: texts_to(twilio, tenant=tenant, customer=customer_phone), message="the first SMS")
     conversation = ConversationPage.from_inbox(owner_page, customer_phone)
+    conversation_id = conversation.conversation_id
+    # The page hears nothing from here on (its refreshes fail), so it still offers "Take over" after the STOP.
+    owner_page.route(CONVERSATION_API, lambda route: route.abort())
 
     with settle.window(lambda: texts_to(twilio, tenant=tenant, customer=customer_phone), what="SMS after STOP"):
         assert twilio.inbound_sms(from_=customer_phone, to=tenant.phone_number, body="STOP")["status_code"] == 200
         twilio.missed_call(from_=customer_phone, to=tenant.phone_number)
         twilio.inbound_sms(from_=customer_phone, to=tenant.phone_number, body="hello?")
+    # Pressing it is refused on the page, which says why and shows the conversation as it is now.
+    conversation.take_over_button.click()
+    expect(conversation.error).to_have_text("Can't take over now: the customer opted out by texting STOP.")
+    owner_page.unroute(CONVERSATION_API)
     conversation.expect_state("blocked")
     conversation.expect_composer_disabled("opted out")
-    refused = send_through_api(app_api, conversation.conversation_id, "Are you sure?")
+    refused = send_through_api(app_api, conversation_id, "Are you sure?")
     assert refused.status_code == 403 and refused.json()["code"] == "opted_out"
     # Nor can a person take the opted-out conversation over or hand it to the assistant (either would leave
     # "blocked" behind).
     for action, words in (("takeover", "take over"), ("release", "return to assistant")):
-        moved = app_api.post(f"/api/v1/conversations/{conversation.conversation_id}/{action}")
+        moved = app_api.post(f"/api/v1/conversations/{conversation_id}/{action}")
         assert (moved.status_code, moved.json().get("detail")) == (
             409, f"Can't {words} now: the customer opted out by texting STOP."), moved.text
 
