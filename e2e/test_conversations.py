@@ -59,6 +59,10 @@ def test_an_idle_conversation_closes_after_a_day_and_the_next_text_starts_a_new_
     for body, code in (("  \n ", "empty_message"), ("Call me\x00 back", "invalid_message")):
         refused = app_api.post(f"/api/v1/conversations/{old_id}/messages", json={"body": body})
         assert (refused.status_code, refused.json().get("code")) == (422, code), refused.text
+    # A request without the text at all is refused by the API's schema, naming the field it lacks.
+    refused = app_api.post(f"/api/v1/conversations/{old_id}/messages", json={})
+    assert (refused.status_code, refused.json().get("code"), [e.get("loc") for e in refused.json().get("detail", [])]) == (
+        422, "validation_error", [["body", "body"]]), refused.text
 
     # A minute past it, the customer texts before anyone looks: the webhook finds the old conversation idle,
     # closes it and starts a new one, which the assistant answers. The owner's page stays open but hears
