@@ -64,6 +64,7 @@ def test_a_pending_tenant_texts_nobody_and_says_why(
 
     inbox = InboxPage(owner_page).goto()
     inbox.banners.expect_state(COMPLIANCE_BANNER_TEST_ID, "pending")
+    inbox.banners.expect_level(COMPLIANCE_BANNER_TEST_ID, "warning")
     inbox.banners.expect_message(COMPLIANCE_BANNER_TEST_ID, "Your business registration is pending approval. "
                                  "Automatic replies are held and go out once approved.")
     expect_banner_link(owner_page, COMPLIANCE_BANNER_TEST_ID, "See the registration")
@@ -221,9 +222,10 @@ def test_the_owner_registers_on_the_compliance_page_and_texting_starts_on_approv
     compliance.expect_form_values(legal_name="A", ein="12-34", website="example.com",  # nothing to type again
                                   use_case="")
     compliance.expect_status("none")
-    # The API refuses the same way, naming each field to fix.
+    # The API refuses the same way, naming each field to fix: a website needs a real host name too, and a
+    # two-letter legal name is a name.
     refused = app_api.post("/api/v1/compliance/registration", json={
-        "legal_name": f"{tenant.name} LLC", "ein": "12-34", "website": "example.com", "use_case": "MIXED"})
+        "legal_name": "3M", "ein": "12-34", "website": "https://example", "use_case": "MIXED"})
     assert (refused.status_code, refused.json().get("code"), sorted(refused.json().get("errors", {}))) == (
         422, "invalid_registration", ["ein", "website"]), refused.text
     assert {brand["sid"] for brand in twilio.brands()} == brands_before, "an invalid form registered a brand"
@@ -268,6 +270,7 @@ def test_a_rejected_brand_turns_texting_off_until_the_owner_submits_again(
 
     conversation = ConversationPage.from_inbox(owner_page, customer_phone)
     conversation.banners.expect_state(COMPLIANCE_BANNER_TEST_ID, "rejected")
+    conversation.banners.expect_level(COMPLIANCE_BANNER_TEST_ID, "danger")  # red: texting is off until fixed
     conversation.banners.expect_message(COMPLIANCE_BANNER_TEST_ID,
                                         "Your business registration was rejected, so texting is off.")
     conversation.expect_message(first_reply(tenant), status="Held")
