@@ -47,8 +47,12 @@ def test_an_idle_conversation_closes_after_a_day_and_the_next_text_starts_a_new_
     wait_until(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone), message="the first SMS")
     conversation = ConversationPage.from_inbox(owner_page, customer_phone)
     old_id = conversation.conversation_id
-    [quiet_id] = [c["id"] for c in app_api.get("/api/v1/conversations").json()["conversations"]
-                  if c["customer_phone"] == quiet_caller]
+    ids = {c["customer_phone"]: c["id"] for c in app_api.get("/api/v1/conversations").json()["conversations"]}
+    quiet_id = ids[quiet_caller]
+    # A person took both idle callers over: a conversation a person answers closes after a day too.
+    for caller in (quiet_caller, listed_caller):
+        taken = app_api.post(f"/api/v1/conversations/{ids[caller]}/takeover")
+        assert (taken.status_code, taken.json()["state"]) == (200, "human"), taken.text
 
     seeder.set_clock(tenant, advance_seconds=DAY_S - 60)  # a minute short of a day: still open
     InboxPage(owner_page).goto().expect_conversation(customer_phone, state="open")
