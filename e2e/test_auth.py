@@ -14,7 +14,7 @@ from pytest_playwright.pytest_playwright import CreateContextCallback
 
 from e2e.support import StripeFakeClient, TenantHandle, TenantSeeder, TwilioFakeClient
 from pages.banners import BILLING_BANNER_TEST_ID, COMPLIANCE_BANNER_TEST_ID
-from pages.catalog import CatalogPage
+from pages.billing import BillingPage
 from pages.errors import ErrorPage
 from pages.flows import open_inbox, sign_in, sign_out
 from pages.inbox import InboxPage
@@ -122,14 +122,15 @@ def test_an_expired_session_is_refused_and_sign_in_returns_to_the_page(new_conte
     assert (forged.status_code, forged.json()["code"]) == (401, "invalid_token"), forged.text
 
     page = new_context(storage_state=storage_state(stack.base_url, ended)).new_page()  # type: ignore[arg-type]
-    page.goto("/catalog")
-    login = LoginPage(page).expect_loaded()  # sent to sign in, not shown the catalog
-    login.expect_next("/catalog")
+    # The session ended while the owner was at Stripe's checkout; cancelling there brings them back here.
+    page.goto("/billing?canceled=1")
+    login = LoginPage(page).expect_loaded()  # sent to sign in, not shown the billing page
+    login.expect_next("/billing?canceled=1")
     # A mistyped password first: the form that says so still knows where to go afterwards.
     login.sign_in(tenant.owner.email, tenant.owner.password + "-typo")
     login.expect_error(WRONG_CREDENTIALS)
     login.sign_in_as(tenant.owner)
-    CatalogPage(page).expect_loaded()  # back where the session ended
+    BillingPage(page).expect_checkout_canceled()  # back where the session ended, query string and all
 
 
 @pytest.mark.parametrize(("path", "label"), OWNER_ONLY_PAGES, ids=[p for p, _ in OWNER_ONLY_PAGES])
