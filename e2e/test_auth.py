@@ -241,7 +241,18 @@ def test_sign_out_ends_the_session(owner_page: Page, new_context: CreateContextC
     # is sent to sign in too.
     elsewhere = new_context(storage_state=tenant.storage_state_for(tenant.owner)).new_page()  # type: ignore[arg-type]
     elsewhere.goto(InboxPage.path)
-    LoginPage(elsewhere).expect_loaded()
+    login = LoginPage(elsewhere).expect_loaded()
+    # Signing in there again starts a new session, which the ended one, replayed at /logout (a copied
+    # cookie), cannot end: only the session a sign-out comes from is ended.
+    login.sign_in_as(tenant.owner)
+    InboxPage(elsewhere).expect_loaded()
+    [csrf] = [c["value"] for c in owner_page.context.cookies() if c["name"] == "nmc_csrf"]
+    owner_page.context.add_cookies([{"name": "nmc_session", "value": tenant.owner.session.cookie_value,
+                                     "url": stack.base_url}])
+    replayed = owner_page.request.post("/logout", form={"csrf_token": csrf}, max_redirects=0)
+    assert replayed.status == 303, f"the replayed sign-out answered {replayed.status}"
+    elsewhere.reload()
+    InboxPage(elsewhere).expect_loaded()
 
 
 def test_deactivated_user_is_refused_even_with_a_session(tech_page: Page, tenant: TenantHandle, seeder: TenantSeeder,
