@@ -44,6 +44,11 @@ def resubscribed(tenant: TenantHandle) -> str:
     return f"You're subscribed again to texts from {tenant.name}. Reply HELP for help, STOP to opt out."
 
 
+def answered_waits(app_api: httpx.Client) -> int:
+    """How many customer waits the dashboard counts as answered over the last 7 days."""
+    return int(app_api.get("/api/v1/dashboard/first-response").json()["last_7_days"]["samples"])
+
+
 def state_of(app_api: httpx.Client, conversation_id: str) -> str:
     response = app_api.get(f"/api/v1/conversations/{conversation_id}")
     assert response.status_code == 200, response.text
@@ -64,8 +69,11 @@ def test_stop_words_opt_out_one_customer_and_start_words_opt_back_in(
                        data={"MessageSid": "SM" + "f" * 32, "From": quitter, "To": tenant.phone_number, "Body": "STOP"},
                        headers={SIGNATURE_HEADER: "bm90IFR3aWxpbydzIHNpZ25hdHVyZQ=="})
     assert forged.status_code == 403 and forged.json()["code"] == "invalid_signature", forged.text
+    wait_until(lambda: answered_waits(app_api) == 2, message="the two first texts counted as answered waits")
     assert text_the_business(twilio, tenant=tenant, customer=quitter, body="HELP",
                              wait_until=wait_until) == help_reply(tenant)
+    # Asking for HELP is waiting for an answer too: the help text answers it in the first-response figures.
+    wait_until(lambda: answered_waits(app_api) == 3, message="the HELP counted as a wait the help text answered")
     conversation = ConversationPage.from_inbox(owner_page, quitter)
 
     # STOP in lower case with spaces, then everything that would text them if the opt-out were ignored:
