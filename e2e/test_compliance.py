@@ -111,6 +111,11 @@ def test_approval_removes_the_banner_and_sends_the_held_text(
     # The text the API refused while pending now goes out, signed by the owner the token belongs to.
     sent = send_through_api(app_api, conversation.conversation_id, "Hello from the API")
     assert sent.status_code == 201 and sent.json()["author_label"] == tenant.owner.name, sent.text
+    # The thread through the API, oldest first: the missed call, the released reply, the owner's text.
+    thread = app_api.get(f"/api/v1/conversations/{conversation.conversation_id}/messages").json()["messages"]
+    assert [(m["direction"], m["author_label"], m["body"]) for m in thread][1:] == [
+        ("outbound", "Assistant", first_reply(tenant)), ("outbound", tenant.owner.name, "Hello from the API")], thread
+    assert thread[0]["direction"] == "event" and thread[-1]["id"] == sent.json()["id"], thread
     wait_until(lambda: "Hello from the API" in [t["body"] for t in texts_to(twilio, tenant=tenant, customer=customer_phone)],
                message="the owner's text sent through the API")
     # Sending took the conversation over: the open page reloads itself into "human"; wait for that reload so
