@@ -89,6 +89,7 @@ def test_an_idle_conversation_closes_after_a_day_and_the_next_text_starts_a_new_
     # Asked for by itself, the quiet caller's conversation is closed too (before any list closed it).
     quiet = app_api.get(f"/api/v1/conversations/{quiet_id}").json()
     assert (quiet["state"], quiet["composer"]["code"]) == ("closed", "conversation_closed"), quiet
+    assert quiet["closed_at"] is not None and quiet["closed_at"] > quiet["last_activity_at"], quiet
     inbox = InboxPage(owner_page).goto()
     inbox.expect_conversation_count(4)
     inbox.expect_first(customer_phone, state="open")  # the most recently active on top
