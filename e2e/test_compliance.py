@@ -33,6 +33,10 @@ pytestmark = pytest.mark.compliance
 
 BRAND_REGISTRATIONS = "/v1/a2p/BrandRegistrations"  # Twilio's brand registration endpoint (POST registers)
 CONVERSATION_API = "**/api/v1/conversations/**"  # what an open conversation page polls
+#: The stack's Trust Hub bundles (TWILIO_CUSTOMER_PROFILE_SID / TWILIO_A2P_PROFILE_SID in playwright.config.toml):
+#: each brand registration must name each in its own field.
+CUSTOMER_PROFILE_BUNDLE = "BU00000000000000000000000000000001"
+A2P_PROFILE_BUNDLE = "BU00000000000000000000000000000002"
 
 
 def send_through_api(app_api: httpx.Client, conversation_id: str, body: str) -> httpx.Response:
@@ -249,6 +253,8 @@ def test_the_owner_registers_on_the_compliance_page_and_texting_starts_on_approv
                               use_case_label="Mixed (customer care and notifications)")
     [brand] = [b for b in twilio.brands() if b["sid"] not in brands_before]
     assert brand["status"] == "PENDING" and compliance.brand_sid == brand["sid"]
+    assert (brand["customer_profile_bundle_sid"], brand["a2p_profile_bundle_sid"]) == (
+        CUSTOMER_PROFILE_BUNDLE, A2P_PROFILE_BUNDLE), brand
     compliance.banners.expect_state(COMPLIANCE_BANNER_TEST_ID, "pending")
     assert texts_to(twilio, tenant=tenant, customer=customer_phone) == []
 
