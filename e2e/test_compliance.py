@@ -142,16 +142,19 @@ def test_approval_removes_the_banner_and_sends_the_held_text(
     assert suspended["decided_at"] is not None, suspended
     # The owner registers again through the API: 201 with the new brand, pending, and it was kept.
     brands_before = {brand["sid"] for brand in twilio.brands()}
-    resubmitted = app_api.post("/api/v1/compliance/registration", json=second_brand)
+    # (typed as people do: stray spaces in the name and around the website, the EIN without its dash)
+    resubmitted = app_api.post("/api/v1/compliance/registration", json={
+        **second_brand, "legal_name": f"  {tenant.name}   LLC ", "ein": "123456789", "website": " https://example.com "})
     assert resubmitted.status_code == 201, resubmitted.text
     [brand] = [b for b in twilio.brands() if b["sid"] not in brands_before]
     status = app_api.get("/api/v1/compliance").json()
     assert status == resubmitted.json(), "the registration the API answered was not the one kept"
     registration = status["registration"]
     assert (status["status"], status["code"], registration["status"], registration["brand_sid"],
-            registration["legal_name"], registration["submitted_by"], registration["failure_reason"],
-            registration["decided_at"]) == ("pending", "compliance_pending", "pending", brand["sid"],
-                                            second_brand["legal_name"], "owner", None, None), status
+            registration["legal_name"], registration["ein"], registration["website"], registration["submitted_by"],
+            registration["failure_reason"], registration["decided_at"]) == (
+        "pending", "compliance_pending", "pending", brand["sid"], f"{tenant.name} LLC", "12-3456789",
+        "https://example.com", "owner", None, None), status
 
 
 def test_stop_blocks_every_further_text_and_start_resumes(
