@@ -81,6 +81,8 @@ def test_stop_words_opt_out_one_customer_and_start_words_opt_back_in(
     attempts_before = len(send_attempts_to(twilio, tenant=tenant, customer=quitter))
     with settle.window(lambda: send_attempts_to(twilio, tenant=tenant, customer=quitter), what="texts after STOP"):
         assert twilio.inbound_sms(from_=quitter, to=tenant.phone_number, body="  stop ")["status_code"] == 200
+        # Told twice, as people do: the second STOP is taken in too (Twilio gets its 200), and changes nothing.
+        assert twilio.inbound_sms(from_=quitter, to=tenant.phone_number, body="STOP")["status_code"] == 200
         twilio.missed_call(from_=quitter, to=tenant.phone_number)
         twilio.inbound_sms(from_=quitter, to=tenant.phone_number, body="Do you fix water heaters?")
         twilio.inbound_sms(from_=quitter, to=tenant.phone_number, body="HELP")
@@ -88,7 +90,7 @@ def test_stop_words_opt_out_one_customer_and_start_words_opt_back_in(
     conversation.expect_state("blocked")
     conversation.expect_composer_disabled("opted out")
     # Not even a reply kept back as "Not sent": the thread holds the customer's texts and the two earlier replies.
-    conversation.expect_message_count(6)
+    conversation.expect_message_count(7)
     conversation.expect_event_count(2)
     expect(conversation.messages_with_status("Not sent")).to_have_count(0)
 
@@ -147,12 +149,15 @@ def test_stop_words_opt_out_one_customer_and_start_words_opt_back_in(
     newest = app_api.get("/api/v1/conversations", params={"limit": 2}).json()["conversations"]
     assert [c["customer_phone"] for c in newest] == [others["optout"], others["REVOKE"]], newest
 
-    # Subscribed, YES is an ordinary answer: the assistant hands it to a person instead of confirming again.
+    # Subscribed, START is still confirmed (the assistant keeps answering), but YES is an ordinary answer: the
+    # assistant hands it to a person instead of confirming again.
+    assert text_the_business(twilio, tenant=tenant, customer=quitter, body="START",
+                             wait_until=wait_until) == resubscribed(tenant)
     assert text_the_business(twilio, tenant=tenant, customer=quitter, body="YES",
                              wait_until=wait_until) == handoff(tenant)
     assert bodies_to(twilio, tenant=tenant, customer=quitter) == [
         first_reply(tenant), help_reply(tenant), resubscribed(tenant),
-        *[resubscribed(tenant) for _ in cycles], handoff(tenant)]
+        *[resubscribed(tenant) for _ in cycles], resubscribed(tenant), handoff(tenant)]
 
 
     # The hand-off asked for a person; STOP then ends the wait: a blocked conversation needs nobody.
