@@ -160,9 +160,14 @@ def test_stop_words_opt_out_one_customer_and_start_words_opt_back_in(
         *[resubscribed(tenant) for _ in cycles], resubscribed(tenant), handoff(tenant)]
 
 
-    # The hand-off asked for a person; STOP then ends the wait: a blocked conversation needs nobody.
+    # The hand-off asked for a person, who takes over; the customer's answer to them asks again. STOP then ends
+    # the wait and the takeover: a blocked conversation needs nobody.
+    taken = app_api.post(f"/api/v1/conversations/{conversation.conversation_id}/takeover")
+    assert taken.status_code == 200, taken.text
+    conversation.expect_state("human")  # the open page reloads itself; let it, before navigating away
+    assert twilio.inbound_sms(from_=quitter, to=tenant.phone_number, body="Thanks, call me")["status_code"] == 200
     inbox = InboxPage(owner_page).goto()
-    inbox.expect_needs_attention(quitter)
+    inbox.expect_needs_attention(quitter, "The customer replied")
     flagged = app_api.get("/api/v1/conversations", params={"needs_attention": "true"}).json()["conversations"]
     assert [c["customer_phone"] for c in flagged] == [quitter], "the API's needs_attention filter"
     assert twilio.inbound_sms(from_=quitter, to=tenant.phone_number, body="STOP")["status_code"] == 200
