@@ -79,7 +79,8 @@ def test_an_idle_conversation_closes_after_a_day_and_the_next_text_starts_a_new_
     refused = app_api.post(f"/api/v1/conversations/{old_id}/messages", json={"body": "Still there?"})
     assert refused.status_code == 409 and refused.json()["code"] == "conversation_closed", refused.text
     taken = app_api.post(f"/api/v1/conversations/{old_id}/takeover")  # a closed conversation stays closed
-    assert (taken.status_code, taken.json().get("code")) == (409, "illegal_transition"), taken.text
+    assert (taken.status_code, taken.json().get("code"), taken.json().get("detail")) == (
+        409, "illegal_transition", "Can't take over now: the conversation is closed."), taken.text
     # Sending from the stale page is refused too: it says why and keeps what the owner wrote.
     draft = "Still there? We can come Saturday."
     conversation.composer.fill(draft)
