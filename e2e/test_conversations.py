@@ -116,7 +116,7 @@ def test_an_idle_conversation_closes_after_a_day_and_the_next_text_starts_a_new_
 @pytest.mark.tenant(catalog=["Leak repair"])
 def test_needs_attention_follows_who_must_answer_and_a_missed_call_during_a_takeover_texts_nobody(
     owner_page: Page, tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, wait_until: WaitUntil,
-    settle: Settle, new_customer_phone: Callable[[], str],
+    settle: Settle, new_customer_phone: Callable[[], str], app_api: httpx.Client,
 ) -> None:
     twilio.missed_call(from_=customer_phone, to=tenant.phone_number)  # the assistant answers: a first text
     wait_until(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone), message="the first SMS")
@@ -181,11 +181,18 @@ def test_needs_attention_follows_who_must_answer_and_a_missed_call_during_a_take
     conversation.expect_message("OK thanks")
     conversation.reload()
     conversation.expect_needs_attention("The customer replied")
+    conversation_id = conversation.conversation_id
 
-    conversation.return_to_assistant()
-    conversation.expect_no_attention_needed()
+    # From another device, while the inbox is open here: handing the conversation back to the assistant ends
+    # the wait, and taking it over again changes nothing but its state. The open inbox redraws the row by itself
+    # each time, though its last message and time stay the same.
     inbox = InboxPage(owner_page).goto()
-    inbox.expect_first(customer_phone, state="open")
-    inbox.expect_no_attention_needed(customer_phone)
+    inbox.expect_needs_attention(customer_phone, "The customer replied")
+    for action, state in (("release", "open"), ("takeover", "human")):
+        moved = app_api.post(f"/api/v1/conversations/{conversation_id}/{action}")
+        assert moved.status_code == 200, moved.text
+        inbox.expect_conversation(customer_phone, state=state)
+        inbox.expect_no_attention_needed(customer_phone)
+    inbox.expect_first(customer_phone, state="human")
     assert bodies_to(twilio, tenant=tenant, customer=customer_phone) == [
         first_reply(tenant), handoff(tenant), "Sorry we missed you again — calling you back now."]
