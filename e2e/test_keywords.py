@@ -170,6 +170,9 @@ def test_stop_words_opt_out_one_customer_and_start_words_opt_back_in(
     inbox.expect_needs_attention(quitter, "The customer replied")
     flagged = app_api.get("/api/v1/conversations", params={"needs_attention": "true"}).json()["conversations"]
     assert [c["customer_phone"] for c in flagged] == [quitter], "the API's needs_attention filter"
+    calm = [c["customer_phone"] for c in app_api.get("/api/v1/conversations", params={"needs_attention": "false"})
+            .json()["conversations"]]
+    assert neighbour in calm and quitter not in calm, f"the API's needs_attention=false filter: {calm}"
     assert twilio.inbound_sms(from_=quitter, to=tenant.phone_number, body="STOP")["status_code"] == 200
     inbox = InboxPage(owner_page).goto()
     inbox.expect_conversation(quitter, state="blocked")
