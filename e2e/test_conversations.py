@@ -193,6 +193,13 @@ def test_needs_attention_follows_who_must_answer_and_a_missed_call_during_a_take
         assert moved.status_code == 200, moved.text
         inbox.expect_conversation(customer_phone, state=state)
         inbox.expect_no_attention_needed(customer_phone)
+    # The customer answers the person (flagged again); taking over a conversation that is already a person's then
+    # changes nothing but the badge, which the open inbox drops by itself.
+    assert twilio.inbound_sms(from_=customer_phone, to=tenant.phone_number, body="Great")["status_code"] == 200
+    inbox.expect_needs_attention(customer_phone, "The customer replied")
+    moved = app_api.post(f"/api/v1/conversations/{conversation_id}/takeover")
+    assert moved.status_code == 200, moved.text
+    inbox.expect_no_attention_needed(customer_phone)
     inbox.expect_first(customer_phone, state="human")
     assert bodies_to(twilio, tenant=tenant, customer=customer_phone) == [
         first_reply(tenant), handoff(tenant), "Sorry we missed you again — calling you back now."]
