@@ -302,15 +302,19 @@ def test_a_rejected_brand_turns_texting_off_until_the_owner_submits_again(
     new_brand = compliance.brand_sid
     assert new_brand != rejected_brand
 
-    # Twilio's late word about the rejected registration changes nothing: only the newest one counts.
+    # Twilio's late word about the rejected registration changes nothing: only the newest one counts. (The
+    # owner refreshes the page they submitted from, /compliance?submitted=1.)
     decide_brand(twilio, tenant, rejected_brand, "APPROVED")
-    CompliancePage(owner_page).goto().expect_status("pending")
+    owner_page.reload()
+    compliance.expect_submitted()
 
     decide_brand(twilio, tenant, new_brand, "APPROVED")
     [released] = wait_until(lambda: texts_to(twilio, tenant=tenant, customer=customer_phone),
                             message="the first reply held while rejected")
     assert released["body"] == first_reply(tenant)
-    CompliancePage(owner_page).goto().expect_status("approved")
+    owner_page.reload()  # approved: the submission notice no longer applies
+    compliance.expect_status("approved")
+    expect(compliance.submitted_notice).to_have_count(0)
 
 
 @pytest.mark.tenant(compliance="pending")
