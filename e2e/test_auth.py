@@ -14,7 +14,7 @@ from pytest_playwright.pytest_playwright import CreateContextCallback
 
 from e2e.support import StripeFakeClient, TenantHandle, TenantSeeder, TwilioFakeClient
 from pages.banners import BILLING_BANNER_TEST_ID, COMPLIANCE_BANNER_TEST_ID
-from pages.catalog import CatalogPage
+from pages.billing import BillingPage
 from pages.errors import ErrorPage
 from pages.flows import open_inbox, sign_in, sign_out
 from pages.inbox import InboxPage
@@ -122,14 +122,15 @@ def test_an_expired_session_is_refused_and_sign_in_returns_to_the_page(new_conte
     assert (forged.status_code, forged.json()["code"]) == (401, "invalid_token"), forged.text
 
     page = new_context(storage_state=storage_state(stack.base_url, ended)).new_page()  # type: ignore[arg-type]
-    page.goto("/catalog")
-    login = LoginPage(page).expect_loaded()  # sent to sign in, not shown the catalog
-    login.expect_next("/catalog")
+    # The session ended while the owner was at Stripe's checkout; cancelling there brings them back here.
+    page.goto("/billing?canceled=1")
+    login = LoginPage(page).expect_loaded()  # sent to sign in, not shown the billing page
+    login.expect_next("/billing?canceled=1")
     # A mistyped password first: the form that says so still knows where to go afterwards.
     login.sign_in(tenant.owner.email, tenant.owner.password + "-typo")
     login.expect_error(WRONG_CREDENTIALS)
     login.sign_in_as(tenant.owner)
-    CatalogPage(page).expect_loaded()  # back where the session ended
+    BillingPage(page).expect_checkout_canceled()  # back where the session ended, query string and all
 
 
 @pytest.mark.parametrize(("path", "label"), OWNER_ONLY_PAGES, ids=[p for p, _ in OWNER_ONLY_PAGES])
@@ -180,7 +181,8 @@ def test_tech_is_refused_owner_only_apis(tenant: TenantHandle, app_api: httpx.Cl
         # What a tech is there for stays open to them: answering the customer, signed with their name.
         answer = tech_api.post(f"/api/v1/conversations/{conversation['id']}/messages", json={"body": "On my way."})
         assert (answer.status_code, answer.json().get("author_label")) == (201, tenant.tech.name), answer.text
-        for action, state in (("release", "open"), ("takeover", "human")):  # and handing it back and forth
+        # and handing it back and forth, twice each (a double click is harmless)
+        for action, state in (("release", "open"), ("release", "open"), ("takeover", "human"), ("takeover", "human")):
             moved = tech_api.post(f"/api/v1/conversations/{conversation['id']}/{action}")
             assert (moved.status_code, moved.json().get("state")) == (200, state), moved.text
         refused = {f"{m} {p}": tech_api.request(m, p, json=body) for m, p, body in attempts}
@@ -240,7 +242,18 @@ def test_sign_out_ends_the_session(owner_page: Page, new_context: CreateContextC
     # is sent to sign in too.
     elsewhere = new_context(storage_state=tenant.storage_state_for(tenant.owner)).new_page()  # type: ignore[arg-type]
     elsewhere.goto(InboxPage.path)
-    LoginPage(elsewhere).expect_loaded()
+    login = LoginPage(elsewhere).expect_loaded()
+    # Signing in there again starts a new session, which the ended one, replayed at /logout (a copied
+    # cookie), cannot end: only the session a sign-out comes from is ended.
+    login.sign_in_as(tenant.owner)
+    InboxPage(elsewhere).expect_loaded()
+    [csrf] = [c["value"] for c in owner_page.context.cookies() if c["name"] == "nmc_csrf"]
+    owner_page.context.add_cookies([{"name": "nmc_session", "value": tenant.owner.session.cookie_value,
+                                     "url": stack.base_url}])
+    replayed = owner_page.request.post("/logout", form={"csrf_token": csrf}, max_redirects=0)
+    assert replayed.status == 303, f"the replayed sign-out answered {replayed.status}"
+    elsewhere.reload()
+    InboxPage(elsewhere).expect_loaded()
 
 
 def test_deactivated_user_is_refused_even_with_a_session(tech_page: Page, tenant: TenantHandle, seeder: TenantSeeder,

@@ -32,6 +32,11 @@ from pages.inbox import InboxPage
 pytestmark = pytest.mark.compliance
 
 BRAND_REGISTRATIONS = "/v1/a2p/BrandRegistrations"  # Twilio's brand registration endpoint (POST registers)
+CONVERSATION_API = "**/api/v1/conversations/**"  # what an open conversation page polls
+#: The stack's Trust Hub bundles (TWILIO_CUSTOMER_PROFILE_SID / TWILIO_A2P_PROFILE_SID in playwright.config.toml):
+#: each brand registration must name each in its own field.
+CUSTOMER_PROFILE_BUNDLE = "BU00000000000000000000000000000001"
+A2P_PROFILE_BUNDLE = "BU00000000000000000000000000000002"
 
 
 def send_through_api(app_api: httpx.Client, conversation_id: str, body: str) -> httpx.Response:
@@ -63,6 +68,7 @@ def test_a_pending_tenant_texts_nobody_and_says_why(
 
     inbox = InboxPage(owner_page).goto()
     inbox.banners.expect_state(COMPLIANCE_BANNER_TEST_ID, "pending")
+    inbox.banners.expect_level(COMPLIANCE_BANNER_TEST_ID, "warning")
     inbox.banners.expect_message(COMPLIANCE_BANNER_TEST_ID, "Your business registration is pending approval. "
                                  "Automatic replies are held and go out once approved.")
     expect_banner_link(owner_page, COMPLIANCE_BANNER_TEST_ID, "See the registration")
@@ -109,6 +115,11 @@ def test_approval_removes_the_banner_and_sends_the_held_text(
     # The text the API refused while pending now goes out, signed by the owner the token belongs to.
     sent = send_through_api(app_api, conversation.conversation_id, "Hello from the API")
     assert sent.status_code == 201 and sent.json()["author_label"] == tenant.owner.name, sent.text
+    # The thread through the API, oldest first: the missed call, the released reply, the owner's text.
+    thread = app_api.get(f"/api/v1/conversations/{conversation.conversation_id}/messages").json()["messages"]
+    assert [(m["direction"], m["author_label"], m["body"]) for m in thread][1:] == [
+        ("outbound", "Assistant", first_reply(tenant)), ("outbound", tenant.owner.name, "Hello from the API")], thread
+    assert thread[0]["direction"] == "event" and thread[-1]["id"] == sent.json()["id"], thread
     wait_until(lambda: "Hello from the API" in [t["body"] for t in texts_to(twilio, tenant=tenant, customer=customer_phone)],
                message="the owner's text sent through the API")
     # Sending took the conversation over: the open page reloads itself into "human"; wait for that reload so
@@ -116,13 +127,34 @@ def test_approval_removes_the_banner_and_sends_the_held_text(
     conversation.expect_state("human")
     status = app_api.get("/api/v1/compliance").json()
     assert (status["status"], status["can_send"], status["code"]) == ("approved", True, None), status
+    assert status["registration"]["decided_at"] is not None, "the approval has no date"
     # Once approved, a second brand is refused too (it would pause texting again while it is reviewed).
     again = app_api.post("/api/v1/compliance/registration", json=second_brand)
     assert (again.status_code, again.json().get("code")) == (409, "compliance_already_approved"), again.text
     CompliancePage(owner_page).goto().expect_status("approved")
-    # The carriers suspend the approved brand later: texting is off again, as after a rejection.
+    # The carriers suspend the approved brand later: texting is off again, as after a rejection. Twilio gives
+    # no reason for a suspension, so the page says the app's own words.
     decide_brand(twilio, tenant, tenant.extra["brand_sid"], "SUSPENDED")
-    CompliancePage(owner_page).goto().expect_status("rejected")
+    CompliancePage(owner_page).goto().expect_rejected_because("Brand registration failed")
+    suspended = app_api.get("/api/v1/compliance").json()["registration"]
+    assert (suspended["status"], suspended["failure_reason"], suspended["submitted_by"]) == (
+        "rejected", "Brand registration failed", "operator"), suspended
+    assert suspended["decided_at"] is not None, suspended
+    # The owner registers again through the API: 201 with the new brand, pending, and it was kept.
+    brands_before = {brand["sid"] for brand in twilio.brands()}
+    # (typed as people do: stray spaces in the name and around the website, the EIN without its dash)
+    resubmitted = app_api.post("/api/v1/compliance/registration", json={
+        **second_brand, "legal_name": f"  {tenant.name}   LLC ", "ein": "123456789", "website": " https://example.com "})
+    assert resubmitted.status_code == 201, resubmitted.text
+    [brand] = [b for b in twilio.brands() if b["sid"] not in brands_before]
+    status = app_api.get("/api/v1/compliance").json()
+    assert status == resubmitted.json(), "the registration the API answered was not the one kept"
+    registration = status["registration"]
+    assert (status["status"], status["code"], registration["status"], registration["brand_sid"],
+            registration["legal_name"], registration["ein"], registration["website"], registration["submitted_by"],
+            registration["failure_reason"], registration["decided_at"]) == (
+        "pending", "compliance_pending", "pending", brand["sid"], f"{tenant.name} LLC", "12-3456789",
+        "https://example.com", "owner", None, None), status
 
 
 def test_stop_blocks_every_further_text_and_start_resumes(
@@ -132,19 +164,26 @@ def test_stop_blocks_every_further_text_and_start_resumes(
     twilio.missed_call(from_=customer_phone, to=tenant.phone_number)
     wait_until(lambda: texts_to(twilio, tenant=tenant, customer=customer_phone), message="the first SMS")
     conversation = ConversationPage.from_inbox(owner_page, customer_phone)
+    conversation_id = conversation.conversation_id
+    # The page hears nothing from here on (its refreshes fail), so it still offers "Take over" after the STOP.
+    owner_page.route(CONVERSATION_API, lambda route: route.abort())
 
     with settle.window(lambda: texts_to(twilio, tenant=tenant, customer=customer_phone), what="SMS after STOP"):
         assert twilio.inbound_sms(from_=customer_phone, to=tenant.phone_number, body="STOP")["status_code"] == 200
         twilio.missed_call(from_=customer_phone, to=tenant.phone_number)
         twilio.inbound_sms(from_=customer_phone, to=tenant.phone_number, body="hello?")
+    # Pressing it is refused on the page, which says why and shows the conversation as it is now.
+    conversation.take_over_button.click()
+    expect(conversation.error).to_have_text("Can't take over now: the customer opted out by texting STOP.")
+    owner_page.unroute(CONVERSATION_API)
     conversation.expect_state("blocked")
     conversation.expect_composer_disabled("opted out")
-    refused = send_through_api(app_api, conversation.conversation_id, "Are you sure?")
+    refused = send_through_api(app_api, conversation_id, "Are you sure?")
     assert refused.status_code == 403 and refused.json()["code"] == "opted_out"
     # Nor can a person take the opted-out conversation over or hand it to the assistant (either would leave
     # "blocked" behind).
     for action, words in (("takeover", "take over"), ("release", "return to assistant")):
-        moved = app_api.post(f"/api/v1/conversations/{conversation.conversation_id}/{action}")
+        moved = app_api.post(f"/api/v1/conversations/{conversation_id}/{action}")
         assert (moved.status_code, moved.json().get("detail")) == (
             409, f"Can't {words} now: the customer opted out by texting STOP."), moved.text
 
@@ -195,9 +234,10 @@ def test_the_owner_registers_on_the_compliance_page_and_texting_starts_on_approv
     compliance.expect_form_values(legal_name="A", ein="12-34", website="example.com",  # nothing to type again
                                   use_case="")
     compliance.expect_status("none")
-    # The API refuses the same way, naming each field to fix.
+    # The API refuses the same way, naming each field to fix: a website needs a real host name too, and a
+    # two-letter legal name is a name.
     refused = app_api.post("/api/v1/compliance/registration", json={
-        "legal_name": f"{tenant.name} LLC", "ein": "12-34", "website": "example.com", "use_case": "MIXED"})
+        "legal_name": "3M", "ein": "12-34", "website": "https://example", "use_case": "MIXED"})
     assert (refused.status_code, refused.json().get("code"), sorted(refused.json().get("errors", {}))) == (
         422, "invalid_registration", ["ein", "website"]), refused.text
     assert {brand["sid"] for brand in twilio.brands()} == brands_before, "an invalid form registered a brand"
@@ -216,6 +256,8 @@ def test_the_owner_registers_on_the_compliance_page_and_texting_starts_on_approv
                               use_case_label="Mixed (customer care and notifications)")
     [brand] = [b for b in twilio.brands() if b["sid"] not in brands_before]
     assert brand["status"] == "PENDING" and compliance.brand_sid == brand["sid"]
+    assert (brand["customer_profile_bundle_sid"], brand["a2p_profile_bundle_sid"]) == (
+        CUSTOMER_PROFILE_BUNDLE, A2P_PROFILE_BUNDLE), brand
     compliance.banners.expect_state(COMPLIANCE_BANNER_TEST_ID, "pending")
     assert texts_to(twilio, tenant=tenant, customer=customer_phone) == []
 
@@ -242,6 +284,7 @@ def test_a_rejected_brand_turns_texting_off_until_the_owner_submits_again(
 
     conversation = ConversationPage.from_inbox(owner_page, customer_phone)
     conversation.banners.expect_state(COMPLIANCE_BANNER_TEST_ID, "rejected")
+    conversation.banners.expect_level(COMPLIANCE_BANNER_TEST_ID, "danger")  # red: texting is off until fixed
     conversation.banners.expect_message(COMPLIANCE_BANNER_TEST_ID,
                                         "Your business registration was rejected, so texting is off.")
     conversation.expect_message(first_reply(tenant), status="Held")
@@ -259,15 +302,19 @@ def test_a_rejected_brand_turns_texting_off_until_the_owner_submits_again(
     new_brand = compliance.brand_sid
     assert new_brand != rejected_brand
 
-    # Twilio's late word about the rejected registration changes nothing: only the newest one counts.
+    # Twilio's late word about the rejected registration changes nothing: only the newest one counts. (The
+    # owner refreshes the page they submitted from, /compliance?submitted=1.)
     decide_brand(twilio, tenant, rejected_brand, "APPROVED")
-    CompliancePage(owner_page).goto().expect_status("pending")
+    owner_page.reload()
+    compliance.expect_submitted()
 
     decide_brand(twilio, tenant, new_brand, "APPROVED")
     [released] = wait_until(lambda: texts_to(twilio, tenant=tenant, customer=customer_phone),
                             message="the first reply held while rejected")
     assert released["body"] == first_reply(tenant)
-    CompliancePage(owner_page).goto().expect_status("approved")
+    owner_page.reload()  # approved: the submission notice no longer applies
+    compliance.expect_status("approved")
+    expect(compliance.submitted_notice).to_have_count(0)
 
 
 @pytest.mark.tenant(compliance="pending")

@@ -41,13 +41,18 @@ def test_an_idle_conversation_closes_after_a_day_and_the_next_text_starts_a_new_
     new_customer_phone: Callable[[], str], app_api: httpx.Client, wait_until: WaitUntil,
 ) -> None:
     quiet_caller = new_customer_phone()  # idle as long, but never texts again and nobody opens it
-    for caller in (customer_phone, quiet_caller):
+    listed_caller = new_customer_phone()  # idle as long too, and only ever seen in the inbox's list
+    for caller in (customer_phone, quiet_caller, listed_caller):
         twilio.missed_call(from_=caller, to=tenant.phone_number)
     wait_until(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone), message="the first SMS")
     conversation = ConversationPage.from_inbox(owner_page, customer_phone)
     old_id = conversation.conversation_id
-    [quiet_id] = [c["id"] for c in app_api.get("/api/v1/conversations").json()["conversations"]
-                  if c["customer_phone"] == quiet_caller]
+    ids = {c["customer_phone"]: c["id"] for c in app_api.get("/api/v1/conversations").json()["conversations"]}
+    quiet_id = ids[quiet_caller]
+    # A person took both idle callers over: a conversation a person answers closes after a day too.
+    for caller in (quiet_caller, listed_caller):
+        taken = app_api.post(f"/api/v1/conversations/{ids[caller]}/takeover")
+        assert (taken.status_code, taken.json()["state"]) == (200, "human"), taken.text
 
     seeder.set_clock(tenant, advance_seconds=DAY_S - 60)  # a minute short of a day: still open
     InboxPage(owner_page).goto().expect_conversation(customer_phone, state="open")
@@ -58,6 +63,10 @@ def test_an_idle_conversation_closes_after_a_day_and_the_next_text_starts_a_new_
     for body, code in (("  \n ", "empty_message"), ("Call me\x00 back", "invalid_message")):
         refused = app_api.post(f"/api/v1/conversations/{old_id}/messages", json={"body": body})
         assert (refused.status_code, refused.json().get("code")) == (422, code), refused.text
+    # A request without the text at all is refused by the API's schema, naming the field it lacks.
+    refused = app_api.post(f"/api/v1/conversations/{old_id}/messages", json={})
+    assert (refused.status_code, refused.json().get("code"), [e.get("loc") for e in refused.json().get("detail", [])]) == (
+        422, "validation_error", [["body", "body"]]), refused.text
 
     # A minute past it, the customer texts before anyone looks: the webhook finds the old conversation idle,
     # closes it and starts a new one, which the assistant answers. The owner's page stays open but hears
@@ -70,7 +79,8 @@ def test_an_idle_conversation_closes_after_a_day_and_the_next_text_starts_a_new_
     refused = app_api.post(f"/api/v1/conversations/{old_id}/messages", json={"body": "Still there?"})
     assert refused.status_code == 409 and refused.json()["code"] == "conversation_closed", refused.text
     taken = app_api.post(f"/api/v1/conversations/{old_id}/takeover")  # a closed conversation stays closed
-    assert (taken.status_code, taken.json().get("code")) == (409, "illegal_transition"), taken.text
+    assert (taken.status_code, taken.json().get("code"), taken.json().get("detail")) == (
+        409, "illegal_transition", "Can't take over now: the conversation is closed."), taken.text
     # Sending from the stale page is refused too: it says why and keeps what the owner wrote.
     draft = "Still there? We can come Saturday."
     conversation.composer.fill(draft)
@@ -80,10 +90,12 @@ def test_an_idle_conversation_closes_after_a_day_and_the_next_text_starts_a_new_
     # Asked for by itself, the quiet caller's conversation is closed too (before any list closed it).
     quiet = app_api.get(f"/api/v1/conversations/{quiet_id}").json()
     assert (quiet["state"], quiet["composer"]["code"]) == ("closed", "conversation_closed"), quiet
+    assert quiet["closed_at"] is not None and quiet["closed_at"] > quiet["last_activity_at"], quiet
     inbox = InboxPage(owner_page).goto()
-    inbox.expect_conversation_count(3)
+    inbox.expect_conversation_count(4)
     inbox.expect_first(customer_phone, state="open")  # the most recently active on top
-    inbox.expect_conversation(quiet_caller, state="closed")  # the inbox closes what has been idle a day
+    inbox.expect_conversation(quiet_caller, state="closed")
+    inbox.expect_conversation(listed_caller, state="closed")  # the inbox itself closes what has been idle a day
     expect(inbox.rows_in_state(customer_phone, "closed")).to_have_count(1)
     expect(inbox.rows_in_state(customer_phone, "open")).to_have_count(1)
     inbox.open_conversation(customer_phone, state="open")
@@ -104,7 +116,7 @@ def test_an_idle_conversation_closes_after_a_day_and_the_next_text_starts_a_new_
 @pytest.mark.tenant(catalog=["Leak repair"])
 def test_needs_attention_follows_who_must_answer_and_a_missed_call_during_a_takeover_texts_nobody(
     owner_page: Page, tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, wait_until: WaitUntil,
-    settle: Settle, new_customer_phone: Callable[[], str],
+    settle: Settle, new_customer_phone: Callable[[], str], app_api: httpx.Client,
 ) -> None:
     twilio.missed_call(from_=customer_phone, to=tenant.phone_number)  # the assistant answers: a first text
     wait_until(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone), message="the first SMS")
@@ -169,11 +181,25 @@ def test_needs_attention_follows_who_must_answer_and_a_missed_call_during_a_take
     conversation.expect_message("OK thanks")
     conversation.reload()
     conversation.expect_needs_attention("The customer replied")
+    conversation_id = conversation.conversation_id
 
-    conversation.return_to_assistant()
-    conversation.expect_no_attention_needed()
+    # From another device, while the inbox is open here: handing the conversation back to the assistant ends
+    # the wait, and taking it over again changes nothing but its state. The open inbox redraws the row by itself
+    # each time, though its last message and time stay the same.
     inbox = InboxPage(owner_page).goto()
-    inbox.expect_first(customer_phone, state="open")
+    inbox.expect_needs_attention(customer_phone, "The customer replied")
+    for action, state in (("release", "open"), ("takeover", "human")):
+        moved = app_api.post(f"/api/v1/conversations/{conversation_id}/{action}")
+        assert moved.status_code == 200, moved.text
+        inbox.expect_conversation(customer_phone, state=state)
+        inbox.expect_no_attention_needed(customer_phone)
+    # The customer answers the person (flagged again); taking over a conversation that is already a person's then
+    # changes nothing but the badge, which the open inbox drops by itself.
+    assert twilio.inbound_sms(from_=customer_phone, to=tenant.phone_number, body="Great")["status_code"] == 200
+    inbox.expect_needs_attention(customer_phone, "The customer replied")
+    moved = app_api.post(f"/api/v1/conversations/{conversation_id}/takeover")
+    assert moved.status_code == 200, moved.text
     inbox.expect_no_attention_needed(customer_phone)
+    inbox.expect_first(customer_phone, state="human")
     assert bodies_to(twilio, tenant=tenant, customer=customer_phone) == [
         first_reply(tenant), handoff(tenant), "Sorry we missed you again — calling you back now."]

@@ -103,6 +103,9 @@ def test_first_response_figures_after_a_few_missed_calls(
     seeder.set_clock(tenant, advance_seconds=6 * 24 * 3600)
     dashboard.goto()
     dashboard.expect_week(answered=3, waiting=0, p50=minutes(6), p95=LONGEST)
+    # ...and the inbox still dates Monday's activity by its weekday (six days ago is this week).
+    labels = [c["last_activity_label"] for c in app_api.get("/api/v1/conversations").json()["conversations"]]
+    assert labels and all(re.fullmatch(r"Mon \d{1,2}:\d{2} PM", label) for label in labels), labels
     # ... and a week later they have left the 7-day tiles, but not the 14-day table. The conversation that
     # waited for a person has been idle for days, so it is closed and waits no more: the dashboard, opened
     # before anything else, says so too (the inbox then shows it closed, dated, not "Mon", which would read

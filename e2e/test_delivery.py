@@ -56,8 +56,9 @@ def test_the_thread_shows_delivered_and_failed_from_twilio_status_callbacks(
     conversation.expect_message(first_reply(tenant), status="Sending…")
 
     on_its_way, unreachable, unknown = "Running 10 minutes late.", "Can we come at 2 pm?", "Or would 4 pm suit better?"
+    unexplained = "Or tomorrow morning?"  # a failure whose error code the app has no words for
     sids = {}
-    for body in (on_its_way, unreachable, unknown):
+    for body in (on_its_way, unreachable, unknown, unexplained):
         conversation.send(body)
         sids[body] = sent_text(twilio, wait_until, tenant=tenant, customer=customer_phone, body=body)["sid"]
     force(twilio, first["sid"], "sent")
@@ -65,6 +66,7 @@ def test_the_thread_shows_delivered_and_failed_from_twilio_status_callbacks(
     force(twilio, sids[on_its_way], "sent")
     force(twilio, sids[unreachable], "failed", error_code=30003)
     force(twilio, sids[unknown], "undelivered", error_code=30005)
+    force(twilio, sids[unexplained], "failed", error_code=30010)  # "Message price exceeds max price"
     # Late callbacks that would move a status backwards, or past a failure, change nothing.
     force(twilio, first["sid"], "sent")
     force(twilio, first["sid"], "undelivered", error_code=30008)  # delivered is final: no failure after it
@@ -77,6 +79,8 @@ def test_the_thread_shows_delivered_and_failed_from_twilio_status_callbacks(
                                 note="Not delivered: the customer's phone is unreachable (Twilio error 30003).")
     conversation.expect_message(unknown, status="Not delivered",
                                 note="Not delivered: the number does not exist (Twilio error 30005).")
+    conversation.expect_message(unexplained, status="Failed",
+                                note="Not delivered: the carrier did not say why (Twilio error 30010).")
     conversation.reload()  # the page as rendered by the server says the same
     conversation.expect_message(first_reply(tenant), status="Delivered")
     conversation.expect_message(on_its_way, status="Sent")

@@ -44,6 +44,11 @@ def resubscribed(tenant: TenantHandle) -> str:
     return f"You're subscribed again to texts from {tenant.name}. Reply HELP for help, STOP to opt out."
 
 
+def answered_waits(app_api: httpx.Client) -> int:
+    """How many customer waits the dashboard counts as answered over the last 7 days."""
+    return int(app_api.get("/api/v1/dashboard/first-response").json()["last_7_days"]["samples"])
+
+
 def state_of(app_api: httpx.Client, conversation_id: str) -> str:
     response = app_api.get(f"/api/v1/conversations/{conversation_id}")
     assert response.status_code == 200, response.text
@@ -64,8 +69,11 @@ def test_stop_words_opt_out_one_customer_and_start_words_opt_back_in(
                        data={"MessageSid": "SM" + "f" * 32, "From": quitter, "To": tenant.phone_number, "Body": "STOP"},
                        headers={SIGNATURE_HEADER: "bm90IFR3aWxpbydzIHNpZ25hdHVyZQ=="})
     assert forged.status_code == 403 and forged.json()["code"] == "invalid_signature", forged.text
+    wait_until(lambda: answered_waits(app_api) == 2, message="the two first texts counted as answered waits")
     assert text_the_business(twilio, tenant=tenant, customer=quitter, body="HELP",
                              wait_until=wait_until) == help_reply(tenant)
+    # Asking for HELP is waiting for an answer too: the help text answers it in the first-response figures.
+    wait_until(lambda: answered_waits(app_api) == 3, message="the HELP counted as a wait the help text answered")
     conversation = ConversationPage.from_inbox(owner_page, quitter)
 
     # STOP in lower case with spaces, then everything that would text them if the opt-out were ignored:
@@ -73,6 +81,8 @@ def test_stop_words_opt_out_one_customer_and_start_words_opt_back_in(
     attempts_before = len(send_attempts_to(twilio, tenant=tenant, customer=quitter))
     with settle.window(lambda: send_attempts_to(twilio, tenant=tenant, customer=quitter), what="texts after STOP"):
         assert twilio.inbound_sms(from_=quitter, to=tenant.phone_number, body="  stop ")["status_code"] == 200
+        # Told twice, as people do: the second STOP is taken in too (Twilio gets its 200), and changes nothing.
+        assert twilio.inbound_sms(from_=quitter, to=tenant.phone_number, body="STOP")["status_code"] == 200
         twilio.missed_call(from_=quitter, to=tenant.phone_number)
         twilio.inbound_sms(from_=quitter, to=tenant.phone_number, body="Do you fix water heaters?")
         twilio.inbound_sms(from_=quitter, to=tenant.phone_number, body="HELP")
@@ -80,7 +90,7 @@ def test_stop_words_opt_out_one_customer_and_start_words_opt_back_in(
     conversation.expect_state("blocked")
     conversation.expect_composer_disabled("opted out")
     # Not even a reply kept back as "Not sent": the thread holds the customer's texts and the two earlier replies.
-    conversation.expect_message_count(6)
+    conversation.expect_message_count(7)
     conversation.expect_event_count(2)
     expect(conversation.messages_with_status("Not sent")).to_have_count(0)
 
@@ -139,19 +149,30 @@ def test_stop_words_opt_out_one_customer_and_start_words_opt_back_in(
     newest = app_api.get("/api/v1/conversations", params={"limit": 2}).json()["conversations"]
     assert [c["customer_phone"] for c in newest] == [others["optout"], others["REVOKE"]], newest
 
-    # Subscribed, YES is an ordinary answer: the assistant hands it to a person instead of confirming again.
+    # Subscribed, START is still confirmed (the assistant keeps answering), but YES is an ordinary answer: the
+    # assistant hands it to a person instead of confirming again.
+    assert text_the_business(twilio, tenant=tenant, customer=quitter, body="START",
+                             wait_until=wait_until) == resubscribed(tenant)
     assert text_the_business(twilio, tenant=tenant, customer=quitter, body="YES",
                              wait_until=wait_until) == handoff(tenant)
     assert bodies_to(twilio, tenant=tenant, customer=quitter) == [
         first_reply(tenant), help_reply(tenant), resubscribed(tenant),
-        *[resubscribed(tenant) for _ in cycles], handoff(tenant)]
+        *[resubscribed(tenant) for _ in cycles], resubscribed(tenant), handoff(tenant)]
 
 
-    # The hand-off asked for a person; STOP then ends the wait: a blocked conversation needs nobody.
+    # The hand-off asked for a person, who takes over; the customer's answer to them asks again. STOP then ends
+    # the wait and the takeover: a blocked conversation needs nobody.
+    taken = app_api.post(f"/api/v1/conversations/{conversation.conversation_id}/takeover")
+    assert taken.status_code == 200, taken.text
+    conversation.expect_state("human")  # the open page reloads itself; let it, before navigating away
+    assert twilio.inbound_sms(from_=quitter, to=tenant.phone_number, body="Thanks, call me")["status_code"] == 200
     inbox = InboxPage(owner_page).goto()
-    inbox.expect_needs_attention(quitter)
+    inbox.expect_needs_attention(quitter, "The customer replied")
     flagged = app_api.get("/api/v1/conversations", params={"needs_attention": "true"}).json()["conversations"]
     assert [c["customer_phone"] for c in flagged] == [quitter], "the API's needs_attention filter"
+    calm = [c["customer_phone"] for c in app_api.get("/api/v1/conversations", params={"needs_attention": "false"})
+            .json()["conversations"]]
+    assert neighbour in calm and quitter not in calm, f"the API's needs_attention=false filter: {calm}"
     assert twilio.inbound_sms(from_=quitter, to=tenant.phone_number, body="STOP")["status_code"] == 200
     inbox = InboxPage(owner_page).goto()
     inbox.expect_conversation(quitter, state="blocked")

@@ -41,7 +41,7 @@ def test_a_missed_call_gets_a_first_sms_and_shows_in_the_inbox(
 
     inbox.expect_conversation(customer_phone, state="open")  # no reload
     expect(inbox.empty_state).to_have_count(0)  # and "No conversations yet" gone with it
-    inbox.expect_last_message(customer_phone, first["body"])
+    inbox.expect_last_message(customer_phone, first["body"], by="Assistant")
     conversation = ConversationPage.from_inbox(owner_page, customer_phone)
     conversation.expect_message(first["body"])
     conversation.expect_state("open")
@@ -85,7 +85,7 @@ def test_busy_and_failed_calls_count_as_missed(
     inbox.expect_conversation_count(2)
     for caller in callers.values():
         inbox.expect_conversation(caller, state="open")
-        inbox.expect_last_message(caller, first_reply(tenant))
+        inbox.expect_last_message(caller, first_reply(tenant), by="Assistant")
     for status, caller in callers.items():
         conversation = ConversationPage.from_inbox(owner_page, caller)
         conversation.expect_event_count(1)

@@ -72,8 +72,9 @@ class InboxPage(BasePage):
     def preview_of(self, caller: str) -> Locator:
         return self.row_for(caller).get_by_test_id(CONVERSATION_PREVIEW_TEST_ID)
 
-    def expect_last_message(self, caller: str, text: str) -> None:
-        expect(self.preview_of(caller)).to_contain_text(text)
+    def expect_last_message(self, caller: str, text: str, *, by: str) -> None:
+        """The row's preview: who wrote the newest message (its label: "Assistant", "Customer", a name) and what."""
+        expect(self.preview_of(caller)).to_have_text(f"{by}: {text}")
 
     # --- the "Needs you" badge of a row, and conversations of one state --------------------------
     def attention_badge_of(self, caller: str) -> Locator:

@@ -116,7 +116,11 @@
       var canSend = data.composer.can_send ? "true" : "false";
       if (data.state !== root.getAttribute("data-state") || canSend !== root.getAttribute("data-can-send")) {
         if (draftBox && draftBox.value) window.sessionStorage.setItem(draftKey, draftBox.value);
-        window.location.reload();
+        // A refused form's answer (POST .../takeover, .../release, .../messages) is not reloaded: the browser
+        // would post the form again and do what the app had just refused, now that it may.
+        var pagePath = "/conversations/" + root.getAttribute("data-conversation-id");
+        if (window.location.pathname === pagePath) window.location.reload();
+        else window.location.replace(pagePath);
         return;
       }
       if (threadSignatureOfData(data.messages) === threadSignatureOfDom(thread)) return;
