@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -85,7 +86,8 @@ def _error_page(request: Request, status: int, code: str, detail: str) -> Respon
 def error_response(request: Request, status: int, code: str, detail: Any, extra: dict[str, Any] | None = None) -> Response:
     if status == 401 and wants_html(request):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(f"/login?next={target}", status_code=303)
+        # Encoded: the page's own query string (an OAuth callback's code *and* state) must come back whole.
+        return RedirectResponse(f"/login?{urlencode({'next': target}, safe='/', quote_via=quote)}", status_code=303)
     if wants_html(request):
         return _error_page(request, status, code, detail if isinstance(detail, str) else "The request was not valid.")
     body: dict[str, Any] = {"detail": detail, "code": code}

@@ -87,6 +87,14 @@ def test_pages_redirect_anonymous_users_to_login(client: TestClient) -> None:
     assert response.headers["location"] == "/login?next=/inbox"
 
 
+def test_the_sign_in_redirect_keeps_every_query_parameter(client: TestClient) -> None:
+    """An OAuth callback (code *and* state) reached without a session comes back whole after signing in."""
+    response = client.get("/calendar/google/callback?code=4/abc&state=s1", follow_redirects=False)
+    assert response.headers["location"] == "/login?next=/calendar/google/callback%3Fcode%3D4/abc%26state%3Ds1"
+    login = client.get(response.headers["location"])
+    assert 'value="/calendar/google/callback?code=4/abc&amp;state=s1"' in login.text
+
+
 def test_api_answers_401_json_without_a_session(client: TestClient) -> None:
     response = client.get("/api/v1/me")
     assert response.status_code == 401
