@@ -15,6 +15,7 @@ from pytest_playwright.pytest_playwright import CreateContextCallback
 from e2e.support import StripeFakeClient, TenantHandle, TenantSeeder, TwilioFakeClient
 from pages.banners import BILLING_BANNER_TEST_ID, COMPLIANCE_BANNER_TEST_ID
 from pages.billing import BillingPage
+from pages.calendar import CalendarPage, GoogleConsentPage
 from pages.errors import ErrorPage
 from pages.flows import open_inbox, sign_in, sign_out
 from pages.inbox import InboxPage
@@ -22,6 +23,8 @@ from pages.login import LoginPage
 from seed import http
 from seed.handle import storage_state
 from stack.description import Stack
+
+SESSION_COOKIE = "nmc_session"  # the app's session cookie (its name is part of what a browser keeps)
 
 pytestmark = pytest.mark.auth
 
@@ -56,7 +59,7 @@ def test_login_form_signs_the_owner_in_for_the_session_lifetime(page: Page, tena
     assert page.url.startswith(stack.base_url), page.url
     inbox.navigation.expect_current("Inbox")
     inbox.navigation.expect_link("Billing")  # the owner's menu
-    [cookie] = [c for c in page.context.cookies() if c["name"] == "nmc_session"]
+    [cookie] = [c for c in page.context.cookies() if c["name"] == SESSION_COOKIE]
     assert cookie["httpOnly"] and cookie["sameSite"] == "Lax", cookie
     assert abs(cookie["expires"] - (time.time() + SESSION_TTL_S)) < 300, cookie  # Max-Age: 8 h from now
     claims = jwt_claims(cookie["value"])
@@ -73,7 +76,7 @@ def test_wrong_password_is_refused_with_a_message(page: Page, tenant: TenantHand
     # An unknown email reads the same: the form does not tell which emails have an account.
     login.sign_in("nobody-" + tenant.owner.email, tenant.owner.password)
     login.expect_error(WRONG_CREDENTIALS)
-    assert not [c for c in page.context.cookies() if c["name"] == "nmc_session"]
+    assert not [c for c in page.context.cookies() if c["name"] == SESSION_COOKIE]
 
 
 def test_repeated_wrong_passwords_lock_the_email_out(page: Page, new_context: CreateContextCallback,
@@ -131,6 +134,16 @@ def test_an_expired_session_is_refused_and_sign_in_returns_to_the_page(new_conte
     login.expect_error(WRONG_CREDENTIALS)
     login.sign_in_as(tenant.owner)
     BillingPage(page).expect_checkout_canceled()  # back where the session ended, query string and all
+
+    # The session ends while the owner is on Google's consent screen: Google's answer comes back with two
+    # parameters (code and state), and both must survive the sign-in in between for the calendar to connect.
+    calendar = CalendarPage(page).goto()
+    calendar.connect_button.click()
+    page.context.clear_cookies(name=SESSION_COOKIE)
+    GoogleConsentPage(page).allow(tenant.owner.email)
+    login.expect_next_matching(r"/calendar/google/callback\?code=[^&]+&state=[^&]+")
+    login.sign_in_as(tenant.owner)
+    calendar.expect_google_connected()
 
 
 @pytest.mark.parametrize(("path", "label"), OWNER_ONLY_PAGES, ids=[p for p, _ in OWNER_ONLY_PAGES])
@@ -235,7 +248,7 @@ def test_sign_out_ends_the_session(owner_page: Page, new_context: CreateContextC
     ErrorPage(owner_page).expect_forbidden(FORM_EXPIRED)
     open_inbox(owner_page)  # still signed in
     sign_out(owner_page)
-    assert not [c for c in owner_page.context.cookies() if c["name"] == "nmc_session"]
+    assert not [c for c in owner_page.context.cookies() if c["name"] == SESSION_COOKIE]
     owner_page.goto(InboxPage.path)
     LoginPage(owner_page).expect_loaded()  # sent to sign in again, not shown the inbox
     # The session itself ended, not only this browser's cookie: a copy of it (another tab, another device)
@@ -248,7 +261,7 @@ def test_sign_out_ends_the_session(owner_page: Page, new_context: CreateContextC
     login.sign_in_as(tenant.owner)
     InboxPage(elsewhere).expect_loaded()
     [csrf] = [c["value"] for c in owner_page.context.cookies() if c["name"] == "nmc_csrf"]
-    owner_page.context.add_cookies([{"name": "nmc_session", "value": tenant.owner.session.cookie_value,
+    owner_page.context.add_cookies([{"name": SESSION_COOKIE, "value": tenant.owner.session.cookie_value,
                                      "url": stack.base_url}])
     replayed = owner_page.request.post("/logout", form={"csrf_token": csrf}, max_redirects=0)
     assert replayed.status == 303, f"the replayed sign-out answered {replayed.status}"

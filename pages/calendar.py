@@ -39,6 +39,10 @@ class CalendarPage(BasePage):
         """Connect, then choose the Google account and Allow on Google's consent page; back here, connected."""
         self.connect_button.click()
         GoogleConsentPage(self.page).allow(account)
+        return self.expect_google_connected()
+
+    def expect_google_connected(self) -> Self:
+        """Back here from Google's consent: connected, and the page says so."""
         expect(self.page).to_have_url(self.url_pattern())
         expect(self.status_badge).to_have_attribute("data-state", "connected")
         expect(self.page.get_by_role("status").filter(has_text="connected.")).to_have_text("Google Calendar connected.")

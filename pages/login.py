@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qs, urlsplit
 
 from playwright.sync_api import Locator, expect
 
@@ -45,4 +46,10 @@ class LoginPage(BasePage):
 
     def expect_next(self, path: str) -> None:
         """The form will return to `path` after signing in (a session that ended sends you here)."""
-        expect(self.page).to_have_url(re.compile(r"/login\?next=" + re.escape(path) + "$"))
+        self.expect_next_matching(re.escape(path))
+
+    def expect_next_matching(self, pattern: str) -> None:
+        """The form will return to a path matching `pattern` (the URL's `next`, decoded) after signing in."""
+        expect(self.page).to_have_url(re.compile(r"/login\?next="))
+        [returns_to] = parse_qs(urlsplit(self.page.url).query).get("next", [""])
+        assert re.fullmatch(pattern, returns_to), f"sign-in returns to {returns_to!r}, not {pattern!r} ({self.page.url})"
