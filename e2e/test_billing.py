@@ -264,6 +264,9 @@ def test_cancel_in_the_billing_portal_then_subscribe_again(
     billing.expect_cannot_subscribe()
     billing.expect_renewal(f"Renews on {renewal_date(stripe, second_subscription, tenant.timezone)}.")
     billing.manage_billing().expect_subscriptions(["canceled", "active"])
+    # The new plan's renewal then fails: beside the canceled one, that makes the business past due, not canceled.
+    stripe.payment_failed(second_subscription)
+    wait_for_plan(owner_page, wait_until, "past_due")
 
 
 def test_declined_card_stays_on_checkout_and_another_card_pays(owner_page: Page, tenant: TenantHandle,
