@@ -266,12 +266,13 @@ def test_the_scheduling_api_refuses_what_cannot_be_held_and_books_each_hold_once
     assert [slot["label"] for slot in five.json()["offers"]] == [
         "Mon Jan 7, 9:30 AM", "Mon Jan 7, 11:00 AM", "Mon Jan 7, 12:30 PM", "Mon Jan 7, 2:00 PM",
         "Wed Jan 9, 8:00 AM"], five.text
-    # A job length can be given instead of an item, but one of the two is needed.
+    # A job length can be given instead of an item, but exactly one of the two is needed.
     by_length = app_api.get("/api/v1/offers", params={"duration_minutes": 45, "count": 2})
     assert [(slot["label"], slot["ends_at"]) for slot in by_length.json()["offers"]] == [
         ("Mon Jan 7, 9:30 AM", "2030-01-07T15:15:00Z"), ("Mon Jan 7, 10:15 AM", "2030-01-07T16:00:00Z")], by_length.text
-    neither = app_api.get("/api/v1/offers")
-    assert (neither.status_code, neither.json().get("code")) == (422, "invalid_query"), neither.text
+    for params in ({}, {"item_id": leak, "duration_minutes": 45}):  # neither, or both
+        refused = app_api.get("/api/v1/offers", params=params)
+        assert (refused.status_code, refused.json().get("code")) == (422, "invalid_query"), (params, refused.text)
     too_many = app_api.get("/api/v1/offers", params={"item_id": leak, "count": 11})  # ten at most
     assert (too_many.status_code, too_many.json().get("code")) == (422, "validation_error"), too_many.text
     booked_ids: list[str] = []
@@ -298,7 +299,8 @@ def test_the_scheduling_api_refuses_what_cannot_be_held_and_books_each_hold_once
     # Giving back a hold that was booked changes nothing: it stays booked (and its time taken).
     first_hold = app_api.get(f"/api/v1/appointments/{booked_ids[0]}").json()["hold_id"]
     assert app_api.delete(f"/api/v1/holds/{first_hold}").status_code == 204
-    assert app_api.get(f"/api/v1/holds/{first_hold}").json()["status"] == "booked"
+    given_back_booked = app_api.get(f"/api/v1/holds/{first_hold}").json()
+    assert (given_back_booked["status"], given_back_booked["live"]) == ("booked", False), given_back_booked
     taken = app_api.post("/api/v1/holds", json={"item_id": leak, "starts_at": "2030-01-07T14:30:00Z"})
     assert (taken.status_code, taken.json().get("code")) == (409, "slot_taken"), taken.text
     # The rest of Monday, every free quarter hour (not only non-overlapping offers): after the 12:30 PM end, up
@@ -309,16 +311,21 @@ def test_the_scheduling_api_refuses_what_cannot_be_held_and_books_each_hold_once
                                     "2:15 PM")], day.text
     past = app_api.get("/api/v1/availability", params={"date": "2030-01-05", "item_id": leak})
     assert (past.status_code, past.json().get("code")) == (422, "invalid_date"), past.text
+    # Yesterday still is (a caller's today may lag the business's): answered, with nothing free.
+    yesterday = app_api.get("/api/v1/availability", params={"date": "2030-01-06", "item_id": leak})
+    assert (yesterday.status_code, yesterday.json().get("slots")) == (200, []), yesterday.text
     # A hold nobody books (2:00 PM) lapses after its 15 minutes on the tenant clock: looked up later, not live.
     lapsing = app_api.post("/api/v1/holds", json={"item_id": leak, "starts_at": "2030-01-07T19:00:00Z"}).json()
     # A window of the list, from 9:30 AM (included) to 11:00 AM (excluded): only the first job.
     window = app_api.get("/api/v1/appointments", params={"from": "2030-01-07T14:30:00Z", "to": "2030-01-07T16:00:00Z"})
     assert [a["id"] for a in window.json()["appointments"]] == booked_ids[:1], window.text
 
-    # 11:00 AM: the 2:00 PM hold has lapsed.
-    seeder.set_clock(tenant, now=datetime(2030, 1, 7, 16, 0, tzinfo=UTC))
+    # 9:11 AM: the 2:00 PM hold lapsed a minute ago; its time can be held again at once (by anyone).
+    seeder.set_clock(tenant, now=datetime(2030, 1, 7, 14, 11, tzinfo=UTC))
     lapsed = app_api.get(f"/api/v1/holds/{lapsing['id']}").json()
     assert (lapsing["live"], lapsed["status"], lapsed["live"]) == (True, "held", False), lapsed
+    again = app_api.post("/api/v1/holds", json={"item_id": leak, "starts_at": "2030-01-07T19:00:00Z"})
+    assert again.status_code == 201, again.text
 
     # 12:40 PM: a hold placed now for 12:45 PM lives until 12:55 PM, past its slot's start: at 12:46 PM it can no
     # longer be booked. Given back, it reads as released and no longer live.
