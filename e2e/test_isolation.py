@@ -270,6 +270,17 @@ def test_appointments_of_a_do_not_list_b_appointments(owner_page: Page, other_te
     appointments.expect_empty()
     appointments.expect_count(0)
     assert app_api.get("/api/v1/appointments").json()["appointments"] == []
+    # An Idempotency-Key belongs to its tenant: B's booking with it neither replays into A's nor blocks it.
+    b_hold = _hold_id(other_tenant)
+    assert b_hold is not None, "positive control failed: B could not hold a second time through its own API"
+    key = {"Idempotency-Key": f"front-desk-{b_hold[:8]}"}
+    b_booked = other_tenant.api.post("/api/v1/bookings", json={"hold_id": b_hold}, headers=key)
+    assert b_booked.status_code == 201, f"positive control failed: B could not book with a key: {b_booked.text}"
+    a_item = str(app_api.get("/api/v1/catalog/items").json()["items"][0]["id"])
+    a_offer = app_api.get("/api/v1/offers", params={"item_id": a_item, "count": 1}).json()["offers"][0]
+    a_hold = app_api.post("/api/v1/holds", json={"item_id": a_item, "starts_at": a_offer["starts_at"]}).json()
+    a_booked = app_api.post("/api/v1/bookings", json={"hold_id": a_hold["id"]}, headers=key)
+    assert (a_booked.status_code, a_booked.json().get("hold_id")) == (201, a_hold["id"]), a_booked.text
 
 
 def test_a_stop_to_b_does_not_opt_the_caller_out_of_a(tenant: TenantHandle, other_tenant: OtherTenant,
@@ -316,9 +327,15 @@ def test_b_calendar_busy_time_and_holds_never_take_a_offers(
 
 
 def test_b_plan_is_never_shown_as_a_plan(owner_page: Page, other_tenant: OtherTenant, stripe: StripeFakeClient,
-                                         wait_until: WaitUntil) -> None:
-    checkout = other_tenant.api.post("/api/v1/billing/checkout")
+                                         wait_until: WaitUntil, tenant: TenantHandle, app_api: httpx.Client) -> None:
+    key = {"Idempotency-Key": "checkout-retry-1"}  # a key any integration might pick
+    checkout = other_tenant.api.post("/api/v1/billing/checkout", headers=key)
     assert checkout.status_code == 201, f"positive control failed: B could not start checkout: {checkout.text}"
+    # The same key from A starts A's own checkout at Stripe, not a replay of B's (which A would pay for B).
+    own = app_api.post("/api/v1/billing/checkout", headers=key)
+    assert own.status_code == 201 and own.json()["session_id"] != checkout.json()["session_id"], own.text
+    assert [s["session"]["id"] for s in stripe.checkout_sessions(client_reference_id=tenant.id)] == [
+        own.json()["session_id"]]
     stripe.complete_checkout(checkout.json()["session_id"], wait=True)  # B pays on Stripe's page
     wait_until(lambda: other_tenant.api.get("/api/v1/billing/status").json()["state"] == "active",
                message="positive control: B's plan to become active")
