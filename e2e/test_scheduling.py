@@ -270,7 +270,8 @@ def test_the_scheduling_api_refuses_what_cannot_be_held_and_books_each_hold_once
     by_length = app_api.get("/api/v1/offers", params={"duration_minutes": 45, "count": 2})
     assert [(slot["label"], slot["ends_at"]) for slot in by_length.json()["offers"]] == [
         ("Mon Jan 7, 9:30 AM", "2030-01-07T15:15:00Z"), ("Mon Jan 7, 10:15 AM", "2030-01-07T16:00:00Z")], by_length.text
-    for params in ({}, {"item_id": leak, "duration_minutes": 45}):  # neither, or both
+    neither_or_both: tuple[dict[str, str | int], ...] = ({}, {"item_id": leak, "duration_minutes": 45})
+    for params in neither_or_both:
         refused = app_api.get("/api/v1/offers", params=params)
         assert (refused.status_code, refused.json().get("code")) == (422, "invalid_query"), (params, refused.text)
     too_many = app_api.get("/api/v1/offers", params={"item_id": leak, "count": 11})  # ten at most
