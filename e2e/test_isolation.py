@@ -337,10 +337,24 @@ def test_b_calendar_busy_time_and_holds_never_take_a_offers(
         "Mon Jan 7, 9:30 AM", "Mon Jan 7, 12:00 PM", "Mon Jan 7, 1:00 PM"],
         message="positive control: B's own event to take 10:30 and 11:30 AM out of B's offers")
     # B also holds its first offer (9:30 AM), as B's customers do.
-    assert _hold_id(other_tenant) is not None, "positive control failed: B could not hold a time through its own API"
+    b_hold = _hold_id(other_tenant)
+    assert b_hold is not None, "positive control failed: B could not hold a time through its own API"
     assert "Mon Jan 7, 9:30 AM" not in hour_long_offers(other_tenant.api), (
         "positive control failed: B's hold did not take 9:30 AM out of B's own offers")
     assert hour_long_offers(app_api) == ["Mon Jan 7, 9:30 AM", "Mon Jan 7, 10:30 AM", "Mon Jan 7, 11:30 AM"]
+    # A books 9:30 AM too, then B books its hold: only B's booking reaches B's Google Calendar (A's, booked first,
+    # is written out first, so it would be there by the time B's is).
+    a_item = str(app_api.get("/api/v1/catalog/items").json()["items"][0]["id"])
+    a_hold = app_api.post("/api/v1/holds", json={"item_id": a_item, "starts_at": "2030-01-07T14:30:00Z"}).json()
+    assert app_api.post("/api/v1/bookings", json={"hold_id": a_hold["id"]}).status_code == 201, a_hold
+    assert other_tenant.api.post("/api/v1/bookings", json={"hold_id": b_hold}).status_code == 201, (
+        "positive control failed: B could not book its hold")
+
+    def bookings_in_b_calendar() -> list[str]:
+        return [e["summary"] for e in google.events(b.owner.email) if e["summary"].endswith("(NeverMissCall)")]
+
+    wait_until(bookings_in_b_calendar, message="positive control: B's booking in B's Google Calendar")
+    assert len(bookings_in_b_calendar()) == 1, bookings_in_b_calendar()
     # Nor is B's connection A's: A's Calendar page still offers to connect one.
     expect(CalendarPage(owner_page).goto().status_badge).to_have_attribute("data-state", "none")
 
