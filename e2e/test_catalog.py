@@ -94,12 +94,17 @@ def test_edit_deactivate_and_reactivate_change_what_the_assistant_quotes(
     assert (both.status_code, both.json().get("code")) == (422, "validation_error"), both.text
     active = [i["name"] for i in app_api.get("/api/v1/catalog/items", params={"active_only": "true"}).json()["items"]]
     assert "Drain cleaning" not in active and len(active) == 5, active
-    # An integration adding items gets the page's rules: prices from 1 cent, durations on the quarter hour, a
-    # priority of 0 to 100, a name with something in it and unique ignoring case, aliases made of words.
+    # An integration adding items gets the page's rules: prices from 1 cent to $100,000, durations on the quarter
+    # hour up to 8 hours, a priority of 0 to 100, a name with something in it and unique ignoring case, aliases
+    # made of words.
     job = {"price_cents": 5_000, "duration_minutes": 30}
     for body, answer in (({"name": "Free look", "price_cents": 0, "duration_minutes": 30}, (422, "price_out_of_bounds")),
                          ({"name": "Odd job", "price_cents": 5_000, "duration_minutes": 50},
                           (422, "duration_out_of_bounds")),
+                         ({"name": "Big job", "price_cents": 10_000_001, "duration_minutes": 30},
+                          (422, "price_out_of_bounds")),  # over $100,000
+                         ({"name": "Long job", "price_cents": 5_000, "duration_minutes": 495},
+                          (422, "duration_out_of_bounds")),  # over 8 hours
                          ({"name": "Rush job", "priority": 101, **job}, (422, "priority_out_of_bounds")),
                          ({"name": "   ", **job}, (422, "invalid_name")),
                          ({"name": "Tap fix", "aliases": ["--"], **job}, (422, "invalid_alias")),

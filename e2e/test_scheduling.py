@@ -258,6 +258,9 @@ def test_the_scheduling_api_refuses_what_cannot_be_held_and_books_each_hold_once
     assert (far.json()["service_name"], far.json()["price_cents"], far.json()["ends_at"]) == (
         "Leak repair", next(i.price_cents for i in tenant.catalog if i.name == "Leak repair"),
         "2030-07-05T16:00:00Z"), far.text
+    # Booked with a number that cannot be texted, it is refused like the hold would be.
+    unreachable = app_api.post("/api/v1/bookings", json={"hold_id": far.json()["id"], "customer_phone": "555-0100"})
+    assert unreachable.status_code == 422 and "E.164" in unreachable.text, unreachable.text
     untextable = app_api.post("/api/v1/holds", json={"item_id": leak, "starts_at": "2030-01-07T14:30:00Z",
                                                      "customer_phone": "555-0100"})
     assert untextable.status_code == 422 and "E.164" in untextable.text, untextable.text
