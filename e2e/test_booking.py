@@ -31,6 +31,7 @@ from e2e.support import (
     TwilioFakeClient,
     WaitUntil,
     bodies_to,
+    handoff,
     text_the_business,
 )
 from pages.appointments import AppointmentsPage
@@ -241,9 +242,9 @@ def test_booking_by_sms_replies(
     assert reply_to("Option 3") == "Holding Mon Jan 7, 11:30 AM for you until 9:10 AM. Reply YES to book it."
     # The 15 minutes pass before the YES: the customer is told, and offered fresh times from 9:10 AM.
     seeder.set_clock(tenant, advance_seconds=15 * 60)
-    assert reply_to("YES") == ("Sorry, your hold on Mon Jan 7, 11:30 AM expired. Here are the next free times:\n"
-                               "1) Mon Jan 7, 9:45 AM\n2) Mon Jan 7, 10:45 AM\n3) Mon Jan 7, 11:45 AM\n"
-                               f"Reply 1, 2 or 3 to hold a time, or book online: {link}")
+    assert reply_to("YES!") == ("Sorry, your hold on Mon Jan 7, 11:30 AM expired. Here are the next free times:\n"
+                                "1) Mon Jan 7, 9:45 AM\n2) Mon Jan 7, 10:45 AM\n3) Mon Jan 7, 11:45 AM\n"
+                                f"Reply 1, 2 or 3 to hold a time, or book online: {link}")
 
     # The customer answers 40 minutes later, at 9:50 AM: the first time offered has gone by meanwhile.
     seeder.set_clock(tenant, advance_seconds=40 * 60)
@@ -265,6 +266,8 @@ def test_booking_by_sms_replies(
     booked = reply_to("Yes please")
     assert booked == confirmation(tenant, "Drain cleaning", "Mon Jan 7, 12:30 PM", price)
     settle.assert_no_new(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone), what="a second confirmation")
+    # Once booked, the job's times are spent: a number texted afterwards picks nothing, a person answers.
+    assert reply_to("2") == handoff(tenant)
 
     appointments = AppointmentsPage(owner_page).goto()
     appointments.expect_count(1)
@@ -276,10 +279,15 @@ def test_the_owner_adds_an_item_and_the_assistant_quotes_it(
     tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, owner_page: Page, wait_until: WaitUntil,
 ) -> None:
     catalog = CatalogPage(owner_page).goto()
-    catalog.add_item(name="Leak Repair", price="nine", duration="45 min", aliases="burst pipe")
+    catalog.add_item(name="Leak Repair", price="nine", duration="45 min", aliases="burst pipe", priority="high")
     catalog.expect_field_error("Name", "An item with this name already exists.")
     catalog.expect_field_error("Price ($)", "Enter a price in dollars, like 149 or 149.50.")
+    catalog.expect_field_error("Priority", "Enter a whole number from 0 to 100.")
     catalog.expect_form_values(name="Leak Repair", aliases="burst pipe", price="nine", duration_minutes=45)
+    # With the price fixed, the name is still taken: the same form again, saying so, nothing added.
+    catalog.add_item(name="leak  repair", price="95", duration="45 min", aliases="burst pipe")
+    catalog.expect_field_error("Name", "An item with this name already exists.")
+    catalog.expect_form_values(name="leak  repair", aliases="burst pipe", price="95", duration_minutes=45)
     # Typed as people write prices: a dollar sign, a thousands comma, cents (kept exact, not rounded down).
     catalog.add_item(name="Burst pipe emergency", price="$1,249.60", duration="2 h",
                      aliases="burst pipe, flooding", priority="50")

@@ -90,6 +90,8 @@ def test_google_busy_time_leaves_the_offers_and_bookings_reach_google(
     fresh = offers.pick_slot_taken_meanwhile(1)
     after_dentist = ["Mon Jan 7, 11:45 AM", "Mon Jan 7, 1:15 PM", "Mon Jan 7, 2:45 PM"]
     fresh.expect_offers(after_dentist)
+    # Google is briefly unavailable when the booking is written out: the write is retried, not lost.
+    google.add_fault(r"/calendar/v3/calendars/[^/]+/events$", "status", method="POST", code=503, times=1)
     label, booked = hold_and_confirm(fresh, 1, name="Pat Customer")
     assert label == after_dentist[0]
     booked.expect_booking(service="Leak repair", when=label, price=dollars(item(tenant, "Leak repair").price_cents))

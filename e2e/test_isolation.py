@@ -11,6 +11,7 @@ a new kind of id).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -235,8 +236,20 @@ def test_me_answers_with_the_callers_own_tenant(tenant: TenantHandle, other_tena
             handle.id, handle.name, handle.owner.user_id, handle.owner.email, handle.owner.name, "OWNER"), me
 
 
+def test_a_may_name_an_item_as_b_named_one(other_tenant: OtherTenant, app_api: httpx.Client) -> None:
+    """Item names are unique within a business, not across businesses."""
+    name = "Gutter guard fitting"
+    b_added = other_tenant.api.post("/api/v1/catalog/items", json={"name": name, "price_cents": 9_000,
+                                                                     "duration_minutes": 60})
+    assert b_added.status_code == 201, f"positive control failed: B could not add {name!r}: {b_added.text}"
+    a_added = app_api.post("/api/v1/catalog/items", json={"name": name, "price_cents": 9_500, "duration_minutes": 60})
+    assert a_added.status_code == 201, a_added.text
+
+
 def test_inbox_and_dashboard_of_a_leave_out_b_conversations(owner_page: Page, other_tenant: OtherTenant,
-                                                 app_api: httpx.Client) -> None:
+                                                 app_api: httpx.Client, tenant: TenantHandle,
+                                                 twilio: TwilioFakeClient, customer_phone: str,
+                                                 wait_until: WaitUntil) -> None:
     b_conversation = _conversation_id(other_tenant)
     assert b_conversation is not None, "positive control failed: B's missed call opened no conversation B can list"
     inbox = open_inbox(owner_page)
@@ -253,11 +266,17 @@ def test_inbox_and_dashboard_of_a_leave_out_b_conversations(owner_page: Page, ot
                                            body="Are you still coming?")["status_code"] == 200
     b_waiting = other_tenant.api.get("/api/v1/dashboard/first-response").json()["needs_attention"]
     assert b_waiting == 1, f"positive control failed: B's dashboard counts {b_waiting} conversations waiting for B"
+    # A's own caller, answered the same day: A's figures, the week's and the day's, count that one wait alone
+    # (the day's row is rolled up when A's wait is recorded: from A's waits only, not every tenant's that day).
+    assert twilio.missed_call(from_=customer_phone, to=tenant.phone_number)["status_code"] == 200
+    wait_until(lambda: app_api.get("/api/v1/dashboard/first-response").json()["last_7_days"]["samples"] == 1,
+               message="A's caller answered")
     dashboard = DashboardPage(owner_page).goto()
     dashboard.expect_waiting_for_you(0)
-    dashboard.expect_week(answered=0, waiting=0, p50="—", p95="—")
+    a_wait = re.compile(r"^\d")  # a sub-second or few-second wait: its exact value is not the point here
+    dashboard.expect_week(answered=1, waiting=0, p50=a_wait, p95=a_wait)
     today = app_api.get("/api/v1/dashboard/first-response").json()["today"]
-    dashboard.expect_today(day=today, answered=0, waiting=0, p50="—", p95="—")
+    dashboard.expect_today(day=today, answered=1, waiting=0, p50=a_wait, p95=a_wait)
 
 
 def test_appointments_of_a_do_not_list_b_appointments(owner_page: Page, other_tenant: OtherTenant,
@@ -270,6 +289,17 @@ def test_appointments_of_a_do_not_list_b_appointments(owner_page: Page, other_te
     appointments.expect_empty()
     appointments.expect_count(0)
     assert app_api.get("/api/v1/appointments").json()["appointments"] == []
+    # An Idempotency-Key belongs to its tenant: B's booking with it neither replays into A's nor blocks it.
+    b_hold = _hold_id(other_tenant)
+    assert b_hold is not None, "positive control failed: B could not hold a second time through its own API"
+    key = {"Idempotency-Key": f"front-desk-{b_hold[:8]}"}
+    b_booked = other_tenant.api.post("/api/v1/bookings", json={"hold_id": b_hold}, headers=key)
+    assert b_booked.status_code == 201, f"positive control failed: B could not book with a key: {b_booked.text}"
+    a_item = str(app_api.get("/api/v1/catalog/items").json()["items"][0]["id"])
+    a_offer = app_api.get("/api/v1/offers", params={"item_id": a_item, "count": 1}).json()["offers"][0]
+    a_hold = app_api.post("/api/v1/holds", json={"item_id": a_item, "starts_at": a_offer["starts_at"]}).json()
+    a_booked = app_api.post("/api/v1/bookings", json={"hold_id": a_hold["id"]}, headers=key)
+    assert (a_booked.status_code, a_booked.json().get("hold_id")) == (201, a_hold["id"]), a_booked.text
 
 
 def test_a_stop_to_b_does_not_opt_the_caller_out_of_a(tenant: TenantHandle, other_tenant: OtherTenant,
@@ -307,18 +337,38 @@ def test_b_calendar_busy_time_and_holds_never_take_a_offers(
         "Mon Jan 7, 9:30 AM", "Mon Jan 7, 12:00 PM", "Mon Jan 7, 1:00 PM"],
         message="positive control: B's own event to take 10:30 and 11:30 AM out of B's offers")
     # B also holds its first offer (9:30 AM), as B's customers do.
-    assert _hold_id(other_tenant) is not None, "positive control failed: B could not hold a time through its own API"
+    b_hold = _hold_id(other_tenant)
+    assert b_hold is not None, "positive control failed: B could not hold a time through its own API"
     assert "Mon Jan 7, 9:30 AM" not in hour_long_offers(other_tenant.api), (
         "positive control failed: B's hold did not take 9:30 AM out of B's own offers")
     assert hour_long_offers(app_api) == ["Mon Jan 7, 9:30 AM", "Mon Jan 7, 10:30 AM", "Mon Jan 7, 11:30 AM"]
+    # A books 9:30 AM too, then B books its hold: only B's booking reaches B's Google Calendar (A's, booked first,
+    # is written out first, so it would be there by the time B's is).
+    a_item = str(app_api.get("/api/v1/catalog/items").json()["items"][0]["id"])
+    a_hold = app_api.post("/api/v1/holds", json={"item_id": a_item, "starts_at": "2030-01-07T14:30:00Z"}).json()
+    assert app_api.post("/api/v1/bookings", json={"hold_id": a_hold["id"]}).status_code == 201, a_hold
+    assert other_tenant.api.post("/api/v1/bookings", json={"hold_id": b_hold}).status_code == 201, (
+        "positive control failed: B could not book its hold")
+
+    def bookings_in_b_calendar() -> list[str]:
+        return [e["summary"] for e in google.events(b.owner.email) if e["summary"].endswith("(NeverMissCall)")]
+
+    wait_until(bookings_in_b_calendar, message="positive control: B's booking in B's Google Calendar")
+    assert len(bookings_in_b_calendar()) == 1, bookings_in_b_calendar()
     # Nor is B's connection A's: A's Calendar page still offers to connect one.
     expect(CalendarPage(owner_page).goto().status_badge).to_have_attribute("data-state", "none")
 
 
 def test_b_plan_is_never_shown_as_a_plan(owner_page: Page, other_tenant: OtherTenant, stripe: StripeFakeClient,
-                                         wait_until: WaitUntil) -> None:
-    checkout = other_tenant.api.post("/api/v1/billing/checkout")
+                                         wait_until: WaitUntil, tenant: TenantHandle, app_api: httpx.Client) -> None:
+    key = {"Idempotency-Key": "checkout-retry-1"}  # a key any integration might pick
+    checkout = other_tenant.api.post("/api/v1/billing/checkout", headers=key)
     assert checkout.status_code == 201, f"positive control failed: B could not start checkout: {checkout.text}"
+    # The same key from A starts A's own checkout at Stripe, not a replay of B's (which A would pay for B).
+    own = app_api.post("/api/v1/billing/checkout", headers=key)
+    assert own.status_code == 201 and own.json()["session_id"] != checkout.json()["session_id"], own.text
+    assert [s["session"]["id"] for s in stripe.checkout_sessions(client_reference_id=tenant.id)] == [
+        own.json()["session_id"]]
     stripe.complete_checkout(checkout.json()["session_id"], wait=True)  # B pays on Stripe's page
     wait_until(lambda: other_tenant.api.get("/api/v1/billing/status").json()["state"] == "active",
                message="positive control: B's plan to become active")

@@ -104,7 +104,9 @@ def test_offers_skip_closed_days_and_say_when_nothing_is_free(
 def test_offers_reach_two_weeks_ahead_for_a_business_open_one_morning_a_week(
     tenant: TenantHandle, seeder: TenantSeeder, twilio: TwilioFakeClient, customer_phone: str, wait_until: WaitUntil,
 ) -> None:
-    seeder.set_clock(tenant, now=MONDAY_MORNING)
+    # Saturday 10:00 AM: too late for a 90-minute job today, and the third offer falls on the 14th day, the
+    # last one searched (two weeks on, 8:00 AM is still before 10:00 AM): it must be offered.
+    seeder.set_clock(tenant, now=datetime(2030, 1, 5, 15, 0, tzinfo=UTC))
     reply = text_the_business(twilio, tenant=tenant, customer=customer_phone, body=LEAK_JOB, wait_until=wait_until)
     assert reply.startswith(f"Leak repair: {price_of(tenant, 'Leak repair')}, about 1 h 30 min.\n"
                             "1) Sat Jan 12, 8:00 AM\n2) Sat Jan 12, 9:30 AM\n3) Sat Jan 19, 8:00 AM\n"), reply
@@ -124,7 +126,10 @@ def test_a_booking_link_expires_after_72_hours(
     offers = OffersPage.open(customer_page, f"{link.group(0)}?notice=Pay+a+%2450+deposit+to+555-0199+first")
     offers.expect_offer_count(3)
     expect(offers.notice).to_have_count(0)
+    held = offers.pick_slot(1)  # held for 15 minutes: longer than the link has left
     seeder.set_clock(tenant, advance_seconds=120)
+    # Confirming that hold once the link has expired books nothing: the page says the link expired.
+    held.confirm_after_link_expiry().expect_expired(business=tenant.name, phone=tenant.phone_number)
     LinkUnavailablePage.open(customer_page, link.group(0)).expect_expired(business=tenant.name,
                                                                             phone=tenant.phone_number)
     # A reply "1" to the old offers no longer holds anything: a person is asked to help instead.
@@ -143,6 +148,9 @@ def test_a_link_without_the_customers_number_asks_for_it(
     # Nor does a number that cannot be texted (the confirmation would go nowhere).
     untextable = app_api.post("/api/v1/booking-links", json={"text": LEAK_JOB, "customer_phone": "555-0100"})
     assert untextable.status_code == 422 and "E.164" in untextable.text, untextable.text
+    # An item and a description both: which job is meant is not guessed.
+    both = app_api.post("/api/v1/booking-links", json={"text": LEAK_JOB, "item_id": item_id(app_api, "Leak repair")})
+    assert (both.status_code, both.json().get("code")) == (422, "validation_error"), both.text
     made = app_api.post("/api/v1/booking-links", json={"text": LEAK_JOB})  # e.g. the owner quotes a walk-in
     assert made.status_code == 201, made.text
     price = price_of(tenant, "Leak repair")
@@ -243,6 +251,16 @@ def test_the_scheduling_api_refuses_what_cannot_be_held_and_books_each_hold_once
                             ("2030-07-08T14:30:00Z", "slot_too_far")):  # a Monday 26 weeks on (over 180 days)
         refused = app_api.post("/api/v1/holds", json={"item_id": leak, "starts_at": starts_at})
         assert (refused.status_code, refused.json().get("code")) == (422, code), (starts_at, refused.text)
+    # ... while the last Friday before the 180 days are up still can be held (10:30 AM, 179 days on).
+    far = app_api.post("/api/v1/holds", json={"item_id": leak, "starts_at": "2030-07-05T14:30:00Z"})
+    assert (far.status_code, far.json().get("live")) == (201, True), far.text
+    # The hold answers for the item's job: its name, its price, and a 90-minute slot.
+    assert (far.json()["service_name"], far.json()["price_cents"], far.json()["ends_at"]) == (
+        "Leak repair", next(i.price_cents for i in tenant.catalog if i.name == "Leak repair"),
+        "2030-07-05T16:00:00Z"), far.text
+    # Booked with a number that cannot be texted, it is refused like the hold would be.
+    unreachable = app_api.post("/api/v1/bookings", json={"hold_id": far.json()["id"], "customer_phone": "555-0100"})
+    assert unreachable.status_code == 422 and "E.164" in unreachable.text, unreachable.text
     untextable = app_api.post("/api/v1/holds", json={"item_id": leak, "starts_at": "2030-01-07T14:30:00Z",
                                                      "customer_phone": "555-0100"})
     assert untextable.status_code == 422 and "E.164" in untextable.text, untextable.text
@@ -251,12 +269,16 @@ def test_the_scheduling_api_refuses_what_cannot_be_held_and_books_each_hold_once
     assert [slot["label"] for slot in five.json()["offers"]] == [
         "Mon Jan 7, 9:30 AM", "Mon Jan 7, 11:00 AM", "Mon Jan 7, 12:30 PM", "Mon Jan 7, 2:00 PM",
         "Wed Jan 9, 8:00 AM"], five.text
-    # A job length can be given instead of an item, but one of the two is needed.
+    # A job length can be given instead of an item, but exactly one of the two is needed.
     by_length = app_api.get("/api/v1/offers", params={"duration_minutes": 45, "count": 2})
-    assert [slot["label"] for slot in by_length.json()["offers"]] == ["Mon Jan 7, 9:30 AM", "Mon Jan 7, 10:15 AM"], \
-        by_length.text
-    neither = app_api.get("/api/v1/offers")
-    assert (neither.status_code, neither.json().get("code")) == (422, "invalid_query"), neither.text
+    assert [(slot["label"], slot["ends_at"]) for slot in by_length.json()["offers"]] == [
+        ("Mon Jan 7, 9:30 AM", "2030-01-07T15:15:00Z"), ("Mon Jan 7, 10:15 AM", "2030-01-07T16:00:00Z")], by_length.text
+    neither_or_both: tuple[dict[str, str | int], ...] = ({}, {"item_id": leak, "duration_minutes": 45})
+    for params in neither_or_both:
+        refused = app_api.get("/api/v1/offers", params=params)
+        assert (refused.status_code, refused.json().get("code")) == (422, "invalid_query"), (params, refused.text)
+    too_many = app_api.get("/api/v1/offers", params={"item_id": leak, "count": 11})  # ten at most
+    assert (too_many.status_code, too_many.json().get("code")) == (422, "validation_error"), too_many.text
     booked_ids: list[str] = []
     for n, starts_at in enumerate(("2030-01-07T14:30:00Z", "2030-01-07T16:00:00Z")):  # 9:30-11 AM, 11 AM-12:30 PM
         hold = app_api.post("/api/v1/holds", json={"item_id": leak, "starts_at": starts_at,
@@ -267,11 +289,12 @@ def test_the_scheduling_api_refuses_what_cannot_be_held_and_books_each_hold_once
                                   headers={"Idempotency-Key": "walk-in-0"})
             assert (reused.status_code, reused.json().get("code")) == (409, "idempotency_key_reused"), reused.text
         # The second job is booked with a contact of its own: the number given at booking beats the hold's.
-        contact = {"customer_phone": reached_at, "customer_name": "Sam Walkin"} if n else {}
+        contact = {"customer_phone": reached_at, "customer_name": "Samantha Walkinshaw-Okafor"} if n else {}
         booked = app_api.post("/api/v1/bookings", json={"hold_id": hold.json()["id"], **contact},
                               headers={"Idempotency-Key": f"walk-in-{n}"})
         assert booked.status_code == 201, booked.text
-        assert booked.json()["customer_phone"] == (reached_at if n else customer_phone), booked.text
+        assert (booked.json()["customer_phone"], booked.json()["customer_name"]) == (
+            (reached_at, "Samantha Walkinshaw-Okafor") if n else (customer_phone, "")), booked.text
         # The integration retries (its answer was lost): the same booking comes back, marked as a replay.
         again = app_api.post("/api/v1/bookings", json={"hold_id": hold.json()["id"]},
                              headers={"Idempotency-Key": f"walk-in-{n}"})
@@ -280,7 +303,8 @@ def test_the_scheduling_api_refuses_what_cannot_be_held_and_books_each_hold_once
     # Giving back a hold that was booked changes nothing: it stays booked (and its time taken).
     first_hold = app_api.get(f"/api/v1/appointments/{booked_ids[0]}").json()["hold_id"]
     assert app_api.delete(f"/api/v1/holds/{first_hold}").status_code == 204
-    assert app_api.get(f"/api/v1/holds/{first_hold}").json()["status"] == "booked"
+    given_back_booked = app_api.get(f"/api/v1/holds/{first_hold}").json()
+    assert (given_back_booked["status"], given_back_booked["live"]) == ("booked", False), given_back_booked
     taken = app_api.post("/api/v1/holds", json={"item_id": leak, "starts_at": "2030-01-07T14:30:00Z"})
     assert (taken.status_code, taken.json().get("code")) == (409, "slot_taken"), taken.text
     # The rest of Monday, every free quarter hour (not only non-overlapping offers): after the 12:30 PM end, up
@@ -291,16 +315,21 @@ def test_the_scheduling_api_refuses_what_cannot_be_held_and_books_each_hold_once
                                     "2:15 PM")], day.text
     past = app_api.get("/api/v1/availability", params={"date": "2030-01-05", "item_id": leak})
     assert (past.status_code, past.json().get("code")) == (422, "invalid_date"), past.text
+    # Yesterday still is (a caller's today may lag the business's): answered, with nothing free.
+    yesterday = app_api.get("/api/v1/availability", params={"date": "2030-01-06", "item_id": leak})
+    assert (yesterday.status_code, yesterday.json().get("slots")) == (200, []), yesterday.text
     # A hold nobody books (2:00 PM) lapses after its 15 minutes on the tenant clock: looked up later, not live.
     lapsing = app_api.post("/api/v1/holds", json={"item_id": leak, "starts_at": "2030-01-07T19:00:00Z"}).json()
     # A window of the list, from 9:30 AM (included) to 11:00 AM (excluded): only the first job.
     window = app_api.get("/api/v1/appointments", params={"from": "2030-01-07T14:30:00Z", "to": "2030-01-07T16:00:00Z"})
     assert [a["id"] for a in window.json()["appointments"]] == booked_ids[:1], window.text
 
-    # 11:00 AM: the 2:00 PM hold has lapsed.
-    seeder.set_clock(tenant, now=datetime(2030, 1, 7, 16, 0, tzinfo=UTC))
+    # 9:11 AM: the 2:00 PM hold lapsed a minute ago; its time can be held again at once (by anyone).
+    seeder.set_clock(tenant, now=datetime(2030, 1, 7, 14, 11, tzinfo=UTC))
     lapsed = app_api.get(f"/api/v1/holds/{lapsing['id']}").json()
     assert (lapsing["live"], lapsed["status"], lapsed["live"]) == (True, "held", False), lapsed
+    again = app_api.post("/api/v1/holds", json={"item_id": leak, "starts_at": "2030-01-07T19:00:00Z"})
+    assert again.status_code == 201, again.text
 
     # 12:40 PM: a hold placed now for 12:45 PM lives until 12:55 PM, past its slot's start: at 12:46 PM it can no
     # longer be booked. Given back, it reads as released and no longer live.

@@ -57,6 +57,11 @@ class BookingStep(BasePage):
         step.http_status = response.status if response is not None else None
         return step.expect_loaded()
 
+    def _expect_http_status(self, status: int) -> None:
+        """The page's words are backed by its status (crawlers and link checkers read only that); a step reached
+        by a click has none to check."""
+        assert self.http_status in (None, status), f"booking page answered HTTP {self.http_status}, not {status}"
+
     def goto(self) -> Self:
         raise TypeError(f"{type(self).__name__} has no fixed address: use {type(self).__name__}.open(page, link)")
 
@@ -179,6 +184,7 @@ class HoldExpiredPage(OffersPage):
         return self.page.get_by_test_id(HOLD_EXPIRED_TEST_ID)
 
     def expect_expired_hold_of(self, label: str) -> None:
+        self._expect_http_status(410)
         expect(self.message).to_contain_text(f"We held {label} for you")
         expect(self.message).to_contain_text("that time has passed")
 
@@ -275,6 +281,12 @@ class HeldPage(BookingStep):
         """Links sent by text already know the customer's number; others ask for it."""
         expect(self.phone_field).to_have_count(1 if asked else 0)
 
+    def confirm_after_link_expiry(self) -> LinkUnavailablePage:
+        """Confirms once the link itself has expired (its hold still running): nothing is booked, the page says
+        the link expired."""
+        self._submit("", None)
+        return LinkUnavailablePage(self.page).expect_loaded()
+
     def confirm_after_expiry(self) -> HoldExpiredPage:
         """Confirms once the hold has run out: the 410 page with fresh offers."""
         self._submit("", None)
@@ -312,10 +324,6 @@ class LinkUnavailablePage(BookingStep):
     @property
     def card(self) -> Locator:
         return self.page.get_by_test_id(LINK_UNAVAILABLE_TEST_ID)
-
-    def _expect_http_status(self, status: int) -> None:
-        """The page's words are backed by its status (crawlers and link checkers read only that)."""
-        assert self.http_status in (None, status), f"link page answered HTTP {self.http_status}, not {status}"
 
     def expect_expired(self, *, business: str | None = None, phone: str | None = None) -> None:
         """The 410 page; it tells the customer whom to text for a fresh link when the business is known."""

@@ -107,6 +107,10 @@ class CatalogPage(BasePage):
         expect(field).to_have_attribute("aria-invalid", "true")
         expect(self.error_summary).to_contain_text(message)
 
+    def expect_error_count(self, count: int) -> None:
+        """How many messages the summary at the top of the form lists (one per field in error)."""
+        expect(self.error_summary.get_by_role("listitem")).to_have_count(count)
+
     def expect_form_values(self, *, name: str, aliases: str, price: str, duration_minutes: int) -> None:
         """A refused form comes back with what the owner typed and chose."""
         expect(self.name_field).to_have_value(name)
