@@ -61,6 +61,7 @@ def test_edit_deactivate_and_reactivate_change_what_the_assistant_quotes(
     catalog.expect_field_error("Price ($)", "Enter a price in dollars, like 149 or 149.50.")
     catalog.expect_error_count(1)  # the item's own name is no duplicate of itself
     catalog.expect_editing("Drain cleaning")
+    catalog.navigation.expect_current("Catalog")  # an item's edit page is still under Catalog in the menu
     catalog.price_field.fill("135.50")
     catalog.save_changes()
     catalog.expect_notice("Changes saved.")
