@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from e2e.plugins.tenants import PHONE_CONTEXT, WaitUntil
 from fakes.stripe.client import StripeFakeClient
@@ -81,6 +81,26 @@ __all__ += ["expect_banner_link"]
 def expect_banner_link(page: Page, test_id: str, text: str) -> None:
     """The banner's call to action reads ``text`` (owners only get one)."""
     expect(page.get_by_test_id(test_id).get_by_role("link")).to_have_text(text)
+
+
+# --- the browser's network ---------------------------------------------------------------------------
+__all__ += ["drop_first"]
+
+
+def drop_first(page: Page, url_glob: str, method: str = "POST") -> list[str]:
+    """Aborts the first `method` request to `url_glob` (as a dropped connection); lets later ones through.
+    Returns the list of URLs it dropped, so the test can check the fault really fired."""
+    dropped: list[str] = []
+
+    def handle(route: Route) -> None:
+        if route.request.method == method and not dropped:
+            dropped.append(route.request.url)
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route(url_glob, handle)
+    return dropped
 
 
 # -- Skips (issue 20) ----------------------------------------------------------------------------------

@@ -22,8 +22,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e.support import Settle, StripeFakeClient, TenantHandle, WaitUntil, expect_banner_link
-from e2e.test_network_faults import drop_first
+from e2e.support import Settle, StripeFakeClient, TenantHandle, WaitUntil, drop_first, expect_banner_link
 from pages.banners import BILLING_BANNER_TEST_ID
 from pages.billing import STATUS_API_PATH, BillingPage, CheckoutSuccessPage, billing_state, subscribe_and_pay
 from pages.checkout import DECLINED_CARD, SUCCEEDING_CARD, HostedCheckoutPage

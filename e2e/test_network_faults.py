@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import Page, expect
 
-from e2e.support import Settle, TenantHandle, TwilioFakeClient, WaitUntil, bodies_to
+from e2e.support import Settle, TenantHandle, TwilioFakeClient, WaitUntil, bodies_to, drop_first
 from pages.appointments import AppointmentsPage
 from pages.booking_page import HeldPage, OffersPage
 from pages.conversation import ConversationPage
@@ -19,22 +19,6 @@ pytestmark = pytest.mark.resilience
 
 NETWORK_ERROR_PAGE = re.compile(r"^chrome-error://")
 BOOKING_LINK = re.compile(r"https?://\S+/book/[A-Za-z0-9_-]+")
-
-
-def drop_first(page: Page, url_glob: str, method: str = "POST") -> list[str]:
-    """Aborts the first `method` request to `url_glob` (as a dropped connection); lets later ones through.
-    Returns the list of URLs it dropped, so the test can check the fault really fired."""
-    dropped: list[str] = []
-
-    def handle(route: Route) -> None:
-        if route.request.method == method and not dropped:
-            dropped.append(route.request.url)
-            route.abort("connectionreset")
-        else:
-            route.continue_()
-
-    page.route(url_glob, handle)
-    return dropped
 
 
 def test_a_text_the_network_dropped_is_sent_once_on_retry(

@@ -37,9 +37,13 @@ class CalendarPage(BasePage):
 
     def connect_google(self, account: str) -> Self:
         """Connect, then choose the Google account and Allow on Google's consent page; back here, connected."""
+        self.through_google_consent(account)
+        return self.expect_google_connected()
+
+    def through_google_consent(self, account: str) -> None:
+        """Connect, then choose the Google account and Allow on Google's consent page (back to the app)."""
         self.connect_button.click()
         GoogleConsentPage(self.page).allow(account)
-        return self.expect_google_connected()
 
     def expect_google_connected(self) -> Self:
         """Back here from Google's consent: connected, and the page says so."""
@@ -50,8 +54,7 @@ class CalendarPage(BasePage):
 
     def reconnect_google_refused(self, account: str) -> Self:
         """Reconnect and Allow, but Google refuses to exchange the consent's code: back here with the error."""
-        self.connect_button.click()
-        GoogleConsentPage(self.page).allow(account)
+        self.through_google_consent(account)
         expect(self.page).to_have_url(re.compile(re.escape(self.path) + r"\?error="))
         return self.expect_loaded()
 
