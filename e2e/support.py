@@ -50,7 +50,7 @@ def text_the_business(twilio: TwilioFakeClient, *, tenant: TenantHandle, custome
 
 
 # --- messaging flows (keywords, conversations, delivery) ---------------------------------------------------
-__all__ += ["first_reply", "handoff", "send_attempts_to"]
+__all__ += ["first_reply", "handoff", "resubscribed", "send_attempts_to"]
 
 
 def send_attempts_to(twilio: TwilioFakeClient, *, tenant: TenantHandle, customer: str) -> list[dict[str, Any]]:
@@ -74,8 +74,26 @@ def handoff(tenant: TenantHandle) -> str:
     return f"Thanks! I've passed your message to the team at {tenant.name}. Someone will get back to you shortly."
 
 
+def resubscribed(tenant: TenantHandle) -> str:
+    """The confirmation of START / UNSTOP (and of YES while opted out), word for word."""
+    return f"You're subscribed again to texts from {tenant.name}. Reply HELP for help, STOP to opt out."
+
+
 # --- business flows (billing, compliance, booking) ---------------------------------------------------
-__all__ += ["expect_banner_link"]
+__all__ += ["approve_brand", "decide_brand", "expect_banner_link"]
+
+
+def decide_brand(twilio: TwilioFakeClient, tenant: TenantHandle, brand_sid: str, status: str,
+                 failure_reason: str | None = None) -> None:
+    """Twilio decides on a brand registration and posts the signed callback; the app handles it in the request."""
+    result = twilio.set_brand_status(brand_sid, status, callback_url=tenant.url("/webhooks/twilio/compliance"),
+                                     failure_reason=failure_reason)
+    assert result["status_code"] == 200, result
+
+
+def approve_brand(twilio: TwilioFakeClient, tenant: TenantHandle) -> None:
+    """Twilio approves the brand the app registered when the tenant was created (the fake posts the callback)."""
+    decide_brand(twilio, tenant, tenant.extra["brand_sid"], "APPROVED")
 
 
 def expect_banner_link(page: Page, test_id: str, text: str) -> None:

@@ -20,6 +20,8 @@ from e2e.support import (
     TenantSeeder,
     TwilioFakeClient,
     WaitUntil,
+    approve_brand,
+    decide_brand,
     expect_banner_link,
     first_reply,
     texts_to,
@@ -41,19 +43,6 @@ A2P_PROFILE_BUNDLE = "BU00000000000000000000000000000002"
 
 def send_through_api(app_api: httpx.Client, conversation_id: str, body: str) -> httpx.Response:
     return app_api.post(f"/api/v1/conversations/{conversation_id}/messages", json={"body": body})
-
-
-def decide_brand(twilio: TwilioFakeClient, tenant: TenantHandle, brand_sid: str, status: str,
-                 failure_reason: str | None = None) -> None:
-    """Twilio decides on a brand registration and posts the signed callback; the app handles it in the request."""
-    result = twilio.set_brand_status(brand_sid, status, callback_url=tenant.url("/webhooks/twilio/compliance"),
-                                     failure_reason=failure_reason)
-    assert result["status_code"] == 200, result
-
-
-def approve_brand(twilio: TwilioFakeClient, tenant: TenantHandle) -> None:
-    """Twilio approves the brand the app registered when the tenant was created (the fake posts the callback)."""
-    decide_brand(twilio, tenant, tenant.extra["brand_sid"], "APPROVED")
 
 
 @pytest.mark.smoke

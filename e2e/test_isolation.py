@@ -1,6 +1,7 @@
 """[isolation] Tenant A's owner cannot reach tenant B's pages or API: 404, never 403, never B's data; and neither
 busy time in B's connected calendar nor B's holds take a time out of A's offers, B's calendar connection is not
-A's, B's plan is not A's, and B's callers' waits never show on A's dashboard.
+A's, B's plan is not A's, and B's callers' waits never show on A's dashboard. Whatever one business does (a
+customer opting out or back in, its clock moving, its registration being approved) changes nothing of another's.
 
 Data-driven: PROBES lists B-specific URLs (templates over B's resource ids) and FINDERS says how to
 obtain such an id in B (through B's own API or the fakes, like a real caller would). Each probe first
@@ -14,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
 
 import httpx
@@ -21,7 +23,17 @@ import pytest
 from playwright.sync_api import Page, expect
 from pytest_playwright.pytest_playwright import CreateContextCallback
 
-from e2e.support import TenantHandle, TenantSeeder, TwilioFakeClient, WaitUntil, bodies_to, first_reply
+from e2e.support import (
+    TenantHandle,
+    TenantSeeder,
+    TwilioFakeClient,
+    WaitUntil,
+    approve_brand,
+    bodies_to,
+    first_reply,
+    resubscribed,
+    text_the_business,
+)
 from e2e.test_booking import MONDAY_MORNING
 from fakes.google.client import GoogleFakeClient
 from fakes.stripe.client import StripeFakeClient
@@ -35,6 +47,9 @@ from seed import http
 from stack.description import Stack
 
 pytestmark = pytest.mark.isolation
+
+IDLE_CLOSE_S = 24 * 3600  # a conversation idle this long on its business's clock closes
+LINK_TTL_S = 72 * 3600  # a booking link works this long
 
 
 @dataclass
@@ -228,12 +243,17 @@ def test_owner_of_a_cannot_change_b_resources(write: Write, other_tenant: OtherT
         assert body["body"] not in [m["body"] for m in twilio.messages(to=b.caller)], "A texted B's customer"
 
 
-def test_me_answers_with_the_callers_own_tenant(tenant: TenantHandle, other_tenant: OtherTenant,
-                                               app_api: httpx.Client) -> None:
+@pytest.mark.tenant(compliance="pending")
+def test_me_and_compliance_answer_with_the_callers_own_tenant(tenant: TenantHandle, other_tenant: OtherTenant,
+                                                              app_api: httpx.Client) -> None:
     mine, theirs = app_api.get("/api/v1/me").json(), other_tenant.api.get("/api/v1/me").json()
     for me, handle in ((mine, tenant), (theirs, other_tenant.handle)):
         assert (me["tenant_id"], me["tenant_name"], me["user_id"], me["email"], me["name"], me["role"]) == (
             handle.id, handle.name, handle.owner.user_id, handle.owner.email, handle.owner.name, "OWNER"), me
+    # A business's registration is its own: A's brand is under review, B (approved when seeded) has filed none.
+    mine, theirs = (client.get("/api/v1/compliance").json() for client in (app_api, other_tenant.api))
+    assert (mine["status"], mine["registration"]["brand_sid"]) == ("pending", tenant.extra["brand_sid"]), mine
+    assert (theirs["status"], theirs["registration"]) == ("approved", None), theirs
 
 
 def test_a_may_name_an_item_as_b_named_one(other_tenant: OtherTenant, app_api: httpx.Client) -> None:
@@ -246,10 +266,42 @@ def test_a_may_name_an_item_as_b_named_one(other_tenant: OtherTenant, app_api: h
     assert a_added.status_code == 201, a_added.text
 
 
+def test_a_clock_never_closes_b_conversations(tenant: TenantHandle, other_tenant: OtherTenant, seeder: TenantSeeder,
+                                             app_api: httpx.Client) -> None:
+    """A conversation closes after a day idle on its own business's clock, not on another business's."""
+    b_conversation = _conversation_id(other_tenant)
+    assert b_conversation is not None, "positive control failed: B's missed call opened no conversation B can list"
+    seeder.set_clock(tenant, advance_seconds=IDLE_CLOSE_S + 3600)
+    assert app_api.get("/api/v1/conversations").status_code == 200  # A's inbox closes A's idle conversations
+
+    def b_state() -> str:
+        return str(other_tenant.api.get(f"/api/v1/conversations/{b_conversation}").json()["state"])
+
+    assert b_state() == "open", "a day passing on A's clock closed B's conversation"
+    seeder.set_clock(other_tenant.handle, advance_seconds=IDLE_CLOSE_S + 3600)
+    assert b_state() == "closed", "positive control failed: B's conversation stays open after a day idle on B's clock"
+
+
+def test_b_booking_page_gives_b_number(tenant: TenantHandle, other_tenant: OtherTenant, seeder: TenantSeeder) -> None:
+    """A customer whose link of B's expired is told to text B's number (the page looks the business's number up)."""
+    b = other_tenant
+    link = b.api.post("/api/v1/booking-links", json={"item_id": _catalog_item_id(b)})
+    assert link.status_code == 201, f"positive control failed: B could not make a booking link: {link.text}"
+    seeder.set_clock(b.handle, advance_seconds=LINK_TTL_S + 60)
+    page = b.api.get(link.json()["url"])
+    assert page.status_code == 410, page.text
+    numbers = re.findall(r'href="sms:([^"]+)"', page.text)
+    assert numbers == [b.handle.phone_number], f"B's expired link says to text {numbers}, not B's number"
+
+
 def test_inbox_and_dashboard_of_a_leave_out_b_conversations(owner_page: Page, other_tenant: OtherTenant,
                                                  app_api: httpx.Client, tenant: TenantHandle,
                                                  twilio: TwilioFakeClient, customer_phone: str,
                                                  wait_until: WaitUntil) -> None:
+    def b_today() -> tuple[int, int]:
+        day = other_tenant.api.get("/api/v1/dashboard/first-response").json()["days"][0]
+        return day["samples"], day["unanswered"]
+
     b_conversation = _conversation_id(other_tenant)
     assert b_conversation is not None, "positive control failed: B's missed call opened no conversation B can list"
     inbox = open_inbox(owner_page)
@@ -266,6 +318,8 @@ def test_inbox_and_dashboard_of_a_leave_out_b_conversations(owner_page: Page, ot
                                            body="Are you still coming?")["status_code"] == 200
     b_waiting = other_tenant.api.get("/api/v1/dashboard/first-response").json()["needs_attention"]
     assert b_waiting == 1, f"positive control failed: B's dashboard counts {b_waiting} conversations waiting for B"
+    other_tenant.wait_until(lambda: b_today() == (1, 1), timeout=10,
+                            message="positive control: B's day to count one answered wait and one open")
     # A's own caller, answered the same day: A's figures, the week's and the day's, count that one wait alone
     # (the day's row is rolled up when A's wait is recorded: from A's waits only, not every tenant's that day).
     assert twilio.missed_call(from_=customer_phone, to=tenant.phone_number)["status_code"] == 200
@@ -277,6 +331,8 @@ def test_inbox_and_dashboard_of_a_leave_out_b_conversations(owner_page: Page, ot
     dashboard.expect_week(answered=1, waiting=0, p50=a_wait, p95=a_wait)
     today = app_api.get("/api/v1/dashboard/first-response").json()["today"]
     dashboard.expect_today(day=today, answered=1, waiting=0, p50=a_wait, p95=a_wait)
+    # And B's day is still B's own, now that A has a row for the same day.
+    assert b_today() == (1, 1), f"B's day reads {b_today()} (answered, open) once A's caller was answered"
 
 
 def test_appointments_of_a_do_not_list_b_appointments(owner_page: Page, other_tenant: OtherTenant,
@@ -302,8 +358,8 @@ def test_appointments_of_a_do_not_list_b_appointments(owner_page: Page, other_te
     assert (a_booked.status_code, a_booked.json().get("hold_id")) == (201, a_hold["id"]), a_booked.text
 
 
-def test_a_stop_to_b_does_not_opt_the_caller_out_of_a(tenant: TenantHandle, other_tenant: OtherTenant,
-                                                      twilio: TwilioFakeClient, wait_until: WaitUntil) -> None:
+def test_opting_out_and_back_in_is_per_business(tenant: TenantHandle, other_tenant: OtherTenant,
+                                                twilio: TwilioFakeClient, wait_until: WaitUntil) -> None:
     caller, b = other_tenant.caller, other_tenant
     assert twilio.inbound_sms(from_=caller, to=b.handle.phone_number, body="STOP")["status_code"] == 200
     blocked = b.api.get("/api/v1/conversations", params={"state": "blocked"}).json()["conversations"]
@@ -312,6 +368,38 @@ def test_a_stop_to_b_does_not_opt_the_caller_out_of_a(tenant: TenantHandle, othe
     twilio.missed_call(from_=caller, to=tenant.phone_number)
     assert wait_until(lambda: bodies_to(twilio, tenant=tenant, customer=caller),
                       message="A's first text to a caller who opted out of B only") == [first_reply(tenant)]
+    # Nor is opting back in: START to A leaves the caller opted out of B. YES counts as START only from someone
+    # opted out, so B confirming a YES shows B still had them opted out.
+    assert text_the_business(twilio, tenant=tenant, customer=caller, body="START",
+                             wait_until=wait_until) == resubscribed(tenant)
+    assert text_the_business(twilio, tenant=b.handle, customer=caller, body="YES",
+                             wait_until=wait_until) == resubscribed(b.handle)
+
+
+@pytest.mark.tenant(compliance="pending")
+def test_approving_a_releases_only_a_held_texts(tenant: TenantHandle, seeder: TenantSeeder, stack: Stack,
+                                                twilio: TwilioFakeClient, customer_phone: str,
+                                                new_customer_phone: Callable[[], str], app_api: httpx.Client,
+                                                wait_until: WaitUntil) -> None:
+    b = seeder.create(compliance="pending")
+    b_caller = new_customer_phone()
+    with http.client(base_url=stack.base_url, timeout=30,
+                     headers={"Authorization": f"Bearer {b.owner.session.token}"}) as b_api:
+
+        def held_first_text(api: httpx.Client) -> bool:
+            conversations = api.get("/api/v1/conversations").json()["conversations"]
+            thread = api.get(f"/api/v1/conversations/{conversations[0]['id']}/messages").json() if conversations else {}
+            return [m["status"] for m in thread.get("messages", []) if m["direction"] == "outbound"] == ["held"]
+
+        for api, handle, caller in ((b_api, b, b_caller), (app_api, tenant, customer_phone)):
+            assert twilio.missed_call(from_=caller, to=handle.phone_number)["status_code"] == 200
+            wait_until(partial(held_first_text, api), message="positive control: a first text held while pending")
+        approve_brand(twilio, tenant)
+        assert wait_until(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone),
+                          message="A's held text sent once A is approved") == [first_reply(tenant)]
+        # Released in the same step as A's: had B's been taken along, it would have left "held" by now.
+        assert held_first_text(b_api), "approving A's business released B's held text"
+    assert twilio.messages(to=b_caller) == []
 
 
 def test_b_calendar_busy_time_and_holds_never_take_a_offers(

@@ -24,6 +24,7 @@ from e2e.support import (
     bodies_to,
     first_reply,
     handoff,
+    resubscribed,
     send_attempts_to,
     text_the_business,
 )
@@ -38,10 +39,6 @@ pytestmark = pytest.mark.keywords
 def help_reply(tenant: TenantHandle) -> str:
     return (f"{tenant.name}: reply to this text with what you need and we'll help, or call us at "
             f"{tenant.phone_number}. Msg & data rates may apply. Reply STOP to opt out.")
-
-
-def resubscribed(tenant: TenantHandle) -> str:
-    return f"You're subscribed again to texts from {tenant.name}. Reply HELP for help, STOP to opt out."
 
 
 def answered_waits(app_api: httpx.Client) -> int:
