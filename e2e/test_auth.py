@@ -185,8 +185,9 @@ def test_tech_is_refused_owner_only_apis(tenant: TenantHandle, app_api: httpx.Cl
     page_attempts = [("GET", f"/catalog/{item['id']}/edit"), ("POST", "/catalog"), ("POST", f"/catalog/{item['id']}"),
                      ("POST", f"/catalog/{item['id']}/deactivate"), ("POST", f"/catalog/{item['id']}/activate"),
                      ("POST", "/compliance"), ("POST", "/billing/checkout"), ("POST", "/billing/portal"),
-                     ("GET", "/billing/success"), ("POST", "/calendar/google/connect"),
-                     ("POST", "/calendar/jobber/connect")]
+                     ("GET", "/billing/success"), ("GET", "/calendar"), ("POST", "/calendar/google/connect"),
+                     ("GET", "/calendar/google/callback"), ("POST", "/calendar/jobber/connect"),
+                     ("GET", "/calendar/jobber/callback")]
     assert twilio.missed_call(from_=customer_phone, to=tenant.phone_number)["status_code"] == 200
     [conversation] = app_api.get("/api/v1/conversations").json()["conversations"]
     with bearer(stack, tenant.tech.session.token) as tech_api:
