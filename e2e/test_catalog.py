@@ -53,9 +53,13 @@ def test_edit_deactivate_and_reactivate_change_what_the_assistant_quotes(
     first_link = LINK.search(first)
     assert first_link, first
 
-    catalog = CatalogPage(owner_page).goto()
+    # Opened from a doctored link: words slipped into ?notice= are not shown as the app's own (notices are codes).
+    owner_page.goto(f"{CatalogPage.path}?notice=Your+plan+was+suspended.+Call+555-0199")
+    catalog = CatalogPage(owner_page).expect_loaded()
+    expect(catalog.notice).to_have_count(0)
     # A typo in the price: the edit form comes back (still editing this item, not adding one) and is fixed.
     catalog.edit_item("Drain cleaning")
+    expect(catalog.price_field).to_have_value("120.00")  # the price as dollars and cents, ready to change
     catalog.price_field.fill("135,5O")
     with catalog.expect_form_answer(422):
         catalog.save_changes()
