@@ -272,6 +272,15 @@ def test_a_dropped_jobber_webhook_is_made_good_by_the_poll_on_the_tenant_clock(
     forged = http.post(tenant.url("/webhooks/jobber"), timeout=30, content=body, headers={
         "Content-Type": "application/json", JOBBER_SIGNATURE_HEADER: sign("not-the-client-secret", body)})
     assert forged.status_code == 403 and forged.json()["code"] == "invalid_signature", forged.text
+    # Jobber's news about an account nobody here connects is still answered 200: Jobber disables apps whose
+    # webhooks keep failing, and this business's own would be lost with them.
+    stranger = f"elsewhere-{tenant.id}@example.test"
+    jobber.add_visit(stranger, start=local(9), end=local(10), title="Another company's job")
+    stranger_account = jobber.account_id(stranger)
+    assert stranger_account, "positive control failed: the Jobber fake made no account for the other company"
+    answers = wait_until(lambda: [e["status"] for e in jobber.requests(direction="outbound", contains=stranger_account)],
+                         message="the other company's webhook delivered")
+    assert answers == [200], answers
     # A visit that began before now (8:00-10:00: the crew is on it already) still blocks the rest of its time.
     jobber.add_visit(tenant.owner.email, start=local(8), end=local(10), title="Early call")
     after_early_call = ["Mon Jan 7, 10:00 AM", "Mon Jan 7, 11:30 AM", "Mon Jan 7, 1:00 PM"]
