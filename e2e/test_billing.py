@@ -26,7 +26,6 @@ from e2e.support import Settle, StripeFakeClient, TenantHandle, WaitUntil, drop_
 from pages.banners import BILLING_BANNER_TEST_ID
 from pages.billing import STATUS_API_PATH, BillingPage, CheckoutSuccessPage, billing_state, subscribe_and_pay
 from pages.checkout import DECLINED_CARD, SUCCEEDING_CARD, HostedCheckoutPage
-from pages.inbox import InboxPage
 
 pytestmark = pytest.mark.billing
 
@@ -58,10 +57,15 @@ def delivery_statuses(stripe: StripeFakeClient, event_type: str, subscription_id
 
 def renewal_date(stripe: StripeFakeClient, subscription_id: str, timezone: str) -> str:
     """Stripe's current period end of the subscription as the Billing page writes it ("March 3, 2027")."""
+    local = period_end_of(stripe, subscription_id).astimezone(ZoneInfo(timezone))
+    return f"{local:%B} {local.day}, {local.year}"
+
+
+def period_end_of(stripe: StripeFakeClient, subscription_id: str) -> datetime:
+    """Stripe's current period end of the subscription."""
     [subscription] = [s for s in stripe.subscriptions() if s["id"] == subscription_id]
     period_end = subscription.get("current_period_end") or subscription["items"]["data"][0]["current_period_end"]
-    local = datetime.fromtimestamp(int(period_end), UTC).astimezone(ZoneInfo(timezone))
-    return f"{local:%B} {local.day}, {local.year}"
+    return datetime.fromtimestamp(int(period_end), UTC)
 
 
 def wait_for_plan(page: Page, wait_until: WaitUntil, state: str) -> BillingPage:
@@ -105,11 +109,14 @@ def test_subscribe_and_pay_turns_the_plan_active(owner_page: Page, tenant: Tenan
     [subscription] = stripe.subscriptions(customer=recorded["session"]["customer"])
     assert [item["quantity"] for item in subscription["items"]["data"]] == [1], subscription["items"]
     assert subscription["metadata"].get("tenant_id") == tenant.id, subscription["metadata"]
-    InboxPage(owner_page).goto().banners.expect_state(BILLING_BANNER_TEST_ID, "active")
+    success.go_to_inbox().banners.expect_state(BILLING_BANNER_TEST_ID, "active")
     # The status API agrees: active on this subscription, nothing to subscribe to, the portal available.
     status = app_api.get("/api/v1/billing/status").json()
     assert (status["state"], status["subscription"]["id"], status["subscription"]["status"], status["can_subscribe"],
             status["has_customer"]) == ("active", subscription["id"], "active", False, True), status
+    # An integration opens the billing portal for the business's Stripe customer.
+    portal = app_api.post("/api/v1/billing/portal")
+    assert portal.status_code == 201 and "/portal/bps_" in portal.json()["url"], portal.text
     # An integration asking for a second checkout while the plan is active is refused (it would double-bill).
     again = app_api.post("/api/v1/billing/checkout")
     assert (again.status_code, again.json().get("code")) == (409, "already_subscribed"), again.text
@@ -146,6 +153,11 @@ def test_failed_renewal_is_past_due_until_paid_and_cancel_ends_the_plan(
     ends = f"Your plan ends on {renewal_date(stripe, subscription_id, tenant.timezone)}."
     wait_until(lambda: ends in BillingPage(owner_page).goto().plan_card.inner_text(), message="the plan's end date")
     BillingPage(owner_page).expect_state("active")
+    # The status API says the same to an integration: ending, and when.
+    subscription = owner_page.request.get(STATUS_API_PATH).json()["subscription"]
+    ends_at = subscription["current_period_end"]
+    assert subscription["cancel_at_period_end"] and ends_at, subscription
+    assert datetime.fromisoformat(ends_at) == period_end_of(stripe, subscription_id), subscription
 
     stripe.cancel(subscription_id)
     billing = wait_for_plan(owner_page, wait_until, "canceled")
@@ -228,12 +240,13 @@ def test_reordered_and_late_deliveries_never_show_a_stale_plan(
 def test_cancel_in_the_billing_portal_then_subscribe_again(
     owner_page: Page, tenant: TenantHandle, stripe: StripeFakeClient, wait_until: WaitUntil
 ) -> None:
-    subscribe_and_pay(owner_page).expect_plan_active()
+    success = subscribe_and_pay(owner_page)
+    success.expect_plan_active()
     [first] = stripe.checkout_sessions(client_reference_id=tenant.id)
     customer_id, first_subscription = first["session"]["customer"], first["session"]["subscription"]
     assert customer_id and first_subscription
 
-    billing = BillingPage(owner_page).goto()
+    billing = success.go_to_billing()  # the success page's own way on
     billing.expect_state("active")
     billing.expect_cannot_subscribe()
     billing.expect_renewal(f"Renews on {renewal_date(stripe, first_subscription, tenant.timezone)}.")
@@ -274,7 +287,10 @@ def test_cancel_in_the_billing_portal_then_subscribe_again(
 
 def test_declined_card_stays_on_checkout_and_another_card_pays(owner_page: Page, tenant: TenantHandle,
                                                           stripe: StripeFakeClient) -> None:
-    checkout = BillingPage(owner_page).goto().subscribe()
+    billing = BillingPage(owner_page).goto()
+    # Subscribe pressed again before Stripe's page opened (the form posted twice, then clicked): one checkout.
+    assert billing.post_subscribe_form() == billing.post_subscribe_form()
+    checkout = billing.subscribe()
 
     checkout.pay_with(DECLINED_CARD)
 

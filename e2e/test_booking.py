@@ -44,6 +44,7 @@ from pages.booking_page import (
     hold_and_confirm,
 )
 from pages.catalog import CatalogPage
+from pages.conversation import ConversationPage
 
 pytestmark = [pytest.mark.booking, pytest.mark.tenant(catalog=["Leak repair", "Drain cleaning"])]
 
@@ -100,6 +101,7 @@ def test_quote_and_book_on_the_booking_page(
     assert link.startswith(tenant.base_url)
 
     offers = OffersPage.open(customer_page, link)
+    offers.expect_business(tenant.name)
     offers.expect_quote("Leak repair", price)
     offers.expect_offers(LEAK_OFFERS)
     held = offers.pick_slot(2)
@@ -273,19 +275,29 @@ def test_booking_by_sms_replies(
     appointments.expect_count(1)
     appointments.expect_appointment(when="Mon Jan 7, 12:30 PM", service="Drain cleaning", price=price,
                                     customer=customer_phone)
+    # The owner follows the appointment to the conversation it was booked in.
+    appointments.open_conversation("Mon Jan 7, 12:30 PM")
+    ConversationPage(owner_page, customer_phone).expect_loaded().expect_message(booked, author="Assistant")
+    # The API's copy says how it was booked and names the conversation it was booked in.
+    [conversation] = app_api.get("/api/v1/conversations").json()["conversations"]
+    [booked_job] = app_api.get("/api/v1/appointments").json()["appointments"]
+    assert (booked_job["source"], booked_job["conversation_id"]) == ("sms", conversation["id"]), booked_job
 
 
 def test_the_owner_adds_an_item_and_the_assistant_quotes_it(
     tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, owner_page: Page, wait_until: WaitUntil,
 ) -> None:
     catalog = CatalogPage(owner_page).goto()
-    catalog.add_item(name="Leak Repair", price="nine", duration="45 min", aliases="burst pipe", priority="high")
+    with catalog.expect_form_answer(422):
+        catalog.add_item(name="Leak Repair", price="nine", duration="45 min", aliases="burst pipe", priority="high")
     catalog.expect_field_error("Name", "An item with this name already exists.")
     catalog.expect_field_error("Price ($)", "Enter a price in dollars, like 149 or 149.50.")
     catalog.expect_field_error("Priority", "Enter a whole number from 0 to 100.")
+    catalog.expect_error_count(3)
     catalog.expect_form_values(name="Leak Repair", aliases="burst pipe", price="nine", duration_minutes=45)
     # With the price fixed, the name is still taken: the same form again, saying so, nothing added.
-    catalog.add_item(name="leak  repair", price="95", duration="45 min", aliases="burst pipe")
+    with catalog.expect_form_answer(422):
+        catalog.add_item(name="leak  repair", price="95", duration="45 min", aliases="burst pipe")
     catalog.expect_field_error("Name", "An item with this name already exists.")
     catalog.expect_form_values(name="leak  repair", aliases="burst pipe", price="95", duration_minutes=45)
     # Typed as people write prices: a dollar sign, a thousands comma, cents (kept exact, not rounded down).

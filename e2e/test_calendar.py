@@ -131,9 +131,15 @@ def test_a_dropped_push_is_made_good_by_the_poll_on_the_tenant_clock(
 def test_a_google_outage_shows_and_clears(
     calendar: CalendarPage, tenant: TenantHandle, google: GoogleFakeClient, wait_until: WaitUntil,
 ) -> None:
+    # Words slipped into the page's address (a doctored link) are never shown as the app's own: errors are codes.
+    calendar.page.goto(f"{CalendarPage.path}?error=Your+Google+account+was+suspended.+Call+555-0199+now.")
+    calendar.expect_loaded()
+    expect(calendar.connect_error).to_have_count(0)
     # A consent answer this owner did not ask for (a forged state: someone else's code slipped in) is refused.
     calendar.return_from_consent(code="someone-elses-code", state="forged")
     calendar.expect_connect_error("The connection request expired. Try again.")
+    # The owner changes their mind on Google's consent screen: told so (it was no failure to retry).
+    calendar.cancel_google_consent().expect_connect_error("Google Calendar was not connected.")
     # Reconnecting while Google's token endpoint fails: told so, and the connection in place stays connected.
     google.add_fault(r"/token$", "status", method="POST", code=503, times=1)
     calendar.reconnect_google_refused(tenant.owner.email)
@@ -142,6 +148,7 @@ def test_a_google_outage_shows_and_clears(
     google.add_fault(r"/calendar/v3/calendars/[^/]+/events$", "status", method="GET", code=503, times=1000)
     google.add_event(tenant.owner.email, start=local(14), end=local(15), summary="During the outage")
     wait_until(lambda: calendar.state() == "error", message="the outage on the Calendar page")
+    calendar.expect_status("error")
     calendar.expect_error_mentions("HTTP 503")
     google.clear_faults()
     # Back: the next change's notification (or the next retry, whichever comes first) syncs again.
@@ -265,6 +272,15 @@ def test_a_dropped_jobber_webhook_is_made_good_by_the_poll_on_the_tenant_clock(
     forged = http.post(tenant.url("/webhooks/jobber"), timeout=30, content=body, headers={
         "Content-Type": "application/json", JOBBER_SIGNATURE_HEADER: sign("not-the-client-secret", body)})
     assert forged.status_code == 403 and forged.json()["code"] == "invalid_signature", forged.text
+    # Jobber's news about an account nobody here connects is still answered 200: Jobber disables apps whose
+    # webhooks keep failing, and this business's own would be lost with them.
+    stranger = f"elsewhere-{tenant.id}@example.test"
+    jobber.add_visit(stranger, start=local(9), end=local(10), title="Another company's job")
+    stranger_account = jobber.account_id(stranger)
+    assert stranger_account, "positive control failed: the Jobber fake made no account for the other company"
+    answers = wait_until(lambda: [e["status"] for e in jobber.requests(direction="outbound", contains=stranger_account)],
+                         message="the other company's webhook delivered")
+    assert answers == [200], answers
     # A visit that began before now (8:00-10:00: the crew is on it already) still blocks the rest of its time.
     jobber.add_visit(tenant.owner.email, start=local(8), end=local(10), title="Early call")
     after_early_call = ["Mon Jan 7, 10:00 AM", "Mon Jan 7, 11:30 AM", "Mon Jan 7, 1:00 PM"]
@@ -290,9 +306,11 @@ def test_a_jobber_outage_shows_and_clears(
     # As for Google: a consent answer with a forged OAuth state is refused before its code is used.
     jobber_calendar.return_from_consent(code="someone-elses-code", state="forged", provider="jobber")
     jobber_calendar.expect_connect_error("The connection request expired. Try again.")
+    jobber_calendar.cancel_jobber_consent().expect_connect_error("Jobber was not connected.")
     jobber.add_fault(r"^/api/graphql$", "status", method="POST", code=503, times=1000)
     jobber.add_visit(tenant.owner.email, start=local(14), end=local(15), title="During the outage")
     wait_until(lambda: jobber_calendar.state("jobber") == "error", message="the outage on the Calendar page")
+    jobber_calendar.expect_status("error", provider="jobber")
     jobber_calendar.expect_error_mentions("HTTP 503", provider="jobber")
     jobber.clear_faults()
     # Back: the next change's webhook (or the next retry, whichever comes first) syncs again.

@@ -10,7 +10,7 @@ import re
 
 import httpx
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from e2e.support import (
     CatalogItem,
@@ -53,16 +53,30 @@ def test_edit_deactivate_and_reactivate_change_what_the_assistant_quotes(
     first_link = LINK.search(first)
     assert first_link, first
 
-    catalog = CatalogPage(owner_page).goto()
+    # Opened from a doctored link: words slipped into ?notice= are not shown as the app's own (notices are codes).
+    owner_page.goto(f"{CatalogPage.path}?notice=Your+plan+was+suspended.+Call+555-0199")
+    catalog = CatalogPage(owner_page).expect_loaded()
+    expect(catalog.notice).to_have_count(0)
     # A typo in the price: the edit form comes back (still editing this item, not adding one) and is fixed.
     catalog.edit_item("Drain cleaning")
+    expect(catalog.price_field).to_have_value("120.00")  # the price as dollars and cents, ready to change
     catalog.price_field.fill("135,5O")
-    catalog.save_changes()
+    with catalog.expect_form_answer(422):
+        catalog.save_changes()
     catalog.expect_field_error("Price ($)", "Enter a price in dollars, like 149 or 149.50.")
     catalog.expect_error_count(1)  # the item's own name is no duplicate of itself
     catalog.expect_editing("Drain cleaning")
     catalog.navigation.expect_current("Catalog")  # an item's edit page is still under Catalog in the menu
     catalog.price_field.fill("135.50")
+    # Renamed to another item's name (in other letters' case) with the price fixed: refused for the name alone, and
+    # still this item's form with what was typed.
+    catalog.name_field.fill("faucet")
+    with catalog.expect_form_answer(422):
+        catalog.save_changes()
+    catalog.expect_field_error("Name", "An item with this name already exists.")
+    catalog.expect_editing("Drain cleaning")
+    expect(catalog.price_field).to_have_value("135.50")
+    catalog.name_field.fill("Drain cleaning")
     catalog.save_changes()
     catalog.expect_notice("Changes saved.")
     catalog.expect_item("Drain cleaning", price="$135.50")
@@ -125,6 +139,8 @@ def test_edit_deactivate_and_reactivate_change_what_the_assistant_quotes(
     assert api_quote("Could you send a pipe camera down?") == (200, "Camera inspection: $50, about 30 min")
     repriced = app_api.patch(camera, json={"price_cents": 6_500})
     assert (repriced.status_code, repriced.json().get("price_display")) == (200, "$65"), repriced.text
+    # ...and says when it last changed (now), not only when it was added.
+    assert repriced.json()["created_at"] == added.json()["created_at"] < repriced.json()["updated_at"], repriced.text
     assert api_quote("Could you send a pipe camera down?") == (200, "Camera inspection: $65, about 30 min")
     assert app_api.delete(camera).status_code == 204
     assert api_quote("Could you send a pipe camera down?") == (422, "no_catalog_match")

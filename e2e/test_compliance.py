@@ -103,12 +103,15 @@ def test_approval_removes_the_banner_and_sends_the_held_text(
     conversation.expect_message(released["body"])
     # The text the API refused while pending now goes out, signed by the owner the token belongs to.
     sent = send_through_api(app_api, conversation.conversation_id, "Hello from the API")
-    assert sent.status_code == 201 and sent.json()["author_label"] == tenant.owner.name, sent.text
+    assert (sent.status_code, sent.json()["author"], sent.json()["author_name"], sent.json()["author_label"]) == (
+        201, "human", tenant.owner.name, tenant.owner.name), sent.text
     # The thread through the API, oldest first: the missed call, the released reply, the owner's text.
     thread = app_api.get(f"/api/v1/conversations/{conversation.conversation_id}/messages").json()["messages"]
     assert [(m["direction"], m["author_label"], m["body"]) for m in thread][1:] == [
         ("outbound", "Assistant", first_reply(tenant)), ("outbound", tenant.owner.name, "Hello from the API")], thread
     assert thread[0]["direction"] == "event" and thread[-1]["id"] == sent.json()["id"], thread
+    # Only what went out was accepted by Twilio at some time; the missed call is a line, never sent.
+    assert thread[0]["sent_at"] is None and thread[1]["sent_at"] is not None, thread
     wait_until(lambda: "Hello from the API" in [t["body"] for t in texts_to(twilio, tenant=tenant, customer=customer_phone)],
                message="the owner's text sent through the API")
     # Sending took the conversation over: the open page reloads itself into "human"; wait for that reload so
@@ -162,7 +165,8 @@ def test_stop_blocks_every_further_text_and_start_resumes(
         twilio.missed_call(from_=customer_phone, to=tenant.phone_number)
         twilio.inbound_sms(from_=customer_phone, to=tenant.phone_number, body="hello?")
     # Pressing it is refused on the page, which says why and shows the conversation as it is now.
-    conversation.take_over_button.click()
+    with conversation.expect_form_answer(409):
+        conversation.take_over_button.click()
     expect(conversation.error).to_have_text("Can't take over now: the customer opted out by texting STOP.")
     owner_page.unroute(CONVERSATION_API)
     conversation.expect_state("blocked")
@@ -214,7 +218,8 @@ def test_the_owner_registers_on_the_compliance_page_and_texting_starts_on_approv
     compliance.expect_form("Register your business")
 
     brands_before = {brand["sid"] for brand in twilio.brands()}
-    compliance.register(legal_name="A", ein="12-34", website="example.com", use_case="")
+    with compliance.expect_form_answer(422):
+        compliance.register(legal_name="A", ein="12-34", website="example.com", use_case="")
     compliance.expect_field_error("Legal business name", "Enter the business's legal name (2 to 200 characters).")
     compliance.expect_field_error("EIN", "Enter the 9-digit EIN, like 12-3456789.")
     compliance.expect_field_error("Website", "Enter the business website, starting with https://")

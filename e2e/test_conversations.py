@@ -84,7 +84,8 @@ def test_an_idle_conversation_closes_after_a_day_and_the_next_text_starts_a_new_
     # Sending from the stale page is refused too: it says why and keeps what the owner wrote.
     draft = "Still there? We can come Saturday."
     conversation.composer.fill(draft)
-    conversation.send_button.click()
+    with conversation.expect_form_answer(409):
+        conversation.send_button.click()
     conversation.expect_refused("closed after a day without activity", draft=draft)
     owner_page.unroute(CONVERSATION_API)
     # Asked for by itself, the quiet caller's conversation is closed too (before any list closed it).

@@ -74,6 +74,10 @@ def test_first_response_figures_after_a_few_missed_calls(
     dashboard.goto()
     dashboard.expect_week(answered=0, waiting=3, p50="—", p95="—")
     dashboard.expect_today(day="2030-01-07", answered=0, waiting=3, p50="—", p95="—")
+    # The JSON API dates its figures by the business's day too (already Tuesday in UTC).
+    figures = owner_page.request.get(FIGURES_API_PATH).json()
+    assert (figures["today"], figures["last_7_days"]["first_day"], figures["last_7_days"]["last_day"]) == (
+        "2030-01-07", "2030-01-01", "2030-01-07"), figures
     labels = [c["last_activity_label"] for c in app_api.get("/api/v1/conversations").json()["conversations"]]
     assert labels and all(THIS_EVENING.match(label) for label in labels), labels  # the inbox's "Updated" column
 

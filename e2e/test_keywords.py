@@ -35,6 +35,8 @@ from seed import http
 
 pytestmark = pytest.mark.keywords
 
+CONVERSATION_API = "**/api/v1/conversations/**"  # what an open conversation page polls
+
 
 def help_reply(tenant: TenantHandle) -> str:
     return (f"{tenant.name}: reply to this text with what you need and we'll help, or call us at "
@@ -142,6 +144,9 @@ def test_stop_words_opt_out_one_customer_and_start_words_opt_back_in(
         assert twilio.inbound_sms(from_=customer, to=tenant.phone_number, body=word)["status_code"] == 200
     blocked = app_api.get("/api/v1/conversations", params={"state": "blocked"}).json()["conversations"]
     assert sorted(c["customer_phone"] for c in blocked) == sorted(others.values())
+    # Each names the business number that was texted, and its last message the word, recognised as a STOP.
+    assert sorted((c["business_phone"], c["last_message"]["body"], c["last_message"]["keyword"]) for c in blocked) == \
+        sorted((tenant.phone_number, word, "STOP") for word in others), blocked
     # A client asking for the two most recently active gets those two, newest first.
     newest = app_api.get("/api/v1/conversations", params={"limit": 2}).json()["conversations"]
     assert [c["customer_phone"] for c in newest] == [others["optout"], others["REVOKE"]], newest
@@ -170,7 +175,16 @@ def test_stop_words_opt_out_one_customer_and_start_words_opt_back_in(
     calm = [c["customer_phone"] for c in app_api.get("/api/v1/conversations", params={"needs_attention": "false"})
             .json()["conversations"]]
     assert neighbour in calm and quitter not in calm, f"the API's needs_attention=false filter: {calm}"
+    # The person's page hears nothing from here on (its refreshes fail), so it still offers "Return to assistant"
+    # after the STOP; pressing it is refused on the page, which says why.
+    conversation = ConversationPage.open(owner_page, flagged[0]["id"], quitter)
+    owner_page.route(CONVERSATION_API, lambda route: route.abort())
     assert twilio.inbound_sms(from_=quitter, to=tenant.phone_number, body="STOP")["status_code"] == 200
+    with conversation.expect_form_answer(409):
+        conversation.return_to_assistant_button.click()
+    expect(conversation.error).to_have_text("Can't return to assistant now: the customer opted out by texting STOP.")
+    owner_page.unroute(CONVERSATION_API)
+    conversation.expect_state("blocked")
     inbox = InboxPage(owner_page).goto()
     inbox.expect_conversation(quitter, state="blocked")
     inbox.expect_no_attention_needed(quitter)

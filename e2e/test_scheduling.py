@@ -153,6 +153,7 @@ def test_a_link_without_the_customers_number_asks_for_it(
     assert (both.status_code, both.json().get("code")) == (422, "validation_error"), both.text
     made = app_api.post("/api/v1/booking-links", json={"text": LEAK_JOB})  # e.g. the owner quotes a walk-in
     assert made.status_code == 201, made.text
+    assert made.json()["expires_at"][:16] == "2030-01-10T13:55", made.text  # good for 72 hours from now
     price = price_of(tenant, "Leak repair")
 
     # The confirmation's address of a link not booked yet shows the times to pick.
@@ -323,6 +324,9 @@ def test_the_scheduling_api_refuses_what_cannot_be_held_and_books_each_hold_once
     # A window of the list, from 9:30 AM (included) to 11:00 AM (excluded): only the first job.
     window = app_api.get("/api/v1/appointments", params={"from": "2030-01-07T14:30:00Z", "to": "2030-01-07T16:00:00Z"})
     assert [a["id"] for a in window.json()["appointments"]] == booked_ids[:1], window.text
+    # A page of the list: as many as asked for, the earliest first.
+    first_page = app_api.get("/api/v1/appointments", params={"limit": 1})
+    assert [a["id"] for a in first_page.json()["appointments"]] == booked_ids[:1], first_page.text
 
     # 9:11 AM: the 2:00 PM hold lapsed a minute ago; its time can be held again at once (by anyone).
     seeder.set_clock(tenant, now=datetime(2030, 1, 7, 14, 11, tzinfo=UTC))
@@ -335,7 +339,8 @@ def test_the_scheduling_api_refuses_what_cannot_be_held_and_books_each_hold_once
     # longer be booked. Given back, it reads as released and no longer live.
     seeder.set_clock(tenant, now=datetime(2030, 1, 7, 17, 40, tzinfo=UTC))
     late = app_api.post("/api/v1/holds", json={"item_id": leak, "starts_at": "2030-01-07T17:45:00Z"})
-    assert (late.status_code, late.json()["live"]) == (201, True), late.text
+    assert (late.status_code, late.json()["live"], late.json()["expires_at"][:16]) == (
+        201, True, "2030-01-07T17:55"), late.text  # held until 12:55 PM, New York
     seeder.set_clock(tenant, advance_seconds=6 * 60)
     started = app_api.post("/api/v1/bookings", json={"hold_id": late.json()["id"]})
     assert (started.status_code, started.json().get("code")) == (410, "slot_started"), started.text

@@ -15,10 +15,11 @@ page object that just proved where the browser is.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, ClassVar, Self
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Locator, Page, Response, expect
 
 from pages.banners import BannerRegion
 from pages.navigation import NavigationRegion
@@ -71,6 +72,19 @@ class BasePage:
     def goto(self) -> Self:
         self.page.goto(self.path)
         return self.expect_loaded()
+
+    @contextmanager
+    def expect_form_answer(self, status: int) -> Iterator[None]:
+        """The form posted inside the block is answered with HTTP `status`: a refused form comes back with its
+        4xx (what password managers, monitoring and the browser's history read), not a 200 page that only
+        says so in words; an accepted one redirects (303)."""
+        def is_form_post(response: Response) -> bool:
+            return response.request.method == "POST" and response.request.is_navigation_request()
+
+        with self.page.expect_response(is_form_post) as answer:
+            yield
+        posted = answer.value
+        assert posted.status == status, f"POST {posted.url} answered HTTP {posted.status}, not {status}"
 
     def expect_loaded(self) -> Self:
         expect(self.page).to_have_url(self.url_pattern())

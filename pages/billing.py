@@ -17,6 +17,7 @@ from pages.base import BasePage
 from pages.billing_portal import BillingPortalPage
 from pages.checkout import SUCCEEDING_CARD, HostedCheckoutPage
 from pages.errors import ErrorPage
+from pages.inbox import InboxPage
 
 PLAN_STATE_TEST_ID = "billing-state"
 BILLING_ERROR_TEST_ID = "billing-error"
@@ -67,6 +68,16 @@ class BillingPage(BasePage):
         """Presses Subscribe and lands on Stripe's hosted checkout."""
         self.subscribe_button.click()
         return HostedCheckoutPage(self.page).expect_loaded()
+
+    def post_subscribe_form(self) -> str:
+        """Posts the Subscribe form as the browser does (its hidden fields included), as a second click would
+        before Stripe's page opens; returns where the answer leads (the checkout page's address)."""
+        form = self.page.locator("form").filter(has=self.subscribe_button)
+        fields: dict[str, str | float | bool] = {
+            name: form.locator(f"input[name={name}]").input_value() for name in ("csrf_token", "attempt")}
+        answer = self.page.request.post("/billing/checkout", form=fields, max_redirects=0)
+        assert answer.status == 303, f"the Subscribe form answered {answer.status}: {answer.text()[:200]}"
+        return answer.headers["location"]
 
     @property
     def plan_card(self) -> Locator:
@@ -150,6 +161,10 @@ class CheckoutSuccessPage(BasePage):
     def go_to_billing(self) -> BillingPage:
         self.page.get_by_role("link", name="View billing").click()
         return BillingPage(self.page).expect_loaded()
+
+    def go_to_inbox(self) -> InboxPage:
+        self.page.get_by_role("link", name="Go to your inbox").click()
+        return InboxPage(self.page).expect_loaded()
 
 
 def subscribe_and_pay(page: Page, card: str = SUCCEEDING_CARD) -> CheckoutSuccessPage:

@@ -79,6 +79,12 @@ class BookingStep(BasePage):
         expect(self.job_service).to_have_text(service)
         expect(self.job_price).to_have_text(price)
 
+    def expect_business(self, name: str) -> None:
+        """The page is the business's own: its name tops the page and ends the tab's title ("Choose a time · Ace
+        Plumbing"), so a customer with several tabs open knows whose booking this is."""
+        expect(self.page.get_by_role("banner").get_by_text(name, exact=True)).to_be_visible()
+        expect(self.page).to_have_title(re.compile(r" · " + re.escape(name) + "$"))
+
 
 class OffersPage(BookingStep):
     """Choose a time: one labelled radio button per offered slot, and "Hold this time"."""
@@ -271,7 +277,8 @@ class HeldPage(BookingStep):
 
     def confirm_with_invalid_phone(self, *, phone: str, name: str = "") -> Self:
         """A number that cannot be texted: the same step again (HTTP 422), the field flagged, nothing booked."""
-        self._submit(name, phone)
+        with self.expect_form_answer(422):
+            self._submit(name, phone)
         self.expect_loaded()
         expect(self.error).to_have_text("Enter a mobile number we can text, like (555) 010-0123 or +15550100123.")
         expect(self.phone_field).to_have_attribute("aria-invalid", "true")

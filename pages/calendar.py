@@ -45,11 +45,24 @@ class CalendarPage(BasePage):
         self.connect_button.click()
         GoogleConsentPage(self.page).allow(account)
 
+    def cancel_google_consent(self) -> Self:
+        """Connect (or Reconnect), then Cancel on Google's consent page: back here, with nothing changed."""
+        self.connect_button.click()
+        GoogleConsentPage(self.page).cancel()
+        return self.expect_loaded()
+
+    def cancel_jobber_consent(self) -> Self:
+        """Connect (or Reconnect) Jobber, then Cancel on Jobber's consent page: back here, with nothing changed."""
+        self.page.get_by_test_id("connect-jobber").click()
+        JobberConsentPage(self.page).cancel()
+        return self.expect_loaded()
+
     def expect_google_connected(self) -> Self:
         """Back here from Google's consent: connected, and the page says so."""
         expect(self.page).to_have_url(self.url_pattern())
         expect(self.status_badge).to_have_attribute("data-state", "connected")
         expect(self.page.get_by_role("status").filter(has_text="connected.")).to_have_text("Google Calendar connected.")
+        expect(self.connect_button).to_have_text("Reconnect Google Calendar")  # connected: the button offers a new one
         return self
 
     def reconnect_google_refused(self, account: str) -> Self:
@@ -65,6 +78,7 @@ class CalendarPage(BasePage):
         expect(self.page).to_have_url(self.url_pattern())
         expect(self.badge("jobber")).to_have_attribute("data-state", "connected")
         expect(self.page.get_by_role("status").filter(has_text="connected.")).to_have_text("Jobber connected.")
+        expect(self.page.get_by_test_id("connect-jobber")).to_have_text("Reconnect Jobber")
         return self
 
     def badge(self, provider: str = "google") -> Locator:
@@ -77,8 +91,17 @@ class CalendarPage(BasePage):
         self.page.goto(f"{self.path}/{provider}/callback?code={code}&state={state}")
         return self.expect_loaded()
 
+    def expect_status(self, state: str, provider: str = "google") -> None:
+        """The provider's badge as the owner reads it: "connected" or "sync failing" (data-state connected | error)."""
+        expect(self.badge(provider)).to_have_attribute("data-state", state)
+        expect(self.badge(provider)).to_have_text({"connected": "connected", "error": "sync failing"}[state])
+
+    @property
+    def connect_error(self) -> Locator:
+        return self.page.get_by_test_id(CONNECT_ERROR_TEST_ID)
+
     def expect_connect_error(self, text: str) -> None:
-        expect(self.page.get_by_test_id(CONNECT_ERROR_TEST_ID)).to_have_text(text)
+        expect(self.connect_error).to_have_text(text)
 
     def expect_error_mentions(self, text: str, provider: str = "google") -> None:
         test_id = JOBBER_LAST_ERROR_TEST_ID if provider == "jobber" else LAST_ERROR_TEST_ID
@@ -110,6 +133,11 @@ class GoogleConsentPage:
         expect(field).to_have_value(account)  # the app sent the owner's email as the login hint
         self.page.get_by_role("button", name="Allow").click()
 
+    def cancel(self) -> None:
+        """The owner changes their mind: Google sends them back with error=access_denied and no code."""
+        expect(self.page).to_have_title("Sign in - Google Accounts")
+        self.page.get_by_role("button", name="Cancel").click()
+
 
 class JobberConsentPage:
     """Jobber's "connect app" screen (served by the Jobber fake)."""
@@ -121,3 +149,8 @@ class JobberConsentPage:
         expect(self.page).to_have_title("Jobber - Connect app")
         self.page.get_by_label("Jobber account email").fill(account)
         self.page.get_by_role("button", name="Allow Access").click()
+
+    def cancel(self) -> None:
+        """The owner changes their mind: Jobber sends them back with error=access_denied and no code."""
+        expect(self.page).to_have_title("Jobber - Connect app")
+        self.page.get_by_role("button", name="Cancel").click()

@@ -108,8 +108,10 @@ class CatalogPage(BasePage):
         expect(self.error_summary).to_contain_text(message)
 
     def expect_error_count(self, count: int) -> None:
-        """How many messages the summary at the top of the form lists (one per field in error)."""
+        """How many messages the summary at the top of the form lists (one per field in error), under a heading
+        that agrees ("Please fix this:" for one, "these:" for more)."""
         expect(self.error_summary.get_by_role("listitem")).to_have_count(count)
+        expect(self.error_summary.get_by_role("strong")).to_have_text(f"Please fix {'this' if count == 1 else 'these'}:")
 
     def expect_form_values(self, *, name: str, aliases: str, price: str, duration_minutes: int) -> None:
         """A refused form comes back with what the owner typed and chose."""

@@ -178,6 +178,8 @@ class ConversationPage(BasePage):
         message = self.message(text)
         expect(message).to_have_count(1)
         expect(message.get_by_test_id(MESSAGE_BODY_TEST_ID)).to_have_text(text)
+        # On its side of the thread (the customer's on the left, the business's on the right), however it was drawn.
+        expect(message).to_have_class(re.compile(rf"\bmsg-{message.get_attribute('data-direction')}\b"))
         if author is not None:  # the byline under the bubble: "<author> · <time>"
             expect(message.get_by_text(author, exact=True)).to_be_visible()
         if at is not None:

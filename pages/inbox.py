@@ -50,6 +50,8 @@ class InboxPage(BasePage):
         expect(self.row_for(caller)).to_have_count(1)
         if state is not None:
             expect(self.state_of(caller)).to_have_text(state)
+            # ...in the state's colour (the badge's class), as the page drew it or the inbox script redrew it
+            expect(self.state_of(caller)).to_have_class(re.compile(rf"\bbadge-{state}\b"))
 
     def expect_first(self, caller: str, *, state: str | None = None) -> None:
         """The top row (the most recently active conversation) is the caller's, in `state` when given."""
@@ -84,12 +86,14 @@ class InboxPage(BasePage):
         """The row shows "Needs you" (its tooltip says why)."""
         badge = self.attention_badge_of(caller)
         expect(badge).to_have_text("Needs you")
+        expect(self.row_for(caller)).to_have_class(re.compile(r"\brow-attention\b"))  # the row stands out too
         if reason is not None:
             expect(badge).to_have_attribute("title", reason)
 
     def expect_no_attention_needed(self, caller: str) -> None:
         expect(self.row_for(caller)).to_have_count(1)
         expect(self.attention_badge_of(caller)).to_have_count(0)
+        expect(self.row_for(caller)).not_to_have_class(re.compile(r"\brow-attention\b"))
 
     def rows_in_state(self, caller: str, state: str) -> Locator:
         """The caller's rows whose state badge reads `state` (a closed conversation and its successor)."""

@@ -39,6 +39,14 @@ class LoginPage(BasePage):
     def sign_in_as(self, user: UserCredentials) -> None:
         self.sign_in(user.email, user.password)
 
+    def sign_in_refused(self, email: str, password: str, *, error: str, status: int) -> None:
+        """Signs in with credentials the app refuses: the form comes back saying `error`, and the answer's HTTP
+        status says it too (401 wrong credentials, 403 deactivated, 429 locked out), which password managers,
+        proxies and monitoring read instead of the page."""
+        with self.expect_form_answer(status):
+            self.sign_in(email, password)
+        self.expect_error(error)
+
     def expect_error(self, text: str) -> None:
         """Still on the sign-in form, showing exactly this reason (and no other alert)."""
         expect(self.error).to_have_text(text)

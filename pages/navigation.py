@@ -37,6 +37,10 @@ class NavigationRegion(Region):
     def expect_link(self, label: str) -> None:
         expect(self.link(label)).to_be_visible()
 
+    def expect_links(self, labels: list[str]) -> None:
+        """The menu lists exactly these pages, in this order."""
+        expect(self.menu.get_by_role("link")).to_have_text(labels)
+
     def expect_no_link(self, label: str) -> None:
         expect(self.link(label)).to_have_count(0)
 

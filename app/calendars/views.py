@@ -24,6 +24,16 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 webhook_router = APIRouter(prefix="/webhooks", tags=["webhooks"], include_in_schema=False)
 nav.register("Calendar", "/calendar", order=70, owner_only=True)
 
+# What the page says for each error code a redirect can carry: codes only, so words slipped into a link (a doctored
+# "/calendar?error=Your account was suspended. Call ...") are never shown as the app's own.
+CONNECT_ERRORS = {
+    "expired": "The connection request expired. Try again.",
+    "google_declined": "Google Calendar was not connected.",
+    "google_failed": "Google Calendar could not be connected. Try again.",
+    "jobber_declined": "Jobber was not connected.",
+    "jobber_failed": "Jobber could not be connected. Try again.",
+}
+
 
 def _callback_url(settings: AppSettings, provider: str = "google") -> str:
     return f"{settings.public_base_url.rstrip('/')}/calendar/{provider}/callback"
@@ -40,7 +50,8 @@ def calendar_page(request: Request, db: DbSession, auth: OwnerAuth) -> Response:
     jobber_connection = calendars_service.connection_for(db=db, tenant_id=auth.tenant.id,
                                                          provider=calendars_service.JOBBER)
     return render(request, "calendar/index.html", {
-        "connection": connection, "jobber": jobber_connection, "error": request.query_params.get("error", "")[:200],
+        "connection": connection, "jobber": jobber_connection,
+        "error": CONNECT_ERRORS.get(request.query_params.get("error", ""), ""),
         "connected": request.query_params.get("connected") == "1",
         "jobber_connected": request.query_params.get("connected") == "jobber"})
 
@@ -64,16 +75,16 @@ def google_callback(
 ) -> Response:
     expected = calendars_service.connect_state(settings=settings, tenant_id=auth.tenant.id)
     if not hmac.compare_digest(state, expected):
-        return RedirectResponse("/calendar?error=The+connection+request+expired.+Try+again.", status_code=303)
+        return RedirectResponse("/calendar?error=expired", status_code=303)
     if error or not code:
-        return RedirectResponse("/calendar?error=Google+Calendar+was+not+connected.", status_code=303)
+        return RedirectResponse("/calendar?error=google_declined", status_code=303)
     try:
         calendars_service.complete_connect(db=db, settings=settings, tenant=auth.tenant, code=code,
                                            redirect_uri=_callback_url(settings))
     except (google.CalendarError, AppError) as exc:
         db.rollback()
         log.warning("google calendar connect failed: %s", exc, extra={"tenant_id": auth.tenant.id})
-        return RedirectResponse("/calendar?error=Google+Calendar+could+not+be+connected.+Try+again.", status_code=303)
+        return RedirectResponse("/calendar?error=google_failed", status_code=303)
     db.commit()
     return RedirectResponse("/calendar?connected=1", status_code=303)
 
@@ -98,16 +109,16 @@ def jobber_callback(
     expected = calendars_service.connect_state(settings=settings, tenant_id=auth.tenant.id,
                                                provider=calendars_service.JOBBER)
     if not hmac.compare_digest(state, expected):
-        return RedirectResponse("/calendar?error=The+connection+request+expired.+Try+again.", status_code=303)
+        return RedirectResponse("/calendar?error=expired", status_code=303)
     if error or not code:
-        return RedirectResponse("/calendar?error=Jobber+was+not+connected.", status_code=303)
+        return RedirectResponse("/calendar?error=jobber_declined", status_code=303)
     try:
         calendars_service.complete_jobber_connect(db=db, settings=settings, tenant=auth.tenant, code=code,
                                                   redirect_uri=_callback_url(settings, "jobber"))
     except (google.CalendarError, AppError) as exc:
         db.rollback()
         log.warning("jobber connect failed: %s", exc, extra={"tenant_id": auth.tenant.id})
-        return RedirectResponse("/calendar?error=Jobber+could+not+be+connected.+Try+again.", status_code=303)
+        return RedirectResponse("/calendar?error=jobber_failed", status_code=303)
     db.commit()
     return RedirectResponse("/calendar?connected=jobber", status_code=303)
 

@@ -246,7 +246,8 @@ class GoogleCalendarFake(FakeApp):
             "<!doctype html><title>Sign in - Google Accounts</title><h1>NeverMissCall wants to access your Google "
             "Calendar</h1><form method=post action=/o/oauth2/approve>" + fields +
             f'<label>Google account <input type="email" name="email" value="{email}" required></label> '
-            '<button name=decision value=allow>Allow</button> <button name=decision value=deny>Cancel</button></form>')
+            '<button name=decision value=allow>Allow</button> '
+            '<button name=decision value=deny formnovalidate>Cancel</button></form>')
 
     def approve(self, request: Request) -> Response:
         # As at Google: only a consent asked for with access_type=offline gets a refresh token.

@@ -210,7 +210,7 @@ class JobberFake(FakeApp):
             "Jobber account</h1><form method=post action=/api/oauth/approve>" + fields +
             '<label>Jobber account email <input type="email" name="email" required></label> '
             '<button name=decision value=allow>Allow Access</button> '
-            '<button name=decision value=deny>Cancel</button></form>')
+            '<button name=decision value=deny formnovalidate>Cancel</button></form>')
 
     def approve(self, request: Request) -> Response:
         def grant(redirect_uri: str, email: str) -> str:

@@ -67,6 +67,16 @@ def tokens(jobber: RunningJobber, account: str = ACCOUNT) -> dict[str, Any]:
     return body
 
 
+def test_cancel_on_the_consent_page_needs_no_email_and_sends_back_access_denied(jobber: RunningJobber) -> None:
+    consent = httpx.get(jobber.base_url + "/api/oauth/authorize", params={
+        "client_id": "nmc-test-client", "redirect_uri": REDIRECT, "response_type": "code", "state": "s1"})
+    # A browser would not submit the form with the required email empty, unless the button skips validation.
+    assert "value=deny formnovalidate>Cancel" in consent.text, consent.text
+    denied = httpx.post(jobber.base_url + "/api/oauth/approve", data={"redirect_uri": REDIRECT, "state": "s1",
+                                                                      "decision": "deny"})
+    assert dict(httpx.URL(denied.headers["location"]).params) == {"error": "access_denied", "state": "s1"}
+
+
 def ask(request: GraphQLRequest, variables: dict[str, Any]) -> GraphQLRequest:
     return GraphQLRequest(request, variable_values=variables)
 
