@@ -9,6 +9,7 @@ late; STOP blocks every further text, START brings texting back.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 import httpx
 import pytest
@@ -314,7 +315,7 @@ def test_a_rejected_brand_turns_texting_off_until_the_owner_submits_again(
 @pytest.mark.tenant(compliance="pending")
 def test_texts_held_for_more_than_a_day_are_dropped_when_approval_comes(
     owner_page: Page, tenant: TenantHandle, seeder: TenantSeeder, twilio: TwilioFakeClient, customer_phone: str,
-    new_customer_phone: Callable[[], str], wait_until: WaitUntil,
+    new_customer_phone: Callable[[], str], wait_until: WaitUntil, app_api: httpx.Client,
 ) -> None:
     later_caller = new_customer_phone()
     twilio.missed_call(from_=customer_phone, to=tenant.phone_number)
@@ -326,8 +327,11 @@ def test_texts_held_for_more_than_a_day_are_dropped_when_approval_comes(
 
     # Approval comes just over a day after the first reply was held, and just under a day after the second
     # (five minutes under: the real seconds the test takes meanwhile also count on the tenant clock).
-    seeder.set_clock(tenant, advance_seconds=24 * 3600 - 5 * 60)
+    clock = seeder.set_clock(tenant, advance_seconds=24 * 3600 - 5 * 60)
     approve_brand(twilio, tenant)
+    # The decision is dated on the business's clock, as the held texts' ages are.
+    decided_at = app_api.get("/api/v1/compliance").json()["registration"]["decided_at"]
+    assert datetime.fromisoformat(decided_at) >= clock, f"approved at {decided_at}, before the business's now {clock}"
     [sent] = wait_until(lambda: texts_to(twilio, tenant=tenant, customer=later_caller), message="the younger held text")
     assert sent["body"] == first_reply(tenant)
     # Dropped in the same transaction that queued the younger one: nothing to wait for.
