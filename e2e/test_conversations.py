@@ -137,6 +137,9 @@ def test_needs_attention_follows_who_must_answer_and_a_missed_call_during_a_take
     with settle.window(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone), what="a second hand-off"):
         assert twilio.inbound_sms(from_=customer_phone, to=tenant.phone_number, body="Hello?")["status_code"] == 200
     conversation.expect_message("Hello?")
+    # No second hand-off, but the badge now quotes the newest text nobody answered.
+    wait_until(lambda: app_api.get(f"/api/v1/conversations/{conversation.conversation_id}").json()["attention_reason"]
+               == "The assistant couldn't answer: “Hello?”", message="the badge to quote the newest unanswered text")
 
     conversation.take_over()
     conversation.expect_no_attention_needed()
