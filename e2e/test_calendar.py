@@ -19,6 +19,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -81,9 +82,10 @@ def test_google_busy_time_leaves_the_offers_and_bookings_reach_google(
     offers.expect_offers(LEAK_OFFERS)
     synced_before = calendar.synced_at()
     # Off the quarter-hour grid: 10:50 takes the 10:45 block too, so 9:30-11:00 is no longer free either.
-    # Written with New York's offset (-05:00), as Google writes the times of a calendar in that zone.
+    # It ends at 11:45, when the first time left starts: that time is held and booked below (an event's
+    # end is not part of it). Written with New York's offset (-05:00), as Google writes a calendar's times.
     google.add_event(tenant.owner.email, start=local(10, 50).astimezone(NEW_YORK),
-                     end=local(11, 40).astimezone(NEW_YORK), summary="Dentist")  # pushed
+                     end=local(11, 45).astimezone(NEW_YORK), summary="Dentist")  # pushed
     wait_until(lambda: calendar.synced_at() != synced_before, message="the pushed change synced from Google")
     # The customer's page still shows 9:30 AM from before: 9:30-11:00 runs into the event's first ten minutes,
     # so holding it now is refused, not double-booked.
@@ -151,12 +153,18 @@ def test_a_google_outage_shows_and_clears(
 
 def test_an_expired_google_token_is_refreshed_once_and_moved_or_deleted_events_free_their_time(
     calendar: CalendarPage, offers: OffersPage, tenant: TenantHandle, google: GoogleFakeClient, wait_until: WaitUntil,
+    app_api: httpx.Client,
 ) -> None:
     offers.expect_offers(LEAK_OFFERS)
     since = max((r["id"] for r in google.requests()), default=0)  # this test's part of the fake's journal
     assert google.expire_access_tokens(tenant.owner.email) == 1  # the access token's hour is over
     event = google.add_event(tenant.owner.email, start=local(11), end=local(12), summary="After the hour")  # pushed
     wait_until(lambda: LEAK_OFFERS[1] not in offered_after_reload(offers), message="11:00 AM to leave the offers")
+    # 9:30-11:00 ends as the event begins, so the office can still hold it (then gives it back).
+    [leak_id] = [i["id"] for i in app_api.get("/api/v1/catalog/items").json()["items"] if i["name"] == "Leak repair"]
+    held = app_api.post("/api/v1/holds", json={"item_id": leak_id, "starts_at": local(9, 30).isoformat()})
+    assert held.status_code == 201, held.text
+    assert app_api.delete(f"/api/v1/holds/{held.json()['id']}").status_code == 204
     # Moved in Google to 12:00-1:00 PM: 11:00 AM is free again and 12:30 PM is not (an incremental sync
     # names the same event with its new time).
     google.move_event(tenant.owner.email, event["id"], start=local(12), end=local(13))
