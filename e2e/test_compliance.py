@@ -60,11 +60,14 @@ def approve_brand(twilio: TwilioFakeClient, tenant: TenantHandle) -> None:
 @pytest.mark.tenant(compliance="pending")
 def test_a_pending_tenant_texts_nobody_and_says_why(
     owner_page: Page, tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, settle: Settle,
+    app_api: httpx.Client,
 ) -> None:
     with settle.window(lambda: texts_to(twilio, tenant=tenant, customer=customer_phone),
                        what="SMS while registration is pending"):
         decide_brand(twilio, tenant, tenant.extra["brand_sid"], "IN_REVIEW")  # under review is still pending
         assert twilio.missed_call(from_=customer_phone, to=tenant.phone_number)["status_code"] == 200
+    registration = app_api.get("/api/v1/compliance").json()["registration"]
+    assert (registration["status"], registration["decided_at"]) == ("pending", None), registration  # not decided yet
 
     inbox = InboxPage(owner_page).goto()
     inbox.banners.expect_state(COMPLIANCE_BANNER_TEST_ID, "pending")
@@ -120,6 +123,7 @@ def test_approval_removes_the_banner_and_sends_the_held_text(
     assert [(m["direction"], m["author_label"], m["body"]) for m in thread][1:] == [
         ("outbound", "Assistant", first_reply(tenant)), ("outbound", tenant.owner.name, "Hello from the API")], thread
     assert thread[0]["direction"] == "event" and thread[-1]["id"] == sent.json()["id"], thread
+    assert thread[1]["sent_at"] is not None, f"the released reply Twilio accepted has no sent_at: {thread[1]}"
     wait_until(lambda: "Hello from the API" in [t["body"] for t in texts_to(twilio, tenant=tenant, customer=customer_phone)],
                message="the owner's text sent through the API")
     # Sending took the conversation over: the open page reloads itself into "human"; wait for that reload so
