@@ -256,7 +256,8 @@ def test_jobber_visits_leave_the_offers_and_bookings_reach_jobber_once(
                       message="the booking in Jobber")
     assert [(v["title"], v["startAt"], v["endAt"]) for v in ours] == [
         ("Leak repair (NeverMissCall)", "2030-01-07T14:30:00Z", "2030-01-07T16:00:00Z")]
-    assert "Customer: Pat Customer" in ours[0]["instructions"], ours[0]  # the crew sees whom to expect
+    # The crew sees whom to expect; the mark tells the app's sync the visit is its own.
+    assert ours[0]["instructions"] == "Booked through NeverMissCall. Customer: Pat Customer", ours[0]
     # One refresh per expired token, each kept for the calls after it (the booking's included).
     refreshes = [r for r in jobber.requests(since_id=since, contains="grant_type=refresh_token")
                  if r["path"] == "/api/oauth/token"]

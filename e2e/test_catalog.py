@@ -15,6 +15,7 @@ from playwright.sync_api import Page
 from e2e.support import (
     CatalogItem,
     TenantHandle,
+    TenantSeeder,
     TwilioFakeClient,
     WaitUntil,
     bodies_to,
@@ -43,7 +44,7 @@ def quote_line(reply: str) -> str:
 
 def test_edit_deactivate_and_reactivate_change_what_the_assistant_quotes(
     tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, owner_page: Page, customer_page: Page,
-    app_api: httpx.Client, wait_until: WaitUntil,
+    app_api: httpx.Client, wait_until: WaitUntil, seeder: TenantSeeder,
 ) -> None:
     def ask(body: str) -> str:
         return text_the_business(twilio, tenant=tenant, customer=customer_phone, body=body, wait_until=wait_until)
@@ -70,6 +71,11 @@ def test_edit_deactivate_and_reactivate_change_what_the_assistant_quotes(
     catalog.change_item("Drain cleaning", duration="1 h 30 min")
     catalog.expect_item("Drain cleaning", price="$135.50")
     assert quote_line(ask("The kitchen drain is slow too")) == "Drain cleaning: $135.50, about 1 h 30 min."
+    # The customer comes back to the link the next day: the conversation has closed meanwhile (a day without
+    # activity), and the booking's confirmation below is still texted to them.
+    seeder.set_clock(tenant, advance_seconds=25 * 3600)
+    states = {c["customer_phone"]: c["state"] for c in app_api.get("/api/v1/conversations").json()["conversations"]}
+    assert states[customer_phone] == "closed", states
     # The link sent before the change keeps the price the customer was quoted, and books the job at it.
     offers = OffersPage.open(customer_page, first_link.group(0))
     offers.expect_quote("Drain cleaning", "$120")
