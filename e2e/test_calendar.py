@@ -184,6 +184,9 @@ def test_an_expired_google_token_is_refreshed_once_and_moved_or_deleted_events_f
     refreshes = [r for r in google.requests(since_id=since, contains="grant_type=refresh_token")
                  if r["path"] == "/token"]
     assert len(refreshes) == 1, refreshes
+    # Between the full syncs Google is asked only for what changed, with the sync token it gave.
+    incremental = [r for r in google.requests(since_id=since, contains="syncToken=") if r["method"] == "GET"]
+    assert len(incremental) >= 3, incremental
     calendar.page.reload()
     assert calendar.state() == "connected"
 

@@ -125,10 +125,11 @@ def test_edit_deactivate_and_reactivate_change_what_the_assistant_quotes(
 
     # (Twenty other words for it are allowed: that is the limit, not one past it.)
     aliases = ["pipe camera", *(f"camera check {n}" for n in range(1, 20))]
-    added = app_api.post("/api/v1/catalog/items", json={"name": "Camera inspection", "aliases": aliases, **job})
+    added = app_api.post("/api/v1/catalog/items",
+                         json={"name": "Camera inspection", "aliases": aliases, **job, "price_cents": 5_005})
     assert (added.status_code, len(added.json().get("aliases", []))) == (201, 20), added.text
     camera = f"/api/v1/catalog/items/{added.json()['id']}"
-    assert api_quote("Could you send a pipe camera down?") == (200, "Camera inspection: $50, about 30 min")
+    assert api_quote("Could you send a pipe camera down?") == (200, "Camera inspection: $50.05, about 30 min")
     # Its own name given as an alias is not kept as one (it matches as the name).
     repriced = app_api.patch(camera, json={"price_cents": 6_500, "aliases": ["Camera  Inspection", "pipe camera"]})
     assert (repriced.status_code, repriced.json().get("price_display"), repriced.json().get("aliases")) == (
