@@ -111,7 +111,8 @@ def test_twilio_failures_are_retried_once_and_a_refusal_shows_as_failed(
     # text at Twilio and adopts it instead of sending it again.
     slow = "We'll be there at 3 pm."
     # Twilio creates it 2.2 s after the request: past the app's 1 s timeout and its next poll of the outbox
-    # (0.5 s), but inside the 2 s the sender waits before looking (a retry that looks sooner sends it twice).
+    # (0.1 s in the stack), but inside the 2 s the sender waits before looking (a retry that looks sooner sends
+    # it twice).
     twilio.add_fault(CREATE_MESSAGE, "delay", method="POST", ms=2200, times=1)
     conversation.send(slow)
     sent_text(twilio, wait_until, tenant=tenant, customer=customer_phone, body=slow)
