@@ -219,6 +219,14 @@ def test_the_push_channel_is_renewed_before_google_lets_it_expire(
     monday = ["Mon Jan 14, 8:00 AM", "Mon Jan 14, 9:30 AM", "Mon Jan 14, 11:00 AM"]  # closed on Sunday
     wait_until(lambda: monday[2] not in offered_after_reload(offers), message="11:00 AM to leave the offers")
     assert offers.slot_labels()[:2] == monday[:2]
+    # Booked by text this time ("1", then YES): the appointment reaches Google Calendar all the same.
+    assert text_the_business(twilio, tenant=tenant, customer=customer_phone, body="1",
+                             wait_until=wait_until).startswith(f"Holding {monday[0]} for you until ")
+    assert text_the_business(twilio, tenant=tenant, customer=customer_phone, body="YES",
+                             wait_until=wait_until).startswith(f"You're booked: Leak repair on {monday[0]}, ")
+    booked = wait_until(lambda: [e for e in google.events(tenant.owner.email)
+                                 if e["summary"] == "Leak repair (NeverMissCall)"], message="the SMS booking in Google")
+    assert [e["start"]["dateTime"] for e in booked] == [(local(8) + timedelta(days=7)).isoformat()], booked
 
 
 # --- Jobber ------------------------------------------------------------------------------------------
