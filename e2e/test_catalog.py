@@ -74,8 +74,9 @@ def test_edit_deactivate_and_reactivate_change_what_the_assistant_quotes(
     # The customer comes back to the link the next day: the conversation has closed meanwhile (a day without
     # activity), and the booking's confirmation below is still texted to them.
     seeder.set_clock(tenant, advance_seconds=25 * 3600)
-    states = {c["customer_phone"]: c["state"] for c in app_api.get("/api/v1/conversations").json()["conversations"]}
-    assert states[customer_phone] == "closed", states
+    [closed] = [c for c in app_api.get("/api/v1/conversations").json()["conversations"]
+                if c["customer_phone"] == customer_phone]
+    assert closed["state"] == "closed", closed
     # The link sent before the change keeps the price the customer was quoted, and books the job at it.
     offers = OffersPage.open(customer_page, first_link.group(0))
     offers.expect_quote("Drain cleaning", "$120")
@@ -91,6 +92,9 @@ def test_edit_deactivate_and_reactivate_change_what_the_assistant_quotes(
     wait_until(lambda: [b for b in bodies_to(twilio, tenant=tenant, customer=customer_phone)
                         if b.startswith("You're booked: Drain cleaning on ") and ", $120. " in b],
                message="the confirmation text at the quoted price")
+    # In the thread it is the assistant's, like every automatic reply.
+    thread = app_api.get(f"/api/v1/conversations/{closed['id']}/messages").json()["messages"]
+    assert [m["author_label"] for m in thread if m["body"].startswith("You're booked: ")] == ["Assistant"], thread
     assert ask("Is someone free for a slow drain?") == handoff(tenant)
     # Nor is it quoted to an integration asking for it by id: it is no longer offered.
     [drain] = [i["id"] for i in app_api.get("/api/v1/catalog/items").json()["items"] if i["name"] == "Drain cleaning"]
