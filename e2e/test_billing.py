@@ -309,6 +309,8 @@ def test_declined_card_stays_on_checkout_and_another_card_pays(owner_page: Page,
     assert paid["status"] == "complete" and paid["subscription"]
 
 
+@pytest.mark.allow_app_errors("Stripe refuses one checkout asked for through the API: it answers 502 on purpose",
+                              only=r"POST /api/v1/billing/checkout -> 502")
 def test_leaving_checkout_returns_to_billing_without_a_charge(owner_page: Page, tenant: TenantHandle,
                                                               stripe: StripeFakeClient, app_api: httpx.Client) -> None:
     # Stripe is down (the app's one retry included): the owner is told to try again, not that Stripe refused.
@@ -322,6 +324,12 @@ def test_leaving_checkout_returns_to_billing_without_a_charge(owner_page: Page, 
     stripe.add_fault(r"/v1/checkout/sessions$", "status", method="POST", code=400, times=1)
     billing.subscribe_button.click()
     billing.expect_error("Stripe refused to start checkout, so nothing was charged.")
+    # An integration asking through the API is told the same: Stripe's refusal, and that nothing was charged.
+    stripe.add_fault(r"/v1/checkout/sessions$", "status", method="POST", code=400, times=1)
+    refused = app_api.post("/api/v1/billing/checkout")
+    assert (refused.status_code, refused.json().get("code"), refused.json().get("retryable")) == (
+        502, "stripe_rejected", False), refused.text
+    assert refused.json()["detail"].endswith(". Nothing was charged."), refused.text
 
     checkout = billing.subscribe()
 

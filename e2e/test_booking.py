@@ -164,6 +164,7 @@ def test_two_customers_race_for_one_slot(
 def test_a_hold_of_another_link_cannot_be_confirmed(
     tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, second_customer_phone: str,
     customer_page: Page, new_context: CreateContextCallback, owner_page: Page, wait_until: WaitUntil,
+    app_api: httpx.Client,
 ) -> None:
     first_link, second_link = (booking_link_in(text_the_business(twilio, tenant=tenant, customer=customer, body=JOB,
                                                                  wait_until=wait_until))
@@ -172,8 +173,12 @@ def test_a_hold_of_another_link_cannot_be_confirmed(
     second_page = new_context(**PHONE_CONTEXT).new_page()
     second_offers = OffersPage.open(second_page, second_link)
     second_offers.expect_offers([*LEAK_OFFERS[1:], "Mon Jan 7, 2:00 PM"])  # 9:30 AM is held by the first
-    second_held = second_offers.pick_slot(2)
     second_time = LEAK_OFFERS[2]
+    # The second customer holds it by text instead (the third time texted), then goes on on the page.
+    assert text_the_business(twilio, tenant=tenant, customer=second_customer_phone, body="3",
+                             wait_until=wait_until).startswith(f"Holding {second_time} for you until ")
+    second_held = HeldPage.open(second_page, f"{second_link}/hold")
+    second_held.expect_held(second_time)
 
     # The second customer's Confirm form is made to name the first customer's hold: refused.
     second_offers = second_held.confirm_tampered(first_held.hold_id)
@@ -188,6 +193,9 @@ def test_a_hold_of_another_link_cannot_be_confirmed(
     appointments.expect_appointment(when=LEAK_OFFERS[0], service="Leak repair", price=price, customer=customer_phone)
     appointments.expect_appointment(when=second_time, service="Leak repair", price=price,
                                     customer=second_customer_phone)
+    # Both were booked on the booking page, the second's held by text: booked via the page, where it was confirmed.
+    booked = app_api.get("/api/v1/appointments").json()["appointments"]
+    assert [(a["starts_label"], a["source"]) for a in booked] == [(LEAK_OFFERS[0], "web"), (second_time, "web")]
 
 
 def test_an_expired_hold_says_so_and_offers_fresh_times(

@@ -19,6 +19,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -81,9 +82,10 @@ def test_google_busy_time_leaves_the_offers_and_bookings_reach_google(
     offers.expect_offers(LEAK_OFFERS)
     synced_before = calendar.synced_at()
     # Off the quarter-hour grid: 10:50 takes the 10:45 block too, so 9:30-11:00 is no longer free either.
-    # Written with New York's offset (-05:00), as Google writes the times of a calendar in that zone.
+    # It ends at 11:45, when the first time left starts: that time is held and booked below (an event's
+    # end is not part of it). Written with New York's offset (-05:00), as Google writes a calendar's times.
     google.add_event(tenant.owner.email, start=local(10, 50).astimezone(NEW_YORK),
-                     end=local(11, 40).astimezone(NEW_YORK), summary="Dentist")  # pushed
+                     end=local(11, 45).astimezone(NEW_YORK), summary="Dentist")  # pushed
     wait_until(lambda: calendar.synced_at() != synced_before, message="the pushed change synced from Google")
     # The customer's page still shows 9:30 AM from before: 9:30-11:00 runs into the event's first ten minutes,
     # so holding it now is refused, not double-booked.
@@ -158,12 +160,18 @@ def test_a_google_outage_shows_and_clears(
 
 def test_an_expired_google_token_is_refreshed_once_and_moved_or_deleted_events_free_their_time(
     calendar: CalendarPage, offers: OffersPage, tenant: TenantHandle, google: GoogleFakeClient, wait_until: WaitUntil,
+    app_api: httpx.Client,
 ) -> None:
     offers.expect_offers(LEAK_OFFERS)
     since = max((r["id"] for r in google.requests()), default=0)  # this test's part of the fake's journal
     assert google.expire_access_tokens(tenant.owner.email) == 1  # the access token's hour is over
     event = google.add_event(tenant.owner.email, start=local(11), end=local(12), summary="After the hour")  # pushed
     wait_until(lambda: LEAK_OFFERS[1] not in offered_after_reload(offers), message="11:00 AM to leave the offers")
+    # 9:30-11:00 ends as the event begins, so the office can still hold it (then gives it back).
+    [leak_id] = [i["id"] for i in app_api.get("/api/v1/catalog/items").json()["items"] if i["name"] == "Leak repair"]
+    held = app_api.post("/api/v1/holds", json={"item_id": leak_id, "starts_at": local(9, 30).isoformat()})
+    assert held.status_code == 201, held.text
+    assert app_api.delete(f"/api/v1/holds/{held.json()['id']}").status_code == 204
     # Moved in Google to 12:00-1:00 PM: 11:00 AM is free again and 12:30 PM is not (an incremental sync
     # names the same event with its new time).
     google.move_event(tenant.owner.email, event["id"], start=local(12), end=local(13))
@@ -183,6 +191,9 @@ def test_an_expired_google_token_is_refreshed_once_and_moved_or_deleted_events_f
     refreshes = [r for r in google.requests(since_id=since, contains="grant_type=refresh_token")
                  if r["path"] == "/token"]
     assert len(refreshes) == 1, refreshes
+    # Between the full syncs Google is asked only for what changed, with the sync token it gave.
+    incremental = [r for r in google.requests(since_id=since, contains="syncToken=") if r["method"] == "GET"]
+    assert len(incremental) >= 3, incremental
     calendar.page.reload()
     assert calendar.state() == "connected"
 
@@ -215,6 +226,14 @@ def test_the_push_channel_is_renewed_before_google_lets_it_expire(
     monday = ["Mon Jan 14, 8:00 AM", "Mon Jan 14, 9:30 AM", "Mon Jan 14, 11:00 AM"]  # closed on Sunday
     wait_until(lambda: monday[2] not in offered_after_reload(offers), message="11:00 AM to leave the offers")
     assert offers.slot_labels()[:2] == monday[:2]
+    # Booked by text this time ("1", then YES): the appointment reaches Google Calendar all the same.
+    assert text_the_business(twilio, tenant=tenant, customer=customer_phone, body="1",
+                             wait_until=wait_until).startswith(f"Holding {monday[0]} for you until ")
+    assert text_the_business(twilio, tenant=tenant, customer=customer_phone, body="YES",
+                             wait_until=wait_until).startswith(f"You're booked: Leak repair on {monday[0]}, ")
+    booked = wait_until(lambda: [e for e in google.events(tenant.owner.email)
+                                 if e["summary"] == "Leak repair (NeverMissCall)"], message="the SMS booking in Google")
+    assert [e["start"]["dateTime"] for e in booked] == [(local(8) + timedelta(days=7)).isoformat()], booked
 
 
 # --- Jobber ------------------------------------------------------------------------------------------
@@ -255,7 +274,8 @@ def test_jobber_visits_leave_the_offers_and_bookings_reach_jobber_once(
                       message="the booking in Jobber")
     assert [(v["title"], v["startAt"], v["endAt"]) for v in ours] == [
         ("Leak repair (NeverMissCall)", "2030-01-07T14:30:00Z", "2030-01-07T16:00:00Z")]
-    assert "Customer: Pat Customer" in ours[0]["instructions"], ours[0]  # the crew sees whom to expect
+    # The crew sees whom to expect; the mark tells the app's sync the visit is its own.
+    assert ours[0]["instructions"] == "Booked through NeverMissCall. Customer: Pat Customer", ours[0]
     # One refresh per expired token, each kept for the calls after it (the booking's included).
     refreshes = [r for r in jobber.requests(since_id=since, contains="grant_type=refresh_token")
                  if r["path"] == "/api/oauth/token"]

@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 from e2e.support import (
     CatalogItem,
     TenantHandle,
+    TenantSeeder,
     TwilioFakeClient,
     WaitUntil,
     bodies_to,
@@ -43,7 +44,7 @@ def quote_line(reply: str) -> str:
 
 def test_edit_deactivate_and_reactivate_change_what_the_assistant_quotes(
     tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, owner_page: Page, customer_page: Page,
-    app_api: httpx.Client, wait_until: WaitUntil,
+    app_api: httpx.Client, wait_until: WaitUntil, seeder: TenantSeeder,
 ) -> None:
     def ask(body: str) -> str:
         return text_the_business(twilio, tenant=tenant, customer=customer_phone, body=body, wait_until=wait_until)
@@ -84,6 +85,12 @@ def test_edit_deactivate_and_reactivate_change_what_the_assistant_quotes(
     catalog.change_item("Drain cleaning", duration="1 h 30 min")
     catalog.expect_item("Drain cleaning", price="$135.50")
     assert quote_line(ask("The kitchen drain is slow too")) == "Drain cleaning: $135.50, about 1 h 30 min."
+    # The customer comes back to the link the next day: the conversation has closed meanwhile (a day without
+    # activity), and the booking's confirmation below is still texted to them.
+    seeder.set_clock(tenant, advance_seconds=25 * 3600)
+    [closed] = [c for c in app_api.get("/api/v1/conversations").json()["conversations"]
+                if c["customer_phone"] == customer_phone]
+    assert closed["state"] == "closed", closed
     # The link sent before the change keeps the price the customer was quoted, and books the job at it.
     offers = OffersPage.open(customer_page, first_link.group(0))
     offers.expect_quote("Drain cleaning", "$120")
@@ -99,6 +106,9 @@ def test_edit_deactivate_and_reactivate_change_what_the_assistant_quotes(
     wait_until(lambda: [b for b in bodies_to(twilio, tenant=tenant, customer=customer_phone)
                         if b.startswith("You're booked: Drain cleaning on ") and ", $120. " in b],
                message="the confirmation text at the quoted price")
+    # In the thread it is the assistant's, like every automatic reply.
+    thread = app_api.get(f"/api/v1/conversations/{closed['id']}/messages").json()["messages"]
+    assert [m["author_label"] for m in thread if m["body"].startswith("You're booked: ")] == ["Assistant"], thread
     assert ask("Is someone free for a slow drain?") == handoff(tenant)
     # Nor is it quoted to an integration asking for it by id: it is no longer offered.
     [drain] = [i["id"] for i in app_api.get("/api/v1/catalog/items").json()["items"] if i["name"] == "Drain cleaning"]
@@ -133,12 +143,15 @@ def test_edit_deactivate_and_reactivate_change_what_the_assistant_quotes(
 
     # (Twenty other words for it are allowed: that is the limit, not one past it.)
     aliases = ["pipe camera", *(f"camera check {n}" for n in range(1, 20))]
-    added = app_api.post("/api/v1/catalog/items", json={"name": "Camera inspection", "aliases": aliases, **job})
+    added = app_api.post("/api/v1/catalog/items",
+                         json={"name": "Camera inspection", "aliases": aliases, **job, "price_cents": 5_005})
     assert (added.status_code, len(added.json().get("aliases", []))) == (201, 20), added.text
     camera = f"/api/v1/catalog/items/{added.json()['id']}"
-    assert api_quote("Could you send a pipe camera down?") == (200, "Camera inspection: $50, about 30 min")
-    repriced = app_api.patch(camera, json={"price_cents": 6_500})
-    assert (repriced.status_code, repriced.json().get("price_display")) == (200, "$65"), repriced.text
+    assert api_quote("Could you send a pipe camera down?") == (200, "Camera inspection: $50.05, about 30 min")
+    # Its own name given as an alias is not kept as one (it matches as the name).
+    repriced = app_api.patch(camera, json={"price_cents": 6_500, "aliases": ["Camera  Inspection", "pipe camera"]})
+    assert (repriced.status_code, repriced.json().get("price_display"), repriced.json().get("aliases")) == (
+        200, "$65", ["pipe camera"]), repriced.text
     # ...and says when it last changed (now), not only when it was added.
     assert repriced.json()["created_at"] == added.json()["created_at"] < repriced.json()["updated_at"], repriced.text
     assert api_quote("Could you send a pipe camera down?") == (200, "Camera inspection: $65, about 30 min")
@@ -181,5 +194,9 @@ def test_the_assistant_quotes_the_best_of_similar_items(
         ("Faucet", "name", "faucet"), ("Basin tap replacement", "alias", "faucet")], ranked
     # "drain" (as "draining") and "sewer" tie on length, priority and kind: the name, alphabetically, decides.
     assert quoted("The sink is draining slowly and the sewer smells") == "Drain cleaning: $120, about 1 h."
+    # A word matches with a plain English ending: "drained" is "drain" and "faucets" is "faucet".
+    ranked = app_api.post("/api/v1/catalog/match", json={"text": "The tub drained slowly and both faucets drip"}).json()
+    assert [(m["item"]["name"], m["matched_text"]) for m in ranked["matches"]] == [
+        ("Faucet", "faucet"), ("Basin tap replacement", "faucet"), ("Drain cleaning", "drain")], ranked
     # Words match whole: "drainpipe" is not "clogged drain", so "sewer" is the only match.
     assert quoted("Sewer smell and a clogged drainpipe in the basement") == "Main sewer line clearing: $295, about 2 h."

@@ -50,11 +50,14 @@ def send_through_api(app_api: httpx.Client, conversation_id: str, body: str) -> 
 @pytest.mark.tenant(compliance="pending")
 def test_a_pending_tenant_texts_nobody_and_says_why(
     owner_page: Page, tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, settle: Settle,
+    app_api: httpx.Client,
 ) -> None:
     with settle.window(lambda: texts_to(twilio, tenant=tenant, customer=customer_phone),
                        what="SMS while registration is pending"):
         decide_brand(twilio, tenant, tenant.extra["brand_sid"], "IN_REVIEW")  # under review is still pending
         assert twilio.missed_call(from_=customer_phone, to=tenant.phone_number)["status_code"] == 200
+    registration = app_api.get("/api/v1/compliance").json()["registration"]
+    assert (registration["status"], registration["decided_at"]) == ("pending", None), registration  # not decided yet
 
     inbox = InboxPage(owner_page).goto()
     inbox.banners.expect_state(COMPLIANCE_BANNER_TEST_ID, "pending")

@@ -138,6 +138,9 @@ def test_needs_attention_follows_who_must_answer_and_a_missed_call_during_a_take
     with settle.window(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone), what="a second hand-off"):
         assert twilio.inbound_sms(from_=customer_phone, to=tenant.phone_number, body="Hello?")["status_code"] == 200
     conversation.expect_message("Hello?")
+    # No second hand-off, but the badge now quotes the newest text nobody answered.
+    wait_until(lambda: app_api.get(f"/api/v1/conversations/{conversation.conversation_id}").json()["attention_reason"]
+               == "The assistant couldn't answer: “Hello?”", message="the badge to quote the newest unanswered text")
 
     conversation.take_over()
     conversation.expect_no_attention_needed()
@@ -161,8 +164,10 @@ def test_needs_attention_follows_who_must_answer_and_a_missed_call_during_a_take
     inbox.expect_needs_attention(customer_phone, "Missed a call while you were handling this conversation")
 
     # The other caller writes meanwhile and the assistant hands them over: theirs is the newest conversation...
-    assert text_the_business(twilio, tenant=tenant, customer=newer, body="Do you work weekends?",
+    # (The phone's keyboard left a space after the question: the badge quotes the question without it.)
+    assert text_the_business(twilio, tenant=tenant, customer=newer, body="Do you work weekends? ",
                              wait_until=wait_until) == handoff(tenant)
+    inbox.expect_needs_attention(newer, "The assistant couldn't answer: “Do you work weekends?”")
     # ...until the person texts the customer back: that text is the newest activity.
     conversation = ConversationPage.from_inbox(owner_page, customer_phone)
     conversation.send("Sorry we missed you again — calling you back now.")

@@ -111,7 +111,8 @@ def test_twilio_failures_are_retried_once_and_a_refusal_shows_as_failed(
     # text at Twilio and adopts it instead of sending it again.
     slow = "We'll be there at 3 pm."
     # Twilio creates it 2.2 s after the request: past the app's 1 s timeout and its next poll of the outbox
-    # (0.5 s), but inside the 2 s the sender waits before looking (a retry that looks sooner sends it twice).
+    # (0.1 s in the stack), but inside the 2 s the sender waits before looking (a retry that looks sooner sends
+    # it twice).
     twilio.add_fault(CREATE_MESSAGE, "delay", method="POST", ms=2200, times=1)
     conversation.send(slow)
     sent_text(twilio, wait_until, tenant=tenant, customer=customer_phone, body=slow)
@@ -128,6 +129,15 @@ def test_twilio_failures_are_retried_once_and_a_refusal_shows_as_failed(
     assert bodies_to(twilio, tenant=tenant, customer=customer_phone) == [first_reply(tenant), slow, slow]
     assert [a["status"] for a in attempts()][4:] == [503, 201], attempts()
 
+    # Twilio answers 503 to every attempt: the text gives up after the stack's OUTBOX_MAX_ATTEMPTS (4, see
+    # playwright.config.toml) and says so, instead of showing "Retrying" for good.
+    given_up = "Running a little late."
+    twilio.add_fault(CREATE_MESSAGE, "status", method="POST", code=503, times=4)
+    conversation.send(given_up)
+    conversation.expect_message(given_up, status="Failed",
+                                note=re.compile(r"^Not sent after 4 attempts\. Twilio answered 503: "))
+    assert [a["status"] for a in attempts()][6:] == [503] * 4, attempts()
+
     # A permanent refusal: not retried (a retry would now succeed), shown as failed with Twilio's reason.
     refused = "See you tomorrow!"
     twilio.add_fault(CREATE_MESSAGE, "status", method="POST", code=400, times=1,
@@ -135,6 +145,6 @@ def test_twilio_failures_are_retried_once_and_a_refusal_shows_as_failed(
                            "more_info": "https://www.twilio.com/docs/errors/21211", "status": 400})
     conversation.send(refused)
     conversation.expect_message(refused, status="Failed", note=re.compile(r"^Twilio refused the text: .*\(error 21211\)\.$"))
-    settle.assert_no_new(attempts, what="a retry of a refused text")
-    assert [a["status"] for a in attempts()][-1] == 400
+    settle.assert_no_new(attempts, what="a retry of a refused text, or a fifth of the one that gave up")
+    assert [a["status"] for a in attempts()][6:] == [503] * 4 + [400], attempts()
     assert bodies_to(twilio, tenant=tenant, customer=customer_phone) == [first_reply(tenant), slow, slow]
