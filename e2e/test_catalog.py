@@ -133,9 +133,18 @@ def test_edit_deactivate_and_reactivate_change_what_the_assistant_quotes(
                          ({"name": "Rush job", "priority": 101, **job}, (422, "priority_out_of_bounds")),
                          ({"name": "   ", **job}, (422, "invalid_name")),
                          ({"name": "Tap fix", "aliases": ["--"], **job}, (422, "invalid_alias")),
+                         ({"name": "N" * 121, **job}, (422, "validation_error")),  # names up to 120 characters
+                         ({"name": "Tap fix", "aliases": ["a" * 61], **job}, (422, "invalid_alias")),  # aliases up to 60
+                         ({"name": "Tap fix", "aliases": [f"tap {n}" for n in range(21)], **job},
+                          (422, "validation_error")),  # 20 aliases at most
                          ({"name": "drain  CLEANING", **job}, (409, "duplicate_name"))):
         added = app_api.post("/api/v1/catalog/items", json=body)
         assert (added.status_code, added.json().get("code")) == answer, added.text
+    # Each limit itself is allowed.
+    edge = app_api.post("/api/v1/catalog/items", json={"name": "N" * 120, "aliases": ["a" * 60], **job})
+    assert (edge.status_code, len(edge.json().get("name", "")), edge.json().get("aliases")) == (201, 120, ["a" * 60]), (
+        edge.text)
+    assert app_api.delete(f"/api/v1/catalog/items/{edge.json()['id']}").status_code == 204
     # What it adds, reprices and removes is what a quote by description gets next.
     def api_quote(text: str) -> tuple[int, str]:
         answer = app_api.post("/api/v1/catalog/quote", json={"text": text})
@@ -148,6 +157,10 @@ def test_edit_deactivate_and_reactivate_change_what_the_assistant_quotes(
     assert (added.status_code, len(added.json().get("aliases", []))) == (201, 20), added.text
     camera = f"/api/v1/catalog/items/{added.json()['id']}"
     assert api_quote("Could you send a pipe camera down?") == (200, "Camera inspection: $50.05, about 30 min")
+    # A description is read up to 2000 characters; a longer one is refused, not cut.
+    rambling = "Could you send a pipe camera down? " + "x" * 2000
+    assert api_quote(rambling[:2000]) == (200, "Camera inspection: $50.05, about 30 min")
+    assert api_quote(rambling[:2001]) == (422, "validation_error")
     # Its own name given as an alias is not kept as one (it matches as the name).
     repriced = app_api.patch(camera, json={"price_cents": 6_500, "aliases": ["Camera  Inspection", "pipe camera"]})
     assert (repriced.status_code, repriced.json().get("price_display"), repriced.json().get("aliases")) == (
