@@ -46,7 +46,7 @@ def test_taking_over_changes_the_badge(
 @pytest.mark.tenant(catalog=["Leak repair"])
 def test_the_assistant_is_silent_while_a_person_answers_and_resumes_after(
     owner_page: Page, tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, wait_until: WaitUntil,
-    settle: Settle,
+    settle: Settle, app_api: httpx.Client,
 ) -> None:
     conversation = conversation_after_missed_call(owner_page, tenant, twilio, customer_phone, wait_until)
     conversation.take_over()
@@ -72,6 +72,9 @@ def test_the_assistant_is_silent_while_a_person_answers_and_resumes_after(
     conversation.send(longest)
     wait_until(lambda: [m for m in texts_to(twilio, tenant=tenant, customer=customer_phone) if m["body"] == longest],
                message="the 1,600-character text at the fake")
+    # One character more is refused, not cut or split.
+    too_long = app_api.post(f"/api/v1/conversations/{conversation.conversation_id}/messages", json={"body": longest + "!"})
+    assert (too_long.status_code, too_long.json().get("code")) == (422, "validation_error"), too_long.text
 
     conversation.return_to_assistant()
     reply = text_the_business(twilio, tenant=tenant, customer=customer_phone, body=job, wait_until=wait_until)
