@@ -32,6 +32,10 @@ class CalendarPage(BasePage):
         return self.page.get_by_test_id("connect-google")
 
     @property
+    def jobber_connect_button(self) -> Locator:
+        return self.page.get_by_test_id("connect-jobber")
+
+    @property
     def last_error(self) -> Locator:
         return self.page.get_by_test_id(LAST_ERROR_TEST_ID)
 
@@ -53,7 +57,7 @@ class CalendarPage(BasePage):
 
     def cancel_jobber_consent(self) -> Self:
         """Connect (or Reconnect) Jobber, then Cancel on Jobber's consent page: back here, with nothing changed."""
-        self.page.get_by_test_id("connect-jobber").click()
+        self.jobber_connect_button.click()
         JobberConsentPage(self.page).cancel()
         return self.expect_loaded()
 
@@ -73,12 +77,12 @@ class CalendarPage(BasePage):
 
     def connect_jobber(self, account: str) -> Self:
         """Connect Jobber, then type the Jobber account and Allow Access on Jobber's consent page; back here."""
-        self.page.get_by_test_id("connect-jobber").click()
+        self.jobber_connect_button.click()
         JobberConsentPage(self.page).allow(account)
         expect(self.page).to_have_url(self.url_pattern())
         expect(self.badge("jobber")).to_have_attribute("data-state", "connected")
         expect(self.page.get_by_role("status").filter(has_text="connected.")).to_have_text("Jobber connected.")
-        expect(self.page.get_by_test_id("connect-jobber")).to_have_text("Reconnect Jobber")
+        expect(self.jobber_connect_button).to_have_text("Reconnect Jobber")
         return self
 
     def badge(self, provider: str = "google") -> Locator:
