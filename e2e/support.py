@@ -12,14 +12,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 from playwright.sync_api import Page, Route, expect
 
 from e2e.plugins.tenants import PHONE_CONTEXT, WaitUntil
 from fakes.stripe.client import StripeFakeClient
 from fakes.twilio.client import TwilioFakeClient
+from seed import http
 from seed.factories import CatalogItem
 from seed.handle import TenantHandle
 from seed.seeder import TenantSeeder
+from stack.description import Stack
 from stack.waiting import Settle
 
 __all__ = [
@@ -47,6 +50,15 @@ def text_the_business(twilio: TwilioFakeClient, *, tenant: TenantHandle, custome
                          message=f"the reply to {body!r}")
     assert len(replies) == 1, f"expected one reply to {body!r}, got {replies}"
     return replies[0]
+
+
+# --- the app's API as a signed-in user -------------------------------------------------------------------
+__all__ += ["bearer"]
+
+
+def bearer(stack: Stack, token: str) -> httpx.Client:
+    """An API client that sends `token` as its Bearer session (close it, or use it in a `with`)."""
+    return http.client(base_url=stack.base_url, timeout=30, headers={"Authorization": f"Bearer {token}"})
 
 
 # --- messaging flows (keywords, conversations, delivery) ---------------------------------------------------

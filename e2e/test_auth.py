@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from pytest_playwright.pytest_playwright import CreateContextCallback
 
-from e2e.support import StripeFakeClient, TenantHandle, TenantSeeder, TwilioFakeClient
+from e2e.support import StripeFakeClient, TenantHandle, TenantSeeder, TwilioFakeClient, bearer
 from pages.banners import BILLING_BANNER_TEST_ID, COMPLIANCE_BANNER_TEST_ID
 from pages.billing import BillingPage
 from pages.calendar import CalendarPage, GoogleConsentPage
@@ -43,10 +43,6 @@ def jwt_claims(token: str) -> dict[str, Any]:
     """The claims of a session token as the browser holds it (read, not verified: the app verifies)."""
     payload = token.split(".")[1]
     return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-
-
-def bearer(stack: Stack, token: str) -> httpx.Client:
-    return http.client(base_url=stack.base_url, timeout=30, headers={"Authorization": f"Bearer {token}"})
 
 
 def test_login_form_signs_the_owner_in_for_the_session_lifetime(page: Page, tenant: TenantHandle,

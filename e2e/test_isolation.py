@@ -29,6 +29,7 @@ from e2e.support import (
     TwilioFakeClient,
     WaitUntil,
     approve_brand,
+    bearer,
     bodies_to,
     first_reply,
     resubscribed,
@@ -143,8 +144,7 @@ PROBES = [
 def other_tenant(seeder: TenantSeeder, stack: Stack, twilio: TwilioFakeClient, customer_phone: str,
                  wait_until: WaitUntil) -> Iterator[OtherTenant]:
     handle = seeder.create()
-    with http.client(base_url=stack.base_url, timeout=30,
-                     headers={"Authorization": f"Bearer {handle.owner.session.token}"}) as api:
+    with bearer(stack, handle.owner.session.token) as api:
         yield OtherTenant(handle=handle, api=api, twilio=twilio, caller=customer_phone, wait_until=wait_until)
 
 
@@ -383,8 +383,7 @@ def test_approving_a_releases_only_a_held_texts(tenant: TenantHandle, seeder: Te
                                                 wait_until: WaitUntil) -> None:
     b = seeder.create(compliance="pending")
     b_caller = new_customer_phone()
-    with http.client(base_url=stack.base_url, timeout=30,
-                     headers={"Authorization": f"Bearer {b.owner.session.token}"}) as b_api:
+    with bearer(stack, b.owner.session.token) as b_api:
 
         def held_first_text(api: httpx.Client) -> bool:
             conversations = api.get("/api/v1/conversations").json()["conversations"]
