@@ -16,6 +16,7 @@ The tenant's clock is Monday 7 January 2030, 08:55 in New York: a Leak repair (9
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -39,6 +40,8 @@ from seed.seeder import TenantSeeder
 pytestmark = [pytest.mark.calendar, pytest.mark.tenant(catalog=["Leak repair"])]
 
 NEW_YORK = ZoneInfo("America/New_York")  # the tenant's zone (the factory's)
+#: The first sync, seconds after the clock is set to MONDAY_MORNING (13:55 UTC), as the Calendar page shows it.
+SYNCED_ON_MONDAY_MORNING = re.compile(r"2030-01-07 13:5[5-9] UTC")
 POLL_INTERVAL_S = 300  # [stack.google] poll_interval_s in playwright.config.toml
 
 
@@ -58,6 +61,7 @@ def calendar(owner_page: Page, tenant: TenantHandle, google: GoogleFakeClient, w
     page = CalendarPage(owner_page).goto()
     page.connect_google(tenant.owner.email)
     wait_until(page.synced, message="the first sync with Google Calendar")
+    page.expect_last_synced(SYNCED_ON_MONDAY_MORNING)  # stamped with the business's clock, not the server's
     return page
 
 
@@ -245,6 +249,7 @@ def jobber_calendar(owner_page: Page, tenant: TenantHandle, jobber: JobberFakeCl
     page.connect_jobber(tenant.owner.email)
     expect(page.badge("google")).to_have_attribute("data-state", "none")  # Jobber is not taken for Google
     wait_until(lambda: page.synced("jobber"), message="the first sync with Jobber")
+    page.expect_last_synced(SYNCED_ON_MONDAY_MORNING, provider="jobber")
     return page
 
 

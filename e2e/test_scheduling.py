@@ -181,23 +181,31 @@ def test_a_link_without_the_customers_number_asks_for_it(
     held.expect_phone_asked()
     held.confirm_with_invalid_phone(phone="555-0100", name="Sam Walkin")
     held.expect_held("Mon Jan 7, 11:00 AM")  # still held: nothing was lost
+    # The customer comes back after the hold's 15 minutes and sends the same mistyped number: the page says
+    # the hold lapsed (not that the number is wrong) and offers times from 9:10 AM.
+    seeder.set_clock(tenant, advance_seconds=15 * 60)
+    lapsed = held.confirm_after_expiry(phone="555-0100")
+    lapsed.expect_expired_hold_of("Mon Jan 7, 11:00 AM")
+    lapsed.expect_offers(["Mon Jan 7, 9:45 AM", "Mon Jan 7, 11:15 AM", "Mon Jan 7, 12:45 PM"])
+    held = lapsed.pick_slot(2)
+    held.expect_held("Mon Jan 7, 11:15 AM")
     # Typed with the country code this time, as many people do: the same number.
     booked_page = held.confirm(phone="1 " + national(customer_phone), name="Sam Walkin")
-    booked_page.expect_booking(service="Leak repair", when="Mon Jan 7, 11:00 AM", price=price)
+    booked_page.expect_booking(service="Leak repair", when="Mon Jan 7, 11:15 AM", price=price)
     # No conversation to send a confirmation in (the app sends none for such links): the page promises none.
     booked_page.expect_no_text_promised()
 
     # The number was typed, not texted from: it is the appointment's contact (no conversation to confirm in).
     appointments = AppointmentsPage(owner_page).goto()
     appointments.expect_count(1)
-    appointments.expect_appointment(when="Mon Jan 7, 11:00 AM", service="Leak repair", price=price,
+    appointments.expect_appointment(when="Mon Jan 7, 11:15 AM", service="Leak repair", price=price,
                                     customer=customer_phone, name="Sam Walkin", via="Booking page")
     booked = app_api.get("/api/v1/appointments").json()["appointments"]
     assert [(a["customer_phone"], a["customer_name"], a["source"]) for a in booked] == [
         (customer_phone, "Sam Walkin", "web")]
-    # The API's copy of the job: 11:00 AM-12:30 PM in New York, at the price quoted.
+    # The API's copy of the job: 11:15 AM-12:45 PM in New York, at the price quoted.
     assert [(a["starts_label"], a["starts_at"], a["ends_at"], a["price_display"]) for a in booked] == [
-        ("Mon Jan 7, 11:00 AM", "2030-01-07T16:00:00Z", "2030-01-07T17:30:00Z", price)]
+        ("Mon Jan 7, 11:15 AM", "2030-01-07T16:15:00Z", "2030-01-07T17:45:00Z", price)]
 
 
 def test_appointments_move_from_upcoming_to_past_when_they_end(

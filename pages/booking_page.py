@@ -294,9 +294,10 @@ class HeldPage(BookingStep):
         self._submit("", None)
         return LinkUnavailablePage(self.page).expect_loaded()
 
-    def confirm_after_expiry(self) -> HoldExpiredPage:
-        """Confirms once the hold has run out: the 410 page with fresh offers."""
-        self._submit("", None)
+    def confirm_after_expiry(self, *, phone: str | None = None) -> HoldExpiredPage:
+        """Confirms once the hold has run out: the 410 page with fresh offers (also when ``phone`` is one that
+        cannot be texted: the lapsed hold is what the customer needs to hear of)."""
+        self._submit("", phone)
         return HoldExpiredPage(self.page).expect_loaded()
 
 

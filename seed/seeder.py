@@ -33,7 +33,11 @@ class SeedingFailed(RuntimeError):
 
 
 class TenantSeeder:
-    """One per test (``seeder`` fixture); the operator client, ledger and run are shared per process."""
+    """One per test (``seeder`` fixture); the operator client, ledger and run are shared per process.
+
+    ``clock_offset_seconds`` starts every tenant's clock that far ahead of the app's (see
+    ``e2e.plugins.tenants.TENANT_CLOCK_AHEAD``); 0 leaves it on the app's time.
+    """
 
     _keys = itertools.count(1)
 
@@ -47,6 +51,7 @@ class TenantSeeder:
         target_id: str,
         disposable_target: bool,
         test_name: str = "",
+        clock_offset_seconds: float = 0.0,
     ) -> None:
         self.operator = operator
         self.factory = factory
@@ -55,6 +60,7 @@ class TenantSeeder:
         self.target_id = target_id
         self.disposable_target = disposable_target
         self.test_name = test_name
+        self.clock_offset_seconds = clock_offset_seconds
         self.created: list[TenantHandle] = []
         self._deleted: set[str] = set()
 
@@ -96,6 +102,8 @@ class TenantSeeder:
             handle = self._handle(created, key=key, options=options, owner=owner, techs=techs,
                                   catalog=catalog, hours=hours)
             self.created.append(handle)
+            if self.clock_offset_seconds:
+                self.operator.set_clock(handle.id, advance_seconds=self.clock_offset_seconds)
             return handle
         raise SeedingFailed(f"could not create tenant {name!r} after {CREATE_ATTEMPTS} attempts: {last_error}")
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Protocol, TypeVar
 
 import httpx
@@ -45,6 +46,13 @@ LEAKS_KEY = pytest.StashKey[list[dict[str, Any]]]()
 #: A phone-sized viewport for the customer's browser (an iPhone 12-15 class screen).
 PHONE_CONTEXT: dict[str, Any] = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3,
                                  "is_mobile": True, "has_touch": True}
+
+#: Every seeded tenant's clock starts this far ahead of the app's own (40 days, 7 h 13 min: not whole days, so
+#: dates and times of day both differ). With the two clocks equal, the app stamping or comparing a time with
+#: its own clock where the tenant's belongs (an offer's expiry, a takeover's time, a conversation's last
+#: activity) would look right in every flow; ahead, a time stamped with the wrong clock is 40 days in the
+#: tenant's past, so links are born expired and conversations idle. Tests that set the clock are unaffected.
+TENANT_CLOCK_AHEAD = timedelta(days=40, hours=7, minutes=13)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -102,7 +110,8 @@ def seeder(request: pytest.FixtureRequest, stack: Stack, _seeding: SeedingSessio
     factory = TenantFactory(seed_name, numbers=_seeding.tenant_numbers, unique_prefix=_seeding.unique_prefix)
     tenant_seeder = TenantSeeder(_seeding.operator, factory=factory, run=_seeding.run, ledger=_seeding.ledger,
                                  target_id=stack.target_id, disposable_target=stack.disposable,
-                                 test_name=request.node.nodeid)
+                                 test_name=request.node.nodeid,
+                                 clock_offset_seconds=TENANT_CLOCK_AHEAD.total_seconds())
     request.node.stash[SEEDER_KEY] = tenant_seeder
     yield tenant_seeder
     tenant_seeder.delete_all()

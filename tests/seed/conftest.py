@@ -52,12 +52,13 @@ def make_seeder(live_stack: Stack, live_operator: OperatorClient, tmp_path: Path
     seeders: list[TenantSeeder] = []
 
     def make(seed_text: str = "tests/seed::seeder", numbers: NumberPlan | None = None,
-             run: RunIdentity | None = None) -> TenantSeeder:
+             run: RunIdentity | None = None, clock_offset_seconds: float = 0.0) -> TenantSeeder:
         who = run or run_identity
         factory = TenantFactory(seed_text, numbers=numbers or NumberPlan(f"{who.run_id}/{who.worker}"),
                                 unique_prefix=who.run_id[-6:])
         seeder = TenantSeeder(live_operator, factory=factory, run=who, ledger=RunLedger(tmp_path / "ledger", who),
-                              target_id=live_stack.target_id, disposable_target=False, test_name=seed_text)
+                              target_id=live_stack.target_id, disposable_target=False, test_name=seed_text,
+                              clock_offset_seconds=clock_offset_seconds)
         seeders.append(seeder)
         return seeder
 

@@ -128,6 +128,13 @@ def test_tenant_clock_and_user_activation_pass_through(make_seeder, live_stack: 
     assert me.status_code == 403
 
 
+def test_a_clock_offset_starts_each_tenant_ahead_of_the_app(make_seeder, live_operator: OperatorClient) -> None:  # type: ignore[no-untyped-def]
+    plain = make_seeder().create(techs=0)
+    ahead = make_seeder(clock_offset_seconds=40 * 86400).create(techs=0)
+    assert live_operator.set_clock(plain.id, advance_seconds=0)["offset_seconds"] == 0
+    assert live_operator.set_clock(ahead.id, advance_seconds=0)["offset_seconds"] == 40 * 86400
+
+
 def test_idle_within_asks_about_every_live_tenant_and_waits_when_it_cannot_tell(make_seeder) -> None:  # type: ignore[no-untyped-def]
     seeder = make_seeder()
     first, second = seeder.create(techs=0), seeder.create(techs=0)
