@@ -290,6 +290,9 @@ def test_booking_by_sms_replies(
     [conversation] = app_api.get("/api/v1/conversations").json()["conversations"]
     [booked_job] = app_api.get("/api/v1/appointments").json()["appointments"]
     assert (booked_job["source"], booked_job["conversation_id"]) == ("sms", conversation["id"]), booked_job
+    # Started and last active that Monday morning on the business's clock (not the server's).
+    assert (conversation["created_at"][:13], conversation["last_activity_at"][:13]) == (
+        "2030-01-07T13", "2030-01-07T14"), conversation
 
 
 def test_the_owner_adds_an_item_and_the_assistant_quotes_it(
