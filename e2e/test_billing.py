@@ -313,8 +313,9 @@ def test_declined_card_stays_on_checkout_and_another_card_pays(owner_page: Page,
                               only=r"POST /api/v1/billing/checkout -> 502")
 def test_leaving_checkout_returns_to_billing_without_a_charge(owner_page: Page, tenant: TenantHandle,
                                                               stripe: StripeFakeClient, app_api: httpx.Client) -> None:
-    # Stripe is down (the app's one retry included): the owner is told to try again, not that Stripe refused.
-    stripe.add_fault(r"/v1/checkout/sessions$", "status", method="POST", code=503, times=2)
+    # Stripe fails (a 500, its usual "api_error"; the app's one retry included): the owner is told to try again,
+    # not that Stripe refused. (The billing portal flow has Stripe answer 503.)
+    stripe.add_fault(r"/v1/checkout/sessions$", "status", method="POST", code=500, times=2)
     billing = BillingPage(owner_page).goto()
     billing.subscribe_button.click()
     billing.expect_error("Stripe is not answering right now, so checkout could not start. "
