@@ -62,7 +62,7 @@ def bearer(stack: Stack, token: str) -> httpx.Client:
 
 
 # --- messaging flows (keywords, conversations, delivery) ---------------------------------------------------
-__all__ += ["first_reply", "handoff", "resubscribed", "send_attempts_to"]
+__all__ += ["first_reply", "handoff", "help_reply", "resubscribed", "send_attempts_to"]
 
 
 def send_attempts_to(twilio: TwilioFakeClient, *, tenant: TenantHandle, customer: str) -> list[dict[str, Any]]:
@@ -84,6 +84,12 @@ def first_reply(tenant: TenantHandle) -> str:
 def handoff(tenant: TenantHandle) -> str:
     """The assistant's answer to a text it cannot handle (the conversation is then flagged for a person)."""
     return f"Thanks! I've passed your message to the team at {tenant.name}. Someone will get back to you shortly."
+
+
+def help_reply(tenant: TenantHandle) -> str:
+    """The answer to HELP / INFO, word for word."""
+    return (f"{tenant.name}: reply to this text with what you need and we'll help, or call us at "
+            f"{tenant.phone_number}. Msg & data rates may apply. Reply STOP to opt out.")
 
 
 def resubscribed(tenant: TenantHandle) -> str:

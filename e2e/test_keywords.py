@@ -24,6 +24,7 @@ from e2e.support import (
     bodies_to,
     first_reply,
     handoff,
+    help_reply,
     resubscribed,
     send_attempts_to,
     text_the_business,
@@ -36,11 +37,6 @@ from seed import http
 pytestmark = pytest.mark.keywords
 
 CONVERSATION_API = "**/api/v1/conversations/**"  # what an open conversation page polls
-
-
-def help_reply(tenant: TenantHandle) -> str:
-    return (f"{tenant.name}: reply to this text with what you need and we'll help, or call us at "
-            f"{tenant.phone_number}. Msg & data rates may apply. Reply STOP to opt out.")
 
 
 def answered_waits(app_api: httpx.Client) -> int:

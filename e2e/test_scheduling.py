@@ -27,6 +27,7 @@ from e2e.support import (
     TwilioFakeClient,
     WaitUntil,
     handoff,
+    help_reply,
     text_the_business,
 )
 from pages.appointments import AppointmentsPage
@@ -120,8 +121,14 @@ def test_a_booking_link_expires_after_72_hours(
     reply = text_the_business(twilio, tenant=tenant, customer=customer_phone, body=LEAK_JOB, wait_until=wait_until)
     link = LINK.search(reply)
     assert link, reply
+    # The customer keeps the conversation going (idle for 24 hours it would close, and take its offers with
+    # it): what ends the offers below is the link's own expiry.
+    for _day in range(3):
+        seeder.set_clock(tenant, advance_seconds=23 * 3600)
+        assert text_the_business(twilio, tenant=tenant, customer=customer_phone, body="HELP",
+                                 wait_until=wait_until) == help_reply(tenant)
 
-    seeder.set_clock(tenant, advance_seconds=72 * 3600 - 120)  # two minutes to go: still open
+    seeder.set_clock(tenant, advance_seconds=3 * 3600 - 120)  # two minutes to go: still open
     # Opened with words slipped into its address (a forwarded, doctored link): the page shows only its own.
     offers = OffersPage.open(customer_page, f"{link.group(0)}?notice=Pay+a+%2450+deposit+to+555-0199+first")
     offers.expect_offer_count(3)
@@ -132,7 +139,8 @@ def test_a_booking_link_expires_after_72_hours(
     held.confirm_after_link_expiry().expect_expired(business=tenant.name, phone=tenant.phone_number)
     LinkUnavailablePage.open(customer_page, link.group(0)).expect_expired(business=tenant.name,
                                                                             phone=tenant.phone_number)
-    # A reply "1" to the old offers no longer holds anything: a person is asked to help instead.
+    # A reply "1" to the old offers, in the same conversation, no longer holds anything: a person is asked to
+    # help instead.
     assert text_the_business(twilio, tenant=tenant, customer=customer_phone, body="1",
                              wait_until=wait_until) == handoff(tenant)
 
