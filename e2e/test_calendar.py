@@ -36,6 +36,7 @@ from pages.calendar import CalendarPage
 from seed import http
 from seed.handle import TenantHandle
 from seed.seeder import TenantSeeder
+from stack.waiting import Settle
 
 pytestmark = [pytest.mark.calendar, pytest.mark.tenant(catalog=["Leak repair"])]
 
@@ -55,13 +56,24 @@ def monday_morning(seeder: TenantSeeder, tenant: TenantHandle) -> None:
     seeder.set_clock(tenant, now=MONDAY_MORNING)
 
 
+def google_reads(google: GoogleFakeClient, tenant: TenantHandle) -> list[dict[str, object]]:
+    """The app's reads of the owner's calendar's events at Google (syncs and polls), oldest first."""
+    # The app reads its "primary" calendar; the account is the token's, named in the answer's summary.
+    return [r for r in google.requests(contains="/calendar/v3/calendars/primary/events")
+            if r["method"] == "GET" and tenant.owner.email in (r.get("response_body") or "")]
+
+
 @pytest.fixture
-def calendar(owner_page: Page, tenant: TenantHandle, google: GoogleFakeClient, wait_until: WaitUntil) -> CalendarPage:
+def calendar(owner_page: Page, tenant: TenantHandle, google: GoogleFakeClient, wait_until: WaitUntil,
+             settle: Settle) -> CalendarPage:
     """The owner's Calendar page, connected to the Google account of the owner's email and synced once."""
     page = CalendarPage(owner_page).goto()
     page.connect_google(tenant.owner.email)
     wait_until(page.synced, message="the first sync with Google Calendar")
     page.expect_last_synced(SYNCED_ON_MONDAY_MORNING)  # stamped with the business's clock, not the server's
+    # Synced: Google is not asked again until a push comes or the poll interval is over on the business's clock
+    # (the window lasts while the app reports a poll due within it).
+    settle.assert_no_new(lambda: google_reads(google, tenant), what="reads of Google before the poll is due")
     return page
 
 
@@ -204,13 +216,17 @@ def test_an_expired_google_token_is_refreshed_once_and_moved_or_deleted_events_f
 
 def test_the_push_channel_is_renewed_before_google_lets_it_expire(
     calendar: CalendarPage, customer_page: Page, tenant: TenantHandle, google: GoogleFakeClient, seeder: TenantSeeder,
-    twilio: TwilioFakeClient, customer_phone: str, wait_until: WaitUntil,
+    twilio: TwilioFakeClient, customer_phone: str, wait_until: WaitUntil, settle: Settle,
 ) -> None:
     (first,) = google.channels(tenant.owner.email)
-    # Six and a half days on (Sunday the 13th, 8:55 PM) Google's week-long channel has half a day left: time to
-    # renew it. (The fake silences it already, so the change below can only arrive on the new channel.)
+    # Five and a half days on, Google's week-long channel has a day and a half left: the poll syncs, and renews
+    # nothing yet (it renews a day ahead).
+    with settle.window(lambda: google.channels(tenant.owner.email), what="the push channel renewed early"):
+        seeder.set_clock(tenant, advance_seconds=5 * 86400 + 12 * 3600)
+    # A day later (Sunday the 13th, 8:55 PM) half a day is left: time to renew it. (The fake silences it already,
+    # so the change below can only arrive on the new channel.)
     google.expire_channels(tenant.owner.email)
-    seeder.set_clock(tenant, advance_seconds=6 * 86400 + 12 * 3600)
+    seeder.set_clock(tenant, advance_seconds=86400)
     # Renewed: a new channel open, and the old one stopped (not merely left to expire).
     def replaced() -> list[dict[str, object]]:
         channels = google.channels(tenant.owner.email)

@@ -193,8 +193,8 @@ class TenantSeeder:
 
     # -- background work -------------------------------------------------------------------------
     def idle_within(self, horizon_s: float) -> bool:
-        """True when no tenant of this seeder has background work (outbox events) due within ``horizon_s``
-        seconds. False when the operator API cannot tell (an older app): the caller then waits it out."""
+        """True when no tenant of this seeder has background work (outbox events, calendar polls) due within
+        ``horizon_s`` seconds. False when the operator API cannot tell (an older app): the caller then waits it out."""
         for handle in self.created:
             if handle.id in self._deleted:
                 continue
@@ -204,6 +204,9 @@ class TenantSeeder:
                 return False
             due_in = outbox["next_due_in_seconds"]
             if outbox["pending"] and (due_in is None or due_in <= horizon_s):
+                return False
+            calendar_due_in = outbox.get("calendar_due_in_seconds")  # the calendar poll's next sync or renewal
+            if calendar_due_in is not None and calendar_due_in <= horizon_s:
                 return False
         return True
 

@@ -139,6 +139,19 @@ def channel_due(connection: CalendarConnection, now: datetime) -> bool:
     return connection.channel_expires_at is not None and now >= connection.channel_expires_at - CHANNEL_RENEW_BEFORE
 
 
+def next_work_in(*, db: Session, tenant: Tenant) -> float | None:
+    """Seconds from now until the poll has work for this tenant's connections (a sync, or a channel renewal,
+    coming due on its clock; 0 or less: due now); None without a connection. The operator API reports it, so a
+    test can tell "nothing is scheduled" from "nothing was done yet"."""
+    now = tenancy_service.now(tenant=tenant)
+    due: list[datetime] = []
+    for connection in db.scalars(select(CalendarConnection).where(CalendarConnection.tenant_id == tenant.id)):
+        due.append(connection.next_poll_at or now)
+        if connection.channel_expires_at is not None and not connection.failures:
+            due.append(connection.channel_expires_at - CHANNEL_RENEW_BEFORE)
+    return (min(due) - now).total_seconds() if due else None
+
+
 def renew_channel(*, db: Session, settings: Settings, connection: CalendarConnection) -> None:
     """Opens a new push channel before the old one expires, then stops the old one. Raises google.CalendarError
     when Google refuses the new channel (the poll keeps the calendar in step meanwhile, and tries again)."""

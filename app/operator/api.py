@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.background import BackgroundTask
 
 from app.api_errors import error_responses
+from app.calendars import service as calendars_service
 from app.db import utcnow
 from app.deps import AppSettings, DbSession, TelephonyDep
 from app.errors import NotAuthenticated, ValidationFailed
@@ -108,7 +109,8 @@ def get_outbox(tenant_id: str, db: DbSession) -> schemas.OutboxOut:
     tenant = tenancy_service.get(db=db, tenant_id=tenant_id)
     pending, earliest = outbox_service.pending_of_tenant(db=db, tenant_id=tenant.id)
     due_in = None if earliest is None else (earliest - utcnow()).total_seconds()
-    return schemas.OutboxOut(tenant_id=tenant.id, pending=pending, next_due_in_seconds=due_in)
+    return schemas.OutboxOut(tenant_id=tenant.id, pending=pending, next_due_in_seconds=due_in,
+                             calendar_due_in_seconds=calendars_service.next_work_in(db=db, tenant=tenant))
 
 
 @router.delete("/tenants/{tenant_id}", status_code=204, responses=error_responses(404))

@@ -121,3 +121,6 @@ class OutboxOut(BaseModel):
     pending: int = Field(description="events of the tenant not handled yet, those being handled included")
     next_due_in_seconds: float | None = Field(
         description="when the earliest pending event is due, from now (0 or less: due now); null when none is pending")
+    calendar_due_in_seconds: float | None = Field(
+        default=None, description="when the calendar poll next has work for the tenant (a sync or a push channel "
+        "renewal due on its clock), from now (0 or less: due now); null without a calendar connection")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from app.calendars.models import CalendarConnection
 from app.db import Database, utcnow
 from app.identity.models import User
 from app.outbox import service as outbox_service
@@ -215,7 +216,8 @@ def test_outbox_reports_the_tenants_pending_work_and_when_it_is_due(operator: Te
     b = operator.post("/api/operator/tenants", json=tenant_spec()).json()
     idle = operator.get(f"/api/operator/tenants/{a['id']}/outbox")
     assert idle.status_code == 200
-    assert idle.json() == {"tenant_id": a["id"], "pending": 0, "next_due_in_seconds": None}
+    assert idle.json() == {"tenant_id": a["id"], "pending": 0, "next_due_in_seconds": None,
+                           "calendar_due_in_seconds": None}
     with database.session() as db:
         later = outbox_service.emit(db=db, event_type="Probe", payload={}, tenant_id=a["id"])
         later.available_at = utcnow() + timedelta(seconds=60)
@@ -232,6 +234,29 @@ def test_outbox_reports_the_tenants_pending_work_and_when_it_is_due(operator: Te
     body = operator.get(f"/api/operator/tenants/{a['id']}/outbox").json()
     assert body["pending"] == 2 and body["next_due_in_seconds"] <= 0  # the earliest is due now
     assert operator.get("/api/operator/tenants/nope/outbox").status_code == 404
+
+
+def test_outbox_reports_when_the_calendar_poll_next_has_work_on_the_tenants_clock(operator: TestClient,
+                                                                                 database: Database) -> None:
+    a = operator.post("/api/operator/tenants", json=tenant_spec()).json()
+    operator.put(f"/api/operator/tenants/{a['id']}/clock", json={"now": "2030-01-07T14:00:00Z"})
+    tenant_now = datetime(2030, 1, 7, 14, tzinfo=UTC)
+    with database.session() as db:
+        db.add(CalendarConnection(tenant_id=a["id"], access_token="x", next_poll_at=tenant_now + timedelta(minutes=5),
+                                  channel_expires_at=tenant_now + timedelta(days=1, minutes=2)))
+        db.commit()
+    # The renewal is due a day before the channel expires: in 2 minutes, before the poll's 5.
+    assert 110 < operator.get(f"/api/operator/tenants/{a['id']}/outbox").json()["calendar_due_in_seconds"] <= 120
+    with database.session() as db:
+        connection = db.scalars(select(CalendarConnection).where(CalendarConnection.tenant_id == a["id"])).one()
+        connection.failures = 1  # after a failure the renewal waits for the backed-off poll
+        db.commit()
+    assert 290 < operator.get(f"/api/operator/tenants/{a['id']}/outbox").json()["calendar_due_in_seconds"] <= 300
+    with database.session() as db:
+        connection = db.scalars(select(CalendarConnection).where(CalendarConnection.tenant_id == a["id"])).one()
+        connection.next_poll_at = None  # never synced yet: due now
+        db.commit()
+    assert operator.get(f"/api/operator/tenants/{a['id']}/outbox").json()["calendar_due_in_seconds"] <= 0
 
 
 def test_deactivated_user_gets_403_with_a_valid_session(operator: TestClient, app: Any) -> None:
