@@ -11,6 +11,7 @@ fault rules break the app's calls to the Messages API; its journal shows every a
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -95,6 +96,12 @@ def test_twilio_failures_are_retried_once_and_a_refusal_shows_as_failed(
     def attempts() -> list[dict[str, object]]:
         return send_attempts_to(twilio, tenant=tenant, customer=customer_phone)
 
+    def lookups() -> list[dict[str, object]]:
+        """The app asking Twilio for texts already created to the customer (before a retry, never before a
+        first attempt: there is nothing to find yet)."""
+        return [r for r in twilio.requests(direction="inbound", contains=quote(customer_phone))
+                if r["method"] == "GET" and str(r["path"]).endswith("/Messages.json")]
+
     # Twilio answers 503, then 429 (too many requests: a 4xx that is not a refusal): the first reply goes out
     # on the third attempt, once.
     twilio.add_fault(CREATE_MESSAGE, "status", method="POST", code=503, times=1)
@@ -120,14 +127,14 @@ def test_twilio_failures_are_retried_once_and_a_refusal_shows_as_failed(
     assert bodies_to(twilio, tenant=tenant, customer=customer_phone) == [first_reply(tenant), slow]
     assert len(attempts()) == 4, attempts()  # one create for the slow text, no second
 
-    # The same words again, and Twilio answers 503: the retry looks for a copy Twilio may have created, must
-    # not take the earlier one for it, and sends this one.
-    twilio.add_fault(CREATE_MESSAGE, "status", method="POST", code=503, times=1)
+    # The same words again, and Twilio answers 500 (an error on its side, worth a retry like the 503s): the retry
+    # looks for a copy Twilio may have created, must not take the earlier one for it, and sends this one.
+    twilio.add_fault(CREATE_MESSAGE, "status", method="POST", code=500, times=1)
     conversation.send(slow)
     wait_until(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone)[2:], message="the second copy")
     expect(conversation.messages_with_status("Delivered")).to_have_count(3)
     assert bodies_to(twilio, tenant=tenant, customer=customer_phone) == [first_reply(tenant), slow, slow]
-    assert [a["status"] for a in attempts()][4:] == [503, 201], attempts()
+    assert [a["status"] for a in attempts()][4:] == [500, 201], attempts()
 
     # Twilio answers 503 to every attempt: the text gives up after the stack's OUTBOX_MAX_ATTEMPTS (4, see
     # playwright.config.toml) and says so, instead of showing "Retrying" for good.
@@ -148,3 +155,6 @@ def test_twilio_failures_are_retried_once_and_a_refusal_shows_as_failed(
     settle.assert_no_new(attempts, what="a retry of a refused text, or a fifth of the one that gave up")
     assert [a["status"] for a in attempts()][6:] == [503] * 4 + [400], attempts()
     assert bodies_to(twilio, tenant=tenant, customer=customer_phone) == [first_reply(tenant), slow, slow]
+    # Twilio was asked for earlier copies once before each retry and never before a first attempt: 2 for the first
+    # reply, 1 for the slow text (adopted), 1 after the 500, 3 for the text that gave up, none for the refusal.
+    assert len(lookups()) == 7, lookups()
