@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
+import secrets
+import socket
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
 from pytest_playwright.pytest_playwright import CreateContextCallback
 
-from e2e.support import StripeFakeClient, TenantHandle, TenantSeeder, TwilioFakeClient, bearer
+from e2e.support import StripeFakeClient, TenantHandle, TenantSeeder, TwilioFakeClient, bearer, skip_outside_app
 from pages.banners import BILLING_BANNER_TEST_ID, COMPLIANCE_BANNER_TEST_ID
 from pages.billing import BillingPage
 from pages.calendar import CalendarPage, GoogleConsentPage
@@ -36,6 +40,7 @@ WRONG_CREDENTIALS = "Wrong email or password."
 FORM_EXPIRED = "The form has expired or was not sent from this site. Reload the page and try again."
 LOCKED_OUT = "Too many failed sign-in attempts. Try again in 5 minutes."  # LOGIN_LOCKOUT_SECONDS = 300
 MAX_FAILURES = 5  # LOGIN_MAX_FAILURES: the 5th wrong password in a row locks the email
+IP_MAX_FAILURES = 200  # LOGIN_IP_MAX_FAILURES of the e2e stack (playwright.config.toml), within 10 minutes
 SESSION_TTL_S = 8 * 3600  # SESSION_TTL_SECONDS
 
 
@@ -109,6 +114,33 @@ def test_repeated_wrong_passwords_lock_the_email_out(page: Page, new_context: Cr
     assert (locked.status_code, locked.json()["code"]) == (429, "login_locked"), locked.text
     # The lockout is the owner's email's alone: the tech of the same business signs in.
     sign_in(new_context().new_page(), tenant.tech)
+
+
+def test_many_failed_sign_ins_from_one_address_refuse_it_for_every_email(tenant: TenantHandle, stack: Stack) -> None:
+    """Password spraying: a few passwords tried against many emails stays under every email's lockout, so the
+    failures of one client address are counted too (LOGIN_IP_MAX_FAILURES in 10 minutes), across all emails."""
+    host = urlsplit(stack.base_url).hostname or ""
+    if not ipaddress.ip_address(socket.gethostbyname(host)).is_loopback:
+        skip_outside_app("not_on_loopback", f"the app is at {host}")
+    # An address of this test's own (all of 127/8 is loopback), so no other test's failures count, nor its own
+    # from an earlier repetition (make flake-check).
+    address = str(ipaddress.IPv4Address(0x7F000000 + secrets.randbelow(0xFFFFFF - 2) + 2))
+    token_path = "/api/v1/auth/token"
+    with http.client(base_url=stack.base_url, timeout=30,
+                     transport=httpx.HTTPTransport(local_address=address)) as sprayer:
+        for n in range(IP_MAX_FAILURES):
+            refused = sprayer.post(token_path, json={"email": f"nobody{n}@{tenant.id}.example.test",
+                                                     "password": "Winter2026!"})
+            assert (refused.status_code, refused.json()["code"]) == (401, "invalid_credentials"), (n, refused.text)
+        # The limit reached: the next sign-in from that address is refused, even with the right password...
+        limited = sprayer.post(token_path, json={"email": tenant.owner.email, "password": tenant.owner.password})
+        assert (limited.status_code, limited.json()["code"]) == (429, "login_rate_limited"), limited.text
+        assert limited.json()["detail"] == ("Too many failed sign-in attempts from your network. "
+                                            "Try again in 10 minutes."), limited.text
+    # ...and the owner, from anywhere else, signs in: neither the email nor other addresses were limited.
+    token = http.post(f"{stack.base_url}{token_path}", timeout=30,
+                      json={"email": tenant.owner.email, "password": tenant.owner.password})
+    assert token.status_code == 200, token.text
 
 
 def test_an_expired_session_is_refused_and_sign_in_returns_to_the_page(new_context: CreateContextCallback,

@@ -23,6 +23,7 @@ OUTSIDE_APP_REASONS = {
     "no_jobber_fake": "the target has no Jobber fake ([stack.jobber] in the recipe)",
     "no_twilio_fake": "the target has no Twilio fake to drive and read (E2E_TWILIO_FAKE_URL)",
     "no_stripe_fake": "the target has no Stripe fake to drive and read (E2E_STRIPE_FAKE_URL)",
+    "not_on_loopback": "the app is not on this machine's loopback, so a test cannot connect from an address of its own",
 }
 _TAG = re.compile(r"\[outside the app: (?P<key>[a-z_]+)\]")
 
