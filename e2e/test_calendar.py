@@ -167,7 +167,7 @@ def test_a_google_outage_shows_and_clears(
     google.add_event(tenant.owner.email, start=local(14), end=local(15), summary="During the outage")
     wait_until(lambda: calendar.state() == "error", message="the outage on the Calendar page")
     calendar.expect_status("error")
-    calendar.expect_error_mentions("HTTP 503")
+    calendar.expect_error_mentions("Google Calendar is unavailable (HTTP 503)")
     google.clear_faults()
     # Back: the next change's notification (or the next retry, whichever comes first) syncs again.
     google.add_event(tenant.owner.email, start=local(16), end=local(17), summary="After the outage")
@@ -348,11 +348,11 @@ def test_a_jobber_outage_shows_and_clears(
     jobber_calendar.return_from_consent(code="someone-elses-code", state="forged", provider="jobber")
     jobber_calendar.expect_connect_error("The connection request expired. Try again.")
     jobber_calendar.cancel_jobber_consent().expect_connect_error("Jobber was not connected.")
-    jobber.add_fault(r"^/api/graphql$", "status", method="POST", code=503, times=1000)
+    jobber.add_fault(r"^/api/graphql$", "status", method="POST", code=500, times=1000)  # an error on its side
     jobber.add_visit(tenant.owner.email, start=local(14), end=local(15), title="During the outage")
     wait_until(lambda: jobber_calendar.state("jobber") == "error", message="the outage on the Calendar page")
     jobber_calendar.expect_status("error", provider="jobber")
-    jobber_calendar.expect_error_mentions("HTTP 503", provider="jobber")
+    jobber_calendar.expect_error_mentions("Jobber is unavailable (HTTP 500)", provider="jobber")  # not "refused"
     jobber.clear_faults()
     # Back: the next change's webhook (or the next retry, whichever comes first) syncs again.
     jobber.add_visit(tenant.owner.email, start=local(16), end=local(17), title="After the outage")

@@ -238,6 +238,18 @@ def test_the_owner_registers_on_the_compliance_page_and_texting_starts_on_approv
         "legal_name": "3M", "ein": "12-34", "website": "https://example", "use_case": "MIXED"})
     assert (refused.status_code, refused.json().get("code"), sorted(refused.json().get("errors", {}))) == (
         422, "invalid_registration", ["ein", "website"]), refused.text
+    # The limits, at and one past them: a legal name of 200 characters and a website of 300 are fine (only the
+    # EIN is wrong here), 201 and 301 are not.
+    def register_with(name_length: int, website_length: int) -> httpx.Response:
+        return app_api.post("/api/v1/compliance/registration", json={
+            "legal_name": "N" * name_length, "ein": "12-34", "use_case": "MIXED",
+            "website": "https://example.com/" + "a" * (website_length - len("https://example.com/"))})
+
+    at_limits = register_with(200, 300)
+    assert (at_limits.status_code, sorted(at_limits.json().get("errors", {}))) == (422, ["ein"]), at_limits.text
+    past = register_with(201, 301)
+    assert (past.status_code, past.json().get("code"), sorted(e["loc"][-1] for e in past.json()["detail"])) == (
+        422, "validation_error", ["legal_name", "website"]), past.text
     assert {brand["sid"] for brand in twilio.brands()} == brands_before, "an invalid form registered a brand"
 
     # Twilio refusing the brand (a 503) is said on the page, registers nothing and keeps the form to send again.
