@@ -126,21 +126,23 @@ def test_needs_attention_follows_who_must_answer_and_a_missed_call_during_a_take
 
     # A question no skill answers: the assistant hands it to a person, once. The open inbox refreshes itself
     # into "Needs you", its tooltip saying why (the rows its script rebuilds, not only the server's).
-    # A long question is quoted by its first 79 characters and an ellipsis (80 in all).
-    question = "Can you come before noon? We're out from one o'clock until late tonight, sorry about that!"
-    assert len(question) > 80
+    # A long question (81 characters, one too many) is quoted by its first 79 characters and an ellipsis (80).
+    question = "Can you come before noon? We're out from one o'clock until late, sorry about that"
+    assert len(question) == 81
     assert text_the_business(twilio, tenant=tenant, customer=customer_phone, body=question,
                              wait_until=wait_until) == handoff(tenant)
     couldnt = f"The assistant couldn't answer: “{question[:79]}…”"
     inbox.expect_needs_attention(customer_phone, couldnt)
     conversation = ConversationPage.from_inbox(owner_page, customer_phone)
     conversation.expect_needs_attention(couldnt)
+    nudge = "Hello? Is anyone there? I sent you a message a while ago and I am still waiting!"
+    assert len(nudge) == 80  # quoted whole: the ellipsis is for longer texts only
     with settle.window(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone), what="a second hand-off"):
-        assert twilio.inbound_sms(from_=customer_phone, to=tenant.phone_number, body="Hello?")["status_code"] == 200
-    conversation.expect_message("Hello?")
+        assert twilio.inbound_sms(from_=customer_phone, to=tenant.phone_number, body=nudge)["status_code"] == 200
+    conversation.expect_message(nudge)
     # No second hand-off, but the badge now quotes the newest text nobody answered.
     wait_until(lambda: app_api.get(f"/api/v1/conversations/{conversation.conversation_id}").json()["attention_reason"]
-               == "The assistant couldn't answer: “Hello?”", message="the badge to quote the newest unanswered text")
+               == f"The assistant couldn't answer: “{nudge}”", message="the badge to quote the newest unanswered text")
 
     conversation.take_over()
     conversation.expect_no_attention_needed()
