@@ -140,10 +140,16 @@ def test_edit_deactivate_and_reactivate_change_what_the_assistant_quotes(
                          ({"name": "drain  CLEANING", **job}, (409, "duplicate_name"))):
         added = app_api.post("/api/v1/catalog/items", json=body)
         assert (added.status_code, added.json().get("code")) == answer, added.text
-    # Each limit itself is allowed.
-    edge = app_api.post("/api/v1/catalog/items", json={"name": "N" * 120, "aliases": ["a" * 60], **job})
+    # Each limit itself is allowed: the longest name and alias with the highest price, duration and priority...
+    most = {"price_cents": 10_000_000, "duration_minutes": 480, "priority": 100}
+    edge = app_api.post("/api/v1/catalog/items", json={"name": "N" * 120, "aliases": ["a" * 60], **most})
     assert (edge.status_code, len(edge.json().get("name", "")), edge.json().get("aliases")) == (201, 120, ["a" * 60]), (
         edge.text)
+    assert {key: edge.json()[key] for key in most} == most, edge.text
+    # ...and the lowest.
+    least = {"price_cents": 1, "duration_minutes": 15, "priority": 0}
+    lowered = app_api.patch(f"/api/v1/catalog/items/{edge.json()['id']}", json=least)
+    assert lowered.status_code == 200 and {key: lowered.json()[key] for key in least} == least, lowered.text
     assert app_api.delete(f"/api/v1/catalog/items/{edge.json()['id']}").status_code == 204
     # What it adds, reprices and removes is what a quote by description gets next.
     def api_quote(text: str) -> tuple[int, str]:
