@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
@@ -335,6 +335,11 @@ def test_the_scheduling_api_refuses_what_cannot_be_held_and_books_each_hold_once
     # Yesterday still is (a caller's today may lag the business's): answered, with nothing free.
     yesterday = app_api.get("/api/v1/availability", params={"date": "2030-01-06", "item_id": leak})
     assert (yesterday.status_code, yesterday.json().get("slots")) == (200, []), yesterday.text
+    # Ahead, up to 180 days (how far a hold may be placed): the 180th day is answered, the 181st refused.
+    for days_ahead, status in ((180, 200), (181, 422)):
+        ahead = app_api.get("/api/v1/availability",
+                            params={"date": str(date(2030, 1, 7) + timedelta(days=days_ahead)), "item_id": leak})
+        assert ahead.status_code == status, (days_ahead, ahead.text)
     # A hold nobody books (2:00 PM) lapses after its 15 minutes on the tenant clock: looked up later, not live.
     lapsing = app_api.post("/api/v1/holds", json={"item_id": leak, "starts_at": "2030-01-07T19:00:00Z"}).json()
     # A window of the list, from 9:30 AM (included) to 11:00 AM (excluded): only the first job.
