@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -94,6 +94,7 @@ def offered_after_reload(offers: OffersPage) -> list[str]:
 @pytest.mark.smoke
 def test_google_busy_time_leaves_the_offers_and_bookings_reach_google(
     calendar: CalendarPage, offers: OffersPage, tenant: TenantHandle, google: GoogleFakeClient, wait_until: WaitUntil,
+    app_api: httpx.Client,
 ) -> None:
     offers.expect_offers(LEAK_OFFERS)
     synced_before = calendar.synced_at()
@@ -118,6 +119,21 @@ def test_google_busy_time_leaves_the_offers_and_bookings_reach_google(
     assert [(e["summary"], e["start"]["dateTime"], e["end"]["dateTime"]) for e in events] == [
         ("Leak repair (NeverMissCall)", local(11, 45).isoformat(), local(13, 15).isoformat())]
     assert "Customer: Pat Customer" in events[0]["description"], events[0]  # the owner sees whom to expect
+
+    # A day off, written in Google as an all-day event (dates, not times): that whole day leaves the times the
+    # office can book, and only that day (Google's end date is the day after).
+    [leak_id] = [i["id"] for i in app_api.get("/api/v1/catalog/items").json()["items"] if i["name"] == "Leak repair"]
+
+    def free_on(day: date) -> list[str]:
+        answer = app_api.get("/api/v1/availability", params={"date": day.isoformat(), "item_id": leak_id})
+        assert answer.status_code == 200, answer.text
+        return [slot["label"] for slot in answer.json()["slots"]]
+
+    tuesday, wednesday = date(2030, 1, 8), date(2030, 1, 9)
+    assert free_on(tuesday) and free_on(wednesday)
+    google.add_all_day_event(tenant.owner.email, first=tuesday, last=tuesday, summary="Day off")  # pushed
+    wait_until(lambda: not free_on(tuesday), message="the day off out of Tuesday's times")
+    assert free_on(wednesday)
 
 
 def overlaps_hour(label: str, hour: int, minutes: int = 90) -> bool:

@@ -26,7 +26,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from html import escape
 from typing import Any
 
@@ -289,12 +289,20 @@ class GoogleCalendarFake(FakeApp):
     def control_add(self, request: Request) -> Response:
         data = request.json_object()
         calendar_id = require_str(data, "calendar_id")
-        start, end = _control_time(data, "start"), _control_time(data, "end")
-        if end <= start:
-            raise control_error(422, "'end' must be after 'start'")
+        if data.get("all_day") is True:  # Google's all-day events: dates, the end day excluded
+            first, after = _control_date(data, "start"), _control_date(data, "end")
+            if after <= first:
+                raise control_error(422, "'end' must be a day after 'start' (the end day is excluded)")
+            start_field: dict[str, str] = {"date": first.isoformat()}
+            end_field = {"date": after.isoformat()}
+        else:
+            start, end = _control_time(data, "start"), _control_time(data, "end")
+            if end <= start:
+                raise control_error(422, "'end' must be after 'start'")
+            start_field, end_field = {"dateTime": start.isoformat()}, {"dateTime": end.isoformat()}
         event = {"kind": "calendar#event", "id": optional_str(data, "id") or uuid.uuid4().hex,
                  "status": "confirmed", "summary": optional_str(data, "summary") or "Busy",
-                 "start": {"dateTime": start.isoformat()}, "end": {"dateTime": end.isoformat()}, "created": iso_now()}
+                 "start": start_field, "end": end_field, "created": iso_now()}
         with self.lock:
             if event["id"] in self._calendar(calendar_id).events:
                 raise control_error(409, f"event {event['id']} exists", "duplicate")
@@ -411,6 +419,14 @@ def _when(data: dict[str, Any], key: str) -> datetime:
     if parsed is None or parsed.tzinfo is None:
         raise google_error(400, "required", f"Missing or invalid {key}.dateTime (RFC 3339 with an offset).")
     return parsed
+
+
+def _control_date(data: dict[str, Any], key: str) -> date:
+    raw = require_str(data, key)
+    try:
+        return date.fromisoformat(raw)
+    except ValueError as exc:
+        raise control_error(422, f"'{key}' of an all-day event is not a date (YYYY-MM-DD): {raw!r}") from exc
 
 
 def _control_time(data: dict[str, Any], key: str) -> datetime:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from fakes.core import ControlClient
@@ -19,6 +19,12 @@ class GoogleFakeClient(ControlClient):
         if event_id:
             body["id"] = event_id
         return self._call("POST", "/_fake/google/events", json=body)
+
+    def add_all_day_event(self, calendar_id: str, *, first: date, last: date, summary: str = "Busy") -> dict[str, Any]:
+        """An all-day event from `first` to `last` (both included; Google stores the day after as the end)."""
+        return self._call("POST", "/_fake/google/events", json={
+            "calendar_id": calendar_id, "all_day": True, "summary": summary,
+            "start": first.isoformat(), "end": (last + timedelta(days=1)).isoformat()})
 
     def move_event(self, calendar_id: str, event_id: str, *, start: datetime, end: datetime) -> dict[str, Any]:
         return self._call("PATCH", f"/_fake/google/events/{event_id}",

@@ -8,7 +8,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -92,6 +92,20 @@ def test_each_account_has_its_own_primary_calendar(google: RunningGoogle) -> Non
     google.control.add_event(ACCOUNT, start=T0, end=T0 + timedelta(hours=1), summary="Mine")
     assert [e["summary"] for e in mine.events().list(calendarId="primary").execute()["items"]] == ["Mine"]
     assert theirs.events().list(calendarId="primary").execute()["items"] == []
+
+
+def test_all_day_events_have_dates_with_the_end_day_excluded(google: RunningGoogle) -> None:
+    google.control.add_all_day_event(ACCOUNT, first=date(2030, 1, 8), last=date(2030, 1, 9), summary="Away")
+    [event] = google.api_client(access_token(google)).events().list(calendarId="primary").execute()["items"]
+    assert (event["summary"], event["start"], event["end"]) == ("Away", {"date": "2030-01-08"}, {"date": "2030-01-10"})
+    with pytest.raises(FakeControlError) as refused:
+        google.control._call("POST", "/_fake/google/events", json={
+            "calendar_id": ACCOUNT, "all_day": True, "start": "2030-01-08", "end": "2030-01-08"})
+    assert refused.value.status == 422 and "a day after" in str(refused.value)
+    with pytest.raises(FakeControlError) as malformed:
+        google.control._call("POST", "/_fake/google/events", json={
+            "calendar_id": ACCOUNT, "all_day": True, "start": "next tuesday", "end": "2030-01-09"})
+    assert malformed.value.status == 422 and "YYYY-MM-DD" in str(malformed.value)
 
 
 def test_invalidated_sync_tokens_are_410_full_sync_required(google: RunningGoogle) -> None:
