@@ -218,6 +218,7 @@ def test_a_link_without_the_customers_number_asks_for_it(
 
 def test_appointments_move_from_upcoming_to_past_when_they_end(
     tenant: TenantHandle, seeder: TenantSeeder, customer_phone: str, owner_page: Page, app_api: httpx.Client,
+    twilio: TwilioFakeClient, wait_until: WaitUntil,
 ) -> None:
     seeder.set_clock(tenant, now=MONDAY_MORNING)
     leak = item_id(app_api, "Leak repair")
@@ -248,6 +249,12 @@ def test_appointments_move_from_upcoming_to_past_when_they_end(
     appointments.goto()
     appointments.expect_empty()
     appointments.expect_past(["Mon Jan 7, 11:00 AM", "Mon Jan 7, 9:30 AM"])
+    # The customer texts for another job now: a time held from 12:30 PM is held until 12:45 PM (the noon hour
+    # reads 12, and PM).
+    assert text_the_business(twilio, tenant=tenant, customer=customer_phone, body=LEAK_JOB,
+                             wait_until=wait_until).startswith("Leak repair: ")
+    held = text_the_business(twilio, tenant=tenant, customer=customer_phone, body="1", wait_until=wait_until)
+    assert held.endswith(" for you until 12:45 PM. Reply YES to book it."), held
 
 
 def test_the_scheduling_api_refuses_what_cannot_be_held_and_books_each_hold_once(
