@@ -98,7 +98,13 @@ def resubscribed(tenant: TenantHandle) -> str:
 
 
 # --- business flows (billing, compliance, booking) ---------------------------------------------------
-__all__ += ["approve_brand", "decide_brand", "expect_banner_link"]
+__all__ += ["approve_brand", "decide_brand", "expect_banner_link", "item_id"]
+
+
+def item_id(app_api: httpx.Client, name: str) -> str:
+    """The id of the tenant's one catalog item called `name` (through the owner's API)."""
+    [found] = [i["id"] for i in app_api.get("/api/v1/catalog/items").json()["items"] if i["name"] == name]
+    return str(found)
 
 
 def decide_brand(twilio: TwilioFakeClient, tenant: TenantHandle, brand_sid: str, status: str,

@@ -32,6 +32,7 @@ from e2e.support import (
     WaitUntil,
     bodies_to,
     handoff,
+    item_id,
     text_the_business,
 )
 from pages.appointments import AppointmentsPage
@@ -263,7 +264,7 @@ def test_booking_by_sms_replies(
                              f"Reply 1, 2 or 3 to hold a time, or book online: {link}")
 
     # Meanwhile the office holds 11:30 AM for a walk-in: the customer's "2" is told so, with the times left.
-    [drain_id] = [i["id"] for i in app_api.get("/api/v1/catalog/items").json()["items"] if i["name"] == drain.name]
+    drain_id = item_id(app_api, drain.name)
     walk_in = app_api.post("/api/v1/holds", json={"item_id": drain_id, "starts_at": "2030-01-07T16:30:00Z"})
     assert walk_in.status_code == 201, walk_in.text
     assert reply_to("2") == ("Sorry, Mon Jan 7, 11:30 AM was just taken. Here are the next free times:\n"

@@ -25,6 +25,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.plugins.tenants import WaitUntil
+from e2e.support import item_id
 from e2e.test_booking import JOB, LEAK_OFFERS, MONDAY_MORNING, booking_link_in, dollars, item, text_the_business
 from fakes.google.client import GoogleFakeClient
 from fakes.jobber.app import SIGNATURE_HEADER as JOBBER_SIGNATURE_HEADER
@@ -122,7 +123,7 @@ def test_google_busy_time_leaves_the_offers_and_bookings_reach_google(
 
     # A day off, written in Google as an all-day event (dates, not times): that whole day leaves the times the
     # office can book, and only that day (Google's end date is the day after).
-    [leak_id] = [i["id"] for i in app_api.get("/api/v1/catalog/items").json()["items"] if i["name"] == "Leak repair"]
+    leak_id = item_id(app_api, "Leak repair")
 
     def free_on(day: date) -> list[str]:
         answer = app_api.get("/api/v1/availability", params={"date": day.isoformat(), "item_id": leak_id})
@@ -200,7 +201,7 @@ def test_an_expired_google_token_is_refreshed_once_and_moved_or_deleted_events_f
     event = google.add_event(tenant.owner.email, start=local(11), end=local(12), summary="After the hour")  # pushed
     wait_until(lambda: LEAK_OFFERS[1] not in offered_after_reload(offers), message="11:00 AM to leave the offers")
     # 9:30-11:00 ends as the event begins, so the office can still hold it (then gives it back).
-    [leak_id] = [i["id"] for i in app_api.get("/api/v1/catalog/items").json()["items"] if i["name"] == "Leak repair"]
+    leak_id = item_id(app_api, "Leak repair")
     held = app_api.post("/api/v1/holds", json={"item_id": leak_id, "starts_at": local(9, 30).isoformat()})
     assert held.status_code == 201, held.text
     assert app_api.delete(f"/api/v1/holds/{held.json()['id']}").status_code == 204

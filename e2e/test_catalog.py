@@ -20,6 +20,7 @@ from e2e.support import (
     WaitUntil,
     bodies_to,
     handoff,
+    item_id,
     text_the_business,
 )
 from pages.booking_page import OffersPage, hold_and_confirm
@@ -111,7 +112,7 @@ def test_edit_deactivate_and_reactivate_change_what_the_assistant_quotes(
     assert [m["author_label"] for m in thread if m["body"].startswith("You're booked: ")] == ["Assistant"], thread
     assert ask("Is someone free for a slow drain?") == handoff(tenant)
     # Nor is it quoted to an integration asking for it by id: it is no longer offered.
-    [drain] = [i["id"] for i in app_api.get("/api/v1/catalog/items").json()["items"] if i["name"] == "Drain cleaning"]
+    drain = item_id(app_api, "Drain cleaning")
     refused = app_api.post("/api/v1/catalog/quote", json={"item_id": drain})
     assert (refused.status_code, refused.json().get("code")) == (410, "item_inactive"), refused.text
     # (A quote asked for by id and by description at once is refused: which job is meant is not guessed.)

@@ -28,6 +28,7 @@ from e2e.support import (
     WaitUntil,
     handoff,
     help_reply,
+    item_id,
     text_the_business,
 )
 from pages.appointments import AppointmentsPage
@@ -51,11 +52,6 @@ def dollars(cents: int) -> str:
 
 def price_of(tenant: TenantHandle, name: str) -> str:
     return dollars(next(i.price_cents for i in tenant.catalog if i.name == name))
-
-
-def item_id(app_api: httpx.Client, name: str) -> str:
-    items = app_api.get("/api/v1/catalog/items").json()["items"]
-    return str(next(i["id"] for i in items if i["name"] == name))
 
 
 def national(e164: str) -> str:

@@ -134,9 +134,15 @@ def start_watch(*, db: Session, settings: Settings, connection: CalendarConnecti
     db.flush()
 
 
+def renewal_due_at(connection: CalendarConnection) -> datetime | None:
+    """When the push channel must be renewed: CHANNEL_RENEW_BEFORE ahead of its expiry (tenant clock)."""
+    return None if connection.channel_expires_at is None else connection.channel_expires_at - CHANNEL_RENEW_BEFORE
+
+
 def channel_due(connection: CalendarConnection, now: datetime) -> bool:
-    """Whether the push channel must be renewed: it expires within CHANNEL_RENEW_BEFORE (tenant clock)."""
-    return connection.channel_expires_at is not None and now >= connection.channel_expires_at - CHANNEL_RENEW_BEFORE
+    """Whether the push channel must be renewed now."""
+    due_at = renewal_due_at(connection)
+    return due_at is not None and now >= due_at
 
 
 def next_work_in(*, db: Session, tenant: Tenant) -> float | None:
@@ -147,8 +153,9 @@ def next_work_in(*, db: Session, tenant: Tenant) -> float | None:
     due: list[datetime] = []
     for connection in db.scalars(select(CalendarConnection).where(CalendarConnection.tenant_id == tenant.id)):
         due.append(connection.next_poll_at or now)
-        if connection.channel_expires_at is not None and not connection.failures:
-            due.append(connection.channel_expires_at - CHANNEL_RENEW_BEFORE)
+        renewal = renewal_due_at(connection)
+        if renewal is not None and not connection.failures:  # as in poll_due: after a failure, the poll decides
+            due.append(renewal)
     return (min(due) - now).total_seconds() if due else None
 
 
