@@ -189,6 +189,15 @@ def test_a_google_outage_shows_and_clears(
     # Back: the next change's notification (or the next retry, whichever comes first) syncs again.
     google.add_event(tenant.owner.email, start=local(16), end=local(17), summary="After the outage")
     wait_until(lambda: calendar.state() == "connected", message="recovery after Google is back")
+    # Google refusing a read (a 400, the lowest refusal) is no answer to sync from: shown with Google's own words.
+    refusal = {"error": {"code": 400, "message": "Invalid calendar id", "errors": [{"reason": "invalid"}]}}
+    google.add_fault(r"/calendar/v3/calendars/[^/]+/events$", "status", method="GET", code=400, body=refusal,
+                     times=1000)
+    google.add_event(tenant.owner.email, start=local(9), end=local(10), summary="While Google refuses")
+    wait_until(lambda: calendar.state() == "error", message="the refusal on the Calendar page")
+    calendar.expect_error_mentions("Google Calendar refused the request (HTTP 400: Invalid calendar id)")
+    google.clear_faults()  # a refusal is not the end: the poll asks again and finds Google answering
+    wait_until(lambda: calendar.state() == "connected", message="recovery after Google's refusal")
 
 
 def test_an_expired_google_token_is_refreshed_once_and_moved_or_deleted_events_free_their_time(
