@@ -22,7 +22,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e.support import Settle, StripeFakeClient, TenantHandle, WaitUntil, drop_first, expect_banner_link
+from e2e.support import Settle, StripeFakeClient, TenantHandle, TenantSeeder, WaitUntil, drop_first, expect_banner_link
 from pages.banners import BILLING_BANNER_TEST_ID
 from pages.billing import STATUS_API_PATH, BillingPage, CheckoutSuccessPage, billing_state, subscribe_and_pay
 from pages.checkout import DECLINED_CARD, SUCCEEDING_CARD, HostedCheckoutPage
@@ -238,7 +238,7 @@ def test_reordered_and_late_deliveries_never_show_a_stale_plan(
 
 
 def test_cancel_in_the_billing_portal_then_subscribe_again(
-    owner_page: Page, tenant: TenantHandle, stripe: StripeFakeClient, wait_until: WaitUntil
+    owner_page: Page, tenant: TenantHandle, stripe: StripeFakeClient, wait_until: WaitUntil, seeder: TenantSeeder,
 ) -> None:
     success = subscribe_and_pay(owner_page)
     success.expect_plan_active()
@@ -283,6 +283,16 @@ def test_cancel_in_the_billing_portal_then_subscribe_again(
     # The new plan's renewal then fails: beside the canceled one, that makes the business past due, not canceled.
     stripe.payment_failed(second_subscription)
     wait_for_plan(owner_page, wait_until, "past_due")
+    # The business leaves (its tenant is deleted): Stripe must stop billing it. The live subscription is
+    # canceled there; the one already canceled is left alone.
+    owner_page.goto("about:blank")  # no page of the deleted business keeps polling
+    since = max(entry["id"] for entry in stripe.requests())
+    seeder.delete(tenant)
+    wait_until(lambda: {s["id"]: s["status"] for s in stripe.subscriptions(customer=customer_id)}
+               == {first_subscription: "canceled", second_subscription: "canceled"},
+               message="both subscriptions canceled at Stripe")
+    cancels = [entry["path"] for entry in stripe.requests(since_id=since) if entry["method"] == "DELETE"]
+    assert cancels == [f"/v1/subscriptions/{second_subscription}"], cancels
 
 
 def test_declined_card_stays_on_checkout_and_another_card_pays(owner_page: Page, tenant: TenantHandle,
