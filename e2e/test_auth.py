@@ -293,6 +293,13 @@ def test_sign_out_ends_the_session(owner_page: Page, new_context: CreateContextC
     forged = owner_page.request.post("/compliance", form={**registration, "csrf_token": attackers_token},
                                      max_redirects=0)
     assert forged.status == 403, f"a POST with another browser's CSRF token answered {forged.status}, not 403"
+    # Nor a pair the attacker made up (a cookie planted from a sibling subdomain, and the same value in the form):
+    # cookie and form agree, but the app never signed the value.
+    for made_up in ("made-up-without-a-signature", "made-up.with-a-wrong-signature"):
+        owner_page.context.add_cookies([{"name": "nmc_csrf", "value": made_up, "url": stack.base_url}])
+        forged = owner_page.request.post("/compliance", form={**registration, "csrf_token": made_up}, max_redirects=0)
+        assert forged.status == 403, f"a POST with a made-up CSRF pair {made_up!r} answered {forged.status}, not 403"
+    inbox = open_inbox(owner_page)  # a page of the app replaces the made-up cookie
     # The page's own form after its CSRF cookie went bad (overwritten by a value the app never signed): refused
     # with a page saying what to do, not a JSON body, and the session stays; the next page replaces the cookie.
     owner_page.context.add_cookies([{"name": "nmc_csrf", "value": "not-signed.by-the-app", "url": stack.base_url}])
