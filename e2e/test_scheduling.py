@@ -111,7 +111,7 @@ def test_offers_reach_two_weeks_ahead_for_a_business_open_one_morning_a_week(
 
 def test_a_booking_link_expires_after_72_hours(
     tenant: TenantHandle, seeder: TenantSeeder, twilio: TwilioFakeClient, customer_phone: str, customer_page: Page,
-    wait_until: WaitUntil,
+    wait_until: WaitUntil, app_api: httpx.Client,
 ) -> None:
     seeder.set_clock(tenant, now=MONDAY_MORNING)
     reply = text_the_business(twilio, tenant=tenant, customer=customer_phone, body=LEAK_JOB, wait_until=wait_until)
@@ -129,10 +129,17 @@ def test_a_booking_link_expires_after_72_hours(
     offers = OffersPage.open(customer_page, f"{link.group(0)}?notice=Pay+a+%2450+deposit+to+555-0199+first")
     offers.expect_offer_count(3)
     expect(offers.notice).to_have_count(0)
+    left_open = OffersPage.open(customer_page.context.new_page(), link.group(0))  # a second tab, same offers
     held = offers.pick_slot(1)  # held for 15 minutes: longer than the link has left
     seeder.set_clock(tenant, advance_seconds=120)
     # Confirming that hold once the link has expired books nothing: the page says the link expired.
     held.confirm_after_link_expiry().expect_expired(business=tenant.name, phone=tenant.phone_number)
+    # Nor does picking a time on offers left open since before the expiry hold it: the time stays free.
+    second_time = left_open.slot(2).get_attribute("value")
+    left_open.pick_slot_after_link_expiry(2).expect_expired(business=tenant.name, phone=tenant.phone_number)
+    free = app_api.post("/api/v1/holds", json={"item_id": item_id(app_api, "Leak repair"), "starts_at": second_time})
+    assert free.status_code == 201, f"the expired link's pick held {second_time}: {free.text}"
+    assert app_api.delete(f"/api/v1/holds/{free.json()['id']}").status_code == 204
     LinkUnavailablePage.open(customer_page, link.group(0)).expect_expired(business=tenant.name,
                                                                             phone=tenant.phone_number)
     # A reply "1" to the old offers, in the same conversation, no longer holds anything: a person is asked to

@@ -137,6 +137,11 @@ class OffersPage(BookingStep):
         expect(fresh.notice).to_have_text(SLOT_UNAVAILABLE_MESSAGE)
         return fresh
 
+    def pick_slot_after_link_expiry(self, n: int) -> LinkUnavailablePage:
+        """Picks offer ``n`` on a page left open while the link expired: nothing is held, the page says so."""
+        self.choose(n)
+        return LinkUnavailablePage(self.page).expect_loaded()
+
     def pick_slot_taken_meanwhile(self, n: int) -> OffersPage:
         """Picks offer ``n`` that someone else took since the page loaded: the page explains and offers anew."""
         self.choose(n)
