@@ -152,8 +152,13 @@ def test_a_dropped_push_is_made_good_by_the_poll_on_the_tenant_clock(
     google.add_event(tenant.owner.email, start=local(11), end=local(12), summary="School run")
     assert google.health()["dropped_notifications"] >= 1
     offers.expect_offers(LEAK_OFFERS)  # 11:00 AM still: without the notification the app does not know
-    # The next poll is due on the tenant clock. (The offers move on too: 30 min lead from the new time.)
+    # The next poll is due on the tenant clock. (The offers move on too: 30 min lead from the new time.) Google
+    # is down when it comes: the Calendar page says so...
+    google.add_fault(r"/calendar/v3/calendars/[^/]+/events$", "status", method="GET", code=503, times=1000)
     seeder.set_clock(tenant, advance_seconds=POLL_INTERVAL_S)
+    wait_until(lambda: calendar.state() == "error", message="the failed poll on the Calendar page")
+    calendar.expect_error_mentions("Google Calendar is unavailable (HTTP 503)")
+    google.clear_faults()  # ...and the poll, backed off a second or two, tries again
 
     def offers_clear_of_the_event() -> list[str] | None:
         labels = offered_after_reload(offers)
