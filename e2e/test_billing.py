@@ -12,6 +12,8 @@ waits for the app's plan state (``billing_state``) before looking at the page.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import time
 from datetime import UTC, datetime
@@ -125,6 +127,18 @@ def test_subscribe_and_pay_turns_the_plan_active(owner_page: Page, tenant: Tenan
                           headers={"Stripe-Signature": f"t={int(time.time())},v1={'0' * 64}",
                                    "Content-Type": "application/json"})
     assert (forged.status_code, forged.json().get("code")) == (400, "invalid_signature"), forged.text
+    # Signed with the endpoint's own secret (a leaked secret, a replaying proxy) but not shaped like an event:
+    # a 400 that Stripe's dashboard shows, not a 500 further in, and the plan is untouched.
+    [secret] = [e["secret"] for e in stripe.webhook_endpoints()
+                if e["url"] == str(app_api.base_url).rstrip("/") + "/webhooks/stripe"]
+    body = json.dumps({"id": "evt_malformed", "type": "customer.subscription.deleted", "created": int(time.time()),
+                       "data": {"object": f"{subscription['id']} (a string where the subscription belongs)"}})
+    signed_at = int(time.time())
+    signature = hmac.new(secret.encode(), f"{signed_at}.{body}".encode(), hashlib.sha256).hexdigest()
+    malformed = app_api.post("/webhooks/stripe", content=body, headers={
+        "Stripe-Signature": f"t={signed_at},v1={signature}", "Content-Type": "application/json"})
+    assert (malformed.status_code, malformed.json().get("code")) == (400, "invalid_payload"), malformed.text
+    assert app_api.get("/api/v1/billing/status").json()["state"] == "active"
 
 
 def test_failed_renewal_is_past_due_until_paid_and_cancel_ends_the_plan(
