@@ -195,6 +195,15 @@ def test_stop_blocks_every_further_text_and_start_resumes(
     conversation.send("Welcome back! How can we help?")
     wait_until(lambda: [m for m in texts_to(twilio, tenant=tenant, customer=customer_phone)
                         if m["body"] == "Welcome back! How can we help?"], message="the owner's text after START")
+    # A text on its way when the customer opts out again (Twilio never answered its first attempt, so it waits
+    # for a retry) is not sent after the STOP, and the thread says why.
+    on_its_way = "One more thing about your visit."
+    twilio.add_fault(r"/Messages\.json$", "timeout", method="POST", times=1, hold_ms=5000)
+    conversation.send(on_its_way)
+    wait_until(lambda: [rule for rule in twilio.faults() if rule["remaining"] == 0], message="the first attempt")
+    twilio.inbound_sms(from_=customer_phone, to=tenant.phone_number, body="STOP")
+    conversation.expect_message(on_its_way, status="Not sent", note="Not sent: the customer opted out (STOP).")
+    assert on_its_way not in [m["body"] for m in texts_to(twilio, tenant=tenant, customer=customer_phone)]
 
 
 @pytest.mark.tenant(compliance="none")
