@@ -151,7 +151,10 @@ def test_twilio_failures_are_retried_once_and_a_refusal_shows_as_failed(
                      body={"code": 21211, "message": f"The 'To' number {customer_phone} is not a valid phone number.",
                            "more_info": "https://www.twilio.com/docs/errors/21211", "status": 400})
     conversation.send(refused)
-    conversation.expect_message(refused, status="Failed", note=re.compile(r"^Twilio refused the text: .*\(error 21211\)\.$"))
+    # In Twilio's own words (its error's message), with its code.
+    conversation.expect_message(refused, status="Failed", note=re.compile(
+        r"^Twilio refused the text: Unable to create record: "
+        rf"The 'To' number {re.escape(customer_phone)} is not a valid phone number\. \(error 21211\)\.$"))
     settle.assert_no_new(attempts, what="a retry of a refused text, or a fifth of the one that gave up")
     assert [a["status"] for a in attempts()][6:] == [503] * 4 + [400], attempts()
     assert bodies_to(twilio, tenant=tenant, customer=customer_phone) == [first_reply(tenant), slow, slow]
