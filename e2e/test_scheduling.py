@@ -26,6 +26,7 @@ from e2e.support import (
     TenantSeeder,
     TwilioFakeClient,
     WaitUntil,
+    bodies_to,
     handoff,
     help_reply,
     item_id,
@@ -100,6 +101,7 @@ def test_offers_skip_closed_days_and_say_when_nothing_is_free(
 @pytest.mark.tenant(business_hours={"sat": ["08:00", "11:00"]})
 def test_offers_reach_two_weeks_ahead_for_a_business_open_one_morning_a_week(
     tenant: TenantHandle, seeder: TenantSeeder, twilio: TwilioFakeClient, customer_phone: str, wait_until: WaitUntil,
+    customer_page: Page, app_api: httpx.Client,
 ) -> None:
     # Saturday 10:00 AM: too late for a 90-minute job today, and the third offer falls on the 14th day, the
     # last one searched (two weeks on, 8:00 AM is still before 10:00 AM): it must be offered.
@@ -107,6 +109,20 @@ def test_offers_reach_two_weeks_ahead_for_a_business_open_one_morning_a_week(
     reply = text_the_business(twilio, tenant=tenant, customer=customer_phone, body=LEAK_JOB, wait_until=wait_until)
     assert reply.startswith(f"Leak repair: {price_of(tenant, 'Leak repair')}, about 1 h 30 min.\n"
                             "1) Sat Jan 12, 8:00 AM\n2) Sat Jan 12, 9:30 AM\n3) Sat Jan 19, 8:00 AM\n"), reply
+    # Two days on (the link lasts 72 hours) the customer books on its page. The conversation closed after a day
+    # without activity, which stops nobody's confirmation: it is texted all the same.
+    link = LINK.search(reply)
+    assert link, reply
+    seeder.set_clock(tenant, advance_seconds=2 * 24 * 3600)
+    listed = app_api.get("/api/v1/conversations").json()["conversations"]  # the owner's inbox closes idle ones
+    assert [c["state"] for c in listed] == ["closed"], listed
+    offers = OffersPage.open(customer_page, link.group(0))
+    first = offers.slot_labels()[0]
+    offers.pick_slot(1).confirm(name="Robin Later").expect_booking(
+        service="Leak repair", when=first, price=price_of(tenant, "Leak repair"))
+    [confirmation] = wait_until(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone)[1:],
+                                message="the confirmation SMS")
+    assert confirmation.startswith(f"You're booked: Leak repair on {first}, "), confirmation
 
 
 def test_a_booking_link_expires_after_72_hours(
