@@ -95,11 +95,11 @@ class TenantSeeder:
                         last_error = exc
                         continue
                 else:
-                    self._adopt_half_created(key, options=options, owner=owner, techs=techs,
+                    self._adopt_half_created(key, name=name, options=options, owner=owner, techs=techs,
                                              catalog=catalog, hours=hours)
                 raise SeedingFailed(f"could not create tenant {name!r}: {exc}") from exc
             self._record("created", key=key, tenant_id=created["id"])
-            handle = self._handle(created, key=key, options=options, owner=owner, techs=techs,
+            handle = self._handle(created, key=key, name=name, options=options, owner=owner, techs=techs,
                                   catalog=catalog, hours=hours)
             self.created.append(handle)
             if self.clock_offset_seconds:
@@ -147,8 +147,10 @@ class TenantSeeder:
             "sessions": True,  # each user's session comes back with the tenant: no POST .../sessions per user
         }
 
-    def _handle(self, created: dict[str, Any], *, key: str, options: TenantOptions, owner: Person,
+    def _handle(self, created: dict[str, Any], *, key: str, name: str, options: TenantOptions, owner: Person,
                 techs: list[Person], catalog: list[CatalogItem], hours: dict[str, list[str]]) -> TenantHandle:
+        # Names are the ones asked for, not the app's echo of them: a test that expects the business's or a
+        # person's name on a page then fails when the app stored or shows another.
         users = {u["email"]: u for u in created["users"]}
 
         def credentials(person: Person) -> UserCredentials:
@@ -156,11 +158,11 @@ class TenantSeeder:
             minted = user.get("session")
             session = MintedSession.from_api(minted) if minted else self.operator.mint_session(created["id"], user["id"])
             return UserCredentials(user_id=user["id"], email=person.email, password=person.password,
-                                   name=user["name"], role=user["role"], session=session)
+                                   name=person.name, role=user["role"], session=session)
 
         expires = created.get("expires_at")
         return TenantHandle(
-            id=created["id"], name=created["name"], timezone=created["timezone"],
+            id=created["id"], name=name, timezone=created["timezone"],
             phone_number=created["phone_number"], base_url=self.base_url,
             owner=credentials(owner), techs=tuple(credentials(t) for t in techs),
             compliance=options.compliance, compliance_status=created["compliance_status"],
