@@ -44,6 +44,7 @@ pytestmark = [pytest.mark.calendar, pytest.mark.tenant(catalog=["Leak repair"])]
 NEW_YORK = ZoneInfo("America/New_York")  # the tenant's zone (the factory's)
 #: The first sync, seconds after the clock is set to MONDAY_MORNING (13:55 UTC), as the Calendar page shows it.
 SYNCED_ON_MONDAY_MORNING = re.compile(r"2030-01-07 13:5[5-9] UTC")
+EVENTS = r"/calendar/v3/calendars/[^/]+/events$"  # Google's events of a calendar: list (GET), insert (POST)
 POLL_INTERVAL_S = 300  # [stack.google] poll_interval_s in playwright.config.toml
 
 
@@ -111,7 +112,7 @@ def test_google_busy_time_leaves_the_offers_and_bookings_reach_google(
     after_dentist = ["Mon Jan 7, 11:45 AM", "Mon Jan 7, 1:15 PM", "Mon Jan 7, 2:45 PM"]
     fresh.expect_offers(after_dentist)
     # Google is briefly unavailable when the booking is written out: the write is retried, not lost.
-    google.add_fault(r"/calendar/v3/calendars/[^/]+/events$", "status", method="POST", code=503, times=1)
+    google.add_fault(EVENTS, "status", method="POST", code=503, times=1)
     label, booked = hold_and_confirm(fresh, 1, name="Pat Customer")
     assert label == after_dentist[0]
     booked.expect_booking(service="Leak repair", when=label, price=dollars(item(tenant, "Leak repair").price_cents))
@@ -154,7 +155,7 @@ def test_a_dropped_push_is_made_good_by_the_poll_on_the_tenant_clock(
     offers.expect_offers(LEAK_OFFERS)  # 11:00 AM still: without the notification the app does not know
     # The next poll is due on the tenant clock. (The offers move on too: 30 min lead from the new time.) Google
     # is down when it comes: the Calendar page says so...
-    google.add_fault(r"/calendar/v3/calendars/[^/]+/events$", "status", method="GET", code=503, times=1000)
+    google.add_fault(EVENTS, "status", method="GET", code=503, times=1000)
     seeder.set_clock(tenant, advance_seconds=POLL_INTERVAL_S)
     wait_until(lambda: calendar.state() == "error", message="the failed poll on the Calendar page")
     calendar.expect_error_mentions("Google Calendar is unavailable (HTTP 503)")
@@ -185,7 +186,7 @@ def test_a_google_outage_shows_and_clears(
     calendar.reconnect_google_refused(tenant.owner.email)
     calendar.expect_connect_error("Google Calendar could not be connected. Try again.")
     expect(calendar.status_badge).to_have_attribute("data-state", "connected")
-    google.add_fault(r"/calendar/v3/calendars/[^/]+/events$", "status", method="GET", code=503, times=1000)
+    google.add_fault(EVENTS, "status", method="GET", code=503, times=1000)
     google.add_event(tenant.owner.email, start=local(14), end=local(15), summary="During the outage")
     wait_until(lambda: calendar.state() == "error", message="the outage on the Calendar page")
     calendar.expect_status("error")
@@ -196,7 +197,7 @@ def test_a_google_outage_shows_and_clears(
     wait_until(lambda: calendar.state() == "connected", message="recovery after Google is back")
     # Google refusing a read (a 400, the lowest refusal) is no answer to sync from: shown with Google's own words.
     refusal = {"error": {"code": 400, "message": "Invalid calendar id", "errors": [{"reason": "invalid"}]}}
-    google.add_fault(r"/calendar/v3/calendars/[^/]+/events$", "status", method="GET", code=400, body=refusal,
+    google.add_fault(EVENTS, "status", method="GET", code=400, body=refusal,
                      times=1000)
     google.add_event(tenant.owner.email, start=local(9), end=local(10), summary="While Google refuses")
     wait_until(lambda: calendar.state() == "error", message="the refusal on the Calendar page")
