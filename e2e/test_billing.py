@@ -102,6 +102,11 @@ def test_subscribe_and_pay_turns_the_plan_active(owner_page: Page, tenant: Tenan
     success.expect_plan_active()  # however late the webhook: the page waits for it by itself
     assert len(dropped) == 1, "the success page's first status request was not dropped"
     success.expect_reference(session_id)
+    # A doctored return address shows no "reference" but Stripe's own kind of session id (cs_...).
+    owner_page.goto(f"{CheckoutSuccessPage.path}?session_id=Call+555-0199+for+your+refund")
+    doctored = CheckoutSuccessPage(owner_page).expect_loaded()
+    doctored.expect_plan_active()
+    doctored.expect_no_reference()
     recorded = checkout_session_of(stripe, tenant)
     assert recorded["session"]["id"] == session_id
     assert recorded["params"]["client_reference_id"] == tenant.id
@@ -111,7 +116,7 @@ def test_subscribe_and_pay_turns_the_plan_active(owner_page: Page, tenant: Tenan
     [subscription] = stripe.subscriptions(customer=recorded["session"]["customer"])
     assert [item["quantity"] for item in subscription["items"]["data"]] == [1], subscription["items"]
     assert subscription["metadata"].get("tenant_id") == tenant.id, subscription["metadata"]
-    success.go_to_inbox().banners.expect_state(BILLING_BANNER_TEST_ID, "active")
+    doctored.go_to_inbox().banners.expect_state(BILLING_BANNER_TEST_ID, "active")
     # The status API agrees: active on this subscription, nothing to subscribe to, the portal available.
     status = app_api.get("/api/v1/billing/status").json()
     assert (status["state"], status["subscription"]["id"], status["subscription"]["status"], status["can_subscribe"],

@@ -158,6 +158,9 @@ class CheckoutSuccessPage(BasePage):
         """The checkout session paid, shown for support questions."""
         expect(self.result).to_contain_text(f"Checkout reference: {session_id}")
 
+    def expect_no_reference(self) -> None:
+        expect(self.result).not_to_contain_text("Checkout reference")
+
     def go_to_billing(self) -> BillingPage:
         self.page.get_by_role("link", name="View billing").click()
         return BillingPage(self.page).expect_loaded()
