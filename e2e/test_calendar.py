@@ -96,7 +96,7 @@ def offered_after_reload(offers: OffersPage) -> list[str]:
 @pytest.mark.smoke
 def test_google_busy_time_leaves_the_offers_and_bookings_reach_google(
     calendar: CalendarPage, offers: OffersPage, tenant: TenantHandle, google: GoogleFakeClient, wait_until: WaitUntil,
-    app_api: httpx.Client,
+    app_api: httpx.Client, settle: Settle,
 ) -> None:
     offers.expect_offers(LEAK_OFFERS)
     synced_before = calendar.synced_at()
@@ -121,10 +121,38 @@ def test_google_busy_time_leaves_the_offers_and_bookings_reach_google(
     assert [(e["summary"], e["start"]["dateTime"], e["end"]["dateTime"]) for e in events] == [
         ("Leak repair (NeverMissCall)", local(11, 45).isoformat(), local(13, 15).isoformat())]
     assert "Customer: Pat Customer" in events[0]["description"], events[0]  # the owner sees whom to expect
+    leak_id = item_id(app_api, "Leak repair")
+    # Google refuses the next booking's write (403: the calendar is read-only to the app now): a refusal is not
+    # worth retrying, so Google is asked once, however long one waits.
+    google.add_fault(EVENTS, "status", method="POST", code=403, times=1000)
+
+    def inserts() -> list[dict[str, object]]:
+        return [r for r in google.requests(direction="inbound")
+                if r["method"] == "POST" and re.search(EVENTS, str(r["path"]))]
+
+    before = len(inserts())
+    hold = app_api.post("/api/v1/holds", json={"item_id": leak_id, "starts_at": local(13, 15).isoformat()})
+    assert hold.status_code == 201, hold.text
+    booked_by_api = app_api.post("/api/v1/bookings", json={"hold_id": hold.json()["id"]})
+    assert booked_by_api.status_code == 201, booked_by_api.text
+    wait_until(lambda: inserts()[before:], message="the refused write to Google")
+    settle.assert_no_new(inserts, what="a retry of the write Google refused")
+    assert len(inserts()) == before + 1, inserts()[before:]
+    # Google down for good when the third booking is written: retried, up to the stack's OUTBOX_MAX_ATTEMPTS (4,
+    # playwright.config.toml) in all, then given up (not tried forever).
+    google.clear_faults()
+    google.add_fault(EVENTS, "status", method="POST", code=503, times=1000)
+    before = len(inserts())
+    hold = app_api.post("/api/v1/holds", json={"item_id": leak_id, "starts_at": local(14, 45).isoformat()})
+    assert hold.status_code == 201, hold.text
+    assert app_api.post("/api/v1/bookings", json={"hold_id": hold.json()["id"]}).status_code == 201
+    wait_until(lambda: len(inserts()) >= before + 4, message="four tries to write the booking")
+    settle.assert_no_new(inserts, what="a fifth try")
+    assert len(inserts()) == before + 4, inserts()[before:]
+    google.clear_faults()
 
     # A day off, written in Google as an all-day event (dates, not times): that whole day leaves the times the
     # office can book, and only that day (Google's end date is the day after).
-    leak_id = item_id(app_api, "Leak repair")
 
     def free_on(day: date) -> list[str]:
         answer = app_api.get("/api/v1/availability", params={"date": day.isoformat(), "item_id": leak_id})
