@@ -80,6 +80,7 @@ def test_approval_removes_the_banner_and_sends_the_held_text(
                        what="SMS while registration is pending"):
         twilio.missed_call(from_=customer_phone, to=tenant.phone_number)
     conversation = ConversationPage.from_inbox(owner_page, customer_phone)
+    conversation_id = conversation.conversation_id
     conversation.banners.expect_state(COMPLIANCE_BANNER_TEST_ID, "pending")
     conversation.expect_held_messages(1)
     conversation.expect_composer_disabled("pending")
@@ -128,6 +129,20 @@ def test_approval_removes_the_banner_and_sends_the_held_text(
     again = app_api.post("/api/v1/compliance/registration", json=second_brand)
     assert (again.status_code, again.json().get("code")) == (409, "compliance_already_approved"), again.text
     CompliancePage(owner_page).goto().expect_status("approved")
+    # The approval is withdrawn on review while the owner's next text waits for its retry (Twilio never answered
+    # its first attempt): it is held with everything else, not sent.
+    on_its_way = "We can come tomorrow at 9."
+    twilio.add_fault(r"/Messages\.json$", "timeout", method="POST", times=1, hold_ms=5000)
+    assert send_through_api(app_api, conversation_id, on_its_way).status_code == 201
+    wait_until(lambda: [rule for rule in twilio.faults() if rule["remaining"] == 0], message="its first attempt")
+    decide_brand(twilio, tenant, tenant.extra["brand_sid"], "FAILED", failure_reason="Withdrawn on review.")
+
+    def last_status() -> str:
+        thread = app_api.get(f"/api/v1/conversations/{conversation_id}/messages").json()["messages"]
+        return f"{thread[-1]['body']}: {thread[-1]['status']}"
+
+    wait_until(lambda: last_status() == f"{on_its_way}: held", message="the text on its way held")
+    assert on_its_way not in [t["body"] for t in texts_to(twilio, tenant=tenant, customer=customer_phone)]
     # The carriers suspend the approved brand later: texting is off again, as after a rejection. Twilio gives
     # no reason for a suspension, so the page says the app's own words.
     decide_brand(twilio, tenant, tenant.extra["brand_sid"], "SUSPENDED")
