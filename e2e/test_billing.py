@@ -12,8 +12,6 @@ waits for the app's plan state (``billing_state``) before looking at the page.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import time
 from datetime import UTC, datetime
@@ -25,6 +23,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.support import Settle, StripeFakeClient, TenantHandle, TenantSeeder, WaitUntil, drop_first, expect_banner_link
+from fakes.stripe.signing import signature_header
 from pages.banners import BILLING_BANNER_TEST_ID
 from pages.billing import STATUS_API_PATH, BillingPage, CheckoutSuccessPage, billing_state, subscribe_and_pay
 from pages.checkout import DECLINED_CARD, SUCCEEDING_CARD, HostedCheckoutPage
@@ -138,10 +137,8 @@ def test_subscribe_and_pay_turns_the_plan_active(owner_page: Page, tenant: Tenan
                 if e["url"] == str(app_api.base_url).rstrip("/") + "/webhooks/stripe"]
     body = json.dumps({"id": "evt_malformed", "type": "customer.subscription.deleted", "created": int(time.time()),
                        "data": {"object": f"{subscription['id']} (a string where the subscription belongs)"}})
-    signed_at = int(time.time())
-    signature = hmac.new(secret.encode(), f"{signed_at}.{body}".encode(), hashlib.sha256).hexdigest()
     malformed = app_api.post("/webhooks/stripe", content=body, headers={
-        "Stripe-Signature": f"t={signed_at},v1={signature}", "Content-Type": "application/json"})
+        "Stripe-Signature": signature_header(body, secret), "Content-Type": "application/json"})
     assert (malformed.status_code, malformed.json().get("code")) == (400, "invalid_payload"), malformed.text
     assert app_api.get("/api/v1/billing/status").json()["state"] == "active"
 
