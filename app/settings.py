@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     # How often the inbox and an open conversation ask for news; unset: 3 s and 1.5 s (messaging.js).
     page_poll_interval_ms: int | None = Field(default=None, ge=100, le=60000)
 
-    outbox_poll_interval_seconds: float = 0.5
+    outbox_poll_interval_seconds: float = 0.5  # the longest an idle worker waits (it wakes at commits and retries)
     outbox_batch_size: int = 20
     outbox_max_attempts: int = 8
     outbox_backoff_base_seconds: float = 0.2

@@ -94,7 +94,12 @@ def test_twilio_failures_are_retried_once_and_a_refusal_shows_as_failed(
     settle: Settle,
 ) -> None:
     def attempts() -> list[dict[str, object]]:
-        return send_attempts_to(twilio, tenant=tenant, customer=customer_phone)
+        """Every create request so far, each once the fake has journaled its answer: the fake stores a text a
+        moment before that, so a text already seen there can still have its request in flight."""
+        def answered() -> tuple[list[dict[str, object]]] | None:
+            found = send_attempts_to(twilio, tenant=tenant, customer=customer_phone)
+            return (found,) if all(a["finished_at"] for a in found) else None
+        return wait_until(answered, message="the fake's answers to the app's create requests")[0]
 
     def lookups() -> list[dict[str, object]]:
         """The app asking Twilio for texts already created to the customer (before a retry, never before a
@@ -117,9 +122,8 @@ def test_twilio_failures_are_retried_once_and_a_refusal_shows_as_failed(
     # Twilio creates the owner's text but its answer comes after the app gave up waiting: the retry finds the
     # text at Twilio and adopts it instead of sending it again.
     slow = "We'll be there at 3 pm."
-    # Twilio creates it 2.2 s after the request: past the app's 1 s timeout and its next poll of the outbox
-    # (0.1 s in the stack), but inside the 2 s the sender waits before looking (a retry that looks sooner sends
-    # it twice).
+    # Twilio creates it 2.2 s after the request: past the app's 1 s timeout, but inside the 2 s the sender
+    # waits before looking (a retry that looks sooner sends it twice).
     twilio.add_fault(CREATE_MESSAGE, "delay", method="POST", ms=2200, times=1)
     conversation.send(slow)
     sent_text(twilio, wait_until, tenant=tenant, customer=customer_phone, body=slow)

@@ -29,10 +29,10 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, CursorResult, or_, select, update
+from sqlalchemy import Connection, CursorResult, case, func, or_, select, type_coerce, update
 from sqlalchemy.orm import Session
 
-from app.db import Database, utcnow
+from app.db import Database, UTCDateTime, utcnow
 from app.outbox import service as outbox_service
 from app.outbox.models import OutboxEvent
 from app.settings import Settings
@@ -111,7 +111,7 @@ class OutboxWorker:
                 log.exception("outbox worker loop failed")
                 handled = 0
             if handled == 0:
-                outbox_service.wait_for_work(self.settings.outbox_poll_interval_seconds)
+                outbox_service.wait_for_work(self.idle_wait_seconds())
         log.info("outbox worker %s stopped", self.worker_id)
 
     # --- one round ---------------------------------------------------------------------------------
@@ -141,6 +141,28 @@ class OutboxWorker:
             if handled == 0:
                 break
         return total
+
+    def idle_wait_seconds(self) -> float:
+        """How long to wait after a round that found nothing due: until the earliest pending event becomes
+        claimable (a retry's backoff, a lease running out), at most the poll interval.
+
+        New events wake the worker at their commit (or by NOTIFY), so the poll is only for events a
+        process without that wake-up wrote; the next-due wait makes a retry run when its backoff ends
+        instead of at the next poll after it.
+        """
+        ceiling = self.settings.outbox_poll_interval_seconds
+        claimable_at = case((OutboxEvent.claimed_until > OutboxEvent.available_at, OutboxEvent.claimed_until),
+                            else_=OutboxEvent.available_at)
+        try:
+            with self.db.session() as session:
+                earliest = session.scalar(select(type_coerce(func.min(claimable_at), UTCDateTime()))
+                                          .where(OutboxEvent.status == "pending"))
+        except Exception:  # the loop's next round reports a database that is gone; wait the poll meanwhile
+            log.debug("outbox: next due time not known", exc_info=True)
+            return ceiling
+        if earliest is None:
+            return ceiling
+        return min(ceiling, max(0.0, (earliest - utcnow()).total_seconds()))
 
     def claim_batch(self) -> list[OutboxEvent]:
         """Leases up to outbox_batch_size due events to this worker; returns them (detached), in seq order."""

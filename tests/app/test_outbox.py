@@ -173,3 +173,48 @@ def test_in_process_worker_wakes_on_commit(database: Database, settings: Setting
         assert calls == [("woken", "w1")]
     finally:
         w.stop()
+
+
+def test_an_idle_worker_waits_until_the_next_retry_is_due_at_most_its_poll(database: Database,
+                                                                          settings: Settings) -> None:
+    settings.outbox_poll_interval_seconds = 30
+    w = worker(database, settings)
+    assert w.idle_wait_seconds() == 30  # nothing pending: the poll
+    event_id = emit(database, "later")
+    with database.session() as db:
+        db.execute(update(OutboxEvent).where(OutboxEvent.id == event_id)
+                   .values(available_at=utcnow() + timedelta(seconds=4)))
+        db.commit()
+    assert 3 < w.idle_wait_seconds() <= 4  # its backoff ends in 4 s
+    with database.session() as db:  # claimed by a worker whose lease runs 10 s: due when the lease ends
+        db.execute(update(OutboxEvent).where(OutboxEvent.id == event_id)
+                   .values(claimed_by="gone", claimed_until=utcnow() + timedelta(seconds=10)))
+        db.commit()
+    assert 9 < w.idle_wait_seconds() <= 10
+    with database.session() as db:
+        db.execute(update(OutboxEvent).where(OutboxEvent.id == event_id)
+                   .values(available_at=utcnow() - timedelta(seconds=60), claimed_until=None))
+        db.commit()
+    assert w.idle_wait_seconds() == 0  # overdue: no wait
+    settings.outbox_poll_interval_seconds = 2
+    with database.session() as db:
+        db.execute(update(OutboxEvent).where(OutboxEvent.id == event_id)
+                   .values(available_at=utcnow() + timedelta(hours=1)))
+        db.commit()
+    assert w.idle_wait_seconds() == 2  # far off: no longer than the poll
+
+
+def test_a_retry_runs_when_its_backoff_ends_not_at_the_next_poll(database: Database, settings: Settings) -> None:
+    settings.outbox_poll_interval_seconds = 30
+    settings.outbox_backoff_base_seconds = 0.2
+    failures_left["retried"] = 1
+    w = worker(database, settings)
+    w.start()
+    try:
+        emit(database, "retried")
+        deadline = utcnow() + timedelta(seconds=5)
+        while not calls and utcnow() < deadline:
+            threading.Event().wait(0.01)
+        assert calls == [("retried", "w1")]
+    finally:
+        w.stop()
