@@ -96,9 +96,9 @@ def test_twilio_failures_are_retried_once_and_a_refusal_shows_as_failed(
     def attempts() -> list[dict[str, object]]:
         """Every create request so far, each once the fake has journaled its answer: the fake stores a text a
         moment before that, so a text already seen there can still have its request in flight."""
-        def answered() -> tuple[list[dict[str, object]]] | None:
+        def answered() -> tuple[list[dict[str, object]], ...]:
             found = send_attempts_to(twilio, tenant=tenant, customer=customer_phone)
-            return (found,) if all(a["finished_at"] for a in found) else None
+            return (found,) if all(a["finished_at"] for a in found) else ()
         return wait_until(answered, message="the fake's answers to the app's create requests")[0]
 
     def lookups() -> list[dict[str, object]]:
