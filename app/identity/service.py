@@ -76,14 +76,6 @@ def get_user(*, db: Session, user_id: str) -> User | None:
     return db.get(User, user_id)
 
 
-def get_tenant_user(*, db: Session, tenant_id: str, user_id: str) -> User:
-    """A user of this tenant; someone else's user is a 404."""
-    user = db.get(User, user_id)
-    if user is None or user.tenant_id != tenant_id:
-        raise NotFound("user not found")
-    return user
-
-
 def find_tenant_user(*, db: Session, tenant_id: str, email_or_id: str) -> User:
     """Finds a tenant's user by id or email (the operator API accepts either)."""
     user = db.get(User, email_or_id)
