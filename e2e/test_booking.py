@@ -312,6 +312,11 @@ def test_the_owner_adds_an_item_and_the_assistant_quotes_it(
         catalog.add_item(name="leak  repair", price="95", duration="45 min", aliases="burst pipe")
     catalog.expect_field_error("Name", "An item with this name already exists.")
     catalog.expect_form_values(name="leak  repair", aliases="burst pipe", price="95", duration_minutes=45)
+    # Other words with no word in them: refused next to their own field (not the name's), nothing added.
+    with catalog.expect_form_answer(422):
+        catalog.add_item(name="Burst pipe emergency", price="95", duration="2 h", aliases="burst pipe, ?!")
+    catalog.expect_field_error("Other words customers use", "Alias '?!' has no words in it.")
+    catalog.expect_error_count(1)
     # Typed as people write prices: a dollar sign, a thousands comma, cents (kept exact, not rounded down).
     catalog.add_item(name="Burst pipe emergency", price="$1,249.60", duration="2 h",
                      aliases="burst pipe, flooding", priority="50")
