@@ -35,7 +35,6 @@ from pages.inbox import InboxPage
 pytestmark = pytest.mark.compliance
 
 BRAND_REGISTRATIONS = "/v1/a2p/BrandRegistrations"  # Twilio's brand registration endpoint (POST registers)
-CONVERSATION_API = "**/api/v1/conversations/**"  # what an open conversation page polls
 #: The stack's Trust Hub bundles (TWILIO_CUSTOMER_PROFILE_SID / TWILIO_A2P_PROFILE_SID in playwright.config.toml):
 #: each brand registration must name each in its own field.
 CUSTOMER_PROFILE_BUNDLE = "BU00000000000000000000000000000001"
@@ -177,17 +176,15 @@ def test_stop_blocks_every_further_text_and_start_resumes(
     conversation = ConversationPage.from_inbox(owner_page, customer_phone)
     conversation_id = conversation.conversation_id
     # The page hears nothing from here on (its refreshes fail), so it still offers "Take over" after the STOP.
-    owner_page.route(CONVERSATION_API, lambda route: route.abort())
-
-    with settle.window(lambda: texts_to(twilio, tenant=tenant, customer=customer_phone), what="SMS after STOP"):
-        assert twilio.inbound_sms(from_=customer_phone, to=tenant.phone_number, body="STOP")["status_code"] == 200
-        twilio.missed_call(from_=customer_phone, to=tenant.phone_number)
-        twilio.inbound_sms(from_=customer_phone, to=tenant.phone_number, body="hello?")
-    # Pressing it is refused on the page, which says why and shows the conversation as it is now.
-    with conversation.expect_form_answer(409):
-        conversation.take_over_button.click()
-    expect(conversation.error).to_have_text("Can't take over now: the customer opted out by texting STOP.")
-    owner_page.unroute(CONVERSATION_API)
+    with conversation.deaf():
+        with settle.window(lambda: texts_to(twilio, tenant=tenant, customer=customer_phone), what="SMS after STOP"):
+            assert twilio.inbound_sms(from_=customer_phone, to=tenant.phone_number, body="STOP")["status_code"] == 200
+            twilio.missed_call(from_=customer_phone, to=tenant.phone_number)
+            twilio.inbound_sms(from_=customer_phone, to=tenant.phone_number, body="hello?")
+        # Pressing it is refused on the page, which says why and shows the conversation as it is now.
+        with conversation.expect_form_answer(409):
+            conversation.take_over_button.click()
+        expect(conversation.error).to_have_text("Can't take over now: the customer opted out by texting STOP.")
     conversation.expect_state("blocked")
     conversation.expect_composer_disabled("opted out")
     refused = send_through_api(app_api, conversation_id, "Are you sure?")

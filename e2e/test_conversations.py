@@ -30,7 +30,6 @@ from pages.inbox import InboxPage
 pytestmark = pytest.mark.conversations
 
 DAY_S = 24 * 60 * 60
-CONVERSATION_API = "**/api/v1/conversations/**"  # what an open conversation page polls
 #: How the thread dates a message: the time alone today, the weekday too earlier this week.
 TODAY = re.compile(r"^\d{1,2}:\d{2} [AP]M$")
 EARLIER_THIS_WEEK = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{1,2}:\d{2} [AP]M$")
@@ -71,23 +70,22 @@ def test_an_idle_conversation_closes_after_a_day_and_the_next_text_starts_a_new_
     # A minute past it, the customer texts before anyone looks: the webhook finds the old conversation idle,
     # closes it and starts a new one, which the assistant answers. The owner's page stays open but hears
     # nothing (its refreshes fail), so no poll of it closes the conversation first.
-    owner_page.route(CONVERSATION_API, lambda route: route.abort())
-    seeder.set_clock(tenant, advance_seconds=120)
-    question = "Are you open on Saturdays?"
-    assert text_the_business(twilio, tenant=tenant, customer=customer_phone, body=question,
-                             wait_until=wait_until) == handoff(tenant)
-    refused = app_api.post(f"/api/v1/conversations/{old_id}/messages", json={"body": "Still there?"})
-    assert refused.status_code == 409 and refused.json()["code"] == "conversation_closed", refused.text
-    taken = app_api.post(f"/api/v1/conversations/{old_id}/takeover")  # a closed conversation stays closed
-    assert (taken.status_code, taken.json().get("code"), taken.json().get("detail")) == (
-        409, "illegal_transition", "Can't take over now: the conversation is closed."), taken.text
-    # Sending from the stale page is refused too: it says why and keeps what the owner wrote.
-    draft = "Still there? We can come Saturday."
-    conversation.composer.fill(draft)
-    with conversation.expect_form_answer(409):
-        conversation.send_button.click()
-    conversation.expect_refused("closed after a day without activity", draft=draft)
-    owner_page.unroute(CONVERSATION_API)
+    with conversation.deaf():
+        seeder.set_clock(tenant, advance_seconds=120)
+        question = "Are you open on Saturdays?"
+        assert text_the_business(twilio, tenant=tenant, customer=customer_phone, body=question,
+                                 wait_until=wait_until) == handoff(tenant)
+        refused = app_api.post(f"/api/v1/conversations/{old_id}/messages", json={"body": "Still there?"})
+        assert refused.status_code == 409 and refused.json()["code"] == "conversation_closed", refused.text
+        taken = app_api.post(f"/api/v1/conversations/{old_id}/takeover")  # a closed conversation stays closed
+        assert (taken.status_code, taken.json().get("code"), taken.json().get("detail")) == (
+            409, "illegal_transition", "Can't take over now: the conversation is closed."), taken.text
+        # Sending from the stale page is refused too: it says why and keeps what the owner wrote.
+        draft = "Still there? We can come Saturday."
+        conversation.composer.fill(draft)
+        with conversation.expect_form_answer(409):
+            conversation.send_button.click()
+        conversation.expect_refused("closed after a day without activity", draft=draft)
     # Asked for by itself, the quiet caller's conversation is closed too (before any list closed it).
     quiet = app_api.get(f"/api/v1/conversations/{quiet_id}").json()
     assert (quiet["state"], quiet["composer"]["code"]) == ("closed", "conversation_closed"), quiet

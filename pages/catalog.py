@@ -105,6 +105,7 @@ class CatalogPage(BasePage):
         """The message next to the field (and in the summary at the top of the form)."""
         field = self.page.get_by_label(label, exact=label == "Name")
         expect(field).to_have_attribute("aria-invalid", "true")
+        expect(field).to_have_accessible_description(message)  # the message under the field, read with it
         expect(self.error_summary).to_contain_text(message)
 
     def expect_error_count(self, count: int) -> None:

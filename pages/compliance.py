@@ -115,6 +115,9 @@ class CompliancePage(BasePage):
         expect(self.status_badge).to_have_attribute("data-state", state)
 
     def expect_field_error(self, label: str, text: str) -> None:
+        """The message is shown and is part of the field's accessible description (what a screen reader reads
+        with the field, after its hint)."""
         field = self.page.get_by_label(label)
         expect(field).to_have_attribute("aria-invalid", "true")
         expect(self.page.get_by_text(text)).to_be_visible()
+        expect(field).to_have_accessible_description(re.compile(rf"(^|\s){re.escape(text)}$"))

@@ -9,6 +9,8 @@ wait with ``expect``. Reach it from the inbox (``InboxPage.open_conversation``) 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Self
 
 from playwright.sync_api import Locator, Page, expect
@@ -25,6 +27,7 @@ COMPOSER_NOTE_TEST_ID = "composer-disabled-reason"
 NEEDS_ATTENTION_TEST_ID = "needs-attention"
 ATTENTION_REASON_TEST_ID = "attention-reason"
 ERROR_TEST_ID = "conversation-error"
+POLL_ROUTE = "**/api/v1/conversations/**"  # what an open conversation page asks for news
 CONVERSATION_URL = re.compile(r"/conversations/([0-9a-f]{32})(#.*)?$")  # no named groups: it runs in the browser too
 
 
@@ -135,6 +138,18 @@ class ConversationPage(BasePage):
         return self.page.get_by_test_id(ERROR_TEST_ID)
 
     # --- actions --------------------------------------------------------------------------------------
+    @contextmanager
+    def deaf(self) -> Iterator[Self]:
+        """Inside the block every refresh of the page fails (as with the network gone), so it keeps showing what
+        it showed. The block starts once a refresh has failed: the page asks one at a time, so an answer to a
+        question asked before cannot still arrive inside the block and change (or reload) the page."""
+        with self.page.expect_event("requestfailed", lambda request: "/api/v1/conversations/" in request.url):
+            self.page.route(POLL_ROUTE, lambda route: route.abort())
+        try:
+            yield self
+        finally:
+            self.page.unroute(POLL_ROUTE)
+
     def reload(self) -> Self:
         """Loads the page again (the live update refreshes the thread, not the header's attention badge)."""
         self.page.reload()
