@@ -85,6 +85,12 @@ def test_edit_deactivate_and_reactivate_change_what_the_assistant_quotes(
     # A second edit of another field keeps the price the form was opened with.
     catalog.change_item("Drain cleaning", duration="1 h 30 min")
     catalog.expect_item("Drain cleaning", price="$135.50")
+    # An edit started and abandoned: Cancel leaves the item as it was, and the form adds items again.
+    catalog.edit_item("Drain cleaning")
+    catalog.price_field.fill("999")
+    catalog.cancel_edit()
+    catalog.expect_adding()
+    catalog.expect_item("Drain cleaning", price="$135.50")
     assert quote_line(ask("The kitchen drain is slow too")) == "Drain cleaning: $135.50, about 1 h 30 min."
     # The customer comes back to the link the next day: the conversation has closed meanwhile (a day without
     # activity), and the booking's confirmation below is still texted to them.

@@ -71,6 +71,11 @@ class CatalogPage(BasePage):
     def save_changes(self) -> None:
         self.page.get_by_role("button", name="Save changes").click()
 
+    def cancel_edit(self) -> None:
+        """Leaves the edit form unsaved (its Cancel link), back to the list and the add form."""
+        self.page.get_by_role("link", name="Cancel", exact=True).click()
+        self.expect_loaded()
+
     def change_item(self, name: str, *, price: str | None = None, duration: str | None = None,
                     priority: str | None = None) -> None:
         """Edit -> change only the given fields -> Save changes (lands back on the list with a notice)."""
@@ -125,6 +130,13 @@ class CatalogPage(BasePage):
         """The form is (still) the edit form of ``name``, not the add form."""
         expect(self.page.get_by_role("heading", name=f"Edit {name}")).to_be_visible()
         expect(self.page.get_by_role("button", name="Save changes")).to_be_visible()
+
+    def expect_adding(self) -> None:
+        """The form is the add form: empty, nothing to cancel."""
+        expect(self.page.get_by_role("heading", name="Add an item")).to_be_visible()
+        expect(self.page.get_by_role("button", name="Add item")).to_be_visible()
+        expect(self.page.get_by_role("link", name="Cancel", exact=True)).to_have_count(0)
+        expect(self.name_field).to_have_value("")
 
     def expect_notice(self, text: str) -> None:
         expect(self.notice).to_have_text(text)
