@@ -195,9 +195,19 @@ def test_narrow_inbox_and_conversation(new_context: CreateContextCallback, tenan
     InboxPage(page).goto().expect_conversation(customer_phone)
     expect_no_sideways_scroll(page)
     snapshots.visual(page, "inbox-narrow", mask=dynamic_text(page))
-    ConversationPage.from_inbox(page, customer_phone).expect_state("open")
+    conversation = ConversationPage.from_inbox(page, customer_phone)
+    conversation.expect_state("open")
     expect_no_sideways_scroll(page)
     snapshots.visual(page, "conversation-narrow", mask=dynamic_text(page))
+    # Texts keep coming while the page is open, more than the thread's box holds: it follows the newest one.
+    for body in (JOB, "1", "YES"):
+        newest = text_the_business(twilio, tenant=tenant, customer=customer_phone, body=body, wait_until=wait_until)
+    expect(conversation.message(newest)).to_have_count(1)
+    scroller = page.get_by_test_id("thread")  # the list scrolls inside its box (60 % of the window's height)
+    assert scroller.evaluate("list => list.scrollHeight > list.clientHeight"), \
+        "the thread never overflowed its box: following the newest text was not tested"
+    wait_until(lambda: scroller.evaluate("list => list.scrollHeight - list.scrollTop - list.clientHeight < 2"),
+               message="the thread scrolled to its newest text")
 
 
 def expect_no_sideways_scroll(page: Page) -> None:
