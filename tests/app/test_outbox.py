@@ -46,6 +46,13 @@ def worker(database: Database, settings: Settings, name: str = "w1") -> OutboxWo
     return OutboxWorker(database, settings, SimpleNamespace(worker_name=name), worker_id=name)
 
 
+def wait_for_a_call(*, seconds: float) -> None:
+    """Until a handler has recorded a call or `seconds` passed (a running worker's thread does the work)."""
+    deadline = utcnow() + timedelta(seconds=seconds)
+    while not calls and utcnow() < deadline:
+        threading.Event().wait(0.01)
+
+
 def emit(database: Database, key: str, event_type: str = "TestRecorded") -> str:
     with database.session() as db:
         event = outbox_service.emit(db=db, event_type=event_type, payload={"key": key}, tenant_id=None)
@@ -161,60 +168,38 @@ def test_backoff_grows_and_jitter_is_seedable() -> None:
     assert backoff_seconds(50, base=0.2, cap=30, rng=random.Random(1)) <= 30
 
 
-def test_in_process_worker_wakes_on_commit(database: Database, settings: Settings) -> None:
-    settings.outbox_poll_interval_seconds = 30  # only the commit wake-up can make this fast
+@pytest.mark.parametrize("failures", [0, 1], ids=["woken-at-the-commit", "retried-when-its-backoff-ends"])
+def test_a_running_worker_does_not_wait_for_its_poll(database: Database, settings: Settings, failures: int) -> None:
+    settings.outbox_poll_interval_seconds = 30  # only the commit's wake-up and the next-due wait can make this fast
+    settings.outbox_backoff_base_seconds = 0.2
+    failures_left["event"] = failures
     w = worker(database, settings)
     w.start()
     try:
-        emit(database, "woken")
-        deadline = utcnow() + timedelta(seconds=5)
-        while not calls and utcnow() < deadline:
-            threading.Event().wait(0.01)
-        assert calls == [("woken", "w1")]
+        emit(database, "event")
+        wait_for_a_call(seconds=5)
+        assert calls == [("event", "w1")]
     finally:
         w.stop()
 
 
 def test_an_idle_worker_waits_until_the_next_retry_is_due_at_most_its_poll(database: Database,
                                                                           settings: Settings) -> None:
+    def change(**values: object) -> None:
+        with database.session() as db:
+            db.execute(update(OutboxEvent).where(OutboxEvent.id == event_id).values(**values))
+            db.commit()
+
     settings.outbox_poll_interval_seconds = 30
     w = worker(database, settings)
     assert w.idle_wait_seconds() == 30  # nothing pending: the poll
     event_id = emit(database, "later")
-    with database.session() as db:
-        db.execute(update(OutboxEvent).where(OutboxEvent.id == event_id)
-                   .values(available_at=utcnow() + timedelta(seconds=4)))
-        db.commit()
+    change(available_at=utcnow() + timedelta(seconds=4))
     assert 3 < w.idle_wait_seconds() <= 4  # its backoff ends in 4 s
-    with database.session() as db:  # claimed by a worker whose lease runs 10 s: due when the lease ends
-        db.execute(update(OutboxEvent).where(OutboxEvent.id == event_id)
-                   .values(claimed_by="gone", claimed_until=utcnow() + timedelta(seconds=10)))
-        db.commit()
+    change(claimed_by="gone", claimed_until=utcnow() + timedelta(seconds=10))  # a lease of 10 s: due when it ends
     assert 9 < w.idle_wait_seconds() <= 10
-    with database.session() as db:
-        db.execute(update(OutboxEvent).where(OutboxEvent.id == event_id)
-                   .values(available_at=utcnow() - timedelta(seconds=60), claimed_until=None))
-        db.commit()
+    change(available_at=utcnow() - timedelta(seconds=60), claimed_until=None)
     assert w.idle_wait_seconds() == 0  # overdue: no wait
     settings.outbox_poll_interval_seconds = 2
-    with database.session() as db:
-        db.execute(update(OutboxEvent).where(OutboxEvent.id == event_id)
-                   .values(available_at=utcnow() + timedelta(hours=1)))
-        db.commit()
+    change(available_at=utcnow() + timedelta(hours=1))
     assert w.idle_wait_seconds() == 2  # far off: no longer than the poll
-
-
-def test_a_retry_runs_when_its_backoff_ends_not_at_the_next_poll(database: Database, settings: Settings) -> None:
-    settings.outbox_poll_interval_seconds = 30
-    settings.outbox_backoff_base_seconds = 0.2
-    failures_left["retried"] = 1
-    w = worker(database, settings)
-    w.start()
-    try:
-        emit(database, "retried")
-        deadline = utcnow() + timedelta(seconds=5)
-        while not calls and utcnow() < deadline:
-            threading.Event().wait(0.01)
-        assert calls == [("retried", "w1")]
-    finally:
-        w.stop()
