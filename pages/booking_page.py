@@ -161,6 +161,7 @@ class OffersPage(BookingStep):
         """No radio buttons, and the page says so, with the business's number to text (``phone``)."""
         expect(self.no_offers).to_contain_text("There are no free times in the next two weeks.")
         expect(self.no_offers).to_contain_text(f"Text us at {phone} and we'll find one.")
+        expect_texting_link(self.no_offers, phone)
         expect(self.slots).to_have_count(0)
         expect(self.hold_button).to_have_count(0)
 
@@ -173,9 +174,11 @@ class OffersPage(BookingStep):
     def expect_slot_taken_notice(self) -> None:
         expect(self.notice).to_contain_text(SLOT_TAKEN_MESSAGE)
 
-    def expect_current_hold(self, label: str) -> None:
-        """The banner of the time this customer holds (not among the offers) while choosing another."""
-        expect(self.current_hold).to_contain_text(f"You're holding {label} until")
+    def expect_current_hold(self, label: str, *, until: re.Pattern[str]) -> None:
+        """The banner of the time this customer holds (not among the offers) while choosing another, and until
+        when on the business's clock (``until`` matches the time, e.g. "9:10 AM")."""
+        expect(self.current_hold).to_contain_text(
+            re.compile(rf"You're holding {re.escape(label)} until {until.pattern}\."))
         self.expect_not_offered(label)
 
     def confirm_current_hold(self) -> HeldPage:
@@ -346,11 +349,17 @@ class LinkUnavailablePage(BookingStep):
         expect(self.card).to_contain_text("Booking links work for 72 hours.")
         if business is not None and phone is not None:
             expect(self.card).to_contain_text(f"Text {business} at {phone} and we'll send you a fresh one.")
+            expect_texting_link(self.card, phone)
 
     def expect_unknown(self) -> None:
         expect(self.card).to_have_attribute("data-status", "404")
         self._expect_http_status(404)
         expect(self.heading).to_have_text("We couldn't find this booking link")
+
+
+def expect_texting_link(region: Locator, phone: str) -> None:
+    """The business's number is a link that opens a text to it on a phone."""
+    expect(region.get_by_role("link", name=phone, exact=True)).to_have_attribute("href", f"sms:{phone}")
 
 
 def hold_and_confirm(offers: OffersPage, slot: int, *, name: str = "") -> tuple[str, BookedPage]:
