@@ -32,6 +32,7 @@ def test_taking_over_changes_the_badge(
 ) -> None:
     conversation = conversation_after_missed_call(owner_page, tenant, twilio, customer_phone, wait_until)
     conversation.expect_state("open")
+    conversation.expect_steady()
     # Taken over from another device while the owner is typing: the open page reloads itself into "human"
     # and the half-written text survives the reload.
     draft = "Hi, this is the owner — we can come by"
@@ -40,6 +41,7 @@ def test_taking_over_changes_the_badge(
     assert taken.status_code == 200, taken.text
     conversation.expect_state("human")
     expect(conversation.composer).to_have_value(draft)
+    conversation.expect_steady()
     InboxPage(owner_page).goto().expect_conversation(customer_phone, state="human")
 
 

@@ -150,6 +150,15 @@ class ConversationPage(BasePage):
         finally:
             self.page.unroute(POLL_ROUTE)
 
+    def expect_steady(self) -> None:
+        """While nothing changes, the page does not reload itself: a mark left in it survives two of its refreshes
+        (a page that misreads its own state reloads at every refresh, and the mark goes with it)."""
+        self.page.evaluate("() => { window.__steady = true; }")
+        for _ in range(2):
+            with self.page.expect_response(lambda response: "/api/v1/conversations/" in response.url):
+                pass
+        assert self.page.evaluate("() => window.__steady === true"), "the conversation page reloaded by itself"
+
     def reload(self) -> Self:
         """Loads the page again (the live update refreshes the thread, not the header's attention badge)."""
         self.page.reload()

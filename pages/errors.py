@@ -33,6 +33,7 @@ class ErrorPage(Region):
     def expect_status(self, status: int, *, detail: str | None = None) -> None:
         """The card for `status`; with `detail`, the exact reason the app gave (403, 410, 429 show it)."""
         expect(self.card).to_have_attribute("data-status", str(status))
+        expect(self.page).to_have_title(f"{status} · NeverMissCall")
         if status in HEADINGS:
             expect(self.heading).to_have_text(HEADINGS[status])
         if detail is not None:
