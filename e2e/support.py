@@ -10,6 +10,8 @@ swap them.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -62,7 +64,26 @@ def bearer(stack: Stack, token: str) -> httpx.Client:
 
 
 # --- messaging flows (keywords, conversations, delivery) ---------------------------------------------------
-__all__ += ["first_reply", "handoff", "help_reply", "resubscribed", "send_attempts_to"]
+__all__ += [
+    "CREATE_MESSAGE",
+    "first_attempt_unanswered",
+    "first_reply",
+    "handoff",
+    "help_reply",
+    "resubscribed",
+    "send_attempts_to",
+]
+
+CREATE_MESSAGE = r"/Messages\.json$"  # the Twilio fake's path for creating a text (a fault rule's pattern)
+
+
+@contextmanager
+def first_attempt_unanswered(twilio: TwilioFakeClient, wait_until: WaitUntil) -> Iterator[None]:
+    """Twilio never answers the next text's first attempt (held 5 s: the app gives up after its 1 s timeout and
+    waits for a retry). The block sends the text; leaving it waits until that attempt has been made."""
+    twilio.add_fault(CREATE_MESSAGE, "timeout", method="POST", times=1, hold_ms=5000)
+    yield
+    wait_until(lambda: [rule for rule in twilio.faults() if rule["remaining"] == 0], message="the unanswered attempt")
 
 
 def send_attempts_to(twilio: TwilioFakeClient, *, tenant: TenantHandle, customer: str) -> list[dict[str, Any]]:

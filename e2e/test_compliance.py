@@ -24,6 +24,7 @@ from e2e.support import (
     approve_brand,
     decide_brand,
     expect_banner_link,
+    first_attempt_unanswered,
     first_reply,
     texts_to,
 )
@@ -131,9 +132,8 @@ def test_approval_removes_the_banner_and_sends_the_held_text(
     # The approval is withdrawn on review while the owner's next text waits for its retry (Twilio never answered
     # its first attempt): it is held with everything else, not sent.
     on_its_way = "We can come tomorrow at 9."
-    twilio.add_fault(r"/Messages\.json$", "timeout", method="POST", times=1, hold_ms=5000)
-    assert send_through_api(app_api, conversation_id, on_its_way).status_code == 201
-    wait_until(lambda: [rule for rule in twilio.faults() if rule["remaining"] == 0], message="its first attempt")
+    with first_attempt_unanswered(twilio, wait_until):
+        assert send_through_api(app_api, conversation_id, on_its_way).status_code == 201
     decide_brand(twilio, tenant, tenant.extra["brand_sid"], "FAILED", failure_reason="Withdrawn on review.")
 
     def last_status() -> str:
@@ -210,9 +210,8 @@ def test_stop_blocks_every_further_text_and_start_resumes(
     # A text on its way when the customer opts out again (Twilio never answered its first attempt, so it waits
     # for a retry) is not sent after the STOP, and the thread says why.
     on_its_way = "One more thing about your visit."
-    twilio.add_fault(r"/Messages\.json$", "timeout", method="POST", times=1, hold_ms=5000)
-    conversation.send(on_its_way)
-    wait_until(lambda: [rule for rule in twilio.faults() if rule["remaining"] == 0], message="the first attempt")
+    with first_attempt_unanswered(twilio, wait_until):
+        conversation.send(on_its_way)
     twilio.inbound_sms(from_=customer_phone, to=tenant.phone_number, body="STOP")
     conversation.expect_message(on_its_way, status="Not sent", note="Not sent: the customer opted out (STOP).")
     assert on_its_way not in [m["body"] for m in texts_to(twilio, tenant=tenant, customer=customer_phone)]

@@ -17,6 +17,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.support import (
+    CREATE_MESSAGE,
     Settle,
     TenantHandle,
     TwilioFakeClient,
@@ -30,7 +31,6 @@ from pages.conversation import ConversationPage
 
 pytestmark = pytest.mark.delivery
 
-CREATE_MESSAGE = r"/Messages\.json$"
 
 
 def sent_text(twilio: TwilioFakeClient, wait_until: WaitUntil, *, tenant: TenantHandle, customer: str,

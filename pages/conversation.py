@@ -27,7 +27,8 @@ COMPOSER_NOTE_TEST_ID = "composer-disabled-reason"
 NEEDS_ATTENTION_TEST_ID = "needs-attention"
 ATTENTION_REASON_TEST_ID = "attention-reason"
 ERROR_TEST_ID = "conversation-error"
-POLL_ROUTE = "**/api/v1/conversations/**"  # what an open conversation page asks for news
+POLL_PATH = "/api/v1/conversations/"  # what an open conversation page asks for news
+POLL_ROUTE = f"**{POLL_PATH}**"
 CONVERSATION_URL = re.compile(r"/conversations/([0-9a-f]{32})(#.*)?$")  # no named groups: it runs in the browser too
 
 
@@ -143,7 +144,7 @@ class ConversationPage(BasePage):
         """Inside the block every refresh of the page fails (as with the network gone), so it keeps showing what
         it showed. The block starts once a refresh has failed: the page asks one at a time, so an answer to a
         question asked before cannot still arrive inside the block and change (or reload) the page."""
-        with self.page.expect_event("requestfailed", lambda request: "/api/v1/conversations/" in request.url):
+        with self.page.expect_event("requestfailed", lambda request: POLL_PATH in request.url):
             self.page.route(POLL_ROUTE, lambda route: route.abort())
         try:
             yield self
@@ -155,7 +156,7 @@ class ConversationPage(BasePage):
         (a page that misreads its own state reloads at every refresh, and the mark goes with it)."""
         self.page.evaluate("() => { window.__steady = true; }")
         for _ in range(2):
-            with self.page.expect_response(lambda response: "/api/v1/conversations/" in response.url):
+            with self.page.expect_response(lambda response: POLL_PATH in response.url):
                 pass
         assert self.page.evaluate("() => window.__steady === true"), "the conversation page reloaded by itself"
 
