@@ -51,6 +51,7 @@ pytestmark = [pytest.mark.booking, pytest.mark.tenant(catalog=["Leak repair", "D
 
 MONDAY_MORNING = datetime(2030, 1, 7, 13, 55, tzinfo=UTC)  # 08:55 in America/New_York (the factory's zone)
 LEAK_OFFERS = ["Mon Jan 7, 9:30 AM", "Mon Jan 7, 11:00 AM", "Mon Jan 7, 12:30 PM"]
+LEAK_STARTS = ["2030-01-07T14:30:00Z", "2030-01-07T16:00:00Z", "2030-01-07T17:30:00Z"]  # the same, in UTC
 JOB = "Hi, there's a leaking pipe under my kitchen sink, can someone come today?"
 LINK = re.compile(r"https?://\S+/book/[A-Za-z0-9_-]+")
 
@@ -91,7 +92,7 @@ def second_customer_phone(new_customer_phone: Callable[[], str]) -> str:
 @pytest.mark.smoke
 def test_quote_and_book_on_the_booking_page(
     tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, customer_page: Page, owner_page: Page,
-    wait_until: WaitUntil, settle: Settle,
+    wait_until: WaitUntil, settle: Settle, app_api: httpx.Client,
 ) -> None:
     leak = item(tenant, "Leak repair")
     price = dollars(leak.price_cents)
@@ -105,10 +106,16 @@ def test_quote_and_book_on_the_booking_page(
     offers.expect_business(tenant.name)
     offers.expect_quote("Leak repair", price)
     offers.expect_offers(LEAK_OFFERS)
+    left_open = OffersPage.open(customer_page.context.new_page(), link)  # a second tab, still choosing
     held = offers.pick_slot(2)
     held.expect_held(LEAK_OFFERS[1])
     held.expect_phone_asked(False)  # the link came by text: the app knows where to send the confirmation
     held.confirm(name="Pat Customer").expect_booking(service="Leak repair", when=LEAK_OFFERS[1], price=price)
+    # The second tab picks another time after the booking: it is shown the booking, and that time stays free.
+    left_open.pick_slot_after_booking(3).expect_booking(service="Leak repair", when=LEAK_OFFERS[1], price=price)
+    free = app_api.post("/api/v1/holds", json={"item_id": item_id(app_api, "Leak repair"), "starts_at": LEAK_STARTS[2]})
+    assert free.status_code == 201, f"{LEAK_OFFERS[2]} was held by a link already booked: {free.text}"
+    assert app_api.delete(f"/api/v1/holds/{free.json()['id']}").status_code == 204
     # Opened again from the text later, the link shows the booking, not times to pick again.
     BookedPage.open(customer_page, link).expect_booking(service="Leak repair", when=LEAK_OFFERS[1], price=price)
     # So does its confirmation step (Back to it, or its address reopened): booked, not "your hold expired".

@@ -142,6 +142,11 @@ class OffersPage(BookingStep):
         self.choose(n)
         return LinkUnavailablePage(self.page).expect_loaded()
 
+    def pick_slot_after_booking(self, n: int) -> BookedPage:
+        """Picks offer ``n`` on a page left open while the job was booked (another tab): shown the booking."""
+        self.choose(n)
+        return BookedPage(self.page).expect_loaded()
+
     def pick_slot_taken_meanwhile(self, n: int) -> OffersPage:
         """Picks offer ``n`` that someone else took since the page loaded: the page explains and offers anew."""
         self.choose(n)
