@@ -56,6 +56,12 @@ def delivery_statuses(stripe: StripeFakeClient, event_type: str, subscription_id
     return [d["status"] for d in stripe.deliveries(event_type=event_type) if subscription_id in d["body"]]
 
 
+def duplicate_flags(stripe: StripeFakeClient, event_type: str, subscription_id: str) -> list[bool]:
+    """Whether the app's acknowledgement of each post (copies included) of these events called it a duplicate."""
+    return [json.loads(d["response_body"])["duplicate"] for d in stripe.deliveries(event_type=event_type)
+            if subscription_id in d["body"]]
+
+
 def renewal_date(stripe: StripeFakeClient, subscription_id: str, timezone: str) -> str:
     """Stripe's current period end of the subscription as the Billing page writes it ("March 3, 2027")."""
     local = period_end_of(stripe, subscription_id).astimezone(ZoneInfo(timezone))
@@ -203,6 +209,8 @@ def test_duplicate_webhook_deliveries_change_nothing(
     wait_until(lambda: len(delivery_statuses(stripe, "customer.subscription.deleted", subscription_id)) == 3,
                message="the three copies of the cancellation")
     assert delivery_statuses(stripe, "customer.subscription.deleted", subscription_id) == [200, 200, 200]
+    # The app's answer to each copy says which one it took and which it ignored as a duplicate.
+    assert duplicate_flags(stripe, "customer.subscription.deleted", subscription_id) == [False, True, True]
     # One look-up at Stripe per event, however many copies arrived: a copy processed again would add one.
     wait_until(lambda: len(subscription_lookups(stripe, subscription_id)) >= len(events), message="every event mirrored")
 

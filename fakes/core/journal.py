@@ -19,6 +19,8 @@ from fakes.core.http import FormData
 
 #: Oldest entries are dropped beyond this, so a long load test cannot exhaust memory.
 MAX_ENTRIES = 50_000
+#: A webhook receiver's answer is kept up to this many characters (an error page can be large).
+RESPONSE_BODY_LIMIT = 4096
 
 
 def iso_now() -> str:
@@ -114,6 +116,7 @@ class Journal:
         copy_index: int = 0,
         redelivery: bool = False,
         kind: str = "",
+        response_body: str = "",
     ) -> int:
         return self._append(
             {
@@ -125,6 +128,9 @@ class Journal:
                 "headers": dict(headers),
                 **body_fields(headers, body),
                 "status": status,
+                # What the receiver answered, as a provider's dashboard shows it (Stripe keeps the response of
+                # every delivery attempt): the app's acknowledgement says whether it took a copy as a duplicate.
+                "response_body": response_body[:RESPONSE_BODY_LIMIT],
                 "error": error,
                 "copy": copy_index,
                 "redelivery": redelivery,

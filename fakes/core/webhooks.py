@@ -169,6 +169,7 @@ class WebhookDispatcher:
             copy_index=copy_index,
             redelivery=redelivery,
             kind=webhook.kind,
+            response_body=response_body,
         )
         return DeliveryResult(webhook.delivery_id, status, error, response_body)
 

@@ -258,6 +258,7 @@ def test_webhooks_duplicate_delay_and_journal(server: FakeServer, http: httpx.Cl
     outbound = http.get("/_fake/requests", params={"direction": "outbound"}).json()["requests"]
     assert [(e["delivery_id"], e["copy"], e["status"]) for e in outbound] == [(hook.delivery_id, i, 200) for i in range(3)]
     assert outbound[0]["form"] == {"A": "1"} and outbound[0]["url"] == receiver.url("/hook")
+    assert [e["response_body"] for e in outbound] == ["ok"] * 3  # the receiver's answer, as a dashboard shows it
 
 
 def test_burst_is_reversed_when_reorder_is_on(server: FakeServer, http: httpx.Client, receiver: WebhookReceiver) -> None:
