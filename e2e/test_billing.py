@@ -56,10 +56,11 @@ def delivery_statuses(stripe: StripeFakeClient, event_type: str, subscription_id
     return [d["status"] for d in stripe.deliveries(event_type=event_type) if subscription_id in d["body"]]
 
 
-def duplicate_flags(stripe: StripeFakeClient, event_type: str, subscription_id: str) -> list[bool]:
-    """Whether the app's acknowledgement of each post (copies included) of these events called it a duplicate."""
-    return [json.loads(d["response_body"])["duplicate"] for d in stripe.deliveries(event_type=event_type)
-            if subscription_id in d["body"]]
+def acknowledgements(stripe: StripeFakeClient, event_type: str, subscription_id: str) -> list[dict[str, Any]]:
+    """The app's answers to each post (copies included) of this subscription's events of one type:
+    {"received": true, "duplicate": ..., "ignored": ...}."""
+    return [json.loads(d["response_body"]) for d in stripe.deliveries(event_type=event_type)
+            if subscription_id in d["body"] and d["status"] is not None]
 
 
 def renewal_date(stripe: StripeFakeClient, subscription_id: str, timezone: str) -> str:
@@ -210,7 +211,8 @@ def test_duplicate_webhook_deliveries_change_nothing(
                message="the three copies of the cancellation")
     assert delivery_statuses(stripe, "customer.subscription.deleted", subscription_id) == [200, 200, 200]
     # The app's answer to each copy says which one it took and which it ignored as a duplicate.
-    assert duplicate_flags(stripe, "customer.subscription.deleted", subscription_id) == [False, True, True]
+    assert [a["duplicate"] for a in acknowledgements(stripe, "customer.subscription.deleted", subscription_id)] == [
+        False, True, True]
     # One look-up at Stripe per event, however many copies arrived: a copy processed again would add one.
     wait_until(lambda: len(subscription_lookups(stripe, subscription_id)) >= len(events), message="every event mirrored")
 
@@ -317,6 +319,11 @@ def test_cancel_in_the_billing_portal_then_subscribe_again(
                message="both subscriptions canceled at Stripe")
     cancels = [entry["path"] for entry in stripe.requests(since_id=since) if entry["method"] == "DELETE"]
     assert cancels == [f"/v1/subscriptions/{second_subscription}"], cancels
+    # Stripe's word of that cancellation reaches an app that no longer knows the business: taken, and ignored.
+    wait_until(lambda: acknowledgements(stripe, "customer.subscription.deleted", second_subscription),
+               message="the cancellation's webhook answered")
+    assert acknowledgements(stripe, "customer.subscription.deleted", second_subscription) == [
+        {"received": True, "duplicate": False, "ignored": True}]
 
 
 def test_declined_card_stays_on_checkout_and_another_card_pays(owner_page: Page, tenant: TenantHandle,
