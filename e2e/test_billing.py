@@ -350,7 +350,7 @@ def test_declined_card_stays_on_checkout_and_another_card_pays(owner_page: Page,
     assert paid["status"] == "complete" and paid["subscription"]
 
 
-@pytest.mark.allow_app_errors("Stripe refuses one checkout asked for through the API: it answers 502 on purpose",
+@pytest.mark.allow_app_errors("Stripe refuses, then does not answer, a checkout asked for through the API: 502 on purpose",
                               only=r"POST /api/v1/billing/checkout -> 502")
 def test_leaving_checkout_returns_to_billing_without_a_charge(owner_page: Page, tenant: TenantHandle,
                                                               stripe: StripeFakeClient, app_api: httpx.Client) -> None:
@@ -372,6 +372,13 @@ def test_leaving_checkout_returns_to_billing_without_a_charge(owner_page: Page, 
     assert (refused.status_code, refused.json().get("code"), refused.json().get("retryable")) == (
         502, "stripe_rejected", False), refused.text
     assert refused.json()["detail"].endswith(". Nothing was charged."), refused.text
+    # Stripe not answering, through the API: to be retried, and said in the words the owner gets.
+    stripe.add_fault(r"/v1/checkout/sessions$", "status", method="POST", code=500, times=2)
+    unanswered = app_api.post("/api/v1/billing/checkout")
+    assert (unanswered.status_code, unanswered.json().get("code"), unanswered.json().get("retryable"),
+            unanswered.json().get("detail")) == (
+        502, "stripe_unavailable", True, "Stripe is not answering right now, so checkout could not start. "
+                                         "Nothing was charged — please try again."), unanswered.text
 
     checkout = billing.subscribe()
 

@@ -464,6 +464,16 @@ def test_b_plan_is_never_shown_as_a_plan(owner_page: Page, other_tenant: OtherTe
     billing.expect_can_subscribe("Subscribe")
     billing.expect_cannot_manage()  # no Stripe customer of A's: B's is not A's to manage
 
+    # Both pay; then B's renewal fails. Each of Stripe's events reaches its own business only: B is past due,
+    # A stays active.
+    stripe.complete_checkout(own.json()["session_id"], wait=True)
+    wait_until(lambda: app_api.get("/api/v1/billing/status").json()["state"] == "active", message="A's plan active")
+    [b_session] = stripe.checkout_sessions(client_reference_id=other_tenant.handle.id)
+    stripe.payment_failed(b_session["session"]["subscription"])
+    wait_until(lambda: other_tenant.api.get("/api/v1/billing/status").json()["state"] == "past_due",
+               message="positive control: B's plan to become past due")
+    BillingPage(owner_page).goto().expect_state("active")
+
 
 def test_a_session_is_no_operator_token(tenant: TenantHandle, other_tenant: OtherTenant, stack: Stack) -> None:
     response = http.get(f"{stack.base_url}/api/operator/tenants/{other_tenant.handle.id}",
