@@ -168,8 +168,15 @@ def test_failed_renewal_is_past_due_until_paid_and_cancel_ends_the_plan(
     billing.expect_error("Stripe is not answering right now, so the billing portal could not open. Please try again.")
     stripe.clear_faults()
 
+    # The card is paid while Stripe's API fails the app's first four looks at the subscription: each of the two
+    # events (invoice.paid, customer.subscription.updated) is looked up again a moment later (not given up),
+    # and the plan is active all the same.
+    stripe.add_fault(rf"/v1/subscriptions/{subscription_id}$", "status", method="GET", code=500, times=4)
     stripe.payment_succeeded(subscription_id)
     wait_for_plan(owner_page, wait_until, "active")
+    looks = [entry["status"] for entry in stripe.requests(contains=subscription_id)
+             if entry["method"] == "GET" and entry["path"] == f"/v1/subscriptions/{subscription_id}"]
+    assert looks.count(500) == 4 and looks[-1] == 200, looks
 
     # Canceled for the end of the period (as Stripe's portal can): still active, and the page says until when.
     stripe.cancel_at_period_end(subscription_id)
