@@ -127,29 +127,34 @@ class OffersPage(BookingStep):
 
     def pick_slot(self, n: int) -> HeldPage:
         """Holds offer ``n`` (1-based) and lands on the confirmation step."""
-        self.choose(n)
+        with self.expect_form_answer(303):
+            self.choose(n)
         return HeldPage(self.page).expect_loaded()
 
     def pick_slot_passed_meanwhile(self, n: int) -> OffersPage:
         """Picks offer ``n`` whose time has come too close (the page was left open): told so, offered anew."""
-        self.choose(n)
+        with self.expect_form_answer(303):
+            self.choose(n)
         fresh = OffersPage(self.page).expect_loaded()
         expect(fresh.notice).to_have_text(SLOT_UNAVAILABLE_MESSAGE)
         return fresh
 
     def pick_slot_after_link_expiry(self, n: int) -> LinkUnavailablePage:
         """Picks offer ``n`` on a page left open while the link expired: nothing is held, the page says so."""
-        self.choose(n)
+        with self.expect_form_answer(410):
+            self.choose(n)
         return LinkUnavailablePage(self.page).expect_loaded()
 
     def pick_slot_after_booking(self, n: int) -> BookedPage:
         """Picks offer ``n`` on a page left open while the job was booked (another tab): shown the booking."""
-        self.choose(n)
+        with self.expect_form_answer(303):
+            self.choose(n)
         return BookedPage(self.page).expect_loaded()
 
     def pick_slot_taken_meanwhile(self, n: int) -> OffersPage:
         """Picks offer ``n`` that someone else took since the page loaded: the page explains and offers anew."""
-        self.choose(n)
+        with self.expect_form_answer(303):
+            self.choose(n)
         fresh = OffersPage(self.page).expect_loaded()
         fresh.expect_slot_taken_notice()
         expect(fresh.page.get_by_role("heading", level=2, name="Fresh times")).to_be_visible()
@@ -265,7 +270,8 @@ class HeldPage(BookingStep):
 
     def confirm(self, *, name: str = "", phone: str | None = None) -> BookedPage:
         """Books the held slot; ``phone`` only for links that came without the customer's number."""
-        self._submit(name, phone)
+        with self.expect_form_answer(303):
+            self._submit(name, phone)
         return BookedPage(self.page).expect_loaded()
 
     @property
@@ -285,7 +291,8 @@ class HeldPage(BookingStep):
         """Confirms a hold this link had before (as a tab left open on the time picked first would): nothing
         is booked, the page says that time was let go and offers times again (HTTP 410)."""
         self.confirm_button.evaluate("(button, id) => { button.form.elements.hold_id.value = id; }", hold_id)
-        self._submit("", phone)
+        with self.expect_form_answer(410):
+            self._submit("", phone)
         return HoldExpiredPage(self.page).expect_loaded()
 
     def confirm_with_invalid_phone(self, *, phone: str, name: str = "") -> Self:
@@ -304,13 +311,15 @@ class HeldPage(BookingStep):
     def confirm_after_link_expiry(self) -> LinkUnavailablePage:
         """Confirms once the link itself has expired (its hold still running): nothing is booked, the page says
         the link expired."""
-        self._submit("", None)
+        with self.expect_form_answer(410):
+            self._submit("", None)
         return LinkUnavailablePage(self.page).expect_loaded()
 
     def confirm_after_expiry(self, *, phone: str | None = None) -> HoldExpiredPage:
         """Confirms once the hold has run out: the 410 page with fresh offers (also when ``phone`` is one that
         cannot be texted: the lapsed hold is what the customer needs to hear of)."""
-        self._submit("", phone)
+        with self.expect_form_answer(410):
+            self._submit("", phone)
         return HoldExpiredPage(self.page).expect_loaded()
 
 
