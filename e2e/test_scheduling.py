@@ -99,7 +99,7 @@ def test_offers_skip_closed_days_and_say_when_nothing_is_free(
     OffersPage.open(customer_page, made.json()["url"]).expect_no_free_times(phone=tenant.phone_number)
 
 
-@pytest.mark.tenant(business_hours={"sat": ["08:00", "11:00"]})
+@pytest.mark.tenant(business_hours={"sat": ["08:00", "11:00"]}, catalog=["Leak repair", "Water heater repair"])
 def test_offers_reach_two_weeks_ahead_for_a_business_open_one_morning_a_week(
     tenant: TenantHandle, seeder: TenantSeeder, twilio: TwilioFakeClient, customer_phone: str, wait_until: WaitUntil,
     customer_page: Page, app_api: httpx.Client,
@@ -124,6 +124,11 @@ def test_offers_reach_two_weeks_ahead_for_a_business_open_one_morning_a_week(
     [confirmation] = wait_until(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone)[1:],
                                 message="the confirmation SMS")
     assert confirmation.startswith(f"You're booked: Leak repair on {first}, "), confirmation
+    # A 2-hour job now fits only the next Saturday (the booking fills the 12th until 9:30 AM, and the business
+    # closes at 11): one time, offered as the only choice.
+    reply = text_the_business(twilio, tenant=tenant, customer=customer_phone, body="No hot water, the water heater "
+                              "is broken", wait_until=wait_until)
+    assert "\n1) Sat Jan 19, 8:00 AM\nReply 1 to hold a time, or book online: " in reply, reply
 
 
 def test_a_booking_link_expires_after_72_hours(
