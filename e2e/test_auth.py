@@ -157,6 +157,8 @@ def test_an_expired_session_is_refused_and_sign_in_returns_to_the_page(new_conte
     with bearer(stack, f"{header}.{claims}.{signature[::-1]}") as api:  # not signed by the app
         forged = api.get("/api/v1/me")
     assert (forged.status_code, forged.json()["code"]) == (401, "invalid_token"), forged.text
+    unsigned = http.get(f"{stack.base_url}/api/v1/me", timeout=30)  # no session at all: told to sign in
+    assert (unsigned.status_code, unsigned.json()["code"]) == (401, "not_authenticated"), unsigned.text
 
     page = new_context(storage_state=storage_state(stack.base_url, ended)).new_page()  # type: ignore[arg-type]
     # The session ended while the owner was at Stripe's checkout; cancelling there brings them back here.

@@ -272,6 +272,7 @@ def test_reordered_and_late_deliveries_never_show_a_stale_plan(
 
 def test_cancel_in_the_billing_portal_then_subscribe_again(
     owner_page: Page, tenant: TenantHandle, stripe: StripeFakeClient, wait_until: WaitUntil, seeder: TenantSeeder,
+    app_api: httpx.Client,
 ) -> None:
     success = subscribe_and_pay(owner_page)
     success.expect_plan_active()
@@ -326,6 +327,9 @@ def test_cancel_in_the_billing_portal_then_subscribe_again(
                message="both subscriptions canceled at Stripe")
     cancels = [entry["path"] for entry in stripe.requests(since_id=since) if entry["method"] == "DELETE"]
     assert cancels == [f"/v1/subscriptions/{second_subscription}"], cancels
+    # The owner's session went with the business: refused as a session nobody has any more.
+    gone = app_api.get("/api/v1/me")
+    assert (gone.status_code, gone.json()["code"]) == (401, "invalid_token"), gone.text
     # Stripe's word of that cancellation reaches an app that no longer knows the business: taken, and ignored.
     wait_until(lambda: acknowledgements(stripe, "customer.subscription.deleted", second_subscription),
                message="the cancellation's webhook answered")
