@@ -214,11 +214,12 @@ def test_a_google_outage_shows_and_clears(
     calendar.reconnect_google_refused(tenant.owner.email)
     calendar.expect_connect_error("Google Calendar could not be connected. Try again.")
     expect(calendar.status_badge).to_have_attribute("data-state", "connected")
-    google.add_fault(EVENTS, "status", method="GET", code=503, times=1000)
+    # Google rate-limits the reads (429, its "rateLimitExceeded"): an outage to wait out, not a refusal.
+    google.add_fault(EVENTS, "status", method="GET", code=429, times=1000)
     google.add_event(tenant.owner.email, start=local(14), end=local(15), summary="During the outage")
     wait_until(lambda: calendar.state() == "error", message="the outage on the Calendar page")
     calendar.expect_status("error")
-    calendar.expect_error_mentions("Google Calendar is unavailable (HTTP 503)")
+    calendar.expect_error_mentions("Google Calendar is unavailable (HTTP 429)")
     google.clear_faults()
     # Back: the next change's notification (or the next retry, whichever comes first) syncs again.
     google.add_event(tenant.owner.email, start=local(16), end=local(17), summary="After the outage")
