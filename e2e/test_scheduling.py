@@ -387,6 +387,9 @@ def test_the_scheduling_api_refuses_what_cannot_be_held_and_books_each_hold_once
     assert (lapsing["live"], lapsed["status"], lapsed["live"]) == (True, "held", False), lapsed
     again = app_api.post("/api/v1/holds", json={"item_id": leak, "starts_at": "2030-01-07T19:00:00Z"})
     assert again.status_code == 201, again.text
+    # The lapsed hold books nothing, now that its time is someone else's hold.
+    late_booking = app_api.post("/api/v1/bookings", json={"hold_id": lapsing["id"]})
+    assert (late_booking.status_code, late_booking.json().get("code")) == (410, "hold_expired"), late_booking.text
 
     # 12:40 PM: a hold placed now for 12:45 PM lives until 12:55 PM, past its slot's start: at 12:46 PM it can no
     # longer be booked. Given back, it reads as released and no longer live.
