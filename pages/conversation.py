@@ -167,12 +167,14 @@ class ConversationPage(BasePage):
 
     def take_over(self) -> Self:
         """A person answers from now on; the assistant stays silent."""
-        self.take_over_button.click()
+        with self.expect_form_answer(303):
+            self.take_over_button.click()
         self.expect_state("human")
         return self
 
     def return_to_assistant(self) -> Self:
-        self.return_to_assistant_button.click()
+        with self.expect_form_answer(303):
+            self.return_to_assistant_button.click()
         self.expect_state("open")
         return self
 
@@ -180,7 +182,8 @@ class ConversationPage(BasePage):
         """Types and sends a text as the signed-in person; waits until it is in the thread."""
         already = self.message(text).count()  # the same words may have been sent before
         self.composer.fill(text)
-        self.send_button.click()
+        with self.expect_form_answer(303):
+            self.send_button.click()
         expect(self.message(text)).to_have_count(already + 1)
         return self
 
