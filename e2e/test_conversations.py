@@ -90,6 +90,9 @@ def test_an_idle_conversation_closes_after_a_day_and_the_next_text_starts_a_new_
     quiet = app_api.get(f"/api/v1/conversations/{quiet_id}").json()
     assert (quiet["state"], quiet["composer"]["code"]) == ("closed", "conversation_closed"), quiet
     assert quiet["closed_at"] is not None and quiet["closed_at"] > quiet["last_activity_at"], quiet
+    # Its last message, as the conversation and as the inbox's list give it, is the newest of its thread.
+    listed = {c["id"]: c for c in app_api.get("/api/v1/conversations").json()["conversations"]}
+    assert quiet["last_message"] == quiet["messages"][-1] == listed[quiet_id]["last_message"], quiet
     inbox = InboxPage(owner_page).goto()
     inbox.expect_conversation_count(4)
     inbox.expect_first(customer_phone, state="open")  # the most recently active on top
