@@ -256,10 +256,10 @@ class HeldPage(BookingStep):
         self.choose_another_link.click()
         return OffersPage(self.page).expect_loaded()
 
-    def expect_held(self, label: str) -> None:
-        """Holding ``label``, with the time the hold runs out shown."""
+    def expect_held(self, label: str, *, until: str | re.Pattern[str] = re.compile(r"^\d{1,2}:\d{2} [AP]M$")) -> None:
+        """Holding ``label``, with the time the hold runs out shown (``until``: that time, "9:10 AM")."""
         expect(self.held_slot).to_have_text(label)
-        expect(self.hold_expiry).to_have_text(re.compile(r"^\d{1,2}:\d{2} [AP]M$"))
+        expect(self.hold_expiry).to_have_text(until)
 
     def _submit(self, name: str, phone: str | None) -> None:
         if name:
