@@ -32,7 +32,6 @@ from pages.conversation import ConversationPage
 pytestmark = pytest.mark.delivery
 
 
-
 def sent_text(twilio: TwilioFakeClient, wait_until: WaitUntil, *, tenant: TenantHandle, customer: str,
               body: str) -> dict[str, object]:
     """The one text with this body the fake received (waits for it)."""

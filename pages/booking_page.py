@@ -121,40 +121,37 @@ class OffersPage(BookingStep):
         """The offered times as shown, in order (call after expect_offer_count when it matters)."""
         return [text.strip() for text in self.page.get_by_test_id(SLOT_OPTION_TEST_ID).all_inner_texts()]
 
-    def choose(self, n: int) -> None:
+    def choose(self, n: int, *, answered: int) -> None:
+        """Picks offer ``n`` and presses "Hold this time"; the form must be answered with HTTP ``answered``."""
         self.slot(n).check()
-        self.hold_button.click()
+        with self.expect_form_answer(answered):
+            self.hold_button.click()
 
     def pick_slot(self, n: int) -> HeldPage:
         """Holds offer ``n`` (1-based) and lands on the confirmation step."""
-        with self.expect_form_answer(303):
-            self.choose(n)
+        self.choose(n, answered=303)
         return HeldPage(self.page).expect_loaded()
 
     def pick_slot_passed_meanwhile(self, n: int) -> OffersPage:
         """Picks offer ``n`` whose time has come too close (the page was left open): told so, offered anew."""
-        with self.expect_form_answer(303):
-            self.choose(n)
+        self.choose(n, answered=303)
         fresh = OffersPage(self.page).expect_loaded()
         expect(fresh.notice).to_have_text(SLOT_UNAVAILABLE_MESSAGE)
         return fresh
 
     def pick_slot_after_link_expiry(self, n: int) -> LinkUnavailablePage:
         """Picks offer ``n`` on a page left open while the link expired: nothing is held, the page says so."""
-        with self.expect_form_answer(410):
-            self.choose(n)
+        self.choose(n, answered=410)
         return LinkUnavailablePage(self.page).expect_loaded()
 
     def pick_slot_after_booking(self, n: int) -> BookedPage:
         """Picks offer ``n`` on a page left open while the job was booked (another tab): shown the booking."""
-        with self.expect_form_answer(303):
-            self.choose(n)
+        self.choose(n, answered=303)
         return BookedPage(self.page).expect_loaded()
 
     def pick_slot_taken_meanwhile(self, n: int) -> OffersPage:
         """Picks offer ``n`` that someone else took since the page loaded: the page explains and offers anew."""
-        with self.expect_form_answer(303):
-            self.choose(n)
+        self.choose(n, answered=303)
         fresh = OffersPage(self.page).expect_loaded()
         fresh.expect_slot_taken_notice()
         expect(fresh.page.get_by_role("heading", level=2, name="Fresh times")).to_be_visible()
@@ -261,17 +258,18 @@ class HeldPage(BookingStep):
         expect(self.held_slot).to_have_text(label)
         expect(self.hold_expiry).to_have_text(until)
 
-    def _submit(self, name: str, phone: str | None) -> None:
+    def _submit(self, name: str, phone: str | None, *, answered: int) -> None:
+        """Fills and sends the Confirm form; it must be answered with HTTP ``answered``."""
         if name:
             self.name_field.fill(name)
         if phone is not None:
             self.phone_field.fill(phone)
-        self.confirm_button.click()
+        with self.expect_form_answer(answered):
+            self.confirm_button.click()
 
     def confirm(self, *, name: str = "", phone: str | None = None) -> BookedPage:
         """Books the held slot; ``phone`` only for links that came without the customer's number."""
-        with self.expect_form_answer(303):
-            self._submit(name, phone)
+        self._submit(name, phone, answered=303)
         return BookedPage(self.page).expect_loaded()
 
     @property
@@ -291,14 +289,12 @@ class HeldPage(BookingStep):
         """Confirms a hold this link had before (as a tab left open on the time picked first would): nothing
         is booked, the page says that time was let go and offers times again (HTTP 410)."""
         self.confirm_button.evaluate("(button, id) => { button.form.elements.hold_id.value = id; }", hold_id)
-        with self.expect_form_answer(410):
-            self._submit("", phone)
+        self._submit("", phone, answered=410)
         return HoldExpiredPage(self.page).expect_loaded()
 
     def confirm_with_invalid_phone(self, *, phone: str, name: str = "") -> Self:
         """A number that cannot be texted: the same step again (HTTP 422), the field flagged, nothing booked."""
-        with self.expect_form_answer(422):
-            self._submit(name, phone)
+        self._submit(name, phone, answered=422)
         self.expect_loaded()
         expect(self.error).to_have_text("Enter a mobile number we can text, like (555) 010-0123 or +15550100123.")
         expect(self.phone_field).to_have_attribute("aria-invalid", "true")
@@ -311,15 +307,13 @@ class HeldPage(BookingStep):
     def confirm_after_link_expiry(self) -> LinkUnavailablePage:
         """Confirms once the link itself has expired (its hold still running): nothing is booked, the page says
         the link expired."""
-        with self.expect_form_answer(410):
-            self._submit("", None)
+        self._submit("", None, answered=410)
         return LinkUnavailablePage(self.page).expect_loaded()
 
     def confirm_after_expiry(self, *, phone: str | None = None) -> HoldExpiredPage:
         """Confirms once the hold has run out: the 410 page with fresh offers (also when ``phone`` is one that
         cannot be texted: the lapsed hold is what the customer needs to hear of)."""
-        with self.expect_form_answer(410):
-            self._submit("", phone)
+        self._submit("", phone, answered=410)
         return HoldExpiredPage(self.page).expect_loaded()
 
 
