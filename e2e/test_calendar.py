@@ -161,9 +161,16 @@ def test_google_busy_time_leaves_the_offers_and_bookings_reach_google(
 
     tuesday, wednesday = date(2030, 1, 8), date(2030, 1, 9)
     assert free_on(tuesday) and free_on(wednesday)
+    office = f"office.{tenant.owner.email}"  # the business's shared Google account, not connected yet
+    google.add_all_day_event(office, first=wednesday, last=wednesday, summary="Office closed")
     google.add_all_day_event(tenant.owner.email, first=tuesday, last=tuesday, summary="Day off")  # pushed
     wait_until(lambda: not free_on(tuesday), message="the day off out of Tuesday's times")
     assert free_on(wednesday)
+
+    # The owner reconnects with the shared account: its calendar is the one that counts now, read whole (its
+    # Wednesday was written before the owner's calendar was last read), and the owner's day off no longer does.
+    calendar.connect_google(office, hint=tenant.owner.email)
+    wait_until(lambda: free_on(tuesday) and not free_on(wednesday), message="the shared account's busy times")
 
 
 def overlaps_hour(label: str, hour: int, minutes: int = 90) -> bool:

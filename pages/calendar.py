@@ -39,15 +39,16 @@ class CalendarPage(BasePage):
     def last_error(self) -> Locator:
         return self.page.get_by_test_id(LAST_ERROR_TEST_ID)
 
-    def connect_google(self, account: str) -> Self:
-        """Connect, then choose the Google account and Allow on Google's consent page; back here, connected."""
-        self.through_google_consent(account)
+    def connect_google(self, account: str, *, hint: str | None = None) -> Self:
+        """Connect, then choose the Google account and Allow on Google's consent page; back here, connected.
+        `hint`: the account the app suggests (the owner's email) when the owner picks another one."""
+        self.through_google_consent(account, hint=hint)
         return self.expect_google_connected()
 
-    def through_google_consent(self, account: str) -> None:
+    def through_google_consent(self, account: str, *, hint: str | None = None) -> None:
         """Connect, then choose the Google account and Allow on Google's consent page (back to the app)."""
         self.connect_button.click()
-        GoogleConsentPage(self.page).allow(account)
+        GoogleConsentPage(self.page).allow(account, hint=hint)
 
     def cancel_google_consent(self) -> Self:
         """Connect (or Reconnect), then Cancel on Google's consent page: back here, with nothing changed."""
@@ -137,10 +138,13 @@ class GoogleConsentPage:
     def __init__(self, page: Page) -> None:
         self.page = page
 
-    def allow(self, account: str) -> None:
+    def allow(self, account: str, *, hint: str | None = None) -> None:
+        """Allow access to `account`; `hint`, when given, is the account the app suggested instead."""
         expect(self.page).to_have_title("Sign in - Google Accounts")
         field = self.page.get_by_label("Google account")
-        expect(field).to_have_value(account)  # the app sent the owner's email as the login hint
+        expect(field).to_have_value(hint or account)  # the app sent the owner's email as the login hint
+        if hint is not None:
+            field.fill(account)
         self.page.get_by_role("button", name="Allow").click()
 
     def cancel(self) -> None:
