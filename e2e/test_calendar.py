@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -206,6 +208,7 @@ def test_a_dropped_push_is_made_good_by_the_poll_on_the_tenant_clock(
 
 def test_a_google_outage_shows_and_clears(
     calendar: CalendarPage, tenant: TenantHandle, google: GoogleFakeClient, wait_until: WaitUntil,
+    seeder: TenantSeeder,
 ) -> None:
     # Words slipped into the page's address (a doctored link) are never shown as the app's own: errors are codes.
     calendar.page.goto(f"{CalendarPage.path}?error=Your+Google+account+was+suspended.+Call+555-0199+now.")
@@ -222,11 +225,28 @@ def test_a_google_outage_shows_and_clears(
     calendar.expect_connect_error("Google Calendar could not be connected. Try again.")
     expect(calendar.status_badge).to_have_attribute("data-state", "connected")
     # Google rate-limits the reads (429, its "rateLimitExceeded"): an outage to wait out, not a refusal.
+    since = max((r["id"] for r in google.requests()), default=0)
     google.add_fault(EVENTS, "status", method="GET", code=429, times=1000)
     google.add_event(tenant.owner.email, start=local(14), end=local(15), summary="During the outage")
     wait_until(lambda: calendar.state() == "error", message="the outage on the Calendar page")
     calendar.expect_status("error")
     calendar.expect_error_mentions("Google Calendar is unavailable (HTTP 429)")
+    # Waited out politely: each refused read puts the next one twice as far off (1-2 s after the first, 2-4 s
+    # after the second: jittered), not one read per turn of the app's poll. The business's clock is moved to
+    # the retry, so the test does not wait for it.
+    def throttled_reads() -> list[dict[str, Any]]:
+        return [r for r in google.requests(since_id=since) if r["status"] == 429]
+
+    seeder.set_clock(tenant, advance_seconds=retry_delay_s(seeder, tenant, throttled_reads()[-1]) + 0.1)
+    moved = max(r["id"] for r in google.requests())  # later reads failed after the clock moved
+
+    def retried() -> list[dict[str, Any]]:
+        reads = throttled_reads()
+        return reads if reads[-1]["id"] > moved else []
+
+    reads = wait_until(retried, message="the retry of the throttled read")
+    delay = retry_delay_s(seeder, tenant, reads[-1])
+    assert delay >= 2 ** len(reads) / 2 - 0.2, f"{len(reads)} refused reads, then a retry due {delay:.2f}s after"
     google.clear_faults()
     # Back: the next change's notification (or the next retry, whichever comes first) syncs again.
     google.add_event(tenant.owner.email, start=local(16), end=local(17), summary="After the outage")
@@ -240,6 +260,13 @@ def test_a_google_outage_shows_and_clears(
     calendar.expect_error_mentions("Google Calendar refused the request (HTTP 400: Invalid calendar id)")
     google.clear_faults()  # a refusal is not the end: the poll asks again and finds Google answering
     wait_until(lambda: calendar.state() == "connected", message="recovery after Google's refusal")
+
+
+def retry_delay_s(seeder: TenantSeeder, tenant: TenantHandle, failed_read: dict[str, object]) -> float:
+    """How long after `failed_read` (a journal entry of the Google fake) the app's next try of the calendar is due."""
+    due_in = seeder.operator.outbox(tenant.id)["calendar_due_in_seconds"]
+    assert due_in is not None, "no calendar work scheduled after a failed read"
+    return float(due_in) + time.time() - float(failed_read["started_ts"])  # type: ignore[arg-type]
 
 
 def test_an_expired_google_token_is_refreshed_once_and_moved_or_deleted_events_free_their_time(
