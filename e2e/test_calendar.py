@@ -237,7 +237,11 @@ def test_a_google_outage_shows_and_clears(
     def throttled_reads() -> list[dict[str, Any]]:
         return [r for r in google.requests(since_id=since) if r["status"] == 429]
 
-    seeder.set_clock(tenant, advance_seconds=retry_delay_s(seeder, tenant, throttled_reads()[-1]) + 0.1)
+    refused = throttled_reads()
+    soon_after = [r["id"] for r in refused if float(r["started_ts"]) < float(refused[0]["started_ts"]) + 0.9]
+    # The first retry waits a second or more, whichever of the outbox and the poll makes it.
+    assert soon_after == [refused[0]["id"]], f"retried at once: {[r['started_at'] for r in refused]}"
+    seeder.set_clock(tenant, advance_seconds=retry_delay_s(seeder, tenant, refused[-1]) + 0.1)
     moved = max(r["id"] for r in google.requests())  # later reads failed after the clock moved
 
     def retried() -> list[dict[str, Any]]:
