@@ -184,11 +184,15 @@ def overlaps_hour(label: str, hour: int, minutes: int = 90) -> bool:
 
 def test_a_dropped_push_is_made_good_by_the_poll_on_the_tenant_clock(
     calendar: CalendarPage, offers: OffersPage, tenant: TenantHandle, google: GoogleFakeClient, seeder: TenantSeeder,
-    wait_until: WaitUntil,
+    wait_until: WaitUntil, settle: Settle,
 ) -> None:
     google.drop_notifications(1)
     google.add_event(tenant.owner.email, start=local(11), end=local(12), summary="School run")
     assert google.health()["dropped_notifications"] >= 1
+    # Nor does it ask Google before the poll interval is over: watched over a few turns of the app's poll loop
+    # (0.2 s each on the e2e stack), which the app's own "nothing due" report cannot vouch for.
+    settle.assert_no_new(lambda: google_reads(google, tenant), what="reads of Google before the poll is due",
+                         at_least_s=0.7)
     offers.expect_offers(LEAK_OFFERS)  # 11:00 AM still: without the notification the app does not know
     # The next poll is due on the tenant clock. (The offers move on too: 30 min lead from the new time.) Google
     # is down when it comes: the Calendar page says so...

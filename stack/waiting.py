@@ -71,10 +71,15 @@ class Settle:
         self.interval = interval
         self.idle = idle
 
-    def assert_no_new(self, read: Callable[[], S], window_s: float | None = None, *, what: str = "items") -> S:
-        """Takes a baseline now, watches for ``window_s`` and fails if ``read()`` grew. Returns the last read."""
+    def assert_no_new(self, read: Callable[[], S], window_s: float | None = None, *, what: str = "items",
+                      at_least_s: float = 0.0) -> S:
+        """Takes a baseline now, watches for ``window_s`` and fails if ``read()`` grew. Returns the last read.
+
+        ``at_least_s``: the window does not end early before this, idle or not. For work the app's idle report
+        cannot vouch for (a loop of its own that does not go through the outbox, such as the calendar poll).
+        """
         baseline = read()
-        return self._watch(read, baseline, window_s, what)
+        return self._watch(read, baseline, window_s, what, at_least_s)
 
     @contextmanager
     def window(self, read: Callable[[], S], window_s: float | None = None, *, what: str = "items") -> Iterator[None]:
@@ -87,9 +92,11 @@ class Settle:
         yield
         self._watch(read, baseline, window_s, what)
 
-    def _watch(self, read: Callable[[], S], baseline: S, window_s: float | None, what: str) -> S:
+    def _watch(self, read: Callable[[], S], baseline: S, window_s: float | None, what: str,
+               at_least_s: float = 0.0) -> S:
         window = self.window_s if window_s is None else window_s
-        deadline = time.monotonic() + window
+        started = time.monotonic()
+        deadline = started + window
         current = baseline
         while True:
             # Idle is asked before the read: work finished between the two is then in what is read.
@@ -102,6 +109,6 @@ class Settle:
                     f"but {len(current) - len(baseline)} appeared: {new!r}"
                 )
             remaining = deadline - time.monotonic()
-            if idle or remaining <= 0:
+            if (idle and time.monotonic() - started >= at_least_s) or remaining <= 0:
                 return current
             time.sleep(min(self.interval, remaining))

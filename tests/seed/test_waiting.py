@@ -82,3 +82,17 @@ def test_settle_watches_the_whole_window_while_the_app_is_busy() -> None:
     started = time.monotonic()
     Settle(0.3, interval=0.02, idle=lambda horizon_s: False).assert_no_new(lambda: [])
     assert time.monotonic() - started >= 0.3
+
+
+def test_settle_watches_at_least_what_it_is_told_even_when_the_app_says_idle() -> None:
+    # A loop of the app's own (the calendar poll) reads again after a while, whatever the idle report says.
+    started = time.monotonic()
+
+    def read() -> list[str]:
+        return ["read by the poll"] if time.monotonic() - started > 0.15 else []
+
+    with pytest.raises(SettleViolation, match="read by the poll"):
+        Settle(5.0, interval=0.02, idle=lambda horizon_s: True).assert_no_new(read, at_least_s=0.3)
+    started = time.monotonic()
+    Settle(5.0, interval=0.02, idle=lambda horizon_s: True).assert_no_new(lambda: [], at_least_s=0.3)
+    assert 0.3 <= time.monotonic() - started < 1.0
