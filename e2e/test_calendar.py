@@ -451,6 +451,12 @@ def test_a_jobber_outage_shows_and_clears(
     jobber_calendar.return_from_consent(code="someone-elses-code", state="forged", provider="jobber")
     jobber_calendar.expect_connect_error("The connection request expired. Try again.")
     jobber_calendar.cancel_jobber_consent().expect_connect_error("Jobber was not connected.")
+    # The access token's hour is over as Jobber fails: the sync refreshes it (Jobber rotates the refresh token with
+    # it), then its read fails. The new tokens must outlive the failed sync: Jobber has already replaced the old
+    # refresh token, so the next sync could not refresh with it.
+    since = max((r["id"] for r in jobber.requests()), default=0)
+    assert jobber.expire_access_tokens(tenant.owner.email) == 1
+    jobber.add_fault(r"^/api/graphql$", "delay", method="POST", ms=1, times=1)  # the first read: its 401, as it is
     jobber.add_fault(r"^/api/graphql$", "status", method="POST", code=500, times=1000)  # an error on its side
     jobber.add_visit(tenant.owner.email, start=local(14), end=local(15), title="During the outage")
     wait_until(lambda: jobber_calendar.state("jobber") == "error", message="the outage on the Calendar page")
@@ -460,3 +466,6 @@ def test_a_jobber_outage_shows_and_clears(
     # Back: the next change's webhook (or the next retry, whichever comes first) syncs again.
     jobber.add_visit(tenant.owner.email, start=local(16), end=local(17), title="After the outage")
     wait_until(lambda: jobber_calendar.state("jobber") == "connected", message="recovery after Jobber is back")
+    refreshes = [r["status"] for r in jobber.requests(since_id=since, contains="grant_type=refresh_token")
+                 if r["path"] == "/api/oauth/token"]
+    assert refreshes == [200], refreshes  # one refresh, kept through the failure
