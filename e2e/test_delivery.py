@@ -46,6 +46,13 @@ def force(twilio: TwilioFakeClient, sid: object, status: str, *, error_code: int
     assert result["status_code"] == 200, result
 
 
+def outcomes(conversation: ConversationPage) -> dict[str, tuple[str, str | None]]:
+    """Each outbound text of the conversation as the API gives it: body -> (status, Twilio's error code)."""
+    answer = conversation.page.request.get(f"/api/v1/conversations/{conversation.conversation_id}/messages")
+    assert answer.status == 200, answer.text()
+    return {m["body"]: (m["status"], m["error_code"]) for m in answer.json()["messages"] if m["direction"] == "outbound"}
+
+
 def test_the_thread_shows_delivered_and_failed_from_twilio_status_callbacks(
     owner_page: Page, tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, wait_until: WaitUntil,
 ) -> None:
@@ -86,6 +93,10 @@ def test_the_thread_shows_delivered_and_failed_from_twilio_status_callbacks(
     conversation.expect_message(on_its_way, status="Sent")
     conversation.expect_message(unreachable, status="Failed")
     conversation.expect_message(unknown, status="Not delivered")
+    # The API gives each failure's code as Twilio sent it (what an integration reads), and none to the rest.
+    assert outcomes(conversation) == {
+        first_reply(tenant): ("delivered", None), on_its_way: ("sent", None), unreachable: ("failed", "30003"),
+        unknown: ("undelivered", "30005"), unexplained: ("failed", "30010")}
 
 
 def test_twilio_failures_are_retried_once_and_a_refusal_shows_as_failed(
@@ -159,6 +170,7 @@ def test_twilio_failures_are_retried_once_and_a_refusal_shows_as_failed(
         r"^Twilio refused the text: Unable to create record: "
         rf"The 'To' number {re.escape(customer_phone)} is not a valid phone number\. \(error 21211\)\.$"))
     settle.assert_no_new(attempts, what="a retry of a refused text, or a fifth of the one that gave up")
+    assert outcomes(conversation)[refused] == ("failed", "21211")
     assert [a["status"] for a in attempts()][6:] == [503] * 4 + [400], attempts()
     assert bodies_to(twilio, tenant=tenant, customer=customer_phone) == [first_reply(tenant), slow, slow]
     # Twilio was asked for earlier copies once before each retry and never before a first attempt: 2 for the first
