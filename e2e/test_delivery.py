@@ -46,11 +46,13 @@ def force(twilio: TwilioFakeClient, sid: object, status: str, *, error_code: int
     assert result["status_code"] == 200, result
 
 
-def outcomes(conversation: ConversationPage) -> dict[str, tuple[str, str | None]]:
-    """Each outbound text of the conversation as the API gives it: body -> (status, Twilio's error code)."""
+def outcomes(conversation: ConversationPage) -> dict[str, tuple[str, str | None, bool]]:
+    """Each outbound text of the conversation as the API gives it: body -> (status, Twilio's error code, whether
+    it has a `sent_at`: Twilio accepted it)."""
     answer = conversation.page.request.get(f"/api/v1/conversations/{conversation.conversation_id}/messages")
     assert answer.status == 200, answer.text()
-    return {m["body"]: (m["status"], m["error_code"]) for m in answer.json()["messages"] if m["direction"] == "outbound"}
+    return {m["body"]: (m["status"], m["error_code"], m["sent_at"] is not None)
+            for m in answer.json()["messages"] if m["direction"] == "outbound"}
 
 
 def test_the_thread_shows_delivered_and_failed_from_twilio_status_callbacks(
@@ -94,9 +96,10 @@ def test_the_thread_shows_delivered_and_failed_from_twilio_status_callbacks(
     conversation.expect_message(unreachable, status="Failed")
     conversation.expect_message(unknown, status="Not delivered")
     # The API gives each failure's code as Twilio sent it (what an integration reads), and none to the rest.
-    assert outcomes(conversation) == {
-        first_reply(tenant): ("delivered", None), on_its_way: ("sent", None), unreachable: ("failed", "30003"),
-        unknown: ("undelivered", "30005"), unexplained: ("failed", "30010")}
+    assert outcomes(conversation) == {  # all five accepted by Twilio, whatever became of them after
+        first_reply(tenant): ("delivered", None, True), on_its_way: ("sent", None, True),
+        unreachable: ("failed", "30003", True), unknown: ("undelivered", "30005", True),
+        unexplained: ("failed", "30010", True)}
 
 
 def test_twilio_failures_are_retried_once_and_a_refusal_shows_as_failed(
@@ -136,6 +139,8 @@ def test_twilio_failures_are_retried_once_and_a_refusal_shows_as_failed(
     # waits before looking (a retry that looks sooner sends it twice).
     twilio.add_fault(CREATE_MESSAGE, "delay", method="POST", ms=2200, times=1)
     conversation.send(slow)
+    # Meanwhile the thread says why it is not out yet (for the 2 s the sender waits before looking).
+    conversation.expect_message(slow, status="Sending…", note=re.compile(r"^Retrying: Could not reach Twilio: "))
     sent_text(twilio, wait_until, tenant=tenant, customer=customer_phone, body=slow)
     conversation.expect_message(slow, status="Delivered")  # its callbacks apply once the text is adopted
     assert bodies_to(twilio, tenant=tenant, customer=customer_phone) == [first_reply(tenant), slow]
@@ -170,7 +175,7 @@ def test_twilio_failures_are_retried_once_and_a_refusal_shows_as_failed(
         r"^Twilio refused the text: Unable to create record: "
         rf"The 'To' number {re.escape(customer_phone)} is not a valid phone number\. \(error 21211\)\.$"))
     settle.assert_no_new(attempts, what="a retry of a refused text, or a fifth of the one that gave up")
-    assert outcomes(conversation)[refused] == ("failed", "21211")
+    assert outcomes(conversation)[refused] == ("failed", "21211", False)  # never accepted
     assert [a["status"] for a in attempts()][6:] == [503] * 4 + [400], attempts()
     assert bodies_to(twilio, tenant=tenant, customer=customer_phone) == [first_reply(tenant), slow, slow]
     # Twilio was asked for earlier copies once before each retry and never before a first attempt: 2 for the first

@@ -86,13 +86,17 @@
 
   // What the thread shows, reduced to what can change: compared with the API's answer on every poll.
   function threadSignatureOfData(messages) {
-    return messages.map(function (m) { return m.id + ":" + (m.direction === "event" ? "" : m.status) + ":" + m.created_at_label; }).join("|");
+    return messages.map(function (m) {
+      return m.id + ":" + (m.direction === "event" ? "" : m.status) + ":" + (m.status_reason || "") + ":" + m.created_at_label;
+    }).join("|");
   }
 
   function threadSignatureOfDom(thread) {
     return Array.prototype.map.call(thread.children, function (li) {
       var time = li.querySelector("time");
-      return li.getAttribute("data-message-id") + ":" + (li.getAttribute("data-status") || "") + ":" + (time ? time.textContent : "");
+      var note = li.querySelector(".msg-note");  // a reason can change while the status stays ("Retrying: ...")
+      return li.getAttribute("data-message-id") + ":" + (li.getAttribute("data-status") || "") + ":" +
+        (note ? note.textContent : "") + ":" + (time ? time.textContent : "");
     }).join("|");
   }
 
