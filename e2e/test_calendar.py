@@ -101,6 +101,11 @@ def test_google_busy_time_leaves_the_offers_and_bookings_reach_google(
     app_api: httpx.Client, settle: Settle,
 ) -> None:
     offers.expect_offers(LEAK_OFFERS)
+    # An event the owner shows as free in Google (a reminder: "transparency": "transparent") takes no time.
+    synced_before = calendar.synced_at()
+    google.add_event(tenant.owner.email, start=local(9, 30), end=local(11), summary="Call the supplier", free=True)
+    wait_until(lambda: calendar.synced_at() != synced_before, message="the free event synced from Google")
+    assert offered_after_reload(offers) == LEAK_OFFERS
     synced_before = calendar.synced_at()
     # Off the quarter-hour grid: 10:50 takes the 10:45 block too, so 9:30-11:00 is no longer free either.
     # It ends at 11:45, when the first time left starts: that time is held and booked below (an event's
@@ -118,7 +123,8 @@ def test_google_busy_time_leaves_the_offers_and_bookings_reach_google(
     label, booked = hold_and_confirm(fresh, 1, name="Pat Customer")
     assert label == after_dentist[0]
     booked.expect_booking(service="Leak repair", when=label, price=dollars(item(tenant, "Leak repair").price_cents))
-    events = wait_until(lambda: [e for e in google.events(tenant.owner.email) if e["summary"] != "Dentist"],
+    theirs = ("Dentist", "Call the supplier")  # the owner's own events
+    events = wait_until(lambda: [e for e in google.events(tenant.owner.email) if e["summary"] not in theirs],
                         message="the booking in Google Calendar")
     assert [(e["summary"], e["start"]["dateTime"], e["end"]["dateTime"]) for e in events] == [
         ("Leak repair (NeverMissCall)", local(11, 45).isoformat(), local(13, 15).isoformat())]

@@ -33,7 +33,7 @@ from typing import Any
 from fakes.core import FakeApp, HttpError, Request, Response, Webhook, control_error
 from fakes.core.consent import answer_consent
 from fakes.core.journal import iso_now
-from fakes.core.validate import optional_int, optional_str, require_str
+from fakes.core.validate import optional_bool, optional_int, optional_str, require_str
 
 PAGE_SIZE = 250
 DEFAULT_CHANNEL_TTL_S = 604800  # a channel's life when `params.ttl` is not given (Google's default: a week)
@@ -303,6 +303,8 @@ class GoogleCalendarFake(FakeApp):
         event = {"kind": "calendar#event", "id": optional_str(data, "id") or uuid.uuid4().hex,
                  "status": "confirmed", "summary": optional_str(data, "summary") or "Busy",
                  "start": start_field, "end": end_field, "created": iso_now()}
+        if optional_bool(data, "free", False):  # "Show as: Free": Google writes it, and omits it for "Busy"
+            event["transparency"] = "transparent"
         with self.lock:
             if event["id"] in self._calendar(calendar_id).events:
                 raise control_error(409, f"event {event['id']} exists", "duplicate")

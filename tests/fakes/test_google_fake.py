@@ -94,6 +94,17 @@ def test_each_account_has_its_own_primary_calendar(google: RunningGoogle) -> Non
     assert theirs.events().list(calendarId="primary").execute()["items"] == []
 
 
+def test_an_event_shown_as_free_is_transparent_and_a_busy_one_says_nothing(google: RunningGoogle) -> None:
+    google.control.add_event(ACCOUNT, start=T0, end=T0 + timedelta(hours=1), summary="Reminder", free=True)
+    google.control.add_event(ACCOUNT, start=T0, end=T0 + timedelta(hours=1), summary="Meeting")
+    events = google.api_client(access_token(google)).events().list(calendarId="primary").execute()["items"]
+    assert {e["summary"]: e.get("transparency") for e in events} == {"Reminder": "transparent", "Meeting": None}
+    with pytest.raises(FakeControlError) as refused:
+        google.control._call("POST", "/_fake/google/events", json={
+            "calendar_id": ACCOUNT, "start": T0.isoformat(), "end": (T0 + timedelta(hours=1)).isoformat(), "free": "yes"})
+    assert refused.value.status == 422 and "free" in str(refused.value)
+
+
 def test_all_day_events_have_dates_with_the_end_day_excluded(google: RunningGoogle) -> None:
     google.control.add_all_day_event(ACCOUNT, first=date(2030, 1, 8), last=date(2030, 1, 9), summary="Away")
     [event] = google.api_client(access_token(google)).events().list(calendarId="primary").execute()["items"]
