@@ -77,7 +77,9 @@ def calendar(owner_page: Page, tenant: TenantHandle, google: GoogleFakeClient, w
     page.expect_last_synced(SYNCED_ON_MONDAY_MORNING)  # stamped with the business's clock, not the server's
     # Synced: Google is not asked again until a push comes or the poll interval is over on the business's clock
     # (the window lasts while the app reports a poll due within it).
-    settle.assert_no_new(lambda: google_reads(google, tenant), what="reads of Google before the poll is due")
+    reads = settle.assert_no_new(lambda: google_reads(google, tenant), what="reads of Google before the poll is due")
+    # One read in all: the push channel's opening message ("sync") is no change to read again for.
+    assert len(reads) == 1, reads
     return page
 
 
