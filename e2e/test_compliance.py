@@ -265,6 +265,11 @@ def test_the_owner_registers_on_the_compliance_page_and_texting_starts_on_approv
             "legal_name": "N" * name_length, "ein": "12-34", "use_case": "MIXED",
             "website": "https://example.com/" + "a" * (website_length - len("https://example.com/"))})
 
+    # A plain-http site is a website too; another scheme is not.
+    for site, wrong in (("http://example.com", ["ein"]), ("ftp://example.com", ["ein", "website"])):
+        answer = app_api.post("/api/v1/compliance/registration", json={
+            "legal_name": "Acme Plumbing", "ein": "12-34", "website": site, "use_case": "MIXED"})
+        assert (answer.status_code, sorted(answer.json().get("errors", {}))) == (422, wrong), answer.text
     at_limits = register_with(200, 300)
     assert (at_limits.status_code, sorted(at_limits.json().get("errors", {}))) == (422, ["ein"]), at_limits.text
     past = register_with(201, 301)
