@@ -47,6 +47,7 @@ class TestObservations:
     page_errors: list[str] = field(default_factory=list)
     browser_server_errors: list[dict[str, Any]] = field(default_factory=list)
     missing_headers: list[str] = field(default_factory=list)  # security headers, e2e/plugins/security_headers.py
+    odd_pages: list[str] = field(default_factory=list)  # pages that came with a 2xx other than 200
     bundle: dict[str, Any] | None = None  # filled on failure, while the stack still runs
 
     def watch(self, context: BrowserContext) -> None:
@@ -61,6 +62,11 @@ class TestObservations:
         if response.status >= 500 and response.url.startswith(self.stack.base_url):
             self.browser_server_errors.append(
                 {"status": response.status, "method": response.request.method, "url": response.url})
+        # A page is 200 (or a redirect, or an error page): 201 "created" or 204 "no content" with a page says what
+        # did not happen, and the browser shows it all the same.
+        if (200 < response.status < 300 and response.request.resource_type == "document"
+                and response.url.startswith(self.stack.base_url)):
+            self.odd_pages.append(f"{response.request.method} {response.url} -> {response.status}")
         self.missing_headers += header_problems(response, self.stack.base_url)
 
     def log_entries(self, tenant_ids: set[str]) -> list[dict[str, Any]]:
@@ -73,6 +79,7 @@ class TestObservations:
         found = [f"uncaught page error: {message}" for message in self.page_errors]
         found += [f"app answered {e['status']} to the browser: {e['method']} {e['url']}" for e in self.browser_server_errors]
         found += [f"security header missing: {problem}" for problem in self.missing_headers]
+        found += [f"a page came with a status other than 200: {page}" for page in self.odd_pages]
         for entry in self.log_entries(tenant_ids):
             if is_server_error(entry):
                 what = f"{entry.get('method', '')} {entry.get('path', '')} -> {entry.get('status')}".strip()
