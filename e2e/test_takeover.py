@@ -77,6 +77,11 @@ def test_the_assistant_is_silent_while_a_person_answers_and_resumes_after(
     # One character more is refused, not cut or split.
     too_long = app_api.post(f"/api/v1/conversations/{conversation.conversation_id}/messages", json={"body": longest + "!"})
     assert (too_long.status_code, too_long.json().get("code")) == (422, "validation_error"), too_long.text
+    # The shortest text there is, one character, goes out too (an owner's "K").
+    shortest = app_api.post(f"/api/v1/conversations/{conversation.conversation_id}/messages", json={"body": "K"})
+    assert shortest.status_code == 201, shortest.text
+    wait_until(lambda: [m for m in texts_to(twilio, tenant=tenant, customer=customer_phone) if m["body"] == "K"],
+               message="the one-character text at the fake")
 
     conversation.return_to_assistant()
     reply = text_the_business(twilio, tenant=tenant, customer=customer_phone, body=job, wait_until=wait_until)
