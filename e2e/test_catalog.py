@@ -158,6 +158,15 @@ def test_edit_deactivate_and_reactivate_change_what_the_assistant_quotes(
     lowered = app_api.patch(f"/api/v1/catalog/items/{edge.json()['id']}", json=least)
     assert lowered.status_code == 200 and {key: lowered.json()[key] for key in least} == least, lowered.text
     assert app_api.delete(f"/api/v1/catalog/items/{edge.json()['id']}").status_code == 204
+    # A one-letter name is a name, when added and when renamed (up to 120 characters, as added); an item added
+    # without a priority has the lowest.
+    letter = app_api.post("/api/v1/catalog/items", json={"name": "X", **job})
+    assert (letter.status_code, letter.json().get("priority")) == (201, 0), letter.text
+    letter_url = f"/api/v1/catalog/items/{letter.json()['id']}"
+    for name, status in (("Y", 200), ("P" * 120, 200), ("M" * 121, 422)):
+        renamed = app_api.patch(letter_url, json={"name": name})
+        assert renamed.status_code == status, (name, renamed.text)
+    assert app_api.delete(letter_url).status_code == 204
     # What it adds, reprices and removes is what a quote by description gets next.
     def api_quote(text: str) -> tuple[int, str]:
         answer = app_api.post("/api/v1/catalog/quote", json={"text": text})
