@@ -328,6 +328,10 @@ def test_sign_out_ends_the_session(owner_page: Page, new_context: CreateContextC
     assert replayed.status == 303, f"the replayed sign-out answered {replayed.status}"
     elsewhere.reload()
     InboxPage(elsewhere).expect_loaded()
+    # An API client holding the ended session's token is told why it no longer works.
+    with bearer(stack, tenant.owner.session.token) as api:
+        ended = api.get("/api/v1/me")
+    assert (ended.status_code, ended.json()["code"]) == (401, "session_revoked"), ended.text
 
 
 def test_deactivated_user_is_refused_even_with_a_session(tech_page: Page, tenant: TenantHandle, seeder: TenantSeeder,
@@ -343,6 +347,9 @@ def test_deactivated_user_is_refused_even_with_a_session(tech_page: Page, tenant
     tech_page.context.clear_cookies()
     login = LoginPage(tech_page).goto()
     login.sign_in_refused(tenant.tech.email, tenant.tech.password, error=DEACTIVATED, status=403)
+    token = http.post(f"{stack.base_url}/api/v1/auth/token", timeout=30,
+                      json={"email": tenant.tech.email, "password": tenant.tech.password})
+    assert (token.status_code, token.json()["code"]) == (403, "user_inactive"), token.text
     # ...until the account is active again: then the form and the session it already had both work.
     seeder.set_active(tenant, tenant.tech, True)
     login.sign_in_as(tenant.tech)
