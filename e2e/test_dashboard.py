@@ -78,6 +78,9 @@ def test_first_response_figures_after_a_few_missed_calls(
     figures = owner_page.request.get(FIGURES_API_PATH).json()
     assert (figures["today"], figures["last_7_days"]["first_day"], figures["last_7_days"]["last_day"]) == (
         "2030-01-07", "2030-01-01", "2030-01-07"), figures
+    # Unasked, its table is the last 14 days, newest first, as the dashboard's.
+    days = [d["day"] for d in figures["days"]]
+    assert (len(days), days[0], days[-1]) == (14, "2030-01-07", "2029-12-25"), days
     labels = [c["last_activity_label"] for c in app_api.get("/api/v1/conversations").json()["conversations"]]
     assert labels and all(THIS_EVENING.match(label) for label in labels), labels  # the inbox's "Updated" column
 
