@@ -64,6 +64,18 @@ def test_connecting_mirrors_busy_time_and_takes_it_out_of_offers(
     assert held.status_code == 409 and held.json()["code"] == "slot_taken"
 
 
+def test_a_new_connection_is_synced_by_the_outbox_not_also_by_the_poll(
+    shop: dict[str, Any], login_as: Callable[..., TestClient], google: RunningGoogle, worker: OutboxWorker,
+    database: Database, settings: Settings,
+) -> None:
+    owner = login_as(shop, "OWNER")
+    assert connect(owner, google).status_code == 303
+    # Before the outbox's first sync ran: the poll leaves the new connection to it (a second, simultaneous sync).
+    assert calendars_service.poll_due(database=database, settings=settings) == 0
+    drain_all(worker, database)
+    assert calendars_service.poll_due(database=database, settings=settings) == 0  # an interval away now
+
+
 def test_a_push_notification_brings_in_changes_and_forged_ones_are_refused(
     shop: dict[str, Any], login_as: Callable[..., TestClient], google: RunningGoogle, worker: OutboxWorker,
     database: Database, client: TestClient,
