@@ -451,6 +451,15 @@ def test_a_dropped_jobber_webhook_is_made_good_by_the_poll_on_the_tenant_clock(
     labels = wait_until(offers_clear_of_the_visit, message="the poll to take 11:00-12:00 out of the offers")
     assert labels is not None and len(labels) == 3, labels
 
+    # The business reconnects Jobber with its office's account: the owner's visits no longer count, and news of
+    # the office's reaches the app (its webhooks name the new account).
+    office = f"office.{tenant.owner.email}"
+    jobber_calendar.connect_jobber(office)
+    clear_day = ["Mon Jan 7, 9:45 AM", "Mon Jan 7, 11:15 AM", "Mon Jan 7, 12:45 PM"]  # 9:00 now, and a 30 min lead
+    wait_until(lambda: offered_after_reload(offers) == clear_day, message="the owner's visits out of the offers")
+    jobber.add_visit(office, start=local(11), end=local(12), title="Office inspection")  # a webhook
+    wait_until(lambda: clear_day[1] not in offered_after_reload(offers), message="the office's visit in the offers")
+
 
 def test_a_jobber_outage_shows_and_clears(
     jobber_calendar: CalendarPage, tenant: TenantHandle, jobber: JobberFakeClient, wait_until: WaitUntil,
