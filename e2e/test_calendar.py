@@ -468,6 +468,11 @@ def test_a_jobber_outage_shows_and_clears(
     jobber_calendar.return_from_consent(code="someone-elses-code", state="forged", provider="jobber")
     jobber_calendar.expect_connect_error("The connection request expired. Try again.")
     jobber_calendar.cancel_jobber_consent().expect_connect_error("Jobber was not connected.")
+    # Reconnecting while Jobber's token endpoint fails: told so, and the connection in place stays connected.
+    jobber.add_fault(r"^/api/oauth/token$", "status", method="POST", code=503, times=1)
+    jobber_calendar.reconnect_jobber_refused(tenant.owner.email)
+    jobber_calendar.expect_connect_error("Jobber could not be connected. Try again.")
+    jobber_calendar.expect_status("connected", provider="jobber")
     # The access token's hour is over as Jobber fails: the sync refreshes it (Jobber rotates the refresh token with
     # it), then its read fails. The new tokens must outlive the failed sync: Jobber has already replaced the old
     # refresh token, so the next sync could not refresh with it.

@@ -76,6 +76,14 @@ class CalendarPage(BasePage):
         expect(self.page).to_have_url(re.compile(re.escape(self.path) + r"\?error="))
         return self.expect_loaded()
 
+    def reconnect_jobber_refused(self, account: str) -> Self:
+        """Reconnect Jobber and Allow Access, but Jobber refuses to exchange the consent's code: back here with the
+        error."""
+        self.jobber_connect_button.click()
+        JobberConsentPage(self.page).allow(account)
+        expect(self.page).to_have_url(re.compile(re.escape(self.path) + r"\?error="))
+        return self.expect_loaded()
+
     def connect_jobber(self, account: str) -> Self:
         """Connect Jobber, then type the Jobber account and Allow Access on Jobber's consent page; back here."""
         self.jobber_connect_button.click()
