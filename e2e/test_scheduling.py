@@ -158,6 +158,9 @@ def test_a_booking_link_expires_after_72_hours(
     seeder.set_clock(tenant, advance_seconds=120)
     # Confirming that hold once the link has expired books nothing: the page says the link expired.
     held.confirm_after_link_expiry().expect_expired(business=tenant.name, phone=tenant.phone_number)
+    # The confirmation step opened again (Back, a reload) says so too, rather than showing the hold.
+    LinkUnavailablePage.open(customer_page.context.new_page(), f"{link.group(0)}/hold").expect_expired(
+        business=tenant.name, phone=tenant.phone_number)
     # Nor does picking a time on offers left open since before the expiry hold it: the time stays free.
     second_time = left_open.slot(2).get_attribute("value")
     left_open.pick_slot_after_link_expiry(2).expect_expired(business=tenant.name, phone=tenant.phone_number)
