@@ -74,7 +74,7 @@ def test_a_pending_tenant_texts_nobody_and_says_why(
 @pytest.mark.tenant(compliance="pending")
 def test_approval_removes_the_banner_and_sends_the_held_text(
     owner_page: Page, tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, app_api: httpx.Client,
-    wait_until: WaitUntil, settle: Settle,
+    wait_until: WaitUntil, settle: Settle, new_customer_phone: Callable[[], str],
 ) -> None:
     with settle.window(lambda: texts_to(twilio, tenant=tenant, customer=customer_phone),
                        what="SMS while registration is pending"):
@@ -97,9 +97,25 @@ def test_approval_removes_the_banner_and_sends_the_held_text(
     again = app_api.post("/api/v1/compliance/registration", json=second_brand)
     assert (again.status_code, again.json()["code"]) == (409, "compliance_already_pending"), again.text
 
+    # Another caller's first reply is held too, and that caller texts STOP before the approval: it never goes.
+    quitter = new_customer_phone()
+    twilio.missed_call(from_=quitter, to=tenant.phone_number)
+    assert twilio.inbound_sms(from_=quitter, to=tenant.phone_number, body="STOP")["status_code"] == 200
+
+    def quitters_thread() -> list[dict[str, object]]:
+        listed = app_api.get("/api/v1/conversations").json()["conversations"]
+        ids = [c["id"] for c in listed if c["customer_phone"] == quitter and c["state"] == "blocked"]
+        return app_api.get(f"/api/v1/conversations/{ids[0]}/messages").json()["messages"] if ids else []
+
+    wait_until(quitters_thread, message="the STOP of the caller whose first reply is held")
+
     approve_brand(twilio, tenant)
     [released] = wait_until(lambda: texts_to(twilio, tenant=tenant, customer=customer_phone), message="the held first reply")
     assert released["body"] == first_reply(tenant)
+    # Released in the same pass, the other caller's held reply is marked, not sent.
+    assert [(m["status"], m["status_reason"]) for m in quitters_thread() if m["direction"] == "outbound"] == [
+        ("blocked", "Not sent: the customer opted out (STOP).")]
+    assert first_reply(tenant) not in [m["body"] for m in texts_to(twilio, tenant=tenant, customer=quitter)]
 
     # The open page notices by itself: banner gone, composer enabled, the text no longer held.
     conversation.banners.expect_absent(COMPLIANCE_BANNER_TEST_ID)
