@@ -99,22 +99,24 @@ def test_approval_removes_the_banner_and_sends_the_held_text(
 
     # Another caller's first reply is held too, and that caller texts STOP before the approval: it never goes.
     quitter = new_customer_phone()
-    twilio.missed_call(from_=quitter, to=tenant.phone_number)
-    assert twilio.inbound_sms(from_=quitter, to=tenant.phone_number, body="STOP")["status_code"] == 200
 
-    def quitters_thread() -> list[dict[str, object]]:
+    def quitters_replies(state: str) -> list[tuple[str, str | None]]:
+        """The outbound texts of the other caller's conversation once it is in `state`: (status, why)."""
         listed = app_api.get("/api/v1/conversations").json()["conversations"]
-        ids = [c["id"] for c in listed if c["customer_phone"] == quitter and c["state"] == "blocked"]
-        return app_api.get(f"/api/v1/conversations/{ids[0]}/messages").json()["messages"] if ids else []
+        ids = [c["id"] for c in listed if c["customer_phone"] == quitter and c["state"] == state]
+        thread = app_api.get(f"/api/v1/conversations/{ids[0]}/messages").json()["messages"] if ids else []
+        return [(m["status"], m["status_reason"]) for m in thread if m["direction"] == "outbound"]
 
-    wait_until(quitters_thread, message="the STOP of the caller whose first reply is held")
+    twilio.missed_call(from_=quitter, to=tenant.phone_number)
+    wait_until(lambda: [status for status, _ in quitters_replies("open")] == ["held"], message="the other held reply")
+    assert twilio.inbound_sms(from_=quitter, to=tenant.phone_number, body="STOP")["status_code"] == 200
+    wait_until(lambda: quitters_replies("blocked"), message="the STOP of the caller whose first reply is held")
 
     approve_brand(twilio, tenant)
     [released] = wait_until(lambda: texts_to(twilio, tenant=tenant, customer=customer_phone), message="the held first reply")
     assert released["body"] == first_reply(tenant)
     # Released in the same pass, the other caller's held reply is marked, not sent.
-    assert [(m["status"], m["status_reason"]) for m in quitters_thread() if m["direction"] == "outbound"] == [
-        ("blocked", "Not sent: the customer opted out (STOP).")]
+    assert quitters_replies("blocked") == [("blocked", "Not sent: the customer opted out (STOP).")]
     assert first_reply(tenant) not in [m["body"] for m in texts_to(twilio, tenant=tenant, customer=quitter)]
 
     # The open page notices by itself: banner gone, composer enabled, the text no longer held.
