@@ -171,7 +171,7 @@ def test_failed_renewal_is_past_due_until_paid_and_cancel_ends_the_plan(
     # The card is paid while Stripe's API fails the app's first four looks at the subscription: each of the two
     # events (invoice.paid, customer.subscription.updated) is looked up again a moment later (not given up),
     # and the plan is active all the same.
-    since = max(entry["id"] for entry in stripe.requests())
+    since = stripe.journal_end()
     stripe.add_fault(rf"/v1/subscriptions/{subscription_id}$", "status", method="GET", code=500, times=4)
     stripe.payment_succeeded(subscription_id)
     wait_for_plan(owner_page, wait_until, "active")
@@ -323,7 +323,7 @@ def test_cancel_in_the_billing_portal_then_subscribe_again(
     # The business leaves (its tenant is deleted): Stripe must stop billing it. The live subscription is
     # canceled there; the one already canceled is left alone.
     owner_page.goto("about:blank")  # no page of the deleted business keeps polling
-    since = max(entry["id"] for entry in stripe.requests())
+    since = stripe.journal_end()
     seeder.delete(tenant)
     wait_until(lambda: {s["id"]: s["status"] for s in stripe.subscriptions(customer=customer_id)}
                == {first_subscription: "canceled", second_subscription: "canceled"},

@@ -237,7 +237,7 @@ def test_a_google_outage_shows_and_clears(
     calendar.expect_connect_error("Google Calendar could not be connected. Try again.")
     expect(calendar.status_badge).to_have_attribute("data-state", "connected")
     # Google rate-limits the reads (429, its "rateLimitExceeded"): an outage to wait out, not a refusal.
-    since = max((r["id"] for r in google.requests()), default=0)
+    since = google.journal_end()
     google.add_fault(EVENTS, "status", method="GET", code=429, times=1000)
     google.add_event(tenant.owner.email, start=local(14), end=local(15), summary="During the outage")
     wait_until(lambda: calendar.state() == "error", message="the outage on the Calendar page")
@@ -254,7 +254,7 @@ def test_a_google_outage_shows_and_clears(
     # The first retry waits a second or more, whichever of the outbox and the poll makes it.
     assert soon_after == [refused[0]["id"]], f"retried at once: {[r['started_at'] for r in refused]}"
     seeder.set_clock(tenant, advance_seconds=retry_delay_s(seeder, tenant, refused[-1]) + 0.1)
-    moved = max(r["id"] for r in google.requests())  # later reads failed after the clock moved
+    moved = google.journal_end()  # later reads failed after the clock moved
 
     def retried() -> list[dict[str, Any]]:
         reads = throttled_reads()
@@ -290,7 +290,7 @@ def test_an_expired_google_token_is_refreshed_once_and_moved_or_deleted_events_f
     app_api: httpx.Client,
 ) -> None:
     offers.expect_offers(LEAK_OFFERS)
-    since = max((r["id"] for r in google.requests()), default=0)  # this test's part of the fake's journal
+    since = google.journal_end()  # this test's part of the fake's journal
     assert google.expire_access_tokens(tenant.owner.email) == 1  # the access token's hour is over
     event = google.add_event(tenant.owner.email, start=local(11), end=local(12), summary="After the hour")  # pushed
     wait_until(lambda: LEAK_OFFERS[1] not in offered_after_reload(offers), message="11:00 AM to leave the offers")
@@ -385,7 +385,7 @@ def test_jobber_visits_leave_the_offers_and_bookings_reach_jobber_once(
     wait_until: WaitUntil,
 ) -> None:
     offers.expect_offers(LEAK_OFFERS)
-    since = max((r["id"] for r in jobber.requests()), default=0)  # this test's part of the fake's journal
+    since = jobber.journal_end()  # this test's part of the fake's journal
     assert jobber.expire_access_tokens(tenant.owner.email) == 1  # the access token's hour is over
     visit = jobber.add_visit(tenant.owner.email, start=local(11), end=local(12), title="Furnace check")  # webhook
     wait_until(lambda: LEAK_OFFERS[1] not in offered_after_reload(offers), message="11:00 AM to leave the offers")
@@ -476,7 +476,7 @@ def test_a_jobber_outage_shows_and_clears(
     # The access token's hour is over as Jobber fails: the sync refreshes it (Jobber rotates the refresh token with
     # it), then its read fails. The new tokens must outlive the failed sync: Jobber has already replaced the old
     # refresh token, so the next sync could not refresh with it.
-    since = max((r["id"] for r in jobber.requests()), default=0)
+    since = jobber.journal_end()
     assert jobber.expire_access_tokens(tenant.owner.email) == 1
     jobber.add_fault(r"^/api/graphql$", "delay", method="POST", ms=1, times=1)  # the first read: its 401, as it is
     jobber.add_fault(r"^/api/graphql$", "status", method="POST", code=500, times=1000)  # an error on its side

@@ -73,21 +73,26 @@ class CalendarPage(BasePage):
     def reconnect_google_refused(self, account: str) -> Self:
         """Reconnect and Allow, but Google refuses to exchange the consent's code: back here with the error."""
         self.through_google_consent(account)
-        expect(self.page).to_have_url(re.compile(re.escape(self.path) + r"\?error="))
-        return self.expect_loaded()
+        return self._back_with_error()
 
     def reconnect_jobber_refused(self, account: str) -> Self:
         """Reconnect Jobber and Allow Access, but Jobber refuses to exchange the consent's code: back here with the
         error."""
-        self.jobber_connect_button.click()
-        JobberConsentPage(self.page).allow(account)
+        self.through_jobber_consent(account)
+        return self._back_with_error()
+
+    def _back_with_error(self) -> Self:
         expect(self.page).to_have_url(re.compile(re.escape(self.path) + r"\?error="))
         return self.expect_loaded()
 
-    def connect_jobber(self, account: str) -> Self:
-        """Connect Jobber, then type the Jobber account and Allow Access on Jobber's consent page; back here."""
+    def through_jobber_consent(self, account: str) -> None:
+        """Connect Jobber, then type the Jobber account and Allow Access on Jobber's consent page (back to the app)."""
         self.jobber_connect_button.click()
         JobberConsentPage(self.page).allow(account)
+
+    def connect_jobber(self, account: str) -> Self:
+        """Connect Jobber, then type the Jobber account and Allow Access on Jobber's consent page; back here."""
+        self.through_jobber_consent(account)
         expect(self.page).to_have_url(self.url_pattern())
         expect(self.badge("jobber")).to_have_attribute("data-state", "connected")
         expect(self.page.get_by_role("status").filter(has_text="connected.")).to_have_text("Jobber connected.")

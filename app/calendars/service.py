@@ -72,7 +72,7 @@ def complete_jobber_connect(*, db: Session, settings: Settings, tenant: Tenant, 
     connection.calendar_id = account_id
     token_box.store(settings, connection, access_token=tokens["access_token"], refresh_token=tokens.get("refresh_token"))
     connection.status, connection.last_error, connection.failures = "connected", None, 0
-    connection.next_poll_at = _first_poll_at(settings, tenant)
+    connection.next_poll_at = _poll_after(settings, tenancy_service.now(tenant=tenant))
     db.flush()
     request_sync(db=db, connection=connection, reason="connected")
     log.info("jobber connected", extra={"tenant_id": tenant.id})
@@ -101,17 +101,17 @@ def complete_connect(*, db: Session, settings: Settings, tenant: Tenant, code: s
     connection.channel_id = new_id()
     connection.channel_token = secrets.token_urlsafe(24)
     connection.status, connection.last_error, connection.failures = "connected", None, 0
-    connection.next_poll_at = _first_poll_at(settings, tenant)
+    connection.next_poll_at = _poll_after(settings, tenancy_service.now(tenant=tenant))
     db.flush()
     request_sync(db=db, connection=connection, reason="connected")
     log.info("google calendar connected", extra={"tenant_id": tenant.id})
     return connection
 
 
-def _first_poll_at(settings: Settings, tenant: Tenant) -> datetime:
-    """A new (or renewed) connection's first sync goes through the outbox; the poll comes an interval later. Left
-    unset, the poll would sync it too, at the same moment as the outbox."""
-    return tenancy_service.now(tenant=tenant) + timedelta(seconds=settings.calendar_poll_interval_seconds)
+def _poll_after(settings: Settings, moment: datetime) -> datetime:
+    """When the poll next looks at a connection synced (or connected) at `moment`: an interval later. A new
+    connection's first sync goes through the outbox; left unset, the poll would sync it too, at the same moment."""
+    return moment + timedelta(seconds=settings.calendar_poll_interval_seconds)
 
 
 def request_sync(*, db: Session, connection: CalendarConnection, reason: str, attempt: int = 1,
@@ -200,7 +200,7 @@ def _synced(db: Session, settings: Settings, connection: CalendarConnection, ten
     token_box.seal_legacy(settings, connection)
     connection.status, connection.last_error, connection.failures = "connected", None, 0
     connection.last_synced_at = now
-    connection.next_poll_at = now + timedelta(seconds=settings.calendar_poll_interval_seconds)
+    connection.next_poll_at = _poll_after(settings, now)
     db.flush()
 
 

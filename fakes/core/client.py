@@ -47,6 +47,10 @@ class ControlClient:
         entries: list[dict[str, Any]] = self._call("GET", "/_fake/requests", params=params)["requests"]
         return entries
 
+    def journal_end(self) -> int:
+        """The newest journal entry's id (0 while the journal is empty): as ``since_id``, it reads only what follows."""
+        return max((entry["id"] for entry in self.requests()), default=0)
+
     def add_fault(
         self,
         path: str,

@@ -12,6 +12,7 @@ import pytest
 
 from fakes.core import FakeApp, FakeServer, Request, Response, Webhook, running
 from fakes.core import server as fake_server_module
+from fakes.core.client import ControlClient
 from stack.waiting import wait_until
 
 if TYPE_CHECKING:
@@ -78,6 +79,12 @@ def test_journal_records_provider_requests_not_control_requests(server: FakeServ
     ]
     later = http.get("/_fake/requests", params={"since_id": first["id"]}).json()["requests"]
     assert [e["id"] for e in later] == [entries[1]["id"]]
+    # The control client's journal_end() is the newest entry: what follows it is read with since_id.
+    client = ControlClient(server.base_url)
+    end = client.journal_end()
+    assert end == entries[1]["id"] and client.requests(since_id=end) == []
+    http.get("/v1/items")
+    assert [e["method"] for e in client.requests(since_id=end)] == ["GET"]
 
 
 def test_an_answer_is_journaled_before_the_client_can_read_it(
