@@ -169,18 +169,22 @@ def test_google_busy_time_leaves_the_offers_and_bookings_reach_google(
         assert answer.status_code == 200, answer.text
         return [slot["label"] for slot in answer.json()["slots"]]
 
-    tuesday, wednesday = date(2030, 1, 8), date(2030, 1, 9)
-    assert free_on(tuesday) and free_on(wednesday)
+    tuesday, wednesday, thursday = date(2030, 1, 8), date(2030, 1, 9), date(2030, 1, 10)
+    assert free_on(tuesday) and free_on(wednesday) and free_on(thursday)
     office = f"office.{tenant.owner.email}"  # the business's shared Google account, not connected yet
     google.add_all_day_event(office, first=wednesday, last=wednesday, summary="Office closed")
+    google.add_all_day_event(office, first=thursday, last=thursday, summary="Stocktake")
     google.add_all_day_event(tenant.owner.email, first=tuesday, last=tuesday, summary="Day off")  # pushed
     wait_until(lambda: not free_on(tuesday), message="the day off out of Tuesday's times")
-    assert free_on(wednesday)
+    assert free_on(wednesday) and free_on(thursday)
 
     # The owner reconnects with the shared account: its calendar is the one that counts now, read whole (its
-    # Wednesday was written before the owner's calendar was last read), and the owner's day off no longer does.
+    # days were written before the owner's calendar was last read), and the owner's day off no longer does.
+    # Google answers that read one event a page (it may send fewer than asked for): the second page counts too.
+    google.limit_pages(office, 1)
     calendar.connect_google(office, hint=tenant.owner.email)
-    wait_until(lambda: free_on(tuesday) and not free_on(wednesday), message="the shared account's busy times")
+    wait_until(lambda: free_on(tuesday) and not free_on(wednesday) and not free_on(thursday),
+               message="the shared account's busy times, both pages of them")
 
 
 def overlaps_hour(label: str, hour: int, minutes: int = 90) -> bool:
@@ -399,6 +403,12 @@ def test_jobber_visits_leave_the_offers_and_bookings_reach_jobber_once(
     # Deleted in Jobber (VISIT_DESTROY): its time is free again.
     jobber.delete_visit(tenant.owner.email, visit["id"])
     wait_until(lambda: offered_after_reload(offers) == LEAK_OFFERS, message="the offers to drop the deleted visit")
+    # A third hour over, and Jobber fails the booking's write just after the app refreshed its token: the tokens
+    # Jobber rotated to must outlive the failed write, or its retry could never sign in again.
+    assert jobber.expire_access_tokens(tenant.owner.email) == 1
+    failing = jobber.journal_end()
+    jobber.add_fault(r"^/api/graphql$", "delay", method="POST", ms=1, times=1)  # the write's first try: its 401
+    jobber.add_fault(r"^/api/graphql$", "status", method="POST", code=500, times=1)  # its try after the refresh
     label, booked = hold_and_confirm(offers, 1, name="Pat Customer")
     assert label == LEAK_OFFERS[0]
     booked.expect_booking(service="Leak repair", when=label, price=dollars(item(tenant, "Leak repair").price_cents))
@@ -408,10 +418,12 @@ def test_jobber_visits_leave_the_offers_and_bookings_reach_jobber_once(
         ("Leak repair (NeverMissCall)", "2030-01-07T14:30:00Z", "2030-01-07T16:00:00Z")]
     # The crew sees whom to expect; the mark tells the app's sync the visit is its own.
     assert ours[0]["instructions"] == "Booked through NeverMissCall. Customer: Pat Customer", ours[0]
-    # One refresh per expired token, each kept for the calls after it (the booking's included).
+    # One refresh per expired token, each kept for the calls after it (the booking's retried write included).
     refreshes = [r for r in jobber.requests(since_id=since, contains="grant_type=refresh_token")
                  if r["path"] == "/api/oauth/token"]
-    assert len(refreshes) == 2, refreshes
+    assert len(refreshes) == 3, refreshes
+    writes = [r["status"] for r in jobber.requests(since_id=failing) if r["path"] == "/api/graphql"]
+    assert writes[:3] == [401, 500, 200], writes
 
 
 def test_a_dropped_jobber_webhook_is_made_good_by_the_poll_on_the_tenant_clock(

@@ -16,7 +16,8 @@ a Google account (an email; the app's ``login_hint`` fills it in), and ``primary
 calendar, whose id is the email, as at Google. So tenants sharing one fake never see each other's events.
 
 Control (``/_fake/google/...``): add / move / delete an external event, drop the next push notifications,
-invalidate sync tokens, expire access tokens (refresh tokens still work), list a calendar's events.
+invalidate sync tokens, expire access tokens (refresh tokens still work), list a calendar's events, answer a
+calendar's lists in pages smaller than ``maxResults`` asks (Google may, so the app must follow ``nextPageToken``).
 Failing or slowing the next calls is the core's faults.
 """
 
@@ -65,6 +66,9 @@ class Calendar:
     events: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: event id -> sequence number of its last change; sync tokens are sequence numbers.
     changed_at: dict[str, int] = field(default_factory=dict)
+    #: At most this many events per page, whatever maxResults asks: Google may answer with fewer events than
+    #: maxResults (even none) while more remain, so a client must follow nextPageToken. None: maxResults.
+    page_size: int | None = None
 
 
 class GoogleCalendarFake(FakeApp):
@@ -88,6 +92,7 @@ class GoogleCalendarFake(FakeApp):
         r.add("DELETE", r"/_fake/google/events/(?P<id>[^/]+)", self.control_delete)
         r.add("GET", r"/_fake/google/events", self.control_list)
         r.add("POST", r"/_fake/google/drop-notifications", self.control_drop)
+        r.add("POST", r"/_fake/google/page-size", self.control_page_size)
         r.add("POST", r"/_fake/google/invalidate-sync-tokens", self.control_invalidate)
         r.add("POST", r"/_fake/google/expire-access-tokens", self.control_expire_tokens)
         r.add("POST", r"/_fake/google/expire-channels", self.control_expire_channels)
@@ -171,6 +176,7 @@ class GoogleCalendarFake(FakeApp):
             else:
                 ordered = [e for e in ordered if calendar.changed_at[e["id"]] > since]
             start = _token_seq(page_token, "pageToken") if page_token else 0
+            max_results = min(max_results, calendar.page_size or max_results)
             page = ordered[start:start + max_results]
             body: dict[str, Any] = {"kind": "calendar#events", "summary": calendar_id,
                                     "updated": iso_now(), "items": page}
@@ -346,6 +352,14 @@ class GoogleCalendarFake(FakeApp):
         with self.lock:
             self.drop_notifications = count
         return Response.json({"dropping": count})
+
+    def control_page_size(self, request: Request) -> Response:
+        data = request.json_object()
+        calendar_id = require_str(data, "calendar_id")
+        size = None if data.get("size") is None else optional_int(data, "size", default=1, minimum=1, maximum=2500)
+        with self.lock:
+            self._calendar(calendar_id).page_size = size
+        return Response.json({"calendar_id": calendar_id, "page_size": size})
 
     def control_invalidate(self, request: Request) -> Response:
         with self.lock:

@@ -43,6 +43,10 @@ class GoogleFakeClient(ControlClient):
         """The next `count` change notifications are never sent (a lost webhook); 0 cancels a pending drop."""
         self._call("POST", "/_fake/google/drop-notifications", json={"count": count})
 
+    def limit_pages(self, calendar_id: str, size: int | None) -> None:
+        """The calendar's event lists answer at most `size` events a page (None: as many as maxResults asks)."""
+        self._call("POST", "/_fake/google/page-size", json={"calendar_id": calendar_id, "size": size})
+
     def invalidate_sync_tokens(self) -> None:
         """Every sync token issued so far answers 410 fullSyncRequired."""
         self._call("POST", "/_fake/google/invalidate-sync-tokens", json={})

@@ -87,6 +87,35 @@ def test_full_then_incremental_sync_with_the_official_client(google: RunningGoog
     assert unchanged["items"] == []
 
 
+def test_a_calendar_can_answer_smaller_pages_than_max_results_asks(google: RunningGoogle) -> None:
+    service = google.api_client(access_token(google))
+    for hour in range(3):
+        google.control.add_event(ACCOUNT, start=T0 + timedelta(hours=hour), end=T0 + timedelta(hours=hour, minutes=30))
+    google.control.limit_pages(ACCOUNT, 1)
+    pages, token = [], None
+    while True:  # what the official client's list_next does
+        page = service.events().list(calendarId="primary", maxResults=250, pageToken=token).execute()
+        pages.append(len(page["items"]))
+        token = page.get("nextPageToken")
+        if token is None:
+            break
+    assert pages == [1, 1, 1] and "nextSyncToken" in page
+    google.control.limit_pages(ACCOUNT, None)
+    assert len(service.events().list(calendarId="primary").execute()["items"]) == 3
+    other = google.api_client(access_token(google, "other@example.test"))  # another account's calendar: unlimited
+    google.control.add_event("other@example.test", start=T0, end=T0 + timedelta(hours=1))
+    google.control.add_event("other@example.test", start=T0, end=T0 + timedelta(hours=1))
+    google.control.limit_pages(ACCOUNT, 1)
+    assert len(other.events().list(calendarId="primary").execute()["items"]) == 2
+    for size in (0, "2", True):
+        with pytest.raises(FakeControlError) as refused:
+            google.control._call("POST", "/_fake/google/page-size", json={"calendar_id": ACCOUNT, "size": size})
+        assert refused.value.status == 422 and "size" in str(refused.value)
+    with pytest.raises(FakeControlError) as nameless:
+        google.control._call("POST", "/_fake/google/page-size", json={"size": 1})
+    assert nameless.value.status == 422 and "calendar_id" in str(nameless.value)
+
+
 def test_each_account_has_its_own_primary_calendar(google: RunningGoogle) -> None:
     mine, theirs = google.api_client(access_token(google)), google.api_client(access_token(google, "other@example.test"))
     google.control.add_event(ACCOUNT, start=T0, end=T0 + timedelta(hours=1), summary="Mine")
