@@ -113,6 +113,9 @@ class Account:
     email: str
     visits: dict[str, dict[str, Any]] = field(default_factory=dict)
     by_key: dict[str, str] = field(default_factory=dict)  # idempotencyKey -> visit id
+    #: At most this many visits a page, whatever `first` asks (a Relay connection returns *at most* `first`
+    #: nodes), so a client must follow `hasNextPage` / `endCursor`. None: `first`.
+    page_size: int | None = None
 
 
 class JobberFake(FakeApp):
@@ -140,6 +143,7 @@ class JobberFake(FakeApp):
         r.add("POST", r"/_fake/jobber/drop-webhooks", self.control_drop)
         r.add("POST", r"/_fake/jobber/webhook-url", self.control_webhook_url)
         r.add("POST", r"/_fake/jobber/expire-tokens", self.control_expire_tokens)
+        r.add("POST", r"/_fake/jobber/page-size", self.control_page_size)
 
     # -- state -------------------------------------------------------------------------------------
     def reset_state(self) -> None:
@@ -347,6 +351,14 @@ class JobberFake(FakeApp):
                 del self.access_tokens[token]
         return Response.json({"expired": len(expired)})
 
+    def control_page_size(self, request: Request) -> Response:
+        data = request.json_object()
+        account = require_str(data, "account")
+        size = None if data.get("size") is None else optional_int(data, "size", default=1, minimum=1, maximum=MAX_PAGE)
+        with self.lock:
+            self._account(account).page_size = size
+        return Response.json({"account": account, "page_size": size})
+
 
 class _Root:
     """Resolvers of the root fields (graphql-core calls ``root.field(info, **arguments)``)."""
@@ -369,7 +381,7 @@ class _Root:
         visits = [v for v in visits if (low is None or _parse(v["startAt"]) >= low)
                   and (high is None or _parse(v["startAt"]) <= high)]
         offset = _cursor_offset(after) if after else 0
-        page = visits[offset:offset + size]
+        page = visits[offset:offset + min(size, self.account_.page_size or size)]
         end = offset + len(page)
         return {"nodes": page, "totalCount": len(visits),
                 "pageInfo": {"hasNextPage": end < len(visits), "endCursor": _cursor(end) if page else after}}

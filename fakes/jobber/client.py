@@ -36,6 +36,10 @@ class JobberFakeClient(ControlClient):
         """The next `count` webhooks are never sent (a lost webhook); 0 cancels a pending drop."""
         self._call("POST", "/_fake/jobber/drop-webhooks", json={"count": count})
 
+    def limit_pages(self, account: str, size: int | None) -> None:
+        """The account's visit lists answer at most `size` visits a page (None: as many as `first` asks)."""
+        self._call("POST", "/_fake/jobber/page-size", json={"account": account, "size": size})
+
     def expire_access_tokens(self, account: str | None = None) -> int:
         """The account's (or every) access token answers 401 from now on; returns how many there were."""
         answer: dict[str, Any] = self._call("POST", "/_fake/jobber/expire-tokens", json={"account": account})

@@ -104,6 +104,18 @@ def test_visits_in_a_window_page_with_cursors_through_gql(jobber: RunningJobber)
     assert seen == [f"Visit {h}" for h in range(5)] and pages == 3
     first = api.execute(ask(VISITS, {"first": 1, **window}))["visits"]["nodes"][0]
     assert first["startAt"] == "2030-01-07T15:00:00Z" and first["endAt"] == "2030-01-07T15:30:00Z"
+    # Told to, the account's lists answer fewer visits than `first` asks, and say there are more.
+    jobber.control.limit_pages(ACCOUNT, 2)
+    capped = api.execute(ask(VISITS, {"first": 100, **window}))["visits"]
+    assert [n["title"] for n in capped["nodes"]] == ["Visit 0", "Visit 1"] and capped["pageInfo"]["hasNextPage"]
+    rest = api.execute(ask(VISITS, {"first": 100, "after": capped["pageInfo"]["endCursor"], **window}))["visits"]
+    assert [n["title"] for n in rest["nodes"]] == ["Visit 2", "Visit 3"]
+    jobber.control.limit_pages(ACCOUNT, None)
+    assert len(api.execute(ask(VISITS, {"first": 100, **window}))["visits"]["nodes"]) == 5
+    for size in (0, 101, "2"):
+        with pytest.raises(FakeControlError) as refused:
+            jobber.control._call("POST", "/_fake/jobber/page-size", json={"account": ACCOUNT, "size": size})
+        assert refused.value.status == 422 and "size" in str(refused.value)
 
 
 def test_accounts_do_not_see_each_others_visits(jobber: RunningJobber) -> None:
