@@ -149,3 +149,9 @@ def test_first_response_figures_after_a_few_missed_calls(
     # The JSON API's window is the one asked for: the last 7 tenant-local days, newest first.
     week = owner_page.request.get(f"{FIGURES_API_PATH}?days=7").json()
     assert [d["day"] for d in week["days"]] == [f"2030-01-{d}" for d in range(20, 13, -1)], week["days"]
+    # The page writes the API's figures to the second: "1 min 4 s", and "1 min" only when the seconds are 0.
+    [monday] = [d for d in owner_page.request.get(f"{FIGURES_API_PATH}?days=14").json()["days"] if d["day"] == "2030-01-07"]
+    minutes_part, seconds_part = divmod(round(monday["p50_ms"] / 1000), 60)
+    assert minutes_part == 1, monday
+    shown = f"1 min {seconds_part} s" if seconds_part else "1 min"
+    dashboard.expect_day(label="Mon Jan 7", day="2030-01-07", answered=4, waiting=0, p50=shown, p95=LONGEST)
