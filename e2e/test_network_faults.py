@@ -1,6 +1,7 @@
 """[resilience] Browser network faults: the network drops a form submission once (Playwright's ``page.route``
 aborts the request before it leaves the browser). The person sees the browser's "can't reach" error page,
-goes back, submits again - and it works, exactly once: one text at the Twilio fake, one appointment.
+goes back, submits again - and it works, exactly once: one text at the Twilio fake, one appointment. A page's
+look for news that the network drops is followed by the next one: the thread still shows what comes after.
 """
 
 from __future__ import annotations
@@ -48,6 +49,15 @@ def test_a_text_the_network_dropped_is_sent_once_on_retry(
                       message="the owner's text at the fake")
     settle.assert_no_new(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone), what="a second copy")
     assert sent == [answer]
+
+    # The thread's next look for news fails (the connection drops): the page keeps looking, and the customer's
+    # answer still appears without a reload.
+    failed = drop_first(owner_page, "**/api/v1/conversations/*", method="GET")
+    # (a Playwright wait, not wait_until: the route's handler only runs while Playwright is being called)
+    owner_page.wait_for_event("requestfailed", predicate=lambda request: "/api/v1/conversations/" in request.url)
+    assert len(failed) == 1, failed
+    assert twilio.inbound_sms(from_=customer_phone, to=tenant.phone_number, body="See you at 3.")["status_code"] == 200
+    conversation.expect_message("See you at 3.", author="Customer")
 
 
 @pytest.mark.tenant(catalog=["Leak repair"])
