@@ -422,7 +422,7 @@ def test_jobber_visits_leave_the_offers_and_bookings_reach_jobber_once(
     refreshes = [r for r in jobber.requests(since_id=since, contains="grant_type=refresh_token")
                  if r["path"] == "/api/oauth/token"]
     assert len(refreshes) == 3, refreshes
-    writes = [r["status"] for r in jobber.requests(since_id=failing) if r["path"] == "/api/graphql"]
+    writes = [r["status"] for r in jobber.requests(since_id=failing, direction="inbound") if r["path"] == "/api/graphql"]
     assert writes[:3] == [401, 500, 200], writes
 
 
