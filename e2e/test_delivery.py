@@ -2,7 +2,7 @@
 the customer receives it: Twilio's status callbacks move it to Sent / Delivered or Failed / Not delivered
 (with the carrier's reason), never backwards; a Twilio 5xx, or an answer lost to a timeout after Twilio
 created the text, is retried without texting the customer twice; a permanent refusal (4xx) is not retried
-and shows as failed.
+and shows as failed; callbacks that overtake Twilio's late answer still count.
 
 The Twilio fake plays the carrier: its control API forces statuses (posting the signed callbacks) and its
 fault rules break the app's calls to the Messages API; its journal shows every attempt the app made.
@@ -181,3 +181,12 @@ def test_twilio_failures_are_retried_once_and_a_refusal_shows_as_failed(
     # Twilio was asked for earlier copies once before each retry and never before a first attempt: 2 for the first
     # reply, 1 for the slow text (adopted), 1 after the 500, 3 for the text that gave up, none for the refusal.
     assert len(lookups()) == 7, lookups()
+
+    # Twilio creates a text at once but answers late (0.6 s: inside the app's 1 s timeout), so both its status
+    # callbacks overtake the answer: the app keeps them until it knows the text, then shows it Delivered.
+    early = "On our way now."
+    twilio.add_fault(CREATE_MESSAGE, "late", method="POST", ms=600, times=1)
+    conversation.send(early)
+    conversation.expect_message(early, status="Delivered")
+    assert bodies_to(twilio, tenant=tenant, customer=customer_phone)[3:] == [early]
+    assert len(lookups()) == 7, lookups()  # answered in time: no lookup, no retry

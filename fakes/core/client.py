@@ -63,7 +63,7 @@ class ControlClient:
         ms: int | None = None,
         hold_ms: int | None = None,
     ) -> dict[str, Any]:
-        """Add a fault rule (``action``: status | delay | timeout | reset); returns the rule."""
+        """Add a fault rule (``action``: status | delay | late | timeout | reset); returns the rule."""
         rule: dict[str, Any] = {"path": path, "action": action, "method": method, "times": times}
         optional = {"code": code, "body": body, "ms": ms, "hold_ms": hold_ms}
         rule.update({key: value for key, value in optional.items() if value is not None})

@@ -7,11 +7,12 @@ Semantics (shared by every fake, exposed as ``/_fake/faults``):
 * the first rule, in the order added, that matches and has ``remaining`` > 0 fires and its count
   goes down by one; spent rules stay listed with ``remaining: 0`` until cleared;
 * actions: ``status`` (answer ``code`` with ``body``, default a provider-shaped 500 error),
-  ``delay`` (sleep ``ms`` then handle normally), ``timeout`` (never answer; the server closes the
-  connection after the client gave up, ``hold_ms`` elapsed, or the rules were cleared/reset) and
-  ``reset`` (close the TCP connection with an RST, no response).
+  ``delay`` (sleep ``ms`` then handle normally), ``late`` (handle at once, then sleep ``ms`` before
+  answering: the provider has done the work, and its webhooks can overtake the answer), ``timeout``
+  (never answer; the server closes the connection after the client gave up, ``hold_ms`` elapsed, or
+  the rules were cleared/reset) and ``reset`` (close the TCP connection with an RST, no response).
   ``status``/``timeout``/``reset`` fire *before* the request is handled, so it has no effect on the
-  fake's state; ``delay`` delays and then handles it.
+  fake's state; ``delay`` delays and then handles it; ``late`` handles it and then delays the answer.
 * ``/_fake/`` paths are never faulted (the server does not consult the rules for them).
 """
 
@@ -25,7 +26,7 @@ from typing import Any
 from fakes.core.http import control_error
 from fakes.core.validate import optional_int
 
-ACTIONS = ("status", "delay", "timeout", "reset")
+ACTIONS = ("status", "delay", "late", "timeout", "reset")
 #: Upper bound on how long a ``timeout`` fault holds a connection open.
 DEFAULT_HOLD_MS = 30_000
 
@@ -91,8 +92,8 @@ class FaultRules:
         times = optional_int(data, "times", 1, minimum=1)
         code = optional_int(data, "code", 500, minimum=100, maximum=599)
         ms = optional_int(data, "ms", 0, minimum=0)
-        if action == "delay" and "ms" not in data:
-            raise control_error(422, "a delay fault needs ms (milliseconds)")
+        if action in ("delay", "late") and "ms" not in data:
+            raise control_error(422, f"a {action} fault needs ms (milliseconds)")
         hold_ms = optional_int(data, "hold_ms", DEFAULT_HOLD_MS, minimum=0)
         with self._lock:
             rule = FaultRule(

@@ -98,6 +98,8 @@ class _Handler(BaseHTTPRequestHandler):
             if rule is not None and rule.action == "delay":
                 time.sleep(rule.ms / 1000)
             response = app.handle(request)
+            if rule is not None and rule.action == "late":
+                time.sleep(rule.ms / 1000)  # done (its webhooks may be out already): only the answer is slow
         app.journal.finish_inbound(entry_id, status=response.status, fault=fault, response_body=response.body)
         self._send(response)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import httpx
@@ -144,6 +145,19 @@ def test_delay_fault_delays_then_handles(server: FakeServer, http: httpx.Client)
     assert items(server) == ["late"]
 
 
+def test_late_fault_handles_at_once_and_answers_after(server: FakeServer, http: httpx.Client) -> None:
+    http.post("/_fake/faults", json={"path": "/v1/items", "action": "late", "ms": 600})
+    started = time.monotonic()
+    with ThreadPoolExecutor(1) as pool:
+        answer = pool.submit(http.post, "/v1/items", data={"name": "early"})
+        while items(server) != ["early"]:  # done before the answer: what lets a provider's webhooks overtake it
+            assert time.monotonic() - started < 0.5, "the late fault did not handle the request at once"
+            time.sleep(0.01)
+        assert not answer.done()
+        assert answer.result(timeout=5).status_code == 201
+    assert time.monotonic() - started >= 0.6
+
+
 def test_timeout_fault_never_answers_and_creates_nothing(server: FakeServer, http: httpx.Client) -> None:
     http.post("/_fake/faults", json={"path": "/v1/items", "action": "timeout"})
     started = time.monotonic()
@@ -231,6 +245,7 @@ def test_faults_never_apply_to_control_paths(http: httpx.Client) -> None:
         (b'{"path": "/x", "action": "status", "times": "2"}', 422, "times must be an integer"),
         (b'{"path": "/x", "action": "status", "code": 99}', 422, "code"),
         (b'{"path": "/x", "action": "delay"}', 422, "ms"),
+        (b'{"path": "/x", "action": "late"}', 422, "a late fault needs ms"),
     ],
 )
 def test_bad_fault_rules_are_refused_with_a_clear_json_error(
