@@ -15,8 +15,8 @@ Provider routes (what Jobber's documentation describes; see fakes/README.md for 
 
 Each consent names a Jobber account (an email); its id is an encoded id, as Jobber's are. Control
 (``/_fake/jobber/...``): add / move / delete a visit made in Jobber itself, list an account's visits, drop
-the next webhooks, set the webhook URL, expire an account's access tokens at once. Failing or slowing the
-next calls is the core's ``/_fake/faults``.
+the next webhooks, set the webhook URL, expire an account's access tokens at once, answer an account's
+``visits`` in pages smaller than ``first`` asks. Failing or slowing the next calls is the core's ``/_fake/faults``.
 """
 
 from __future__ import annotations
