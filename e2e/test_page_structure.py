@@ -206,8 +206,10 @@ def test_narrow_inbox_and_conversation(new_context: CreateContextCallback, tenan
     scroller = page.get_by_test_id("thread")  # the list scrolls inside its box (60 % of the window's height)
     assert scroller.evaluate("list => list.scrollHeight > list.clientHeight"), \
         "the thread never overflowed its box: following the newest text was not tested"
-    wait_until(lambda: scroller.evaluate("list => list.scrollHeight - list.scrollTop - list.clientHeight < 2"),
-               message="the thread scrolled to its newest text")
+    at_newest = "list => list.scrollHeight - list.scrollTop - list.clientHeight < 2"
+    wait_until(lambda: scroller.evaluate(at_newest), message="the thread scrolled to its newest text")
+    page.goto(page.url)  # opened afresh (nothing for the browser to restore): it starts at the newest text too
+    wait_until(lambda: scroller.evaluate(at_newest), message="the thread opened at its newest text")
 
 
 def expect_no_sideways_scroll(page: Page) -> None:
