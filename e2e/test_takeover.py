@@ -1,6 +1,7 @@
 """[takeover] Flow 3: the owner takes over a conversation; the assistant stays silent (checked on the Twilio
 fake's journal over the settle window); the owner's own text reaches the fake exactly as typed; returning
-the conversation to the assistant brings automatic replies back.
+the conversation to the assistant brings automatic replies back. Texts the owner writes in a row reach the
+customer in that order.
 """
 
 from __future__ import annotations
@@ -9,7 +10,15 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e.support import Settle, TenantHandle, TwilioFakeClient, WaitUntil, text_the_business, texts_to
+from e2e.support import (
+    CREATE_MESSAGE,
+    Settle,
+    TenantHandle,
+    TwilioFakeClient,
+    WaitUntil,
+    text_the_business,
+    texts_to,
+)
 from pages.conversation import ConversationPage
 from pages.inbox import InboxPage
 
@@ -82,6 +91,19 @@ def test_the_assistant_is_silent_while_a_person_answers_and_resumes_after(
     assert shortest.status_code == 201, shortest.text
     wait_until(lambda: [m for m in texts_to(twilio, tenant=tenant, customer=customer_phone) if m["body"] == "K"],
                message="the one-character text at the fake")
+    # Three texts written in a row while Twilio is slow to take the first: the two written meanwhile go out
+    # after it, in the order they were written.
+    burst = ["On my way.", "Traffic is light.", "Five minutes out."]
+    twilio.add_fault(CREATE_MESSAGE, "delay", method="POST", ms=500, times=1)
+    for body in burst:
+        posted = app_api.post(f"/api/v1/conversations/{conversation.conversation_id}/messages", json={"body": body})
+        assert posted.status_code == 201, posted.text
+
+    def burst_at_the_fake() -> list[str]:
+        bodies = [m["body"] for m in texts_to(twilio, tenant=tenant, customer=customer_phone) if m["body"] in burst]
+        return bodies if len(bodies) == len(burst) else []
+
+    assert wait_until(burst_at_the_fake, message="the three texts at the fake") == burst
 
     conversation.return_to_assistant()
     reply = text_the_business(twilio, tenant=tenant, customer=customer_phone, body=job, wait_until=wait_until)
