@@ -97,9 +97,9 @@ def test_subscribe_and_pay_turns_the_plan_active(owner_page: Page, tenant: Tenan
 
     checkout = billing.subscribe()
     session_id = checkout.session_id
-    # Stripe's news waits half a second: the success page always meets the plan unpaid and must refresh itself
-    # (heading, banner words, colour and link) when it comes.
-    stripe.configure_webhooks(delay_ms=500)
+    # Stripe's news waits 2 s: the success page meets the plan unpaid, is told so (its second look, at ~1.25 s),
+    # keeps looking, and refreshes itself (heading, banner words, colour and link) when the news comes.
+    stripe.configure_webhooks(delay_ms=2000)
     # ... and its first look at the plan is lost on the way (a network blip): it just asks again.
     dropped = drop_first(owner_page, f"**{STATUS_API_PATH}", method="GET")
     checkout.pay_with(SUCCEEDING_CARD)
