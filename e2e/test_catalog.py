@@ -227,6 +227,9 @@ def test_the_assistant_quotes_the_best_of_similar_items(
     ranked = app_api.post("/api/v1/catalog/match", json={"text": "The bathroom faucet drips all night"}).json()
     assert [(m["item"]["name"], m["matched_on"], m["matched_text"]) for m in ranked["matches"]] == [
         ("Faucet", "name", "faucet"), ("Basin tap replacement", "alias", "faucet")], ranked
+    # A booking link asked for by the job's words (what an integration does) quotes the same winner, not the runner-up.
+    link = app_api.post("/api/v1/booking-links", json={"text": "The bathroom faucet drips all night"})
+    assert link.status_code == 201 and link.json()["quote"]["name"] == "Faucet", link.text
     # "drain" (as "draining") and "sewer" tie on length, priority and kind: the name, alphabetically, decides.
     assert quoted("The sink is draining slowly and the sewer smells") == "Drain cleaning: $120, about 1 h."
     # A word matches with a plain English ending: "drained" is "drain" and "faucets" is "faucet".
