@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -60,6 +61,11 @@ def test_a_webhook_racing_its_tenants_deletion_is_ignored_not_a_500(
         with caplog.at_level(logging.WARNING, logger="app.telephony"):
             delivery.start()
             delivery.join(0.3)
+            # On PostgreSQL, until the webhook's query is seen waiting on the DELETE's lock: a loaded machine can take
+            # longer than 0.3 s to get it there (a fixed wait failed once in CI with the webhook still on its way).
+            deadline = time.monotonic() + 10
+            while delivery.is_alive() and not _waiting_on_a_lock(database) and time.monotonic() < deadline:
+                delivery.join(0.05)
             assert delivery.is_alive() and _waiting_on_a_lock(database), "the webhook did not wait for the DELETE"
             deleting.commit()
             delivery.join(10)
