@@ -102,9 +102,14 @@ def test_subscribe_and_pay_turns_the_plan_active(owner_page: Page, tenant: Tenan
     stripe.configure_webhooks(delay_ms=2000)
     # ... and its first look at the plan is lost on the way (a network blip): it just asks again.
     dropped = drop_first(owner_page, f"**{STATUS_API_PATH}", method="GET")
+    owner_page.clock.install()  # the pages' own clock, to move the success page past its 20 s without news
     checkout.pay_with(SUCCEEDING_CARD)
 
     success = CheckoutSuccessPage(owner_page).expect_loaded()
+    success.expect_taking_longer(shown=False)
+    # Twenty seconds later on its clock, still without news, the page says it is slow and that the owner may leave.
+    owner_page.clock.fast_forward(21_000)
+    success.expect_taking_longer()
     success.expect_plan_active()  # however late the webhook: the page waits for it by itself
     assert len(dropped) == 1, "the success page's first status request was not dropped"
     success.expect_reference(session_id)

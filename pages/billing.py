@@ -154,6 +154,14 @@ class CheckoutSuccessPage(BasePage):
         self.banners.expect_no_link(BILLING_BANNER_TEST_ID)
         self.banners.expect_level(BILLING_BANNER_TEST_ID, BANNER_LEVELS["active"])
 
+    def expect_taking_longer(self, shown: bool = True) -> None:
+        """The reassurance the page gives after 20 s without Stripe's news: slow, and the owner may leave."""
+        note = self.page.get_by_text("This is taking a little longer than usual. You can leave this page")
+        if shown:
+            expect(note).to_be_visible()
+        else:
+            expect(note).to_be_hidden()
+
     def expect_reference(self, session_id: str) -> None:
         """The checkout session paid, shown for support questions."""
         expect(self.result).to_contain_text(f"Checkout reference: {session_id}")
