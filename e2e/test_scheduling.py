@@ -302,7 +302,8 @@ def test_the_scheduling_api_refuses_what_cannot_be_held_and_books_each_hold_once
                             ("2030-01-09T12:45:00Z", "outside_business_hours"),  # Wednesday 7:45 AM, before opening
                             ("2030-01-07T19:45:00Z", "outside_business_hours"),  # 2:45 PM: runs past closing
                             ("2030-01-08T14:30:00Z", "outside_business_hours"),  # Tuesday
-                            ("2030-07-08T14:30:00Z", "slot_too_far")):  # a Monday 26 weeks on (over 180 days)
+                            ("2030-07-08T14:30:00Z", "slot_too_far"),  # a Monday 26 weeks on (over 180 days)
+                            ("0001-01-01T00:00:00+14:00", "invalid_start")):  # a time with no UTC equivalent
         refused = app_api.post("/api/v1/holds", json={"item_id": leak, "starts_at": starts_at})
         assert (refused.status_code, refused.json().get("code")) == (422, code), (starts_at, refused.text)
     # ... while the last Friday before the 180 days are up still can be held (10:30 AM, 179 days on).
@@ -385,6 +386,10 @@ def test_the_scheduling_api_refuses_what_cannot_be_held_and_books_each_hold_once
     # A page of the list: as many as asked for, the earliest first.
     first_page = app_api.get("/api/v1/appointments", params={"limit": 1})
     assert [a["id"] for a in first_page.json()["appointments"]] == booked_ids[:1], first_page.text
+    # A window bound with no UTC equivalent (year 1, 14 hours ahead of UTC) is refused, saying which.
+    unbounded = app_api.get("/api/v1/appointments", params={"from": "0001-01-01T00:00:00+14:00"})
+    assert (unbounded.status_code, unbounded.json().get("code")) == (422, "invalid_query"), unbounded.text
+    assert "'from' is out of range" in unbounded.text, unbounded.text
 
     # 9:11 AM: the 2:00 PM hold lapsed a minute ago; its time can be held again at once (by anyone).
     seeder.set_clock(tenant, now=datetime(2030, 1, 7, 14, 11, tzinfo=UTC))
