@@ -29,6 +29,7 @@ from playwright.sync_api import Page, expect
 from e2e.plugins.tenants import WaitUntil
 from e2e.support import item_id
 from e2e.test_booking import JOB, LEAK_OFFERS, MONDAY_MORNING, booking_link_in, dollars, item, text_the_business
+from fakes.core.client import ControlClient
 from fakes.google.client import GoogleFakeClient
 from fakes.jobber.app import SIGNATURE_HEADER as JOBBER_SIGNATURE_HEADER
 from fakes.jobber.app import sign
@@ -90,6 +91,11 @@ def offers(customer_page: Page, tenant: TenantHandle, twilio: TwilioFakeClient, 
     link = booking_link_in(text_the_business(twilio, tenant=tenant, customer=customer_phone, body=JOB,
                                              wait_until=wait_until))
     return OffersPage.open(customer_page, link)
+
+
+def app_requests_to(fake: ControlClient, path: str, *, since: int, contains: str | None = None) -> list[dict[str, Any]]:
+    """The app's requests to exactly `path` at a fake after journal entry `since`, oldest first (its webhooks left out)."""
+    return [r for r in fake.requests(since_id=since, contains=contains, direction="inbound") if r["path"] == path]
 
 
 def offered_after_reload(offers: OffersPage) -> list[str]:
@@ -319,8 +325,7 @@ def test_an_expired_google_token_is_refreshed_once_and_moved_or_deleted_events_f
     google.delete_event(tenant.owner.email, second["id"])
     wait_until(lambda: offered_after_reload(offers) == LEAK_OFFERS, message="the full sync to free 11:00 AM again")
     # Five syncs on one refreshed token: refreshed once, and kept for the next calls.
-    refreshes = [r for r in google.requests(since_id=since, contains="grant_type=refresh_token")
-                 if r["path"] == "/token"]
+    refreshes = app_requests_to(google, "/token", since=since, contains="grant_type=refresh_token")
     assert len(refreshes) == 1, refreshes
     # Between the full syncs Google is asked only for what changed, with the sync token it gave.
     incremental = [r for r in google.requests(since_id=since, contains="syncToken=") if r["method"] == "GET"]
@@ -419,10 +424,9 @@ def test_jobber_visits_leave_the_offers_and_bookings_reach_jobber_once(
     # The crew sees whom to expect; the mark tells the app's sync the visit is its own.
     assert ours[0]["instructions"] == "Booked through NeverMissCall. Customer: Pat Customer", ours[0]
     # One refresh per expired token, each kept for the calls after it (the booking's retried write included).
-    refreshes = [r for r in jobber.requests(since_id=since, contains="grant_type=refresh_token")
-                 if r["path"] == "/api/oauth/token"]
+    refreshes = app_requests_to(jobber, "/api/oauth/token", since=since, contains="grant_type=refresh_token")
     assert len(refreshes) == 3, refreshes
-    writes = [r["status"] for r in jobber.requests(since_id=failing, direction="inbound") if r["path"] == "/api/graphql"]
+    writes = [r["status"] for r in app_requests_to(jobber, "/api/graphql", since=failing)]
     assert writes[:3] == [401, 500, 200], writes
 
 
@@ -503,6 +507,6 @@ def test_a_jobber_outage_shows_and_clears(
     # Back: the next change's webhook (or the next retry, whichever comes first) syncs again.
     jobber.add_visit(tenant.owner.email, start=local(16), end=local(17), title="After the outage")
     wait_until(lambda: jobber_calendar.state("jobber") == "connected", message="recovery after Jobber is back")
-    refreshes = [r["status"] for r in jobber.requests(since_id=since, contains="grant_type=refresh_token")
-                 if r["path"] == "/api/oauth/token"]
+    refreshes = [r["status"] for r in app_requests_to(jobber, "/api/oauth/token", since=since,
+                                                      contains="grant_type=refresh_token")]
     assert refreshes == [200], refreshes  # one refresh, kept through the failure
