@@ -298,6 +298,9 @@ class HeldPage(BookingStep):
         self.expect_loaded()
         expect(self.error).to_have_text("Enter a mobile number we can text, like (555) 010-0123 or +15550100123.")
         expect(self.phone_field).to_have_attribute("aria-invalid", "true")
+        # What the customer typed is still there to correct, not to type again.
+        expect(self.phone_field).to_have_value(phone)
+        expect(self.name_field).to_have_value(name)
         return self
 
     def expect_phone_asked(self, asked: bool = True) -> None:
@@ -354,6 +357,7 @@ class LinkUnavailablePage(BookingStep):
         expect(self.card).to_have_attribute("data-status", "410")
         self._expect_http_status(410)
         expect(self.heading).to_have_text("This booking link has expired")
+        expect(self.page).to_have_title(re.compile(r"^Link expired\b"))
         expect(self.card).to_contain_text("Booking links work for 72 hours.")
         if business is not None and phone is not None:
             expect(self.card).to_contain_text(f"Text {business} at {phone} and we'll send you a fresh one.")
@@ -363,6 +367,7 @@ class LinkUnavailablePage(BookingStep):
         expect(self.card).to_have_attribute("data-status", "404")
         self._expect_http_status(404)
         expect(self.heading).to_have_text("We couldn't find this booking link")
+        expect(self.page).to_have_title("Link not found")
 
 
 def expect_texting_link(region: Locator, phone: str) -> None:
