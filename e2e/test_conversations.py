@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -33,6 +35,19 @@ DAY_S = 24 * 60 * 60
 #: How the thread dates a message: the time alone today, the weekday too earlier this week.
 TODAY = re.compile(r"^\d{1,2}:\d{2} [AP]M$")
 EARLIER_THIS_WEEK = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{1,2}:\d{2} [AP]M$")
+
+
+def message_created_at(app_api: httpx.Client, conversation_id: str, body: str) -> datetime:
+    """The instant the app gives a message of the thread (the API's `created_at`, an aware datetime)."""
+    thread = app_api.get(f"/api/v1/conversations/{conversation_id}").json()["messages"]
+    return datetime.fromisoformat(next(m["created_at"] for m in thread if m.get("body") == body))
+
+
+def local_label(instant: datetime, tenant: TenantHandle, *, weekday: bool = False) -> str:
+    """"3:04 PM" (or "Mon 3:04 PM"): the instant on the tenant's wall clock, as the thread dates a message."""
+    local = instant.astimezone(ZoneInfo(tenant.timezone))
+    clock = f"{local:%I:%M %p}".lstrip("0")
+    return f"{local:%a} {clock}" if weekday else clock
 
 
 def test_an_idle_conversation_closes_after_a_day_and_the_next_text_starts_a_new_one(
@@ -105,6 +120,8 @@ def test_an_idle_conversation_closes_after_a_day_and_the_next_text_starts_a_new_
     assert fresh.conversation_id != old_id
     fresh.expect_state("open")
     fresh.expect_message(question, at=TODAY)
+    # ...and that time is the tenant's wall clock (its zone, not UTC or the server's), read from the message's instant.
+    fresh.expect_message(question, at=local_label(message_created_at(app_api, fresh.conversation_id, question), tenant))
     fresh.expect_message(handoff(tenant))
     fresh.expect_message_count(2)
     old = ConversationPage.open(owner_page, old_id, customer_phone)
@@ -113,6 +130,8 @@ def test_an_idle_conversation_closes_after_a_day_and_the_next_text_starts_a_new_
     old.expect_composer_disabled("closed after a day without activity")
     old.expect_message_count(1)  # only the first reply; the new text went to the new conversation
     old.expect_message(first_reply(tenant), at=EARLIER_THIS_WEEK)  # sent yesterday on the tenant's clock
+    sent = message_created_at(app_api, old_id, first_reply(tenant))
+    old.expect_message(first_reply(tenant), at=local_label(sent, tenant, weekday=True))
 
 
 @pytest.mark.tenant(catalog=["Leak repair"])
