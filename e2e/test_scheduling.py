@@ -324,6 +324,7 @@ def test_the_scheduling_api_refuses_what_cannot_be_held_and_books_each_hold_once
     assert [slot["label"] for slot in five.json()["offers"]] == [
         "Mon Jan 7, 9:30 AM", "Mon Jan 7, 11:00 AM", "Mon Jan 7, 12:30 PM", "Mon Jan 7, 2:00 PM",
         "Wed Jan 9, 8:00 AM"], five.text
+    assert five.json()["timezone"] == tenant.timezone, five.text  # the zone those labels are in, for integrations
     # A job length can be given instead of an item, but exactly one of the two is needed.
     by_length = app_api.get("/api/v1/offers", params={"duration_minutes": 45, "count": 2})
     assert [(slot["label"], slot["ends_at"]) for slot in by_length.json()["offers"]] == [
@@ -368,6 +369,7 @@ def test_the_scheduling_api_refuses_what_cannot_be_held_and_books_each_hold_once
     assert [slot["label"] for slot in day.json()["slots"]] == [
         f"Mon Jan 7, {t}" for t in ("12:30 PM", "12:45 PM", "1:00 PM", "1:15 PM", "1:30 PM", "1:45 PM", "2:00 PM",
                                     "2:15 PM")], day.text
+    assert day.json()["timezone"] == tenant.timezone, day.text
     past = app_api.get("/api/v1/availability", params={"date": "2030-01-05", "item_id": leak})
     assert (past.status_code, past.json().get("code")) == (422, "invalid_date"), past.text
     # Yesterday still is (a caller's today may lag the business's): answered, with nothing free.
