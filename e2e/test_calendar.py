@@ -38,6 +38,7 @@ from fakes.twilio.client import TwilioFakeClient
 from pages.booking_page import OffersPage, hold_and_confirm
 from pages.calendar import CalendarPage
 from seed import http
+from seed.factories import DEFAULT_HOURS
 from seed.handle import TenantHandle
 from seed.seeder import TenantSeeder
 from stack.waiting import Settle
@@ -104,6 +105,8 @@ def offered_after_reload(offers: OffersPage) -> list[str]:
 
 
 @pytest.mark.smoke
+# Open late on Tuesdays: an all-day event taken as UTC's day (19:00 to 19:00 in New York) would show in the evening.
+@pytest.mark.tenant(business_hours={**DEFAULT_HOURS, "tue": ["08:00", "21:00"]})
 def test_google_busy_time_leaves_the_offers_and_bookings_reach_google(
     calendar: CalendarPage, offers: OffersPage, tenant: TenantHandle, google: GoogleFakeClient, wait_until: WaitUntil,
     app_api: httpx.Client, settle: Settle,
@@ -176,7 +179,9 @@ def test_google_busy_time_leaves_the_offers_and_bookings_reach_google(
         return [slot["label"] for slot in answer.json()["slots"]]
 
     tuesday, wednesday, thursday = date(2030, 1, 8), date(2030, 1, 9), date(2030, 1, 10)
-    assert free_on(tuesday) and free_on(wednesday) and free_on(thursday)
+    tuesday_free = free_on(tuesday)
+    assert tuesday_free and free_on(wednesday) and free_on(thursday)
+    assert tuesday_free[-1] == "Tue Jan 8, 7:30 PM", tuesday_free  # the last 90-minute start before 9 PM
     office = f"office.{tenant.owner.email}"  # the business's shared Google account, not connected yet
     google.add_all_day_event(office, first=wednesday, last=wednesday, summary="Office closed")
     google.add_all_day_event(office, first=thursday, last=thursday, summary="Stocktake")
@@ -189,7 +194,8 @@ def test_google_busy_time_leaves_the_offers_and_bookings_reach_google(
     # Google answers that read one event a page (it may send fewer than asked for): the second page counts too.
     google.limit_pages(office, 1)
     calendar.connect_google(office, hint=tenant.owner.email)
-    wait_until(lambda: free_on(tuesday) and not free_on(wednesday) and not free_on(thursday),
+    # The days are the business's own (New York's), so Tuesday is whole again, evening included.
+    wait_until(lambda: free_on(tuesday) == tuesday_free and not free_on(wednesday) and not free_on(thursday),
                message="the shared account's busy times, both pages of them")
 
 
