@@ -18,6 +18,7 @@ UPCOMING_TOTAL_TEST_ID = "upcoming-total"
 class AppointmentsPage(BasePage):
     path = "/appointments"
     heading_name = "Appointments"
+    title = "Appointments"
 
     @property
     def upcoming(self) -> Locator:

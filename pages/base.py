@@ -45,6 +45,9 @@ class BasePage:
 
     path: ClassVar[str]
     heading_name: ClassVar[str | re.Pattern[str]]
+    #: The staff pages' tab title, "<what the page is> · NeverMissCall" (people tell open tabs apart by it);
+    #: None where the page is not the app's own staff page (the customer's booking pages, the fakes' pages).
+    title: ClassVar[str | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -86,9 +89,14 @@ class BasePage:
         posted = answer.value
         assert posted.status == status, f"POST {posted.url} answered HTTP {posted.status}, not {status}"
 
+    def expected_title(self) -> str | re.Pattern[str] | None:
+        return f"{self.title} · NeverMissCall" if self.title else None
+
     def expect_loaded(self) -> Self:
         expect(self.page).to_have_url(self.url_pattern())
         expect(self.heading).to_be_visible()
+        if (title := self.expected_title()) is not None:
+            expect(self.page).to_have_title(title)
         for check in tuple(_page_checks):
             check(self)
         return self

@@ -42,6 +42,7 @@ def billing_state(page: Page) -> str:
 class BillingPage(BasePage):
     path = "/billing"
     heading_name = "Billing"
+    title = "Billing"
 
     @property
     def plan_state(self) -> Locator:

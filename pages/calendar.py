@@ -21,6 +21,7 @@ CONNECT_ERROR_TEST_ID = "calendar-error"
 class CalendarPage(BasePage):
     path = "/calendar"
     heading_name = "Calendar"
+    title = "Calendar"
 
     @property
     def status_badge(self) -> Locator:

@@ -15,6 +15,7 @@ CATALOG_NOTICE_TEST_ID = "catalog-notice"
 class CatalogPage(BasePage):
     path = "/catalog"
     heading_name = "Catalog"
+    title = "Catalog"
 
     @property
     def rows(self) -> Locator:

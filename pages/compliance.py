@@ -17,6 +17,7 @@ FAILURE_TEST_ID = "registration-failure"
 class CompliancePage(BasePage):
     path = "/compliance"
     heading_name = "Compliance"
+    title = "Compliance"
 
     @property
     def status_badge(self) -> Locator:

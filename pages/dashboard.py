@@ -36,6 +36,7 @@ def week_counts(page: Page) -> tuple[int, int]:
 class DashboardPage(BasePage):
     path = "/dashboard"
     heading_name = "Dashboard"
+    title = "Dashboard"
 
     @property
     def p50(self) -> Locator:

@@ -18,6 +18,7 @@ NEEDS_ATTENTION_TEST_ID = "needs-attention"
 class InboxPage(BasePage):
     path = "/inbox"
     heading_name = "Inbox"
+    title = "Inbox"
 
     @property
     def conversations(self) -> Locator:

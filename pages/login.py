@@ -14,6 +14,7 @@ from seed.handle import UserCredentials
 class LoginPage(BasePage):
     path = "/login"
     heading_name = "Sign in"
+    title = "Sign in"
 
     @property
     def email(self) -> Locator:
