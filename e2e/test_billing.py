@@ -245,6 +245,17 @@ def test_duplicate_webhook_deliveries_change_nothing(
                                    "Your plan is canceled — subscribe again to keep texting back callers")
 
 
+def zone_a_day_off_utc(now: datetime) -> str:
+    """A time zone whose date is not UTC's at this time of day: Kiritimati (UTC+14) is a day ahead from 10:00 UTC,
+    Pago Pago (UTC-11) a day behind until 11:00 UTC. Stripe's period end has the subscription's time of day, so a
+    renewal date written as UTC's instead of the business's shows another day there (in New York only between
+    00:00 and 05:00 UTC). Picked when the tests are collected, with ten minutes' margin; collected in the ten
+    minutes before midnight UTC, Pago Pago's date differs only once midnight has passed."""
+    minutes = now.hour * 60 + now.minute
+    return "Pacific/Kiritimati" if 10 * 60 + 30 <= minutes < 23 * 60 + 50 else "Pacific/Pago_Pago"
+
+
+@pytest.mark.tenant(timezone=zone_a_day_off_utc(datetime.now(UTC)))
 def test_reordered_and_late_deliveries_never_show_a_stale_plan(
     owner_page: Page, tenant: TenantHandle, stripe: StripeFakeClient, wait_until: WaitUntil
 ) -> None:

@@ -89,13 +89,13 @@ class BasePage:
         posted = answer.value
         assert posted.status == status, f"POST {posted.url} answered HTTP {posted.status}, not {status}"
 
-    def expected_title(self) -> str | re.Pattern[str] | None:
+    def _expected_title(self) -> str | re.Pattern[str] | None:
         return f"{self.title} · NeverMissCall" if self.title else None
 
     def expect_loaded(self) -> Self:
         expect(self.page).to_have_url(self.url_pattern())
         expect(self.heading).to_be_visible()
-        if (title := self.expected_title()) is not None:
+        if (title := self._expected_title()) is not None:
             expect(self.page).to_have_title(title)
         for check in tuple(_page_checks):
             check(self)

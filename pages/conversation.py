@@ -61,7 +61,7 @@ class ConversationPage(BasePage):
     def goto(self) -> Self:
         raise TypeError("a conversation has no fixed URL: use ConversationPage.open(page, id) or .from_inbox(page, caller)")
 
-    def expected_title(self) -> str | re.Pattern[str]:
+    def _expected_title(self) -> str | re.Pattern[str]:
         """The tab is named for the customer, as the heading is."""
         return f"{self.caller} · NeverMissCall" if self.caller else re.compile(r"^\+\d{7,15} · NeverMissCall$")
 
