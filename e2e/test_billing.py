@@ -86,7 +86,7 @@ def wait_for_plan(page: Page, wait_until: WaitUntil, state: str) -> BillingPage:
 
 @pytest.mark.smoke
 def test_subscribe_and_pay_turns_the_plan_active(owner_page: Page, tenant: TenantHandle, stripe: StripeFakeClient,
-                                                  app_api: httpx.Client) -> None:
+                                                  app_api: httpx.Client, wait_until: WaitUntil) -> None:
     # Error words in the address are not echoed (the page shows its own messages, by code only).
     owner_page.goto("/billing?error=Your+card+was+charged+%24999.+Call+555-0199")
     billing = BillingPage(owner_page).expect_loaded()
@@ -94,23 +94,29 @@ def test_subscribe_and_pay_turns_the_plan_active(owner_page: Page, tenant: Tenan
     billing.expect_state("none")
     billing.banners.expect_message(BILLING_BANNER_TEST_ID, "No plan yet — subscribe to keep texting back callers")
     expect_banner_link(owner_page, BILLING_BANNER_TEST_ID, "Choose a plan")
+    # Twenty seconds on the success page without Stripe's news (none is coming: nothing was paid), on the page's
+    # own clock (Playwright's page.clock): the page says it is slow and that the owner may leave.
+    owner_page.clock.install()
+    owner_page.goto(CheckoutSuccessPage.path)
+    waiting = CheckoutSuccessPage(owner_page).expect_loaded()
+    waiting.expect_taking_longer(shown=False)
+    owner_page.clock.fast_forward(21_000)
+    waiting.expect_taking_longer()
 
-    checkout = billing.subscribe()
+    checkout = BillingPage(owner_page).goto().subscribe()
     session_id = checkout.session_id
     # Stripe's news waits 2 s: the success page meets the plan unpaid, is told so (its second look, at ~1.25 s),
     # keeps looking, and refreshes itself (heading, banner words, colour and link) when the news comes.
     stripe.configure_webhooks(delay_ms=2000)
     # ... and its first look at the plan is lost on the way (a network blip): it just asks again.
     dropped = drop_first(owner_page, f"**{STATUS_API_PATH}", method="GET")
-    owner_page.clock.install()  # the pages' own clock, to move the success page past its 20 s without news
     checkout.pay_with(SUCCEEDING_CARD)
 
     success = CheckoutSuccessPage(owner_page).expect_loaded()
+    # However late the webhook, the page waits for it by itself: once the app has it, at the page's next look.
+    wait_until(lambda: app_api.get(STATUS_API_PATH).json()["state"] == "active", message="Stripe's late news")
+    success.expect_plan_active()
     success.expect_taking_longer(shown=False)
-    # Twenty seconds later on its clock, still without news, the page says it is slow and that the owner may leave.
-    owner_page.clock.fast_forward(21_000)
-    success.expect_taking_longer()
-    success.expect_plan_active()  # however late the webhook: the page waits for it by itself
     assert len(dropped) == 1, "the success page's first status request was not dropped"
     success.expect_reference(session_id)
     # A doctored return address shows no "reference" but Stripe's own kind of session id (cs_...).

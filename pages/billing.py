@@ -24,6 +24,8 @@ BILLING_ERROR_TEST_ID = "billing-error"
 CHECKOUT_CANCELED_TEST_ID = "checkout-canceled"
 CHECKOUT_RESULT_TEST_ID = "checkout-result"
 STATUS_API_PATH = "/api/v1/billing/status"
+#: The longest the checkout success page waits between two looks at the plan (app/static/billing.js MAX_DELAY_MS).
+LOOK_GAP_MAX_MS = 5_000
 #: What the plan badge says for each state.
 STATE_LABELS = {"none": "No plan", "active": "Active", "past_due": "Past due", "canceled": "Canceled"}
 # How urgent the billing banner looks in each state (its colour: banner-info is blue, banner-danger red, ...).
@@ -144,8 +146,9 @@ class CheckoutSuccessPage(BasePage):
         return self.page.get_by_role("heading", level=1, name="You're all set")
 
     def expect_plan_active(self) -> None:
-        """The page noticed the webhook (however late) and shows the active plan, banner included."""
-        expect(self.all_set_heading).to_be_visible()
+        """The page noticed the webhook (however late) and shows the active plan, banner included. Once the app
+        has the plan active, the page notices at its next look: within LOOK_GAP_MAX_MS (its backoff's ceiling)."""
+        expect(self.all_set_heading).to_be_visible(timeout=LOOK_GAP_MAX_MS + 2_000)
         expect(self.page.get_by_role("heading", name="Finishing up…")).to_be_hidden()  # one outcome shown, not two
         expect(self.page).to_have_title(re.compile(r"^Plan active"))  # the browser tab says it too
         expect(self.result).to_have_attribute("data-state", "active")
