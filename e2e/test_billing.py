@@ -114,7 +114,7 @@ def test_subscribe_and_pay_turns_the_plan_active(owner_page: Page, tenant: Tenan
 
     success = CheckoutSuccessPage(owner_page).expect_loaded()
     # However late the webhook, the page waits for it by itself: once the app has it, at the page's next look.
-    wait_until(lambda: app_api.get(STATUS_API_PATH).json()["state"] == "active", message="Stripe's late news")
+    wait_until(lambda: billing_state(owner_page) == "active", message="Stripe's late news")
     success.expect_plan_active()
     success.expect_taking_longer(shown=False)
     assert len(dropped) == 1, "the success page's first status request was not dropped"
