@@ -21,6 +21,7 @@ import pytest
 from playwright.sync_api import Locator, Page, Playwright, expect
 from pytest_playwright.pytest_playwright import CreateContextCallback
 
+from e2e.plugins import traces
 from e2e.plugins.snapshots import Snapshots
 from e2e.support import (
     StripeFakeClient,
@@ -65,6 +66,19 @@ def check_page(page: Page, snapshots: Snapshots, name: str) -> None:
     snapshots.visual(page, name, mask=dynamic_text(page))
 
 
+def check_as_served(new_context: CreateContextCallback, page: Page, snapshots: Snapshots, name: str) -> None:
+    """The page as the server sends it, before any script runs, reads as it does once its script has drawn it
+    (``name``'s stored snapshot). The inbox and the conversation redraw their lists from the API on every poll,
+    so markup the server renders wrong is mended within one poll and a check of the live page waits it out;
+    people still see the wrong version first (for a poll interval, 1.5-3 s in production)."""
+    context = new_context(storage_state=page.context.storage_state(), java_script_enabled=False)
+    traces.name(context, "as served (scripts off)")
+    served = context.new_page()
+    served.goto(page.url)
+    snapshots.aria_matches(served.get_by_role("main"), name, view="as served, before its script ran,")
+    context.close()
+
+
 @pytest.fixture(autouse=True)
 def monday_morning(seeder: TenantSeeder, tenant: TenantHandle) -> None:
     seeder.set_clock(tenant, now=MONDAY_MORNING)
@@ -87,24 +101,29 @@ def test_signed_out_pages(page: Page, base_url: str, snapshots: Snapshots) -> No
     check_page(page, snapshots, "not-found")
 
 
-def test_inbox_and_conversation_states(owner_page: Page, tenant: TenantHandle, twilio: TwilioFakeClient,
-                                       customer_phone: str, wait_until: WaitUntil, snapshots: Snapshots) -> None:
+def test_inbox_and_conversation_states(owner_page: Page, new_context: CreateContextCallback, tenant: TenantHandle,
+                                       twilio: TwilioFakeClient, customer_phone: str, wait_until: WaitUntil,
+                                       snapshots: Snapshots) -> None:
     missed_call(tenant, twilio, customer_phone, wait_until)
     InboxPage(owner_page).goto().expect_conversation(customer_phone, state="open")
     check_page(owner_page, snapshots, "inbox")
+    check_as_served(new_context, owner_page, snapshots, "inbox")
 
     conversation = ConversationPage.from_inbox(owner_page, customer_phone)
     conversation.expect_state("open")
     check_page(owner_page, snapshots, "conversation-open")
+    check_as_served(new_context, owner_page, snapshots, "conversation-open")
 
     conversation.take_over().expect_loaded()
     check_page(owner_page, snapshots, "conversation-human")
+    check_as_served(new_context, owner_page, snapshots, "conversation-human")
 
     assert twilio.inbound_sms(from_=customer_phone, to=tenant.phone_number, body="STOP")["status_code"] == 200
     conversation.expect_state("blocked")  # the page reloads itself
     conversation.expect_loaded()
     conversation.expect_message("STOP")
     check_page(owner_page, snapshots, "conversation-blocked")
+    check_as_served(new_context, owner_page, snapshots, "conversation-blocked")
 
 
 def test_catalog_compliance_calendars_and_dashboard(owner_page: Page, snapshots: Snapshots) -> None:

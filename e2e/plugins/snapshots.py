@@ -125,6 +125,15 @@ class Snapshots:
             return
         expect(locator).to_match_aria_snapshot(path.read_text(encoding="utf-8"))
 
+    def aria_matches(self, locator: Locator, name: str, *, view: str) -> None:
+        """Matches ``locator`` against the stored ``name`` snapshot and never rewrites it: ``view`` is a second
+        view of a state that ``aria(..., name)`` stored (e.g. "as served, before its script ran")."""
+        path = self.folder / f"{name}.aria.yml"
+        if not path.exists():
+            pytest.fail(f"aria snapshot {path} does not exist: store it with snapshots.aria() first")
+        expect(locator, f"{name} {view} differs from its aria snapshot {path.relative_to(SNAPSHOT_ROOT.parent)}"
+               ).to_match_aria_snapshot(path.read_text(encoding="utf-8"))
+
     def visual(self, page: Page, name: str, *, mask: Sequence[Locator] = ()) -> None:
         path = self.folder / f"{name}.{self.browser}-{sys.platform}.png"
         shot = page.screenshot(full_page=True, animations="disabled", caret="hide", scale="css",
