@@ -14,6 +14,7 @@ renewal date) is masked in screenshots and written as patterns in aria snapshots
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,6 +49,7 @@ pytestmark = [pytest.mark.pages, pytest.mark.tenant(catalog=["Leak repair", "Dra
 
 MONDAY_MORNING = datetime(2030, 1, 7, 13, 55, tzinfo=UTC)  # 08:55 in America/New_York (the factory's zone)
 JOB = "Hi, there's a leaking pipe under my kitchen sink, can someone come today?"
+THANKS = "Thanks, I'll wait for your call."
 LINK = re.compile(r"https?://\S+/book/[A-Za-z0-9_-]+")
 PHONE_NUMBER = re.compile(r"\+\d{8,15}")
 RENEWAL = re.compile(r"^(Renews on|Your plan ends on) ")
@@ -66,7 +68,12 @@ def check_page(page: Page, snapshots: Snapshots, name: str) -> None:
     snapshots.visual(page, name, mask=dynamic_text(page))
 
 
-def check_as_served(new_context: CreateContextCallback, page: Page, snapshots: Snapshots, name: str) -> None:
+def thread(page: Page) -> Locator:
+    return page.get_by_role("region", name="Messages")
+
+
+def check_as_served(new_context: CreateContextCallback, page: Page, snapshots: Snapshots, name: str, *,
+                    region: Callable[[Page], Locator] = lambda page: page.get_by_role("main")) -> None:
     """The page as the server sends it, before any script runs, reads as it does once its script has drawn it
     (``name``'s stored snapshot). The inbox and the conversation redraw their lists from the API on every poll,
     so markup the server renders wrong is mended within one poll and a check of the live page waits it out;
@@ -75,7 +82,7 @@ def check_as_served(new_context: CreateContextCallback, page: Page, snapshots: S
     traces.name(context, "as served (scripts off)")
     served = context.new_page()
     served.goto(page.url)
-    snapshots.aria_matches(served.get_by_role("main"), name, view="as served, before its script ran,")
+    snapshots.aria_matches(region(served), name, view="as served, before its script ran,")
     context.close()
 
 
@@ -104,8 +111,11 @@ def test_signed_out_pages(page: Page, base_url: str, snapshots: Snapshots) -> No
 def test_inbox_and_conversation_states(owner_page: Page, new_context: CreateContextCallback, tenant: TenantHandle,
                                        twilio: TwilioFakeClient, customer_phone: str, wait_until: WaitUntil,
                                        snapshots: Snapshots) -> None:
+    """Each state twice: as the page shows it (for the inbox and the human state, drawn by the page's script
+    from the API as the news came in) and as the server sends it."""
+    inbox = InboxPage(owner_page).goto()  # open before the call: the script draws the new conversation
     missed_call(tenant, twilio, customer_phone, wait_until)
-    InboxPage(owner_page).goto().expect_conversation(customer_phone, state="open")
+    inbox.expect_conversation(customer_phone, state="open")
     check_page(owner_page, snapshots, "inbox")
     check_as_served(new_context, owner_page, snapshots, "inbox")
 
@@ -117,6 +127,12 @@ def test_inbox_and_conversation_states(owner_page: Page, new_context: CreateCont
     conversation.take_over().expect_loaded()
     check_page(owner_page, snapshots, "conversation-human")
     check_as_served(new_context, owner_page, snapshots, "conversation-human")
+    # The customer answers while the page is open: the script redraws the thread (each message's author, time
+    # and status) from the API, and it reads as the server renders it.
+    assert twilio.inbound_sms(from_=customer_phone, to=tenant.phone_number, body=THANKS)["status_code"] == 200
+    conversation.expect_message(THANKS, author="Customer")
+    snapshots.aria(thread(owner_page), "thread-redrawn")
+    check_as_served(new_context, owner_page, snapshots, "thread-redrawn", region=thread)
 
     assert twilio.inbound_sms(from_=customer_phone, to=tenant.phone_number, body="STOP")["status_code"] == 200
     conversation.expect_state("blocked")  # the page reloads itself

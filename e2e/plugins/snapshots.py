@@ -96,6 +96,18 @@ def generalise(snapshot: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def strict(snapshot: str) -> str:
+    """Makes the snapshot match whole: Playwright matches a snapshot's children as "contain" unless told
+    otherwise, so a region showing something more (a message twice, a second banner, a stray error)
+    would still match. ``/children: deep-equal`` under the root node asks for exactly these children, at
+    every level below it."""
+    first, _, rest = snapshot.partition("\n")
+    if first.endswith(":") and not rest.lstrip().startswith("- /children:"):
+        indent = len(rest) - len(rest.lstrip()) if rest.strip() else 2
+        return f"{first}\n{' ' * indent}- /children: deep-equal\n{rest}"
+    return snapshot
+
+
 def _folder_for(item: pytest.Item) -> Path:
     name = getattr(item, "originalname", item.name)
     callspec = getattr(item, "callspec", None)
@@ -119,7 +131,7 @@ class Snapshots:
         path = self.folder / f"{name}.aria.yml"
         if self.update or not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(generalise(locator.aria_snapshot()), encoding="utf-8")
+            path.write_text(strict(generalise(locator.aria_snapshot())), encoding="utf-8")
             if not self.update:
                 pytest.fail(f"aria snapshot {path} did not exist; it was written: review and commit it")
             return

@@ -6,7 +6,7 @@ import re
 
 from PIL import Image
 
-from e2e.plugins.snapshots import MAX_DIFF_RATIO, compare, generalise
+from e2e.plugins.snapshots import MAX_DIFF_RATIO, SNAPSHOT_ROOT, compare, generalise, strict
 
 
 def page_image(width: int = 400, height: int = 300) -> Image.Image:
@@ -67,3 +67,19 @@ def test_dynamic_text_becomes_a_pattern_that_matches_it() -> None:
     assert re.fullmatch(_body(lines[3].split(": ", 1)[1]), "Renews on January 5, 2027.")
     assert not re.fullmatch(_body(lines[3].split(": ", 1)[1]), "Renews on soon.")
     assert lines[4] == '- heading "Inbox" [level=1]'  # nothing dynamic: left as Playwright wrote it
+
+
+def test_stored_snapshots_match_whole() -> None:
+    """Playwright matches children as "contain" by default: a stored snapshot asks for exactly its children."""
+    written = strict('- main:\n  - heading "Inbox" [level=1]\n  - list:\n    - listitem: one\n')
+    assert written.splitlines()[:3] == ["- main:", "  - /children: deep-equal", '  - heading "Inbox" [level=1]']
+    assert strict(written) == written  # once
+    assert strict("- main: Nothing yet\n") == "- main: Nothing yet\n"  # a leaf: nothing to add
+
+
+def test_every_stored_aria_snapshot_matches_whole() -> None:
+    stored = sorted(SNAPSHOT_ROOT.glob("*/*/*.aria.yml"))
+    assert stored
+    loose = [str(path.relative_to(SNAPSHOT_ROOT)) for path in stored
+             if path.read_text(encoding="utf-8").splitlines()[1].strip() != "- /children: deep-equal"]
+    assert not loose, f"aria snapshots without /children: deep-equal (a region showing more would match): {loose}"
