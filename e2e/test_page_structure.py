@@ -154,10 +154,12 @@ def test_catalog_compliance_calendars_and_dashboard(owner_page: Page, snapshots:
     check_page(owner_page, snapshots, "dashboard-empty")
 
 
-@pytest.mark.tenant(compliance="none")
-def test_compliance_registration_form(owner_page: Page, snapshots: Snapshots) -> None:
+@pytest.mark.tenant(compliance="none", catalog=[])
+def test_a_business_not_yet_registered_and_without_services(owner_page: Page, snapshots: Snapshots) -> None:
     CompliancePage(owner_page).goto().expect_status("none")
     check_page(owner_page, snapshots, "compliance-none")
+    expect(CatalogPage(owner_page).goto().rows).to_have_count(0)
+    check_page(owner_page, snapshots, "catalog-empty")  # what to do first, instead of an empty table
 
 
 def test_billing_plan_states(owner_page: Page, tenant: TenantHandle, stripe: StripeFakeClient,
