@@ -15,8 +15,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.support import Settle, TenantHandle, TwilioFakeClient, WaitUntil, bodies_to, first_reply, texts_to
+from fakes.twilio.signing import SIGNATURE_HEADER
 from pages.conversation import ConversationPage
 from pages.inbox import InboxPage
+from seed import http
 
 pytestmark = pytest.mark.missed_call
 
@@ -48,16 +50,28 @@ def test_a_missed_call_gets_a_first_sms_and_shows_in_the_inbox(
 
 
 def test_five_deliveries_of_one_missed_call_make_one_conversation_and_one_sms(
-    owner_page: Page, tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, wait_until: WaitUntil,
-    settle: Settle,
+    owner_page: Page, tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str,
+    new_customer_phone: Callable[[], str], wait_until: WaitUntil, settle: Settle,
 ) -> None:
     call = twilio.missed_call(from_=customer_phone, to=tenant.phone_number)
     for _ in range(4):  # Twilio retrying the same callback: identical body, signature and idempotency token
         assert twilio.redeliver(call["delivery_id"])["status_code"] == 200
+    # The same callback with another caller in it, under Twilio's signature of this one (a captured request
+    # edited), and the callback without its signature: both refused, nobody texted.
+    sent = next(entry for entry in twilio.requests(direction="outbound")
+                if entry["delivery_id"] == call["delivery_id"])
+    other_caller = new_customer_phone()
+    edited = {**sent["form"], "From": other_caller}
+    signed = {name: value for name, value in sent["headers"].items() if name.lower() != "content-length"}
+    for headers in (signed, {name: value for name, value in signed.items() if name != SIGNATURE_HEADER}):
+        refused = http.post(sent["url"], data=edited, headers=headers, timeout=30)
+        assert refused.status_code == 403 and refused.json()["code"] == "invalid_signature", refused.text
 
     wait_until(lambda: texts_to(twilio, tenant=tenant, customer=customer_phone), timeout=FIRST_SMS_BUDGET_S,
                message="the first SMS")
-    settle.assert_no_new(lambda: texts_to(twilio, tenant=tenant, customer=customer_phone), what="SMS to the caller")
+    settle.assert_no_new(lambda: [texts_to(twilio, tenant=tenant, customer=c) for c in (customer_phone, other_caller)],
+                         what="SMS to the caller, or any to the caller the edited copies named")
+    assert texts_to(twilio, tenant=tenant, customer=other_caller) == []
 
     inbox = InboxPage(owner_page).goto()
     inbox.expect_conversation_count(1)
