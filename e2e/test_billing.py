@@ -158,6 +158,14 @@ def test_subscribe_and_pay_turns_the_plan_active(owner_page: Page, tenant: Tenan
     malformed = app_api.post("/webhooks/stripe", content=body, headers={
         "Stripe-Signature": signature_header(body, secret), "Content-Type": "application/json"})
     assert (malformed.status_code, malformed.json().get("code")) == (400, "invalid_payload"), malformed.text
+    # One of Stripe's own events about this plan, signed with the secret: accepted now (a redelivery), refused
+    # when its signature is ten minutes old (a captured request replayed; Stripe's tolerance is five).
+    event = json.dumps(events_about(stripe, subscription["id"])[-1])
+    for signed_at, expected in ((int(time.time()), 200), (int(time.time()) - 600, 400)):
+        replayed = app_api.post("/webhooks/stripe", content=event, headers={
+            "Stripe-Signature": signature_header(event, secret, signed_at), "Content-Type": "application/json"})
+        assert replayed.status_code == expected, (signed_at, replayed.text)
+    assert replayed.json()["code"] == "invalid_signature", replayed.text
     assert app_api.get("/api/v1/billing/status").json()["state"] == "active"
 
 
