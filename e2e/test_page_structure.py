@@ -214,12 +214,17 @@ def test_booking_page_states(profile: str, playwright: Playwright, new_context: 
     check_page(page, snapshots, "booking-booked")
 
 
-def test_appointments(owner_page: Page, tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str,
-                      wait_until: WaitUntil, snapshots: Snapshots) -> None:
+def test_appointments(owner_page: Page, tenant: TenantHandle, seeder: TenantSeeder, twilio: TwilioFakeClient,
+                      customer_phone: str, wait_until: WaitUntil, snapshots: Snapshots) -> None:
     for body in (JOB, "1", "YES"):  # booked by SMS replies: quote, hold the first time, confirm
         text_the_business(twilio, tenant=tenant, customer=customer_phone, body=body, wait_until=wait_until)
     AppointmentsPage(owner_page).goto().expect_count(1)
     check_page(owner_page, snapshots, "appointments")
+    # A week on, the job is done: nothing upcoming (what comes next, said instead of an empty table), the job
+    # under Past.
+    seeder.set_clock(tenant, advance_seconds=7 * 24 * 3600)
+    AppointmentsPage(owner_page).goto().expect_count(1)
+    check_page(owner_page, snapshots, "appointments-a-week-later")
 
 
 def test_narrow_inbox_and_conversation(new_context: CreateContextCallback, tenant: TenantHandle,
