@@ -114,6 +114,8 @@ def test_inbox_and_conversation_states(owner_page: Page, new_context: CreateCont
     """Each state twice: as the page shows it (for the inbox and the human state, drawn by the page's script
     from the API as the news came in) and as the server sends it."""
     inbox = InboxPage(owner_page).goto()  # open before the call: the script draws the new conversation
+    inbox.expect_empty()
+    check_page(owner_page, snapshots, "inbox-empty")
     missed_call(tenant, twilio, customer_phone, wait_until)
     inbox.expect_conversation(customer_phone, state="open")
     check_page(owner_page, snapshots, "inbox")

@@ -92,11 +92,15 @@ class BasePage:
     def _expected_title(self) -> str | re.Pattern[str] | None:
         return f"{self.title} · NeverMissCall" if self.title else None
 
+    def _expect_own_checks(self) -> None:
+        """What one kind of page also shows on every arrival (private: no trace step of its own)."""
+
     def expect_loaded(self) -> Self:
         expect(self.page).to_have_url(self.url_pattern())
         expect(self.heading).to_be_visible()
         if (title := self._expected_title()) is not None:
             expect(self.page).to_have_title(title)
+        self._expect_own_checks()
         for check in tuple(_page_checks):
             check(self)
         return self

@@ -65,6 +65,11 @@ class BookingStep(BasePage):
     def goto(self) -> Self:
         raise TypeError(f"{type(self).__name__} has no fixed address: use {type(self).__name__}.open(page, link)")
 
+    def _expect_own_checks(self) -> None:
+        # A booking link is one customer's and gets pasted and forwarded: its pages ask search engines not to
+        # index them.
+        expect(self.page.locator('meta[name="robots"]')).to_have_attribute("content", "noindex")
+
     # The job card every step but the confirmation shows.
     @property
     def job_service(self) -> Locator:
