@@ -150,6 +150,8 @@ class CheckoutSuccessPage(BasePage):
         has the plan active, the page notices at its next look: within LOOK_GAP_MAX_MS (its backoff's ceiling)."""
         expect(self.all_set_heading).to_be_visible(timeout=LOOK_GAP_MAX_MS + 2_000)
         expect(self.page.get_by_role("heading", name="Finishing up…")).to_be_hidden()  # one outcome shown, not two
+        expect(self.result.get_by_text(  # what the plan now does, in words
+            "Your NeverMissCall plan is active. Every caller you miss gets a text back right away.")).to_be_visible()
         expect(self.page).to_have_title(re.compile(r"^Plan active"))  # the browser tab says it too
         expect(self.result).to_have_attribute("data-state", "active")
         # The banner the page loaded with ("No plan yet", "Choose a plan") is rewritten in place, words and link.
