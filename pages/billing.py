@@ -152,6 +152,8 @@ class CheckoutSuccessPage(BasePage):
         expect(self.page.get_by_role("heading", name="Finishing up…")).to_be_hidden()  # one outcome shown, not two
         expect(self.result.get_by_text(  # what the plan now does, in words
             "Your NeverMissCall plan is active. Every caller you miss gets a text back right away.")).to_be_visible()
+        for name, href in (("Go to your inbox", "/inbox"), ("View billing", "/billing")):  # and where to go next
+            expect(self.result.get_by_role("link", name=name)).to_have_attribute("href", href)
         expect(self.page).to_have_title(re.compile(r"^Plan active"))  # the browser tab says it too
         expect(self.result).to_have_attribute("data-state", "active")
         # The banner the page loaded with ("No plan yet", "Choose a plan") is rewritten in place, words and link.
