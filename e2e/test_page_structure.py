@@ -154,6 +154,7 @@ def test_catalog_compliance_calendars_and_dashboard(owner_page: Page, snapshots:
     dashboard = DashboardPage(owner_page).goto()  # a new business: no calls yet, the week's days listed
     expect(dashboard.answered).to_have_text("0")
     check_page(owner_page, snapshots, "dashboard-empty")
+    dashboard.navigation.skip_to_content()
 
 
 @pytest.mark.tenant(compliance="none", catalog=[])

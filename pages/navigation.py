@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Locator, expect
 
 from pages.region import Region
@@ -46,3 +48,14 @@ class NavigationRegion(Region):
 
     def expect_current(self, label: str) -> None:
         expect(self.link(label)).to_have_attribute("aria-current", "page")
+
+    def skip_to_content(self) -> None:
+        """From a freshly loaded page, the keyboard's first stop is "Skip to content", shown once focused, and
+        it takes the reader past the top bar to the page's main region."""
+        self.page.keyboard.press("Tab")
+        skip = self.page.get_by_role("link", name="Skip to content")
+        expect(skip).to_be_focused()
+        expect(skip).to_be_in_viewport()
+        self.page.keyboard.press("Enter")
+        expect(self.page).to_have_url(re.compile(r"#main$"))
+        expect(self.page.get_by_role("main")).to_have_attribute("id", "main")
