@@ -234,8 +234,10 @@ def test_narrow_inbox_and_conversation(new_context: CreateContextCallback, tenan
                                        twilio: TwilioFakeClient, customer_phone: str, wait_until: WaitUntil,
                                        snapshots: Snapshots) -> None:
     """A phone-wide owner: the pages reflow (no sideways scrolling) and keep their look."""
+    # A phone's browser (mobile, touch): it lays the page out at the width the page's viewport meta asks for;
+    # a desktop browser at 360 px would ignore that tag.
     page = new_context(storage_state=tenant.owner_storage_state, viewport=NARROW,  # type: ignore[arg-type]
-                       reduced_motion="reduce").new_page()
+                       is_mobile=True, has_touch=True, reduced_motion="reduce").new_page()
     missed_call(tenant, twilio, customer_phone, wait_until)
     InboxPage(page).goto().expect_conversation(customer_phone)
     expect_no_sideways_scroll(page)
