@@ -99,6 +99,7 @@ def test_subscribe_and_pay_turns_the_plan_active(owner_page: Page, tenant: Tenan
     owner_page.clock.install()
     owner_page.goto(CheckoutSuccessPage.path)
     waiting = CheckoutSuccessPage(owner_page).expect_loaded()
+    waiting.expect_waiting()
     waiting.expect_taking_longer(shown=False)
     owner_page.clock.fast_forward(21_000)
     waiting.expect_taking_longer()

@@ -145,6 +145,13 @@ class CheckoutSuccessPage(BasePage):
     def all_set_heading(self) -> Locator:
         return self.page.get_by_role("heading", level=1, name="You're all set")
 
+    def expect_waiting(self) -> None:
+        """No news from Stripe yet: the page says it is waiting for it and will update by itself."""
+        expect(self.page.get_by_role("heading", level=1, name="Finishing up…")).to_be_visible()
+        expect(self.result.get_by_text(
+            "Thanks! Stripe is confirming your payment. This page updates by itself in a few seconds.")).to_be_visible()
+        expect(self.all_set_heading).to_be_hidden()
+
     def expect_plan_active(self) -> None:
         """The page noticed the webhook (however late) and shows the active plan, banner included. Once the app
         has the plan active, the page notices at its next look: within LOOK_GAP_MAX_MS (its backoff's ceiling)."""
