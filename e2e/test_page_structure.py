@@ -1,7 +1,8 @@
 """[pages] The key pages in each of their states: structure (aria snapshot of the main region) and look
 (visual baseline), on the sizes people use them at — owner pages on a desktop, the customer's booking
-page on a phone (a Playwright device descriptor, touch) and on a desktop, plus a narrow-viewport smoke
-of the inbox and a conversation.
+page on a phone (a Playwright device descriptor, touch) and on a desktop, plus a phone-wide smoke of
+the inbox and a conversation. The pages that redraw themselves from the API (inbox, conversation) are also
+opened with scripts off: what the server sends must read the same as what the script draws.
 
 Every page reached here is also scanned by axe-core on arrival (e2e/plugins/a11y.py), like in every flow;
 ``expect_loaded()`` after a state change in place (take over, STOP) makes that state a page arrival too.
