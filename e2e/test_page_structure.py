@@ -247,15 +247,21 @@ def test_narrow_inbox_and_conversation(new_context: CreateContextCallback, tenan
     conversation.expect_state("open")
     expect_no_sideways_scroll(page)
     snapshots.visual(page, "conversation-narrow", mask=dynamic_text(page))
-    # Texts keep coming while the page is open, more than the thread's box holds: it follows the newest one.
+    # Texts keep coming while the page is open, more than the thread's box holds: a reader at the newest text
+    # follows each new one...
+    scroller = page.get_by_test_id("thread")  # the list scrolls inside its box (60 % of the window's height)
+    at_newest = "list => list.scrollHeight - list.scrollTop - list.clientHeight < 2"
     for body in (JOB, "1", "YES"):
         newest = text_the_business(twilio, tenant=tenant, customer=customer_phone, body=body, wait_until=wait_until)
-    expect(conversation.message(newest)).to_have_count(1)
-    scroller = page.get_by_test_id("thread")  # the list scrolls inside its box (60 % of the window's height)
+        expect(conversation.message(newest)).to_have_count(1)
+        wait_until(lambda: scroller.evaluate(at_newest), message=f"the thread scrolled to the reply to {body!r}")
     assert scroller.evaluate("list => list.scrollHeight > list.clientHeight"), \
         "the thread never overflowed its box: following the newest text was not tested"
-    at_newest = "list => list.scrollHeight - list.scrollTop - list.clientHeight < 2"
-    wait_until(lambda: scroller.evaluate(at_newest), message="the thread scrolled to its newest text")
+    # ... and one who scrolled back to read older texts stays there when the next one comes.
+    scroller.evaluate("list => { list.scrollTop = 0; }")
+    assert twilio.inbound_sms(from_=customer_phone, to=tenant.phone_number, body=THANKS)["status_code"] == 200
+    expect(conversation.message(THANKS)).to_have_count(1)
+    assert scroller.evaluate("list => list.scrollTop") == 0, "a new text pulled the reader away from older ones"
     page.goto(page.url)  # opened afresh (nothing for the browser to restore): it starts at the newest text too
     wait_until(lambda: scroller.evaluate(at_newest), message="the thread opened at its newest text")
 
