@@ -309,8 +309,12 @@ class HeldPage(BookingStep):
         return self
 
     def expect_phone_asked(self, asked: bool = True) -> None:
-        """Links sent by text already know the customer's number; others ask for it."""
+        """Links sent by text already know the customer's number; others ask for it, as a phone number: a phone
+        opens its number pad for it and offers the customer's own number to fill in."""
         expect(self.phone_field).to_have_count(1 if asked else 0)
+        if asked:
+            expect(self.phone_field).to_have_attribute("type", "tel")
+            expect(self.phone_field).to_have_attribute("autocomplete", "tel")
 
     def confirm_after_link_expiry(self) -> LinkUnavailablePage:
         """Confirms once the link itself has expired (its hold still running): nothing is booked, the page says

@@ -32,6 +32,13 @@ class LoginPage(BasePage):
     def error(self) -> Locator:
         return self.page.get_by_role("alert")
 
+    def _expect_own_checks(self) -> None:
+        # What's typed as the password is masked on screen, and password managers know which field is which.
+        expect(self.password).to_have_attribute("type", "password")
+        expect(self.password).to_have_attribute("autocomplete", "current-password")
+        expect(self.email).to_have_attribute("type", "email")
+        expect(self.email).to_have_attribute("autocomplete", "username")
+
     def sign_in(self, email: str, password: str) -> None:
         self.email.fill(email)
         self.password.fill(password)
