@@ -303,6 +303,9 @@ class HeldPage(BookingStep):
         self.expect_loaded()
         expect(self.error).to_have_text("Enter a mobile number we can text, like (555) 010-0123 or +15550100123.")
         expect(self.phone_field).to_have_attribute("aria-invalid", "true")
+        # ... and a screen reader reads that message with the field.
+        expect(self.phone_field).to_have_accessible_description(
+            "Enter a mobile number we can text, like (555) 010-0123 or +15550100123.")
         # What the customer typed is still there to correct, not to type again.
         expect(self.phone_field).to_have_value(phone)
         expect(self.name_field).to_have_value(name)

@@ -255,6 +255,9 @@ class ConversationPage(BasePage):
         expect(self.composer).to_be_disabled()
         expect(self.send_button).to_be_disabled()
         expect(self.composer_note).to_contain_text(because)
+        # ... the reason a screen reader reads with the disabled box.
+        expect(self.composer).to_have_accessible_description(
+            because if isinstance(because, re.Pattern) else re.compile(re.escape(because)))
 
     def expect_composer_enabled(self) -> None:
         expect(self.composer).to_be_enabled()
