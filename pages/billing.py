@@ -142,12 +142,16 @@ class CheckoutSuccessPage(BasePage):
         return self.page.get_by_test_id(CHECKOUT_RESULT_TEST_ID)
 
     @property
+    def waiting_heading(self) -> Locator:
+        return self.page.get_by_role("heading", level=1, name="Finishing up…")
+
+    @property
     def all_set_heading(self) -> Locator:
         return self.page.get_by_role("heading", level=1, name="You're all set")
 
     def expect_waiting(self) -> None:
         """No news from Stripe yet: the page says it is waiting for it and will update by itself."""
-        expect(self.page.get_by_role("heading", level=1, name="Finishing up…")).to_be_visible()
+        expect(self.waiting_heading).to_be_visible()
         expect(self.result.get_by_text(
             "Thanks! Stripe is confirming your payment. This page updates by itself in a few seconds.")).to_be_visible()
         expect(self.all_set_heading).to_be_hidden()
@@ -156,7 +160,7 @@ class CheckoutSuccessPage(BasePage):
         """The page noticed the webhook (however late) and shows the active plan, banner included. Once the app
         has the plan active, the page notices at its next look: within LOOK_GAP_MAX_MS (its backoff's ceiling)."""
         expect(self.all_set_heading).to_be_visible(timeout=LOOK_GAP_MAX_MS + 2_000)
-        expect(self.page.get_by_role("heading", name="Finishing up…")).to_be_hidden()  # one outcome shown, not two
+        expect(self.waiting_heading).to_be_hidden()  # one outcome shown, not two
         expect(self.result.get_by_text(  # what the plan now does, in words
             "Your NeverMissCall plan is active. Every caller you miss gets a text back right away.")).to_be_visible()
         for name, href in (("Go to your inbox", "/inbox"), ("View billing", "/billing")):  # and where to go next

@@ -36,6 +36,7 @@ LINK_UNAVAILABLE_TEST_ID = "link-unavailable"
 NO_OFFERS_TEST_ID = "no-offers"
 SLOT_TAKEN_MESSAGE = "Sorry, that time was just taken by someone else."
 SLOT_UNAVAILABLE_MESSAGE = "That time can't be booked any more. Please pick another one."
+PHONE_REFUSED_MESSAGE = "Enter a mobile number we can text, like (555) 010-0123 or +15550100123."
 
 
 class BookingStep(BasePage):
@@ -301,11 +302,10 @@ class HeldPage(BookingStep):
         """A number that cannot be texted: the same step again (HTTP 422), the field flagged, nothing booked."""
         self._submit(name, phone, answered=422)
         self.expect_loaded()
-        expect(self.error).to_have_text("Enter a mobile number we can text, like (555) 010-0123 or +15550100123.")
+        expect(self.error).to_have_text(PHONE_REFUSED_MESSAGE)
         expect(self.phone_field).to_have_attribute("aria-invalid", "true")
         # ... and a screen reader reads that message with the field.
-        expect(self.phone_field).to_have_accessible_description(
-            "Enter a mobile number we can text, like (555) 010-0123 or +15550100123.")
+        expect(self.phone_field).to_have_accessible_description(PHONE_REFUSED_MESSAGE)
         # What the customer typed is still there to correct, not to type again.
         expect(self.phone_field).to_have_value(phone)
         expect(self.name_field).to_have_value(name)

@@ -127,8 +127,11 @@ class Snapshots:
     browser: str
     mismatches: list[Path]
 
+    def _aria_path(self, name: str) -> Path:
+        return self.folder / f"{name}.aria.yml"
+
     def aria(self, locator: Locator, name: str) -> None:
-        path = self.folder / f"{name}.aria.yml"
+        path = self._aria_path(name)
         if self.update or not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(strict(generalise(locator.aria_snapshot())), encoding="utf-8")
@@ -140,7 +143,7 @@ class Snapshots:
     def aria_matches(self, locator: Locator, name: str, *, view: str) -> None:
         """Matches ``locator`` against the stored ``name`` snapshot and never rewrites it: ``view`` is a second
         view of a state that ``aria(..., name)`` stored (e.g. "as served, before its script ran")."""
-        path = self.folder / f"{name}.aria.yml"
+        path = self._aria_path(name)
         if not path.exists():
             pytest.fail(f"aria snapshot {path} does not exist: store it with snapshots.aria() first")
         expect(locator, f"{name} {view} differs from its aria snapshot {path.relative_to(SNAPSHOT_ROOT.parent)}"
