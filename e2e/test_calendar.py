@@ -50,6 +50,7 @@ NEW_YORK = ZoneInfo("America/New_York")  # the tenant's zone (the factory's)
 SYNCED_ON_MONDAY_MORNING = re.compile(r"2030-01-07 13:5[5-9] UTC")
 EVENTS = r"/calendar/v3/calendars/[^/]+/events$"  # Google's events of a calendar: list (GET), insert (POST)
 POLL_INTERVAL_S = 300  # [stack.google] poll_interval_s in playwright.config.toml
+MONDAY = date(2030, 1, 7)  # the tenant's today (MONDAY_MORNING)
 
 
 def local(hour: int, minute: int = 0) -> datetime:
@@ -121,8 +122,9 @@ def test_google_busy_time_leaves_the_offers_and_bookings_reach_google(
     # Off the quarter-hour grid: 10:50 takes the 10:45 block too, so 9:30-11:00 is no longer free either.
     # It ends at 11:45, when the first time left starts: that time is held and booked below (an event's
     # end is not part of it). Written with New York's offset (-05:00), as Google writes a calendar's times.
+    # An invitation the owner answered "Maybe" ("status": "tentative"): busy all the same, as in Google's free/busy.
     google.add_event(tenant.owner.email, start=local(10, 50).astimezone(NEW_YORK),
-                     end=local(11, 45).astimezone(NEW_YORK), summary="Dentist")  # pushed
+                     end=local(11, 45).astimezone(NEW_YORK), summary="Dentist", tentative=True)  # pushed
     wait_until(lambda: calendar.synced_at() != synced_before, message="the pushed change synced from Google")
     # The customer's page still shows 9:30 AM from before: 9:30-11:00 runs into the event's first ten minutes,
     # so holding it now is refused, not double-booked.
@@ -174,9 +176,7 @@ def test_google_busy_time_leaves_the_offers_and_bookings_reach_google(
     # office can book, and only that day (Google's end date is the day after).
 
     def free_on(day: date) -> list[str]:
-        answer = app_api.get("/api/v1/availability", params={"date": day.isoformat(), "item_id": leak_id})
-        assert answer.status_code == 200, answer.text
-        return [slot["label"] for slot in answer.json()["slots"]]
+        return free_times(app_api, leak_id, day)
 
     tuesday, wednesday, thursday = date(2030, 1, 8), date(2030, 1, 9), date(2030, 1, 10)
     tuesday_free = free_on(tuesday)
@@ -197,6 +197,13 @@ def test_google_busy_time_leaves_the_offers_and_bookings_reach_google(
     # The days are the business's own (New York's), so Tuesday is whole again, evening included.
     wait_until(lambda: free_on(tuesday) == tuesday_free and not free_on(wednesday) and not free_on(thursday),
                message="the shared account's busy times, both pages of them")
+
+
+def free_times(app_api: httpx.Client, item: str, day: date) -> list[str]:
+    """The start times the office can book `item` at on `day` (the availability API's labels)."""
+    answer = app_api.get("/api/v1/availability", params={"date": day.isoformat(), "item_id": item})
+    assert answer.status_code == 200, answer.text
+    return [slot["label"] for slot in answer.json()["slots"]]
 
 
 def overlaps_hour(label: str, hour: int, minutes: int = 90) -> bool:
@@ -336,6 +343,13 @@ def test_an_expired_google_token_is_refreshed_once_and_moved_or_deleted_events_f
     # Between the full syncs Google is asked only for what changed, with the sync token it gave.
     incremental = [r for r in google.requests(since_id=since, contains="syncToken=") if r["method"] == "GET"]
     assert len(incremental) >= 3, incremental
+    # Another hour over: Google's refresh answers carry no new refresh token, so the one from the consent must
+    # still be there to refresh with a second time.
+    assert google.expire_access_tokens(tenant.owner.email) == 1
+    google.add_event(tenant.owner.email, start=local(11), end=local(12), summary="After the second hour")
+    wait_until(lambda: LEAK_OFFERS[1] not in offered_after_reload(offers), message="11:00 AM to leave the offers")
+    refreshes = app_requests_to(google, "/token", since=since, contains="grant_type=refresh_token")
+    assert [r["status"] for r in refreshes] == [200, 200], refreshes
     calendar.page.reload()
     assert calendar.state() == "connected"
 
@@ -361,9 +375,10 @@ def test_the_push_channel_is_renewed_before_google_lets_it_expire(
     (renewed,) = wait_until(replaced, message="the old push channel replaced by a new one")
     assert renewed["live"]
     # Anyone can post to the webhook: a push naming the channel without its token is refused.
-    forged = http.post(tenant.url("/webhooks/google/calendar"), timeout=30, headers={
-        "X-Goog-Channel-ID": str(renewed["id"]), "X-Goog-Channel-Token": "guessed", "X-Goog-Resource-State": "exists"})
-    assert forged.status_code == 403 and forged.json()["code"] == "invalid_signature", forged.text
+    for token in ({"X-Goog-Channel-Token": "guessed"}, {}):  # a wrong token, and none at all
+        forged = http.post(tenant.url("/webhooks/google/calendar"), timeout=30, headers={
+            "X-Goog-Channel-ID": str(renewed["id"]), "X-Goog-Resource-State": "exists", **token})
+        assert forged.status_code == 403 and forged.json()["code"] == "invalid_signature", (token, forged.text)
     google.add_event(tenant.owner.email, start=local(11) + timedelta(days=7), end=local(12) + timedelta(days=7),
                      summary="On the new channel")  # pushed on the new channel only; the poll is 5 min away
     link = booking_link_in(text_the_business(twilio, tenant=tenant, customer=customer_phone, body=JOB,
@@ -380,6 +395,42 @@ def test_the_push_channel_is_renewed_before_google_lets_it_expire(
     booked = wait_until(lambda: [e for e in google.events(tenant.owner.email)
                                  if e["summary"] == "Leak repair (NeverMissCall)"], message="the SMS booking in Google")
     assert [e["start"]["dateTime"] for e in booked] == [(local(8) + timedelta(days=7)).isoformat()], booked
+
+
+def test_google_and_jobber_connected_together_both_block_time_and_both_get_the_booking(
+    calendar: CalendarPage, offers: OffersPage, tenant: TenantHandle, google: GoogleFakeClient,
+    jobber: JobberFakeClient, wait_until: WaitUntil, app_api: httpx.Client,
+) -> None:
+    # The owner's Google Calendar is connected (the fixture); the crew's visits are in Jobber: both count.
+    calendar.connect_jobber(tenant.owner.email)
+    wait_until(lambda: calendar.synced("jobber"), message="the first sync with Jobber")
+    leak_id = item_id(app_api, "Leak repair")
+
+    def clear_of(*hours: int) -> list[str] | None:
+        """Monday's free times, once none of them overlaps any of `hours` (each hour:00-hour+1:00)."""
+        labels = free_times(app_api, leak_id, MONDAY)
+        return labels if labels and not any(overlaps_hour(label, h) for label in labels for h in hours) else None
+
+    google.add_event(tenant.owner.email, start=local(9), end=local(10), summary="Dentist")  # pushed
+    wait_until(lambda: clear_of(9), message="Google's event out of Monday's times")
+    # Jobber's news syncs Jobber's visits, and only Jobber's: Google's busy time must stay.
+    jobber.add_visit(tenant.owner.email, start=local(13), end=local(14), title="Furnace check")  # webhook
+    wait_until(lambda: clear_of(13), message="Jobber's visit out of Monday's times")
+    assert clear_of(9, 13), "Jobber's sync gave Google's busy time back"
+    # Google forgets its sync tokens: its next sync is a full one, which replaces Google's busy time, not Jobber's.
+    google.invalidate_sync_tokens()
+    google.add_event(tenant.owner.email, start=local(16), end=local(17), summary="School run")  # pushed
+    wait_until(lambda: clear_of(16), message="the full sync to take 4 PM")
+    assert clear_of(9, 13, 16), "Google's full sync gave Jobber's busy time back"
+    # A booking is written to both: the owner's Google Calendar and the crew's Jobber.
+    labels = offered_after_reload(offers)
+    assert not any(overlaps_hour(label, h) for label in labels for h in (9, 13)), labels
+    label, booked = hold_and_confirm(offers, 1, name="Pat Customer")
+    booked.expect_booking(service="Leak repair", when=label, price=dollars(item(tenant, "Leak repair").price_cents))
+    wait_until(lambda: [e for e in google.events(tenant.owner.email) if e["summary"] == "Leak repair (NeverMissCall)"],
+               message="the booking in Google Calendar")
+    wait_until(lambda: [v for v in jobber.visits(tenant.owner.email) if v["title"] == "Leak repair (NeverMissCall)"],
+               message="the booking in Jobber")
 
 
 # --- Jobber ------------------------------------------------------------------------------------------
@@ -443,9 +494,10 @@ def test_a_dropped_jobber_webhook_is_made_good_by_the_poll_on_the_tenant_clock(
     # A webhook not signed with the app's client secret is refused, whatever account it names.
     body = json.dumps({"data": {"webHookEvent": {"topic": "VISIT_CREATE", "accountId": jobber.account_id(
         tenant.owner.email), "itemId": "forged", "occurredAt": local(9).isoformat()}}}).encode()
-    forged = http.post(tenant.url("/webhooks/jobber"), timeout=30, content=body, headers={
-        "Content-Type": "application/json", JOBBER_SIGNATURE_HEADER: sign("not-the-client-secret", body)})
-    assert forged.status_code == 403 and forged.json()["code"] == "invalid_signature", forged.text
+    for signature in ({JOBBER_SIGNATURE_HEADER: sign("not-the-client-secret", body)}, {}):  # a wrong one, and none
+        forged = http.post(tenant.url("/webhooks/jobber"), timeout=30, content=body,
+                           headers={"Content-Type": "application/json", **signature})
+        assert forged.status_code == 403 and forged.json()["code"] == "invalid_signature", (signature, forged.text)
     # Jobber's news about an account nobody here connects is still answered 200: Jobber disables apps whose
     # webhooks keep failing, and this business's own would be lost with them.
     stranger = f"elsewhere-{tenant.id}@example.test"

@@ -311,6 +311,8 @@ class GoogleCalendarFake(FakeApp):
                  "start": start_field, "end": end_field, "created": iso_now()}
         if optional_bool(data, "free", False):  # "Show as: Free": Google writes it, and omits it for "Busy"
             event["transparency"] = "transparent"
+        if optional_bool(data, "tentative", False):  # an invitation answered "Maybe": still busy in Google's free/busy
+            event["status"] = "tentative"
         with self.lock:
             if event["id"] in self._calendar(calendar_id).events:
                 raise control_error(409, f"event {event['id']} exists", "duplicate")

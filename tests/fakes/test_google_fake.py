@@ -134,6 +134,13 @@ def test_an_event_shown_as_free_is_transparent_and_a_busy_one_says_nothing(googl
     assert refused.value.status == 422 and "free" in str(refused.value)
 
 
+def test_an_invitation_answered_maybe_is_tentative(google: RunningGoogle) -> None:
+    google.control.add_event(ACCOUNT, start=T0, end=T0 + timedelta(hours=1), summary="Maybe", tentative=True)
+    google.control.add_event(ACCOUNT, start=T0, end=T0 + timedelta(hours=1), summary="Yes")
+    events = google.api_client(access_token(google)).events().list(calendarId="primary").execute()["items"]
+    assert {e["summary"]: e["status"] for e in events} == {"Maybe": "tentative", "Yes": "confirmed"}
+
+
 def test_all_day_events_have_dates_with_the_end_day_excluded(google: RunningGoogle) -> None:
     google.control.add_all_day_event(ACCOUNT, first=date(2030, 1, 8), last=date(2030, 1, 9), summary="Away")
     [event] = google.api_client(access_token(google)).events().list(calendarId="primary").execute()["items"]
