@@ -64,17 +64,28 @@ def test_the_thread_shows_delivered_and_failed_from_twilio_status_callbacks(
     conversation = ConversationPage.from_inbox(owner_page, customer_phone)
     conversation.expect_message(first_reply(tenant), status="Sending…")
 
-    on_its_way, unreachable, unknown = "Running 10 minutes late.", "Can we come at 2 pm?", "Or would 4 pm suit better?"
+    on_its_way = "Running 10 minutes late."
+    # Each carrier failure Twilio explains, as the owner reads it: body -> (status, Twilio's error code, the words).
+    carrier_failures = {
+        "Can we come at 2 pm?": ("failed", 30003, "the customer's phone is unreachable"),
+        "Or would 4 pm suit better?": ("undelivered", 30005, "the number does not exist"),
+        "Is 5 pm too late?": ("undelivered", 30004, "the message was blocked by the customer's carrier"),
+        "Or Saturday morning?": ("failed", 30006, "the number is a landline or cannot receive texts"),
+        "Shall I call you instead?": ("undelivered", 30007, "the carrier filtered the message as spam"),
+        "Are you still there?": ("failed", 30008, "the carrier reported an unknown error"),
+        "Last try: reply 1 for a call back.": ("undelivered", 21610, "the customer has opted out of texts from this number"),
+    }
+    unreachable, unknown = "Can we come at 2 pm?", "Or would 4 pm suit better?"
     unexplained = "Or tomorrow morning?"  # a failure whose error code the app has no words for
     sids = {}
-    for body in (on_its_way, unreachable, unknown, unexplained):
+    for body in (on_its_way, *carrier_failures, unexplained):
         conversation.send(body)
         sids[body] = sent_text(twilio, wait_until, tenant=tenant, customer=customer_phone, body=body)["sid"]
     force(twilio, first["sid"], "sent")
     force(twilio, first["sid"], "delivered")
     force(twilio, sids[on_its_way], "sent")
-    force(twilio, sids[unreachable], "failed", error_code=30003)
-    force(twilio, sids[unknown], "undelivered", error_code=30005)
+    for body, (status, code, _) in carrier_failures.items():
+        force(twilio, sids[body], status, error_code=code)
     force(twilio, sids[unexplained], "failed", error_code=30010)  # "Message price exceeds max price"
     # Late callbacks that would move a status backwards, or past a failure, change nothing.
     force(twilio, first["sid"], "sent")
@@ -84,21 +95,21 @@ def test_the_thread_shows_delivered_and_failed_from_twilio_status_callbacks(
 
     conversation.expect_message(first_reply(tenant), status="Delivered")
     conversation.expect_message(on_its_way, status="Sent")
-    conversation.expect_message(unreachable, status="Failed",
-                                note="Not delivered: the customer's phone is unreachable (Twilio error 30003).")
-    conversation.expect_message(unknown, status="Not delivered",
-                                note="Not delivered: the number does not exist (Twilio error 30005).")
+    labels = {"failed": "Failed", "undelivered": "Not delivered"}
+    for body, (status, code, words) in carrier_failures.items():
+        conversation.expect_message(body, status=labels[status], note=f"Not delivered: {words} (Twilio error {code}).")
     conversation.expect_message(unexplained, status="Failed",
                                 note="Not delivered: the carrier did not say why (Twilio error 30010).")
     conversation.reload()  # the page as rendered by the server says the same
     conversation.expect_message(first_reply(tenant), status="Delivered")
     conversation.expect_message(on_its_way, status="Sent")
-    conversation.expect_message(unreachable, status="Failed")
+    conversation.expect_message(unreachable, status="Failed",
+                                note="Not delivered: the customer's phone is unreachable (Twilio error 30003).")
     conversation.expect_message(unknown, status="Not delivered")
     # The API gives each failure's code as Twilio sent it (what an integration reads), and none to the rest.
-    assert outcomes(conversation) == {  # all five accepted by Twilio, whatever became of them after
+    assert outcomes(conversation) == {  # all accepted by Twilio, whatever became of them after
         first_reply(tenant): ("delivered", None, True), on_its_way: ("sent", None, True),
-        unreachable: ("failed", "30003", True), unknown: ("undelivered", "30005", True),
+        **{body: (status, str(code), True) for body, (status, code, _) in carrier_failures.items()},
         unexplained: ("failed", "30010", True)}
 
 
