@@ -205,8 +205,9 @@ class ConversationPage(BasePage):
                        author: str | None = None, at: str | re.Pattern[str] | None = None) -> None:
         """A message with exactly this body is in the thread (shown as text, never as markup), with the
         delivery status label ("Sending…", "Sent", "Delivered", "Failed", "Not delivered"...), the note
-        saying why it failed or was held, who wrote it ("Assistant", "Customer", a person's name) and when
-        ("3:04 PM" today, "Mon 3:04 PM" this week, "Jan 5, 3:04 PM" before), when given."""
+        saying why it failed or was held (none once it is Sent or Delivered), who wrote it ("Assistant",
+        "Customer", a person's name) and when ("3:04 PM" today, "Mon 3:04 PM" this week, "Jan 5, 3:04 PM"
+        before), when given."""
         message = self.message(text)
         expect(message).to_have_count(1)
         expect(message.get_by_test_id(MESSAGE_BODY_TEST_ID)).to_have_text(text)
@@ -220,6 +221,8 @@ class ConversationPage(BasePage):
             expect(message.get_by_test_id(MESSAGE_STATUS_TEST_ID)).to_have_text(status)
         if note is not None:
             expect(message.get_by_test_id(MESSAGE_NOTE_TEST_ID)).to_have_text(note)
+        elif status in ("Sent", "Delivered"):  # out: no reason left over from a retry or a hold
+            expect(message.get_by_test_id(MESSAGE_NOTE_TEST_ID)).to_have_count(0)
 
     def expect_message_count(self, count: int) -> None:
         expect(self.messages).to_have_count(count)
