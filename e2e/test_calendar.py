@@ -26,9 +26,11 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from e2e.plugins.snapshots import Snapshots
 from e2e.plugins.tenants import WaitUntil
 from e2e.support import item_id
 from e2e.test_booking import JOB, LEAK_OFFERS, MONDAY_MORNING, booking_link_in, dollars, item, text_the_business
+from e2e.test_page_structure import check_page
 from fakes.core.client import ControlClient
 from fakes.google.client import GoogleFakeClient
 from fakes.jobber.app import SIGNATURE_HEADER as JOBBER_SIGNATURE_HEADER
@@ -243,8 +245,13 @@ def test_a_dropped_push_is_made_good_by_the_poll_on_the_tenant_clock(
 
 def test_a_google_outage_shows_and_clears(
     calendar: CalendarPage, tenant: TenantHandle, google: GoogleFakeClient, wait_until: WaitUntil,
-    seeder: TenantSeeder,
+    seeder: TenantSeeder, app_api: httpx.Client, snapshots: Snapshots,
 ) -> None:
+    check_calendar(calendar, snapshots, "calendar-connected")
+    leak_id = item_id(app_api, "Leak repair")
+    google.add_event(tenant.owner.email, start=local(9), end=local(10), summary="Dentist")  # pushed
+    wait_until(lambda: not any(overlaps_hour(label, 9) for label in free_times(app_api, leak_id, MONDAY)),
+               message="Google's event out of Monday's times")
     # Words slipped into the page's address (a doctored link) are never shown as the app's own: errors are codes.
     calendar.page.goto(f"{CalendarPage.path}?error=Your+Google+account+was+suspended.+Call+555-0199+now.")
     calendar.expect_loaded()
@@ -266,6 +273,11 @@ def test_a_google_outage_shows_and_clears(
     wait_until(lambda: calendar.state() == "error", message="the outage on the Calendar page")
     calendar.expect_status("error")
     calendar.expect_error_mentions("Google Calendar is unavailable (HTTP 429)")
+    # As the page says, offers go on using the busy time last seen, and it says when that was.
+    calendar.expect_last_synced(SYNCED_ON_MONDAY_MORNING)
+    free = free_times(app_api, leak_id, MONDAY)
+    assert free and not any(overlaps_hour(label, 9) for label in free), free
+    check_calendar(calendar, snapshots, "calendar-error")
     # Waited out politely: each refused read puts the next one twice as far off (1-2 s after the first, 2-4 s
     # after the second: jittered), not one read per turn of the app's poll. The business's clock is moved to
     # the retry, so the test does not wait for it.
@@ -297,8 +309,24 @@ def test_a_google_outage_shows_and_clears(
     google.add_event(tenant.owner.email, start=local(9), end=local(10), summary="While Google refuses")
     wait_until(lambda: calendar.state() == "error", message="the refusal on the Calendar page")
     calendar.expect_error_mentions("Google Calendar refused the request (HTTP 400: Invalid calendar id)")
+    # The sync in between succeeded, so the backoff starts over: the n-th refusal waits under 2^n seconds.
+    def refusals() -> list[dict[str, Any]]:
+        return [r for r in google.requests(since_id=since) if r["status"] == 400]
+
+    def settled() -> tuple[int, float] | None:  # the delay of the latest refusal, with no newer one meanwhile
+        before = refusals()
+        delay = retry_delay_s(seeder, tenant, before[-1])
+        return (len(before), delay) if len(refusals()) == len(before) else None
+
+    count, delay = wait_until(settled, message="the retry delay after the latest refusal")
+    assert delay < 2 ** count + 0.2, f"{count} refused reads after a sync, then a retry due {delay:.2f}s after"
     google.clear_faults()  # a refusal is not the end: the poll asks again and finds Google answering
     wait_until(lambda: calendar.state() == "connected", message="recovery after Google's refusal")
+
+
+def check_calendar(calendar: CalendarPage, snapshots: Snapshots, name: str) -> None:
+    """The Calendar page's look and structure in one of its states (the sync's minute masked: it varies by one)."""
+    check_page(calendar.page, snapshots, name, mask=[calendar.page.get_by_text(re.compile(r"^Last synced "))])
 
 
 def retry_delay_s(seeder: TenantSeeder, tenant: TenantHandle, failed_read: dict[str, object]) -> float:

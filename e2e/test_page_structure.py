@@ -15,7 +15,7 @@ renewal date) is masked in screenshots and written as patterns in aria snapshots
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -64,9 +64,9 @@ def dynamic_text(page: Page) -> list[Locator]:
             page.get_by_text(RENEWAL)]
 
 
-def check_page(page: Page, snapshots: Snapshots, name: str) -> None:
+def check_page(page: Page, snapshots: Snapshots, name: str, *, mask: Sequence[Locator] = ()) -> None:
     snapshots.aria(page.get_by_role("main"), name)
-    snapshots.visual(page, name, mask=dynamic_text(page))
+    snapshots.visual(page, name, mask=[*dynamic_text(page), *mask])
 
 
 def thread(page: Page) -> Locator:

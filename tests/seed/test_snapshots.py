@@ -6,7 +6,7 @@ import re
 
 from PIL import Image
 
-from e2e.plugins.snapshots import MAX_DIFF_RATIO, SNAPSHOT_ROOT, compare, generalise, strict
+from e2e.plugins.snapshots import MAX_DIFF_PIXELS, SNAPSHOT_ROOT, compare, generalise, strict
 
 
 def page_image(width: int = 400, height: int = 300) -> Image.Image:
@@ -31,11 +31,18 @@ def test_a_changed_block_is_reported_with_its_diff_image() -> None:
     assert diff.getpixel((5, 5))[:3] != (255, 0, 0)
 
 
-def test_a_change_under_the_threshold_matches() -> None:
+def test_a_shade_under_the_colour_threshold_matches() -> None:
     changed = page_image()
-    changed.paste((0, 0, 0, 255), (300, 200, 303, 203))  # 9 px
-    assert MAX_DIFF_RATIO * 400 * 300 >= 9
+    changed.paste((250, 250, 250, 255), (300, 200, 320, 220))  # 400 px of a near-white on white
     assert compare(page_image(), changed) is None
+
+
+def test_a_small_change_in_colour_fails() -> None:
+    changed = page_image()
+    changed.paste((0, 0, 0, 255), (300, 200, 303, 203))  # 9 px: a badge in another colour is a few hundred
+    mismatch = compare(page_image(), changed)
+    assert mismatch is not None and mismatch[0].startswith("9 pixels differ"), mismatch
+    assert MAX_DIFF_PIXELS == 0  # as Playwright's maxDiffPixels by default
 
 
 def test_a_page_of_another_size_never_matches_and_still_gets_a_diff() -> None:
