@@ -517,7 +517,7 @@ def test_jobber_visits_leave_the_offers_and_bookings_reach_jobber_once(
 
 def test_a_dropped_jobber_webhook_is_made_good_by_the_poll_on_the_tenant_clock(
     jobber_calendar: CalendarPage, offers: OffersPage, tenant: TenantHandle, jobber: JobberFakeClient,
-    seeder: TenantSeeder, wait_until: WaitUntil,
+    seeder: TenantSeeder, wait_until: WaitUntil, app_api: httpx.Client,
 ) -> None:
     # A webhook not signed with the app's client secret is refused, whatever account it names.
     body = json.dumps({"data": {"webHookEvent": {"topic": "VISIT_CREATE", "accountId": jobber.account_id(
@@ -535,8 +535,9 @@ def test_a_dropped_jobber_webhook_is_made_good_by_the_poll_on_the_tenant_clock(
     answers = wait_until(lambda: [e["status"] for e in jobber.requests(direction="outbound", contains=stranger_account)],
                          message="the other company's webhook delivered")
     assert answers == [200], answers
-    # A visit that began before now (8:00-10:00: the crew is on it already) still blocks the rest of its time.
-    jobber.add_visit(tenant.owner.email, start=local(8), end=local(10), title="Early call")
+    # A visit that began hours before now (6:00-10:00: the crew has been on it since dawn) still blocks the rest
+    # of its time.
+    jobber.add_visit(tenant.owner.email, start=local(6), end=local(10), title="Early call")
     after_early_call = ["Mon Jan 7, 10:00 AM", "Mon Jan 7, 11:30 AM", "Mon Jan 7, 1:00 PM"]
     wait_until(lambda: offered_after_reload(offers) == after_early_call, message="the visit under way to take 9:30 AM")
     # Jobber answers the owner's lists one visit a page from now on (a connection holds at most `first` nodes):
@@ -555,6 +556,13 @@ def test_a_dropped_jobber_webhook_is_made_good_by_the_poll_on_the_tenant_clock(
 
     labels = wait_until(offers_clear_of_the_visit, message="the poll to take 11:00-12:00 out of the offers")
     assert labels is not None and len(labels) == 3, labels
+    # A visit five weeks out (a whole day's job) counts as much as today's: offers reach that far.
+    later = MONDAY + timedelta(weeks=5)
+    leak_id = item_id(app_api, "Leak repair")
+    assert free_times(app_api, leak_id, later), "positive control failed: nothing free five weeks out"
+    jobber.add_visit(tenant.owner.email, start=local(8) + timedelta(weeks=5), end=local(17) + timedelta(weeks=5),
+                     title="Boiler replacement")  # a webhook
+    wait_until(lambda: not free_times(app_api, leak_id, later), message="the visit five weeks out in its day's times")
 
     # The business reconnects Jobber with its office's account: the owner's visits no longer count, and news of
     # the office's reaches the app (its webhooks name the new account).
