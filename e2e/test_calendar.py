@@ -180,16 +180,17 @@ def test_google_busy_time_leaves_the_offers_and_bookings_reach_google(
     def free_on(day: date) -> list[str]:
         return free_times(app_api, leak_id, day)
 
-    tuesday, wednesday, thursday = date(2030, 1, 8), date(2030, 1, 9), date(2030, 1, 10)
+    tuesday, wednesday, thursday, friday = (date(2030, 1, 8), date(2030, 1, 9), date(2030, 1, 10),
+                                            date(2030, 1, 11))
     tuesday_free = free_on(tuesday)
-    assert tuesday_free and free_on(wednesday) and free_on(thursday)
+    assert tuesday_free and free_on(wednesday) and free_on(thursday) and free_on(friday)
     assert tuesday_free[-1] == "Tue Jan 8, 7:30 PM", tuesday_free  # the last 90-minute start before 9 PM
     office = f"office.{tenant.owner.email}"  # the business's shared Google account, not connected yet
-    google.add_all_day_event(office, first=wednesday, last=wednesday, summary="Office closed")
-    google.add_all_day_event(office, first=thursday, last=thursday, summary="Stocktake")
+    google.add_all_day_event(office, first=wednesday, last=thursday, summary="Office closed")  # two days, one event
+    google.add_all_day_event(office, first=friday, last=friday, summary="Stocktake")
     google.add_all_day_event(tenant.owner.email, first=tuesday, last=tuesday, summary="Day off")  # pushed
     wait_until(lambda: not free_on(tuesday), message="the day off out of Tuesday's times")
-    assert free_on(wednesday) and free_on(thursday)
+    assert free_on(wednesday) and free_on(thursday) and free_on(friday)
 
     # The owner reconnects with the shared account: its calendar is the one that counts now, read whole (its
     # days were written before the owner's calendar was last read), and the owner's day off no longer does.
@@ -197,8 +198,8 @@ def test_google_busy_time_leaves_the_offers_and_bookings_reach_google(
     google.limit_pages(office, 1)
     calendar.connect_google(office, hint=tenant.owner.email)
     # The days are the business's own (New York's), so Tuesday is whole again, evening included.
-    wait_until(lambda: free_on(tuesday) == tuesday_free and not free_on(wednesday) and not free_on(thursday),
-               message="the shared account's busy times, both pages of them")
+    wait_until(lambda: free_on(tuesday) == tuesday_free and not free_on(wednesday) and not free_on(thursday)
+               and not free_on(friday), message="the shared account's busy times, both pages of them")
 
 
 def free_times(app_api: httpx.Client, item: str, day: date) -> list[str]:
