@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -409,7 +410,9 @@ def test_b_calendar_busy_time_and_holds_never_take_a_offers(
     for each in (tenant, b):
         seeder.set_clock(each, now=MONDAY_MORNING)  # both on Monday 7 January 2030, 08:55 in New York
     b_calendar = CalendarPage(new_context(storage_state=b.storage_state_for(b.owner)).new_page()).goto()  # type: ignore[arg-type]
-    b_calendar.connect_google(b.owner.email)
+    with b_calendar.page.expect_request(re.compile(r"/o/oauth2/auth\?")) as consent:  # B's trip to Google
+        b_calendar.connect_google(b.owner.email)
+    [b_state] = parse_qs(urlsplit(consent.value.url).query)["state"]
     wait_until(b_calendar.synced, message="B's first sync with Google Calendar")
     google.add_event(b.owner.email, start=MONDAY_MORNING.replace(hour=16, minute=0),
                      end=MONDAY_MORNING.replace(hour=17, minute=0),
@@ -443,7 +446,13 @@ def test_b_calendar_busy_time_and_holds_never_take_a_offers(
     wait_until(bookings_in_b_calendar, message="positive control: B's booking in B's Google Calendar")
     assert len(bookings_in_b_calendar()) == 1, bookings_in_b_calendar()
     # Nor is B's connection A's: A's Calendar page still offers to connect one.
-    expect(CalendarPage(owner_page).goto().status_badge).to_have_attribute("data-state", "none")
+    a_calendar = CalendarPage(owner_page).goto()
+    expect(a_calendar.status_badge).to_have_attribute("data-state", "none")
+    # The OAuth state of B's trip to Google is B's alone: a consent answer carrying it, slipped into A's session
+    # (someone else's Google account for A's calendar), is refused before its code is used.
+    a_calendar.return_from_consent(code="someone-elses-code", state=b_state)
+    a_calendar.expect_connect_error("The connection request expired. Try again.")
+    expect(a_calendar.status_badge).to_have_attribute("data-state", "none")
 
 
 def test_b_plan_is_never_shown_as_a_plan(owner_page: Page, other_tenant: OtherTenant, stripe: StripeFakeClient,
