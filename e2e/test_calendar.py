@@ -133,14 +133,24 @@ def test_google_busy_time_leaves_the_offers_and_bookings_reach_google(
     fresh = offers.pick_slot_taken_meanwhile(1)
     after_dentist = ["Mon Jan 7, 11:45 AM", "Mon Jan 7, 1:15 PM", "Mon Jan 7, 2:45 PM"]
     fresh.expect_offers(after_dentist)
-    # Google is briefly unavailable when the booking is written out: the write is retried, not lost.
-    google.add_fault(EVENTS, "status", method="POST", code=503, times=1)
+    # Google writes the booking but its answer comes after the app stopped waiting (1 s on this stack): the write
+    # is retried, not lost, and the retry finds the event already there (Google's 409 for the event id the app
+    # chose) instead of writing a second one.
+    google.add_fault(EVENTS, "late", method="POST", ms=1300, times=1)
+    booking_writes = google.journal_end()
     label, booked = hold_and_confirm(fresh, 1, name="Pat Customer")
     assert label == after_dentist[0]
     booked.expect_booking(service="Leak repair", when=label, price=dollars(item(tenant, "Leak repair").price_cents))
     theirs = ("Dentist", "Call the supplier")  # the owner's own events
-    events = wait_until(lambda: [e for e in google.events(tenant.owner.email) if e["summary"] not in theirs],
-                        message="the booking in Google Calendar")
+
+    def inserts(since: int = booking_writes) -> list[dict[str, object]]:
+        """The app's writes of events to Google since the booking above (this test's: the fake is the worker's)."""
+        return [r for r in google.requests(direction="inbound", since_id=since)
+                if r["method"] == "POST" and re.search(EVENTS, str(r["path"]))]
+
+    # The write whose answer was lost, then its retry: both answered before the calendar is looked at.
+    wait_until(lambda: len([r for r in inserts() if r["finished_at"]]) >= 2, message="the write and its retry")
+    events = [e for e in google.events(tenant.owner.email) if e["summary"] not in theirs]
     assert [(e["summary"], e["start"]["dateTime"], e["end"]["dateTime"]) for e in events] == [
         ("Leak repair (NeverMissCall)", local(11, 45).isoformat(), local(13, 15).isoformat())]
     assert "Customer: Pat Customer" in events[0]["description"], events[0]  # the owner sees whom to expect
@@ -148,11 +158,6 @@ def test_google_busy_time_leaves_the_offers_and_bookings_reach_google(
     # Google refuses the next booking's write (403: the calendar is read-only to the app now): a refusal is not
     # worth retrying, so Google is asked once, however long one waits.
     google.add_fault(EVENTS, "status", method="POST", code=403, times=1000)
-
-    def inserts() -> list[dict[str, object]]:
-        return [r for r in google.requests(direction="inbound")
-                if r["method"] == "POST" and re.search(EVENTS, str(r["path"]))]
-
     before = len(inserts())
     hold = app_api.post("/api/v1/holds", json={"item_id": leak_id, "starts_at": local(13, 15).isoformat()})
     assert hold.status_code == 201, hold.text
@@ -500,6 +505,9 @@ def test_jobber_visits_leave_the_offers_and_bookings_reach_jobber_once(
     failing = jobber.journal_end()
     jobber.add_fault(r"^/api/graphql$", "delay", method="POST", ms=1, times=1)  # the write's first try: its 401
     jobber.add_fault(r"^/api/graphql$", "status", method="POST", code=500, times=1)  # its try after the refresh
+    # The next try is written, but its answer comes after the app stopped waiting (1 s on this stack): the retry
+    # after it, with the same idempotency key, gets the visit back instead of booking the crew twice.
+    jobber.add_fault(r"^/api/graphql$", "late", method="POST", ms=1300, times=1)
     label, booked = hold_and_confirm(offers, 1, name="Pat Customer")
     assert label == LEAK_OFFERS[0]
     booked.expect_booking(service="Leak repair", when=label, price=dollars(item(tenant, "Leak repair").price_cents))
@@ -512,8 +520,14 @@ def test_jobber_visits_leave_the_offers_and_bookings_reach_jobber_once(
     # One refresh per expired token, each kept for the calls after it (the booking's retried write included).
     refreshes = app_requests_to(jobber, "/api/oauth/token", since=since, contains="grant_type=refresh_token")
     assert len(refreshes) == 3, refreshes
-    writes = [r["status"] for r in app_requests_to(jobber, "/api/graphql", since=failing)]
-    assert writes[:3] == [401, 500, 200], writes
+    def answered_writes() -> list[object] | None:
+        writes = [r["status"] for r in app_requests_to(jobber, "/api/graphql", since=failing) if r["finished_at"]]
+        return writes[:4] if len(writes) >= 4 else None
+
+    writes = wait_until(answered_writes, message="the four tries' answers in the fake's journal")
+    assert writes == [401, 500, 200, 200], writes
+    ours = [v for v in jobber.visits(tenant.owner.email) if v["title"] != "Furnace check"]
+    assert len(ours) == 1, ours  # the retry after the lost answer booked nothing more
 
 
 def test_a_dropped_jobber_webhook_is_made_good_by_the_poll_on_the_tenant_clock(
