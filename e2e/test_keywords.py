@@ -1,7 +1,8 @@
 """[keywords] A customer texts a carrier keyword: any STOP word (any case, surrounding spaces ignored) opts
 them out at once and gets no reply, HELP gets the help text, START / UNSTOP (and YES while opted out)
 opt them back in with a confirmation. The opt-out is that customer's only: the business keeps texting
-its other customers. HELP / INFO are answered even while a person has taken the conversation over.
+its other customers. HELP / INFO are answered even while a person has taken the conversation over. A text
+that only contains a keyword ("Cancel that, can you come Friday instead?") or resembles one ("No") is ordinary.
 
 "No reply" is checked on the app's attempts in the Twilio fake's journal, not only on delivered texts:
 the fake itself refuses texts to an opted-out number (21610), which would hide an app that still tries.
@@ -181,3 +182,11 @@ def test_stop_words_opt_out_one_customer_and_start_words_opt_back_in(
     inbox = InboxPage(owner_page).goto()
     inbox.expect_conversation(quitter, state="blocked")
     inbox.expect_no_attention_needed(quitter)
+    # A keyword is the whole text: one that only looks like a keyword, or has one inside it, is an ordinary text,
+    # answered as such, and opts nobody out.
+    for body in ("No", "Please stop by after 3", "Cancel that, can you come Friday instead?", "Help, it's leaking"):
+        reply = text_the_business(twilio, tenant=tenant, customer=new_customer_phone(), body=body,
+                                  wait_until=wait_until)
+        assert reply not in (help_reply(tenant), resubscribed(tenant)), (body, reply)
+    blocked = app_api.get("/api/v1/conversations", params={"state": "blocked"}).json()["conversations"]
+    assert sorted(c["customer_phone"] for c in blocked) == sorted([*others.values(), quitter]), "a text taken for STOP"
