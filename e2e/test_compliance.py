@@ -368,6 +368,14 @@ def test_a_rejected_brand_turns_texting_off_until_the_owner_submits_again(
     owner_page.reload()  # approved: the submission notice no longer applies
     compliance.expect_status("approved")
     expect(compliance.submitted_notice).to_have_count(0)
+    # Twilio starts deleting the brand (DELETION_PENDING, a step the app takes no action on): answered, and
+    # texting stays on. Then Twilio suspends the approved brand (a carrier's complaint): texting is off again.
+    decide_brand(twilio, tenant, new_brand, "DELETION_PENDING")
+    assert app_api.get("/api/v1/compliance").json()["status"] == "approved"
+    decide_brand(twilio, tenant, new_brand, "SUSPENDED")
+    owner_page.reload()
+    compliance.expect_status("rejected")
+    compliance.banners.expect_level(COMPLIANCE_BANNER_TEST_ID, "danger")
 
 
 @pytest.mark.tenant(compliance="pending")

@@ -32,7 +32,8 @@ class TwilioFakeClient(ControlClient):
     def set_brand_status(
         self, sid: str, status: str, *, callback_url: str | None = None, failure_reason: str | None = None
     ) -> dict[str, Any]:
-        """``PENDING`` | ``IN_REVIEW`` | ``APPROVED`` | ``FAILED`` | ``SUSPENDED``; posts the compliance callback
+        """``PENDING`` | ``IN_REVIEW`` | ``APPROVED`` | ``FAILED`` | ``SUSPENDED`` | ``DELETION_PENDING`` |
+        ``DELETION_FAILED``; posts the compliance callback
         when a URL is known."""
         body: dict[str, Any] = {"status": status}
         if callback_url is not None:

@@ -17,9 +17,9 @@ from fakes.twilio.signing import signed_webhook
 if TYPE_CHECKING:
     from fakes.twilio.app import TwilioFake
 
-# The brand statuses Twilio reports (twilio.rest.messaging.v1.BrandRegistrationInstance.Status) that the app
-# acts on: under review (PENDING, IN_REVIEW), APPROVED, and refused or withdrawn (FAILED, SUSPENDED).
-BRAND_STATUSES = ("PENDING", "IN_REVIEW", "APPROVED", "FAILED", "SUSPENDED")
+# The brand statuses Twilio reports, as its Messaging v1 OpenAPI document lists them
+# (brand_registrations_enum_status): under review, approved, refused or withdrawn, and the deletion steps.
+BRAND_STATUSES = ("PENDING", "IN_REVIEW", "APPROVED", "FAILED", "SUSPENDED", "DELETION_PENDING", "DELETION_FAILED")
 FORCEABLE_MESSAGE_STATUSES = ("queued", "sent", "delivered", "failed", "undelivered")
 #: Twilio's "Unknown error" for failed/undelivered messages when the test names no code.
 DEFAULT_FAILURE_CODE = 30008

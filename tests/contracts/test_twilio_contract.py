@@ -17,9 +17,11 @@ import httpx
 import pytest
 
 from fakes.twilio import TwilioFakeConfig, running_twilio_fake
+from fakes.twilio.control import BRAND_STATUSES
 from tests.contracts.twilio_conformance import (
     API_2010,
     MESSAGING_V1,
+    document,
     error_problems,
     response_problems,
     webhook_problems,
@@ -193,3 +195,8 @@ def test_every_webhook_carries_twilios_documented_parameters(run: Run, kind: str
     for hit in hits:
         problems = webhook_problems(kind, hit.form)
         assert not problems, f"{kind} webhook {hit.form}:\n  " + "\n  ".join(problems)
+
+
+def test_the_fake_reports_every_brand_status_twilio_documents() -> None:
+    documented = document(MESSAGING_V1)["components"]["schemas"]["brand_registrations_enum_status"]["enum"]
+    assert sorted(BRAND_STATUSES) == sorted(documented)
