@@ -111,6 +111,11 @@ def test_approval_removes_the_banner_and_sends_the_held_text(
     wait_until(lambda: [status for status, _ in quitters_replies("open")] == ["held"], message="the other held reply")
     assert twilio.inbound_sms(from_=quitter, to=tenant.phone_number, body="STOP")["status_code"] == 200
     wait_until(lambda: quitters_replies("blocked"), message="the STOP of the caller whose first reply is held")
+    # Texting that customer is refused for their STOP, which outlasts the registration: not for "pending".
+    [blocked] = [c["id"] for c in app_api.get("/api/v1/conversations").json()["conversations"]
+                 if c["customer_phone"] == quitter]
+    refused = send_through_api(app_api, blocked, "Hello from the API")
+    assert (refused.status_code, refused.json()["code"]) == (403, "opted_out"), refused.text
 
     approve_brand(twilio, tenant)
     [released] = wait_until(lambda: texts_to(twilio, tenant=tenant, customer=customer_phone), message="the held first reply")
