@@ -63,12 +63,13 @@ def test_an_idle_conversation_closes_after_a_day_and_the_next_text_starts_a_new_
     old_id = conversation.conversation_id
     ids = {c["customer_phone"]: c["id"] for c in app_api.get("/api/v1/conversations").json()["conversations"]}
     quiet_id = ids[quiet_caller]
-    # A person took both idle callers over: a conversation a person answers closes after a day too.
+
+    seeder.set_clock(tenant, advance_seconds=DAY_S - 60)  # a minute short of a day: still open
+    # A person takes both idle callers over now: a conversation a person answers closes after a day too, and
+    # taking it over is no activity of the customer's (the day still counts from the call).
     for caller in (quiet_caller, listed_caller):
         taken = app_api.post(f"/api/v1/conversations/{ids[caller]}/takeover")
         assert (taken.status_code, taken.json()["state"]) == (200, "human"), taken.text
-
-    seeder.set_clock(tenant, advance_seconds=DAY_S - 60)  # a minute short of a day: still open
     InboxPage(owner_page).goto().expect_conversation(customer_phone, state="open")
     conversation = ConversationPage.open(owner_page, old_id, customer_phone)
     conversation.expect_state("open")
