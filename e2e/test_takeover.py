@@ -20,6 +20,7 @@ from e2e.support import (
     texts_to,
 )
 from pages.conversation import ConversationPage
+from pages.dashboard import week_counts
 from pages.inbox import InboxPage
 
 pytestmark = pytest.mark.takeover
@@ -70,12 +71,16 @@ def test_the_assistant_is_silent_while_a_person_answers_and_resumes_after(
         assert twilio.inbound_sms(from_=customer_phone, to=tenant.phone_number, body=job)["status_code"] == 200
     conversation.expect_message(job)  # the thread updates by itself
     conversation.expect_state("human")
+    # The dashboard counts the customer as waiting (the missed call's wait was answered by the first text)...
+    wait_until(lambda: week_counts(owner_page) == (1, 1), message="the customer's text counted as a wait")
 
     answer = "Yes — we'll be there at 11 <sharp> & call ahead"
     conversation.send(answer)
     sent = wait_until(lambda: [m for m in texts_to(twilio, tenant=tenant, customer=customer_phone) if m["body"] == answer],
                       message="the owner's text at the fake")
     assert len(sent) == 1
+    # ...until the person's text answers them: a person's answer counts as the assistant's would.
+    wait_until(lambda: week_counts(owner_page) == (2, 0), message="the person's answer counted on the dashboard")
     conversation.expect_message(answer, author=tenant.owner.name)  # shown as typed, never as markup, signed
     conversation.expect_state("human")
     # The longest text Twilio takes (1,600 characters) goes out whole.
