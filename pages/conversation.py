@@ -155,6 +155,13 @@ class ConversationPage(BasePage):
         finally:
             self.page.unroute(POLL_ROUTE)
 
+    def one_refresh_fails(self, status: int = 503) -> None:
+        """The server answers the page's next refresh with `status` (an app restarting, a proxy's hiccup) and
+        then as usual: the page keeps asking, later."""
+        with self.page.expect_response(lambda response: POLL_PATH in response.url and response.status == status):
+            self.page.route(POLL_ROUTE, lambda route: route.fulfill(status=status, body="Service Unavailable"),
+                            times=1)
+
     def expect_steady(self) -> None:
         """While nothing changes, the page does not reload itself: a mark left in it survives two of its refreshes
         (a page that misreads its own state reloads at every refresh, and the mark goes with it)."""
