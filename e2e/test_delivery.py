@@ -149,6 +149,9 @@ def test_twilio_failures_are_retried_once_and_a_refusal_shows_as_failed(
     # Twilio creates it 2.2 s after the request: past the app's 1 s timeout, but inside the 2 s the sender
     # waits before looking (a retry that looks sooner sends it twice).
     twilio.add_fault(CREATE_MESSAGE, "delay", method="POST", ms=2200, times=1)
+    # The first look fails too (Twilio answers 500): unable to tell whether the text went, the app must not
+    # send it again on a guess; it looks again later.
+    twilio.add_fault(CREATE_MESSAGE, "status", method="GET", code=500, times=1)
     conversation.send(slow)
     # Meanwhile the thread says why it is not out yet (for the 2 s the sender waits before looking).
     conversation.expect_message(slow, status="Sending…", note=re.compile(r"^Retrying: Could not reach Twilio: "))
@@ -190,8 +193,9 @@ def test_twilio_failures_are_retried_once_and_a_refusal_shows_as_failed(
     assert [a["status"] for a in attempts()][6:] == [503] * 4 + [400], attempts()
     assert bodies_to(twilio, tenant=tenant, customer=customer_phone) == [first_reply(tenant), slow, slow]
     # Twilio was asked for earlier copies once before each retry and never before a first attempt: 2 for the first
-    # reply, 1 for the slow text (adopted), 1 after the 500, 3 for the text that gave up, none for the refusal.
-    assert len(lookups()) == 7, lookups()
+    # reply, 2 for the slow text (one failed, one adopted it), 1 after the 500, 3 for the text that gave up, none
+    # for the refusal.
+    assert len(lookups()) == 8, lookups()
 
     # Twilio creates a text at once but answers late (0.6 s: inside the app's 1 s timeout), so both its status
     # callbacks overtake the answer: the app keeps them until it knows the text, then shows it Delivered.
@@ -200,4 +204,4 @@ def test_twilio_failures_are_retried_once_and_a_refusal_shows_as_failed(
     conversation.send(early)
     conversation.expect_message(early, status="Delivered")
     assert bodies_to(twilio, tenant=tenant, customer=customer_phone)[3:] == [early]
-    assert len(lookups()) == 7, lookups()  # answered in time: no lookup, no retry
+    assert len(lookups()) == 8, lookups()  # answered in time: no lookup, no retry
