@@ -101,6 +101,33 @@ def test_offers_skip_closed_days_and_say_when_nothing_is_free(
     OffersPage.open(customer_page, made.json()["url"]).expect_no_free_times(phone=tenant.phone_number)
 
 
+@pytest.mark.tenant(business_hours={"mon": ["08:00", "22:00"], "wed": OPEN})
+def test_the_business_day_is_its_own_in_the_evening_and_in_summer(
+    tenant: TenantHandle, seeder: TenantSeeder, app_api: httpx.Client,
+) -> None:
+    """Open until 10 PM on Mondays: at 7:05 PM in New York it is already Tuesday in UTC, and the rest of the
+    business's Monday is still offered, listed and holdable. In July the same opening hours are EDT's."""
+    leak = item_id(app_api, "Leak repair")
+    seeder.set_clock(tenant, now=datetime(2030, 1, 8, 0, 5, tzinfo=UTC))  # Monday 7:05 PM in New York
+    offers = app_api.get("/api/v1/offers", params={"item_id": leak, "count": 2})
+    assert [slot["label"] for slot in offers.json()["offers"]] == ["Mon Jan 7, 7:45 PM", "Wed Jan 9, 8:00 AM"], \
+        offers.text
+    today = app_api.get("/api/v1/availability", params={"date": "2030-01-07", "item_id": leak})
+    assert [slot["label"] for slot in today.json()["slots"]] == [
+        f"Mon Jan 7, {t} PM" for t in ("7:15", "7:30", "7:45", "8:00", "8:15", "8:30")], today.text
+    # The window of days it answers for is the business's too: from its yesterday to 180 days after its today.
+    for day, status in (("2030-01-06", 200), (str(date(2030, 1, 7) + timedelta(days=181)), 422)):
+        answer = app_api.get("/api/v1/availability", params={"date": day, "item_id": leak})
+        assert answer.status_code == status, (day, answer.text)
+    evening = app_api.post("/api/v1/holds", json={"item_id": leak, "starts_at": "2030-01-08T00:45:00Z"})
+    assert (evening.status_code, evening.json().get("live")) == (201, True), evening.text
+    # A summer Monday at 7:55 AM (EDT, UTC-4): the business opens at 8:00 AM local time, not at 9:00 AM (EST's 8:00).
+    seeder.set_clock(tenant, now=datetime(2030, 7, 8, 11, 55, tzinfo=UTC))
+    summer = app_api.get("/api/v1/offers", params={"item_id": leak, "count": 1})
+    assert [slot["label"] for slot in summer.json()["offers"]] == ["Mon Jul 8, 8:30 AM"], summer.text
+    assert summer.json()["offers"][0]["starts_at"] in ("2030-07-08T12:30:00Z", "2030-07-08T12:30:00+00:00"), summer.text
+
+
 @pytest.mark.tenant(business_hours={"sat": ["08:00", "11:00"]}, catalog=["Leak repair", "Water heater repair"])
 def test_offers_reach_two_weeks_ahead_for_a_business_open_one_morning_a_week(
     tenant: TenantHandle, seeder: TenantSeeder, twilio: TwilioFakeClient, customer_phone: str, wait_until: WaitUntil,
@@ -349,6 +376,7 @@ def test_the_scheduling_api_refuses_what_cannot_be_held_and_books_each_hold_once
         booked = app_api.post("/api/v1/bookings", json={"hold_id": hold.json()["id"], **contact},
                               headers={"Idempotency-Key": f"walk-in-{n}"})
         assert booked.status_code == 201, booked.text
+        assert (booked.json()["item_id"], booked.json()["hold_id"]) == (leak, hold.json()["id"]), booked.text
         assert (booked.json()["customer_phone"], booked.json()["customer_name"]) == (
             (reached_at, "Samantha Walkinshaw-Okafor") if n else (customer_phone, "")), booked.text
         # The integration retries (its answer was lost): the same booking comes back, marked as a replay.
