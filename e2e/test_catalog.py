@@ -121,6 +121,10 @@ def test_edit_deactivate_and_reactivate_change_what_the_assistant_quotes(
     drain = item_id(app_api, "Drain cleaning")
     refused = app_api.post("/api/v1/catalog/quote", json={"item_id": drain})
     assert (refused.status_code, refused.json().get("code")) == (410, "item_inactive"), refused.text
+    # Nor held by id (to book it at its old price), at a time free for a job its length.
+    free = app_api.get("/api/v1/offers", params={"duration_minutes": 90, "count": 1}).json()["offers"][0]
+    held = app_api.post("/api/v1/holds", json={"item_id": drain, "starts_at": free["starts_at"]})
+    assert (held.status_code, held.json().get("code")) == (410, "item_inactive"), held.text
     # (A quote asked for by id and by description at once is refused: which job is meant is not guessed.)
     both = app_api.post("/api/v1/catalog/quote", json={"item_id": drain, "text": "a slow drain"})
     assert (both.status_code, both.json().get("code")) == (422, "validation_error"), both.text
@@ -184,7 +188,9 @@ def test_edit_deactivate_and_reactivate_change_what_the_assistant_quotes(
     assert api_quote(rambling[:2000]) == (200, "Camera inspection: $50.05, about 30 min")
     assert api_quote(rambling[:2001]) == (422, "validation_error")
     # Its own name given as an alias is not kept as one (it matches as the name).
-    repriced = app_api.patch(camera, json={"price_cents": 6_500, "aliases": ["Camera  Inspection", "pipe camera"]})
+    # Nor is one alias kept twice, however it is spaced or capitalised.
+    repriced = app_api.patch(camera, json={"price_cents": 6_500,
+                                           "aliases": ["Camera  Inspection", "pipe camera", "Pipe  Camera"]})
     assert (repriced.status_code, repriced.json().get("price_display"), repriced.json().get("aliases")) == (
         200, "$65", ["pipe camera"]), repriced.text
     # ...and says when it last changed (now), not only when it was added.
@@ -238,3 +244,10 @@ def test_the_assistant_quotes_the_best_of_similar_items(
         ("Faucet", "faucet"), ("Basin tap replacement", "faucet"), ("Drain cleaning", "drain")], ranked
     # Words match whole: "drainpipe" is not "clogged drain", so "sewer" is the only match.
     assert quoted("Sewer smell and a clogged drainpipe in the basement") == "Main sewer line clearing: $295, about 2 h."
+    # ...from their first letter too: "downdrain" is not "drain".
+    ranked = app_api.post("/api/v1/catalog/match", json={"text": "The downdrain gurgles and the sewer smells"}).json()
+    assert [m["item"]["name"] for m in ranked["matches"]] == ["Main sewer line clearing"], ranked
+    # "-es" is a plain English ending too: "flushes" is "flush", so the item named so wins on its longer words.
+    ranked = app_api.post("/api/v1/catalog/match", json={"text": "How much are two water heater flushes?"}).json()
+    assert [(m["item"]["name"], m["matched_text"]) for m in ranked["matches"]][0] == (
+        "Water heater flush", "water heater flush"), ranked
