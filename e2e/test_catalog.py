@@ -67,6 +67,15 @@ def test_edit_deactivate_and_reactivate_change_what_the_assistant_quotes(
         catalog.save_changes()
     catalog.expect_field_error("Price ($)", "Enter a price in dollars, like 149 or 149.50.")
     catalog.expect_error_count(1)  # the item's own name is no duplicate of itself
+    # The price fixed, one too many for the priority (0 to 100): refused under the priority field.
+    catalog.price_field.fill("135.50")
+    priority = catalog.priority_field.input_value()
+    catalog.priority_field.fill("101")
+    with catalog.expect_form_answer(422):
+        catalog.save_changes()
+    catalog.expect_field_error("Priority (0–100; higher wins a tie)", "Priority must be between 0 and 100.")
+    catalog.expect_error_count(1)
+    catalog.priority_field.fill(priority)
     catalog.expect_editing("Drain cleaning")
     catalog.navigation.expect_current("Catalog")  # an item's edit page is still under Catalog in the menu
     catalog.price_field.fill("135.50")
