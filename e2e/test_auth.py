@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import ipaddress
 import json
+import re
 import secrets
 import socket
 import time
@@ -104,9 +105,10 @@ def test_repeated_wrong_passwords_lock_the_email_out(page: Page, new_context: Cr
     login.sign_in_as(owner)
     InboxPage(page).expect_loaded()
     login = sign_out(page)
-    # The limit, counted from zero after that sign-in: the 5th failure still reads "wrong password"...
-    for _ in range(MAX_FAILURES):
-        login.sign_in(owner.email, wrong)
+    # The limit, counted from zero after that sign-in, whatever the email's letter case (it is one email): the 5th
+    # failure still reads "wrong password"...
+    for n in range(MAX_FAILURES):
+        login.sign_in(owner.email.upper() if n % 2 else owner.email, wrong)
         login.expect_error(WRONG_CREDENTIALS)
     # ...and from then on even the right password is refused, on the form and the API alike.
     login.sign_in_refused(owner.email, owner.password, error=LOCKED_OUT, status=429)
@@ -137,6 +139,16 @@ def test_many_failed_sign_ins_from_one_address_refuse_it_for_every_email(tenant:
         assert (limited.status_code, limited.json()["code"]) == (429, "login_rate_limited"), limited.text
         assert limited.json()["detail"] == ("Too many failed sign-in attempts from your network. "
                                             "Try again in 10 minutes."), limited.text
+        # A header claiming another address is the client's own word, not its address: still refused.
+        forwarded = sprayer.post(token_path, headers={"X-Forwarded-For": "203.0.113.7"},
+                                 json={"email": tenant.owner.email, "password": tenant.owner.password})
+        assert (forwarded.status_code, forwarded.json()["code"]) == (429, "login_rate_limited"), forwarded.text
+        # The sign-in form is refused from that address as well (with its page's own CSRF token).
+        form = sprayer.get("/login")
+        [csrf] = re.findall(r'name="csrf_token" value="([^"]+)"', form.text)
+        posted = sprayer.post("/login", data={"email": tenant.owner.email, "password": tenant.owner.password,
+                                              "csrf_token": csrf})
+        assert posted.status_code == 429 and "Too many failed sign-in attempts" in posted.text, posted.status_code
     # ...and the owner, from anywhere else, signs in: neither the email nor other addresses were limited.
     token = http.post(f"{stack.base_url}{token_path}", timeout=30,
                       json={"email": tenant.owner.email, "password": tenant.owner.password})
@@ -350,6 +362,10 @@ def test_deactivated_user_is_refused_even_with_a_session(tech_page: Page, tenant
     token = http.post(f"{stack.base_url}/api/v1/auth/token", timeout=30,
                       json={"email": tenant.tech.email, "password": tenant.tech.password})
     assert (token.status_code, token.json()["code"]) == (403, "user_inactive"), token.text
+    # (Only to whoever knows the password: a wrong one reads as any wrong password, and tells nothing of the account.)
+    guess = http.post(f"{stack.base_url}/api/v1/auth/token", timeout=30,
+                      json={"email": tenant.tech.email, "password": tenant.tech.password + "-guess"})
+    assert (guess.status_code, guess.json()["code"]) == (401, "invalid_credentials"), guess.text
     # ...until the account is active again: then the form and the session it already had both work.
     seeder.set_active(tenant, tenant.tech, True)
     login.sign_in_as(tenant.tech)
