@@ -171,7 +171,7 @@ def test_subscribe_and_pay_turns_the_plan_active(owner_page: Page, tenant: Tenan
 
 
 def test_failed_renewal_is_past_due_until_paid_and_cancel_ends_the_plan(
-    owner_page: Page, tenant: TenantHandle, stripe: StripeFakeClient, wait_until: WaitUntil
+    owner_page: Page, tenant: TenantHandle, stripe: StripeFakeClient, wait_until: WaitUntil, app_api: httpx.Client,
 ) -> None:
     subscribe_and_pay(owner_page).expect_plan_active()
     subscription_id = checkout_session_of(stripe, tenant)["session"]["subscription"]
@@ -182,6 +182,11 @@ def test_failed_renewal_is_past_due_until_paid_and_cancel_ends_the_plan(
     expect_banner_link(owner_page, BILLING_BANNER_TEST_ID, "Update card")
     billing.expect_cannot_subscribe()
     billing.expect_can_manage()  # the card is updated in Stripe's portal
+    # An integration is told the same, and a second plan while this one is unpaid is refused (it would double-bill).
+    status = app_api.get("/api/v1/billing/status").json()
+    assert (status["state"], status["can_subscribe"], status["has_customer"]) == ("past_due", False, True), status
+    again = app_api.post("/api/v1/billing/checkout")
+    assert (again.status_code, again.json().get("code")) == (409, "already_subscribed"), again.text
     # Stripe's portal is down (the app's one retry included): the owner is told so, about the portal.
     stripe.add_fault(r"/v1/billing_portal/sessions$", "status", method="POST", code=503, times=2)
     billing.manage_billing_button.click()
@@ -332,6 +337,9 @@ def test_cancel_in_the_billing_portal_then_subscribe_again(
     expect_banner_link(owner_page, BILLING_BANNER_TEST_ID, "Subscribe again")
     billing.expect_can_subscribe("Subscribe again")
     billing.expect_can_manage()
+    # The status API says the same: a new plan may be started, and the portal still has the Stripe customer.
+    status = app_api.get("/api/v1/billing/status").json()
+    assert (status["state"], status["can_subscribe"], status["has_customer"]) == ("canceled", True, True), status
 
     checkout = billing.subscribe()
     checkout.pay_with(SUCCEEDING_CARD)
