@@ -159,8 +159,8 @@ class ConversationPage(BasePage):
         """The server answers the page's next refresh with `status` (an app restarting, a proxy's hiccup) and
         then as usual: the page keeps asking, later."""
         with self.page.expect_response(lambda response: POLL_PATH in response.url and response.status == status):
-            self.page.route(POLL_ROUTE, lambda route: route.fulfill(status=status, body="Service Unavailable"),
-                            times=1)
+            self.page.route(POLL_ROUTE, lambda route: route.fulfill(  # as the app's own answers, never stored
+                status=status, body="Service Unavailable", headers={"Cache-Control": "no-store"}), times=1)
 
     def expect_steady(self) -> None:
         """While nothing changes, the page does not reload itself: a mark left in it survives two of its refreshes

@@ -88,10 +88,18 @@ def header_problems(headers: Mapping[str, str]) -> list[str]:
 
 
 def problems(response: DocumentResponse, app_base_url: str) -> list[str]:
-    """Problems of one response, if it is an HTML document (a page or a frame) the app served; else none.
+    """Problems of one response, if it is an HTML document (a page or a frame) the app served, or the app's JSON
+    API answering a page's script (per user too, so never to be stored by a browser or proxy); else none.
 
     Redirects are skipped: the browser shows the page they lead to, which is checked in turn."""
-    if not response.url.startswith(app_base_url) or response.request.resource_type != "document":
+    if not response.url.startswith(app_base_url):
+        return []
+    if response.request.resource_type in ("fetch", "xhr"):
+        api = response.url[len(app_base_url):].startswith("/api/")
+        if api and "no-store" not in response.headers.get("cache-control", "").lower():
+            return [f"{response.url} ({response.status}): API answer without Cache-Control: no-store"]
+        return []
+    if response.request.resource_type != "document":
         return []
     if 300 <= response.status < 400:
         return []

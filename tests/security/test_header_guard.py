@@ -50,3 +50,17 @@ def test_a_page_served_with_a_2xx_other_than_200_is_a_problem(tmp_path: Path) ->
     assert observed.problems(set()) == []
     answer(f"{base}/book/t/booked", 201)
     assert observed.problems(set()) == [f"a page came with a status other than 200: GET {base}/book/t/booked -> 201"]
+
+
+def test_an_api_answer_a_page_may_keep_is_a_problem(tmp_path: Path) -> None:
+    base = "http://127.0.0.1:9"
+    observed = TestObservations(stack=SimpleNamespace(base_url=base, shared=False), log=AppLog(None),  # type: ignore[arg-type]
+                                log_mark=0, output_path=str(tmp_path))
+    request = SimpleNamespace(method="GET", resource_type="fetch")
+    for cache in ("no-store", "private, max-age=60"):
+        observed._on_response(SimpleNamespace(url=f"{base}/api/v1/conversations", status=200,  # type: ignore[arg-type]
+                                              request=request, headers={"cache-control": cache}))
+    observed._on_response(SimpleNamespace(url=f"{base}/static/app.js", status=200,  # type: ignore[arg-type]
+                                          request=request, headers={"cache-control": "max-age=3600"}))
+    assert observed.problems(set()) == [
+        f"security header missing: {base}/api/v1/conversations (200): API answer without Cache-Control: no-store"]
