@@ -110,6 +110,14 @@ def test_edit_deactivate_and_reactivate_change_what_the_assistant_quotes(
     # The link sent before the change keeps the price the customer was quoted, and books the job at it.
     offers = OffersPage.open(customer_page, first_link.group(0))
     offers.expect_quote("Drain cleaning", "$120")
+    # ...and the length it was quoted for (1 h, not the 1 h 30 min it takes now): the times offered for an hour's job.
+    # (Compared afresh until both were read within one quarter hour of the tenant's clock: offers move with it.)
+    def as_for_an_hour_long_job() -> bool:
+        hour_long = app_api.get("/api/v1/offers", params={"duration_minutes": 60, "count": 3}).json()["offers"]
+        offers.page.reload()
+        return offers.slot_labels() == [slot["label"] for slot in hour_long]
+
+    wait_until(as_for_an_hour_long_job, message="the link's offers to be those of an hour-long job")
     label, booked = hold_and_confirm(offers, 1)
     booked.expect_booking(service="Drain cleaning", when=label, price="$120")
 
