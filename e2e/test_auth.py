@@ -131,6 +131,9 @@ def test_many_failed_sign_ins_from_one_address_refuse_it_for_every_email(tenant:
     with http.client(base_url=stack.base_url, timeout=30,
                      transport=httpx.HTTPTransport(local_address=address)) as sprayer:
         for n in range(IP_MAX_FAILURES):
+            if n == IP_MAX_FAILURES - 1:  # the sprayer's own account, once: a success wipes none of the failures
+                own = sprayer.post(token_path, json={"email": tenant.tech.email, "password": tenant.tech.password})
+                assert own.status_code == 200, own.text
             refused = sprayer.post(token_path, json={"email": f"nobody{n}@{tenant.id}.example.test",
                                                      "password": "Winter2026!"})
             assert (refused.status_code, refused.json()["code"]) == (401, "invalid_credentials"), (n, refused.text)
