@@ -425,15 +425,16 @@ def test_leaving_checkout_returns_to_billing_without_a_charge(owner_page: Page, 
     assert (refused.status_code, refused.json().get("code"), refused.json().get("retryable")) == (
         502, "stripe_rejected", False), refused.text
     assert refused.json()["detail"].endswith(". Nothing was charged."), refused.text
-    # Stripe not answering (a 500), or busy with the same object (a 409, a lock timeout), through the API: worth
-    # a retry, and said in the words the owner gets.
-    for code in (500, 409):
+    # Stripe not answering (a 500), busy with the same object (a 409, a lock timeout) or rate-limiting (a 429),
+    # through the API: worth a retry, and said in the words the owner gets.
+    for code in (500, 409, 429):
         stripe.add_fault(r"/v1/checkout/sessions$", "status", method="POST", code=code, times=2)
         unanswered = app_api.post("/api/v1/billing/checkout")
         assert (unanswered.status_code, unanswered.json().get("code"), unanswered.json().get("retryable"),
                 unanswered.json().get("detail")) == (
             502, "stripe_unavailable", True, "Stripe is not answering right now, so checkout could not start. "
                                              "Nothing was charged — please try again."), (code, unanswered.text)
+        stripe.clear_faults()  # (a 429 is not retried at once, so its second fault is left unused)
 
     checkout = billing.subscribe()
 
