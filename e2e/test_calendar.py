@@ -205,6 +205,8 @@ def test_google_busy_time_leaves_the_offers_and_bookings_reach_google(
     # The days are the business's own (New York's), so Tuesday is whole again, evening included.
     wait_until(lambda: free_on(tuesday) == tuesday_free and not free_on(wednesday) and not free_on(thursday)
                and not free_on(friday), message="the shared account's busy times, both pages of them")
+    # Its changes are pushed from now on: a live channel on the shared account's calendar.
+    wait_until(lambda: [c for c in google.channels(office) if c["live"]], message="a push channel on the shared account")
 
 
 def free_times(app_api: httpx.Client, item: str, day: date) -> list[str]:
