@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.support import Settle, TenantHandle, TwilioFakeClient, WaitUntil, bodies_to, first_reply, texts_to
-from fakes.twilio.signing import SIGNATURE_HEADER
+from fakes.twilio.signing import IDEMPOTENCY_HEADER, SIGNATURE_HEADER
 from pages.conversation import ConversationPage
 from pages.inbox import InboxPage
 from seed import http
@@ -66,6 +66,12 @@ def test_five_deliveries_of_one_missed_call_make_one_conversation_and_one_sms(
     for headers in (signed, {name: value for name, value in signed.items() if name != SIGNATURE_HEADER}):
         refused = http.post(sent["url"], data=edited, headers=headers, timeout=30)
         assert refused.status_code == 403 and refused.json()["code"] == "invalid_signature", refused.text
+    # The same callback, signed, under another idempotency token (a second report of the call) and under none
+    # (a proxy dropped it): the call is known by its CallSid either way, answered 200, and texted nobody twice.
+    tokened = {name: value for name, value in signed.items() if name.lower() != IDEMPOTENCY_HEADER.lower()}
+    for headers in ({**tokened, IDEMPOTENCY_HEADER: "second-report-of-the-call"}, tokened):
+        again = http.post(sent["url"], data=sent["form"], headers=headers, timeout=30)
+        assert again.status_code == 200, again.text
 
     wait_until(lambda: texts_to(twilio, tenant=tenant, customer=customer_phone), timeout=FIRST_SMS_BUDGET_S,
                message="the first SMS")
