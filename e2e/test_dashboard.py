@@ -120,8 +120,13 @@ def test_first_response_figures_after_a_few_missed_calls(
     dashboard.goto()
     dashboard.expect_week(answered=5, waiting=0, p50=minutes(1), p95=LONGEST)
     # ...and the inbox still dates Monday's activity by its weekday (six days ago is this week).
-    labels = [c["last_activity_label"] for c in app_api.get("/api/v1/conversations").json()["conversations"]]
+    conversations = app_api.get("/api/v1/conversations").json()["conversations"]
+    labels = [c["last_activity_label"] for c in conversations]
     assert labels and all(re.fullmatch(r"Mon \d{1,2}:\d{2} PM", label) for label in labels), labels
+    # Each is the time of the conversation's newest line (the second caller's an hour after its call), not its start.
+    for conversation in conversations:
+        thread = app_api.get(f"/api/v1/conversations/{conversation['id']}/messages").json()["messages"]
+        assert conversation["last_activity_label"] == thread[-1]["created_at_label"], (conversation, thread[-1])
     # ... and a week later they have left the 7-day tiles, but not the 14-day table. The conversation that
     # waited for a person has been idle for days, so it is closed and waits no more: the dashboard, opened
     # before anything else, says so too (the inbox then shows it closed, dated, not "Mon", which would read
