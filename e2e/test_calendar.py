@@ -326,7 +326,9 @@ def test_a_google_outage_shows_and_clears(
         delay = retry_delay_s(seeder, tenant, before[-1])
         return (len(before), delay) if len(refusals()) == len(before) else None
 
-    count, delay = wait_until(settled, message="the retry delay after the latest refusal")
+    latest = wait_until(settled, message="the retry delay after the latest refusal")
+    assert latest is not None
+    count, delay = latest
     assert delay < 2 ** count + 0.2, f"{count} refused reads after a sync, then a retry due {delay:.2f}s after"
     google.clear_faults()  # a refusal is not the end: the poll asks again and finds Google answering
     wait_until(lambda: calendar.state() == "connected", message="recovery after Google's refusal")
