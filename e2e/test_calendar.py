@@ -8,6 +8,8 @@ without the owner; the push channel is renewed before Google lets it expire, and
 its token is refused.
 The same for Jobber (through the Jobber fake's consent page, its visits and its signed webhooks; an unsigned
 one is refused; an expired access token is refreshed with the refresh token Jobber rotated to last time).
+Both connected at once: each sync replaces only its own busy time, and a booking reaches both. A booking write
+whose answer is lost is retried without writing the event or visit twice.
 
 The tenant's clock is Monday 7 January 2030, 08:55 in New York: a Leak repair (90 min) is offered at 9:30 AM,
 11:00 AM and 12:30 PM before anything is busy (as in e2e/test_booking.py).
