@@ -119,6 +119,12 @@ def test_the_assistant_is_silent_while_a_person_answers_and_resumes_after(
         return bodies if len(bodies) == len(burst) else []
 
     assert wait_until(burst_at_the_fake, message="the three texts at the fake") == burst
+    # The customer writes again once all of them are out: a new wait, which none of the person's earlier texts
+    # answers.
+    for body in burst:
+        conversation.expect_message(body, status="Delivered")
+    assert twilio.inbound_sms(from_=customer_phone, to=tenant.phone_number, body="Great, see you then")["status_code"] == 200
+    wait_until(lambda: week_counts(owner_page) == (2, 1), message="the customer's new text counted as waiting")
 
     conversation.return_to_assistant()
     reply = text_the_business(twilio, tenant=tenant, customer=customer_phone, body=job, wait_until=wait_until)
