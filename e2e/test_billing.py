@@ -445,6 +445,9 @@ def test_leaving_checkout_returns_to_billing_without_a_charge(owner_page: Page, 
     billing.expect_state("none")
     billing.expect_can_subscribe("Subscribe")
     billing.expect_cannot_manage()  # no Stripe customer yet
+    # A Manage billing form posted anyway (from a page of another tab, say) is told why, not that Stripe is down.
+    owner_page.goto(billing.post_manage_billing_form())
+    billing.expect_error("There is no Stripe customer for this business yet: subscribe first.")
     portal = app_api.post("/api/v1/billing/portal")
     assert (portal.status_code, portal.json().get("code")) == (409, "no_customer"), portal.text
     assert checkout_session_of(stripe, tenant)["session"]["subscription"] is None

@@ -82,6 +82,14 @@ class BillingPage(BasePage):
         assert answer.status == 303, f"the Subscribe form answered {answer.status}: {answer.text()[:200]}"
         return answer.headers["location"]
 
+    def post_manage_billing_form(self) -> str:
+        """Posts the Manage billing form as a page loaded before the plan changed would (this page may not show the
+        button); returns where the answer leads."""
+        token = self.page.locator("input[name=csrf_token]").first.input_value()
+        answer = self.page.request.post("/billing/portal", form={"csrf_token": token}, max_redirects=0)
+        assert answer.status == 303, f"the Manage billing form answered {answer.status}: {answer.text()[:200]}"
+        return answer.headers["location"]
+
     @property
     def plan_card(self) -> Locator:
         return self.page.get_by_role("region", name="Your plan")
