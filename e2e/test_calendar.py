@@ -22,6 +22,7 @@ import re
 import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -598,8 +599,14 @@ def test_a_dropped_jobber_webhook_is_made_good_by_the_poll_on_the_tenant_clock(
 def test_a_jobber_outage_shows_and_clears(
     jobber_calendar: CalendarPage, tenant: TenantHandle, jobber: JobberFakeClient, wait_until: WaitUntil,
 ) -> None:
-    # As for Google: a consent answer with a forged OAuth state is refused before its code is used.
+    # As for Google: a consent answer with a forged OAuth state is refused before its code is used...
     jobber_calendar.return_from_consent(code="someone-elses-code", state="forged", provider="jobber")
+    jobber_calendar.expect_connect_error("The connection request expired. Try again.")
+    # ...and so is one carrying this business's own state for Google: a state is for one provider's round trip.
+    with jobber_calendar.page.expect_request(re.compile(r"/o/oauth2/auth\?")) as consent:
+        jobber_calendar.cancel_google_consent().expect_connect_error("Google Calendar was not connected.")
+    [google_state] = parse_qs(urlsplit(consent.value.url).query)["state"]
+    jobber_calendar.return_from_consent(code="someone-elses-code", state=google_state, provider="jobber")
     jobber_calendar.expect_connect_error("The connection request expired. Try again.")
     jobber_calendar.cancel_jobber_consent().expect_connect_error("Jobber was not connected.")
     # Reconnecting while Jobber's token endpoint fails: told so, and the connection in place stays connected.
