@@ -174,6 +174,11 @@ def test_an_expired_session_is_refused_and_sign_in_returns_to_the_page(new_conte
     assert (forged.status_code, forged.json()["code"]) == (401, "invalid_token"), forged.text
     unsigned = http.get(f"{stack.base_url}/api/v1/me", timeout=30)  # no session at all: told to sign in
     assert (unsigned.status_code, unsigned.json()["code"]) == (401, "not_authenticated"), unsigned.text
+    # A page asked for without a session by something that accepts anything (a link preview, a script's fetch) is
+    # still a page: sent to sign in, not answered with the API's JSON.
+    previewed = http.get(f"{stack.base_url}/calendar", timeout=30, headers={"Accept": "*/*"}, follow_redirects=False)
+    assert (previewed.status_code, previewed.headers.get("location", "")) == (303, "/login?next=/calendar"), (
+        previewed.status_code, previewed.headers)
 
     page = new_context(storage_state=storage_state(stack.base_url, ended)).new_page()  # type: ignore[arg-type]
     # The session ended while the owner was at Stripe's checkout; cancelling there brings them back here.
