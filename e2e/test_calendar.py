@@ -22,7 +22,6 @@ import re
 import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -41,7 +40,7 @@ from fakes.jobber.app import sign
 from fakes.jobber.client import JobberFakeClient
 from fakes.twilio.client import TwilioFakeClient
 from pages.booking_page import OffersPage, hold_and_confirm
-from pages.calendar import CalendarPage
+from pages.calendar import GOOGLE_CONSENT_REQUEST, CalendarPage, oauth_state
 from seed import http
 from seed.factories import DEFAULT_HOURS
 from seed.handle import TenantHandle
@@ -226,6 +225,11 @@ def overlaps_hour(label: str, hour: int, minutes: int = 90) -> bool:
     return begin < (hour + 1) * 60 and begin + minutes > hour * 60
 
 
+def clear_of(labels: list[str], *hours: int) -> bool:
+    """Whether there are times, and none of them (90-minute jobs) overlaps any of `hours` (each hour:00-hour+1:00)."""
+    return bool(labels) and not any(overlaps_hour(label, hour) for label in labels for hour in hours)
+
+
 def test_a_dropped_push_is_made_good_by_the_poll_on_the_tenant_clock(
     calendar: CalendarPage, offers: OffersPage, tenant: TenantHandle, google: GoogleFakeClient, seeder: TenantSeeder,
     wait_until: WaitUntil, settle: Settle,
@@ -248,7 +252,7 @@ def test_a_dropped_push_is_made_good_by_the_poll_on_the_tenant_clock(
 
     def offers_clear_of_the_event() -> list[str] | None:
         labels = offered_after_reload(offers)
-        return labels if labels and not any(overlaps_hour(label, 11) for label in labels) else None
+        return labels if clear_of(labels, 11) else None
 
     labels = wait_until(offers_clear_of_the_event, message="the poll to take 11:00-12:00 out of the offers")
     assert labels is not None and len(labels) == 3, labels
@@ -261,8 +265,7 @@ def test_a_google_outage_shows_and_clears(
     check_calendar(calendar, snapshots, "calendar-connected")
     leak_id = item_id(app_api, "Leak repair")
     google.add_event(tenant.owner.email, start=local(9), end=local(10), summary="Dentist")  # pushed
-    wait_until(lambda: not any(overlaps_hour(label, 9) for label in free_times(app_api, leak_id, MONDAY)),
-               message="Google's event out of Monday's times")
+    wait_until(lambda: clear_of(free_times(app_api, leak_id, MONDAY), 9), message="Google's event out of Monday's times")
     # Words slipped into the page's address (a doctored link) are never shown as the app's own: errors are codes.
     calendar.page.goto(f"{CalendarPage.path}?error=Your+Google+account+was+suspended.+Call+555-0199+now.")
     calendar.expect_loaded()
@@ -287,7 +290,7 @@ def test_a_google_outage_shows_and_clears(
     # As the page says, offers go on using the busy time last seen, and it says when that was.
     calendar.expect_last_synced(SYNCED_ON_MONDAY_MORNING)
     free = free_times(app_api, leak_id, MONDAY)
-    assert free and not any(overlaps_hour(label, 9) for label in free), free
+    assert clear_of(free, 9), free
     check_calendar(calendar, snapshots, "calendar-error")
     # Waited out politely: each refused read puts the next one twice as far off (1-2 s after the first, 2-4 s
     # after the second: jittered), not one read per turn of the app's poll. The business's clock is moved to
@@ -447,25 +450,23 @@ def test_google_and_jobber_connected_together_both_block_time_and_both_get_the_b
     wait_until(lambda: calendar.synced("jobber"), message="the first sync with Jobber")
     leak_id = item_id(app_api, "Leak repair")
 
-    def clear_of(*hours: int) -> list[str] | None:
-        """Monday's free times, once none of them overlaps any of `hours` (each hour:00-hour+1:00)."""
-        labels = free_times(app_api, leak_id, MONDAY)
-        return labels if labels and not any(overlaps_hour(label, h) for label in labels for h in hours) else None
+    def monday_clear_of(*hours: int) -> bool:
+        return clear_of(free_times(app_api, leak_id, MONDAY), *hours)
 
     google.add_event(tenant.owner.email, start=local(9), end=local(10), summary="Dentist")  # pushed
-    wait_until(lambda: clear_of(9), message="Google's event out of Monday's times")
+    wait_until(lambda: monday_clear_of(9), message="Google's event out of Monday's times")
     # Jobber's news syncs Jobber's visits, and only Jobber's: Google's busy time must stay.
     jobber.add_visit(tenant.owner.email, start=local(13), end=local(14), title="Furnace check")  # webhook
-    wait_until(lambda: clear_of(13), message="Jobber's visit out of Monday's times")
-    assert clear_of(9, 13), "Jobber's sync gave Google's busy time back"
+    wait_until(lambda: monday_clear_of(13), message="Jobber's visit out of Monday's times")
+    assert monday_clear_of(9, 13), "Jobber's sync gave Google's busy time back"
     # Google forgets its sync tokens: its next sync is a full one, which replaces Google's busy time, not Jobber's.
     google.invalidate_sync_tokens()
     google.add_event(tenant.owner.email, start=local(16), end=local(17), summary="School run")  # pushed
-    wait_until(lambda: clear_of(16), message="the full sync to take 4 PM")
-    assert clear_of(9, 13, 16), "Google's full sync gave Jobber's busy time back"
+    wait_until(lambda: monday_clear_of(16), message="the full sync to take 4 PM")
+    assert monday_clear_of(9, 13, 16), "Google's full sync gave Jobber's busy time back"
     # A booking is written to both: the owner's Google Calendar and the crew's Jobber.
     labels = offered_after_reload(offers)
-    assert not any(overlaps_hour(label, h) for label in labels for h in (9, 13)), labels
+    assert clear_of(labels, 9, 13), labels
     label, booked = hold_and_confirm(offers, 1, name="Pat Customer")
     booked.expect_booking(service="Leak repair", when=label, price=dollars(item(tenant, "Leak repair").price_cents))
     wait_until(lambda: [e for e in google.events(tenant.owner.email) if e["summary"] == "Leak repair (NeverMissCall)"],
@@ -573,8 +574,7 @@ def test_a_dropped_jobber_webhook_is_made_good_by_the_poll_on_the_tenant_clock(
 
     def offers_clear_of_the_visit() -> list[str] | None:
         labels = offered_after_reload(offers)
-        clear = not any(overlaps_hour(label, 11) or overlaps_hour(label, 9) for label in labels)
-        return labels if labels and clear else None
+        return labels if clear_of(labels, 9, 11) else None
 
     labels = wait_until(offers_clear_of_the_visit, message="the poll to take 11:00-12:00 out of the offers")
     assert labels is not None and len(labels) == 3, labels
@@ -603,9 +603,9 @@ def test_a_jobber_outage_shows_and_clears(
     jobber_calendar.return_from_consent(code="someone-elses-code", state="forged", provider="jobber")
     jobber_calendar.expect_connect_error("The connection request expired. Try again.")
     # ...and so is one carrying this business's own state for Google: a state is for one provider's round trip.
-    with jobber_calendar.page.expect_request(re.compile(r"/o/oauth2/auth\?")) as consent:
+    with jobber_calendar.page.expect_request(GOOGLE_CONSENT_REQUEST) as consent:
         jobber_calendar.cancel_google_consent().expect_connect_error("Google Calendar was not connected.")
-    [google_state] = parse_qs(urlsplit(consent.value.url).query)["state"]
+    google_state = oauth_state(consent.value.url)
     jobber_calendar.return_from_consent(code="someone-elses-code", state=google_state, provider="jobber")
     jobber_calendar.expect_connect_error("The connection request expired. Try again.")
     jobber_calendar.cancel_jobber_consent().expect_connect_error("Jobber was not connected.")

@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -41,7 +40,7 @@ from fakes.google.client import GoogleFakeClient
 from fakes.stripe.client import StripeFakeClient
 from pages.appointments import AppointmentsPage
 from pages.billing import BillingPage
-from pages.calendar import CalendarPage
+from pages.calendar import GOOGLE_CONSENT_REQUEST, CalendarPage, oauth_state
 from pages.dashboard import DashboardPage
 from pages.errors import ErrorPage
 from pages.flows import open_inbox
@@ -410,9 +409,9 @@ def test_b_calendar_busy_time_and_holds_never_take_a_offers(
     for each in (tenant, b):
         seeder.set_clock(each, now=MONDAY_MORNING)  # both on Monday 7 January 2030, 08:55 in New York
     b_calendar = CalendarPage(new_context(storage_state=b.storage_state_for(b.owner)).new_page()).goto()  # type: ignore[arg-type]
-    with b_calendar.page.expect_request(re.compile(r"/o/oauth2/auth\?")) as consent:  # B's trip to Google
+    with b_calendar.page.expect_request(GOOGLE_CONSENT_REQUEST) as consent:  # B's trip to Google
         b_calendar.connect_google(b.owner.email)
-    [b_state] = parse_qs(urlsplit(consent.value.url).query)["state"]
+    b_state = oauth_state(consent.value.url)
     wait_until(b_calendar.synced, message="B's first sync with Google Calendar")
     google.add_event(b.owner.email, start=MONDAY_MORNING.replace(hour=16, minute=0),
                      end=MONDAY_MORNING.replace(hour=17, minute=0),

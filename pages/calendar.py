@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from typing import Self
+from urllib.parse import parse_qs, urlsplit
 
 from playwright.sync_api import Locator, Page, expect
 
@@ -16,6 +17,14 @@ LAST_ERROR_TEST_ID = "calendar-last-error"
 JOBBER_STATUS_TEST_ID = "jobber-status"
 JOBBER_LAST_ERROR_TEST_ID = "jobber-last-error"
 CONNECT_ERROR_TEST_ID = "calendar-error"
+#: The browser's request for Google's consent page, which carries the app's OAuth `state` for that round trip.
+GOOGLE_CONSENT_REQUEST = re.compile(r"/o/oauth2/auth\?")
+
+
+def oauth_state(consent_url: str) -> str:
+    """The OAuth `state` the app put in a consent page's address."""
+    [state] = parse_qs(urlsplit(consent_url).query)["state"]
+    return state
 
 
 class CalendarPage(BasePage):
