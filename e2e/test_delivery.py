@@ -20,6 +20,7 @@ from e2e.support import (
     CREATE_MESSAGE,
     Settle,
     TenantHandle,
+    TenantSeeder,
     TwilioFakeClient,
     WaitUntil,
     bodies_to,
@@ -131,15 +132,16 @@ def test_twilio_failures_are_retried_once_and_a_refusal_shows_as_failed(
         return [r for r in twilio.requests(direction="inbound", contains=quote(customer_phone))
                 if r["method"] == "GET" and str(r["path"]).endswith("/Messages.json")]
 
-    # Twilio answers 503, then 429 (too many requests: a 4xx that is not a refusal): the first reply goes out
-    # on the third attempt, once.
+    # Twilio answers 503, then 429 (too many requests) and 408 (request timeout): 4xx that are not refusals; the
+    # first reply goes out on the fourth attempt (the stack's last), once.
     twilio.add_fault(CREATE_MESSAGE, "status", method="POST", code=503, times=1)
     twilio.add_fault(CREATE_MESSAGE, "status", method="POST", code=429, times=1,
                      body={"code": 20429, "message": "Too Many Requests", "status": 429,
                            "more_info": "https://www.twilio.com/docs/errors/20429"})
+    twilio.add_fault(CREATE_MESSAGE, "status", method="POST", code=408, times=1)
     twilio.missed_call(from_=customer_phone, to=tenant.phone_number)
     wait_until(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone), message="the first SMS")
-    assert [a["status"] for a in attempts()] == [503, 429, 201]
+    assert [a["status"] for a in attempts()] == [503, 429, 408, 201]
     conversation = ConversationPage.from_inbox(owner_page, customer_phone)
     conversation.expect_message(first_reply(tenant), status="Delivered")  # (no second copy: checked below)
 
@@ -158,7 +160,7 @@ def test_twilio_failures_are_retried_once_and_a_refusal_shows_as_failed(
     sent_text(twilio, wait_until, tenant=tenant, customer=customer_phone, body=slow)
     conversation.expect_message(slow, status="Delivered")  # its callbacks apply once the text is adopted
     assert bodies_to(twilio, tenant=tenant, customer=customer_phone) == [first_reply(tenant), slow]
-    assert len(attempts()) == 4, attempts()  # one create for the slow text, no second
+    assert len(attempts()) == 5, attempts()  # one create for the slow text, no second
 
     # The same words again, and Twilio answers 500 (an error on its side, worth a retry like the 503s): the retry
     # looks for a copy Twilio may have created, must not take the earlier one for it, and sends this one.
@@ -167,16 +169,19 @@ def test_twilio_failures_are_retried_once_and_a_refusal_shows_as_failed(
     wait_until(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone)[2:], message="the second copy")
     expect(conversation.messages_with_status("Delivered")).to_have_count(3)
     assert bodies_to(twilio, tenant=tenant, customer=customer_phone) == [first_reply(tenant), slow, slow]
-    assert [a["status"] for a in attempts()][4:] == [500, 201], attempts()
+    assert [a["status"] for a in attempts()][5:] == [500, 201], attempts()
 
-    # Twilio answers 503 to every attempt: the text gives up after the stack's OUTBOX_MAX_ATTEMPTS (4, see
-    # playwright.config.toml) and says so, instead of showing "Retrying" for good.
+    # Twilio answers 503, once 409 (a conflict: not a refusal either), to every attempt: the text gives up after
+    # the stack's OUTBOX_MAX_ATTEMPTS (4, see playwright.config.toml) and says so, instead of showing "Retrying"
+    # for good.
     given_up = "Running a little late."
-    twilio.add_fault(CREATE_MESSAGE, "status", method="POST", code=503, times=4)
+    twilio.add_fault(CREATE_MESSAGE, "status", method="POST", code=503, times=1)
+    twilio.add_fault(CREATE_MESSAGE, "status", method="POST", code=409, times=1)
+    twilio.add_fault(CREATE_MESSAGE, "status", method="POST", code=503, times=2)
     conversation.send(given_up)
     conversation.expect_message(given_up, status="Failed",
                                 note=re.compile(r"^Not sent after 4 attempts\. Twilio answered 503: "))
-    assert [a["status"] for a in attempts()][6:] == [503] * 4, attempts()
+    assert [a["status"] for a in attempts()][7:] == [503, 409, 503, 503], attempts()
 
     # A permanent refusal: not retried (a retry would now succeed), shown as failed with Twilio's reason.
     refused = "See you tomorrow!"
@@ -190,12 +195,12 @@ def test_twilio_failures_are_retried_once_and_a_refusal_shows_as_failed(
         rf"The 'To' number {re.escape(customer_phone)} is not a valid phone number\. \(error 21211\)\.$"))
     settle.assert_no_new(attempts, what="a retry of a refused text, or a fifth of the one that gave up")
     assert outcomes(conversation)[refused] == ("failed", "21211", False)  # never accepted
-    assert [a["status"] for a in attempts()][6:] == [503] * 4 + [400], attempts()
+    assert [a["status"] for a in attempts()][7:] == [503, 409, 503, 503, 400], attempts()
     assert bodies_to(twilio, tenant=tenant, customer=customer_phone) == [first_reply(tenant), slow, slow]
-    # Twilio was asked for earlier copies once before each retry and never before a first attempt: 2 for the first
+    # Twilio was asked for earlier copies once before each retry and never before a first attempt: 3 for the first
     # reply, 2 for the slow text (one failed, one adopted it), 1 after the 500, 3 for the text that gave up, none
     # for the refusal.
-    assert len(lookups()) == 8, lookups()
+    assert len(lookups()) == 9, lookups()
 
     # Twilio creates a text at once but answers late (0.6 s: inside the app's 1 s timeout), so both its status
     # callbacks overtake the answer: the app keeps them until it knows the text, then shows it Delivered.
@@ -204,4 +209,17 @@ def test_twilio_failures_are_retried_once_and_a_refusal_shows_as_failed(
     conversation.send(early)
     conversation.expect_message(early, status="Delivered")
     assert bodies_to(twilio, tenant=tenant, customer=customer_phone)[3:] == [early]
-    assert len(lookups()) == 8, lookups()  # answered in time: no lookup, no retry
+    assert len(lookups()) == 9, lookups()  # answered in time: no lookup, no retry
+
+
+def test_twilio_reporting_a_text_of_a_business_that_left_gets_an_empty_answer(
+    tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, seeder: TenantSeeder, wait_until: WaitUntil,
+) -> None:
+    twilio.configure(auto_status=False)
+    twilio.missed_call(from_=customer_phone, to=tenant.phone_number)
+    first = sent_text(twilio, wait_until, tenant=tenant, customer=customer_phone, body=first_reply(tenant))
+    seeder.delete(tenant)
+    # The text's fate arrives after the business left and its number went back to Twilio. Anything but a 2xx
+    # would be an error in Twilio's debugger and a callback retried for nothing: the app answers, empty TwiML.
+    force(twilio, first["sid"], "delivered")
+    assert twilio.alerts(contains=tenant.phone_number) == []

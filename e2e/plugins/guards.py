@@ -4,6 +4,8 @@ Browser side: each context the suite creates reports ``weberror`` (uncaught page
 response of the app's origin with status >= 500. Server side: the app's JSON log (LOG_FILE) lines
 written during the test that record a 5xx or an unhandled exception — tagged with one of the test's
 tenants, or untagged when the stack belongs to this worker alone (then nobody else wrote them).
+Provider side: what Twilio's debugger would log about the app's answers to the webhooks it posted for the
+test's numbers (``fakes.twilio.alerts``: a non-2xx answer, TwiML not declared or not parsed as XML).
 The check runs right after the test body, so the failure is the test's own (trace kept, bundle written).
 
 A test that provokes server errors on purpose says so: ``@pytest.mark.allow_app_errors("why")``, and
@@ -23,6 +25,7 @@ from playwright.sync_api import BrowserContext, Response, WebError
 
 from e2e.plugins.security_headers import problems as header_problems
 from e2e.plugins.tenants import SEEDER_KEY
+from fakes.twilio.client import TwilioFakeClient
 from stack.applog import AppLog, is_server_error
 from stack.description import Stack
 
@@ -46,6 +49,7 @@ class TestObservations:
     output_path: str
     page_errors: list[str] = field(default_factory=list)
     browser_server_errors: list[dict[str, Any]] = field(default_factory=list)
+    twilio: TwilioFakeClient | None = None
     missing_headers: list[str] = field(default_factory=list)  # security headers, e2e/plugins/security_headers.py
     odd_pages: list[str] = field(default_factory=list)  # pages that came with a 2xx other than 200
     bundle: dict[str, Any] | None = None  # filled on failure, while the stack still runs
@@ -75,7 +79,13 @@ class TestObservations:
         own_stack = not self.stack.shared
         return [e for e in entries if e.get("tenant_id") in tenant_ids or (own_stack and not e.get("tenant_id"))]
 
-    def problems(self, tenant_ids: set[str]) -> list[str]:
+    def twilio_alerts(self, numbers: set[str]) -> list[str]:
+        if self.twilio is None:
+            return []
+        return [f"Twilio alert {a['error_code']} on {a['request_method']} {a['request_url']} ({a['resource_sid']}): "
+                f"{a['alert_text']}" for number in sorted(numbers) for a in self.twilio.alerts(contains=number)]
+
+    def problems(self, tenant_ids: set[str], numbers: set[str]) -> list[str]:
         found = [f"uncaught page error: {message}" for message in self.page_errors]
         found += [f"app answered {e['status']} to the browser: {e['method']} {e['url']}" for e in self.browser_server_errors]
         found += [f"security header missing: {problem}" for problem in self.missing_headers]
@@ -85,7 +95,7 @@ class TestObservations:
                 what = f"{entry.get('method', '')} {entry.get('path', '')} -> {entry.get('status')}".strip()
                 detail = entry.get("exc", "").splitlines()[-1:] if entry.get("exc") else []
                 found.append(f"app log: {entry.get('message', what)} {' '.join(detail)}".rstrip())
-        return found
+        return found + self.twilio_alerts(numbers)
 
 
 def tenant_ids_of(item: pytest.Item) -> set[str]:
@@ -93,12 +103,19 @@ def tenant_ids_of(item: pytest.Item) -> set[str]:
     return {t.id for t in seeder.created} if seeder else set()
 
 
+def numbers_of(item: pytest.Item) -> set[str]:
+    seeder = item.stash.get(SEEDER_KEY, None)
+    return {t.phone_number for t in seeder.created} if seeder else set()
+
+
 @pytest.fixture(autouse=True)
-def _e2e_observer(request: pytest.FixtureRequest, stack: Stack, output_path: str) -> Iterator[TestObservations]:
+def _e2e_observer(request: pytest.FixtureRequest, stack: Stack, output_path: str,
+                  _twilio_control: TwilioFakeClient | None) -> Iterator[TestObservations]:
     # Autouse and requested first, so it is torn down last (e2e/plugins/bundles.py collects a failure
     # bundle just before: after the pages closed and tenants went away, while the stack still runs).
     log = AppLog(stack.app_log_file)
-    observations = TestObservations(stack=stack, log=log, log_mark=log.mark(), output_path=output_path)
+    observations = TestObservations(stack=stack, log=log, log_mark=log.mark(), output_path=output_path,
+                                    twilio=_twilio_control)
     request.node.stash[OBSERVATIONS_KEY] = observations
     yield observations
 
@@ -110,7 +127,7 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     allowed = item.get_closest_marker("allow_app_errors")
     if observations is None or (allowed is not None and allowed.kwargs.get("only") is None):
         return result
-    problems = observations.problems(tenant_ids_of(item))
+    problems = observations.problems(tenant_ids_of(item), numbers_of(item))
     if allowed is not None:
         problems = [problem for problem in problems if not re.search(allowed.kwargs["only"], problem)]
     if problems:

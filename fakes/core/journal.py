@@ -117,6 +117,7 @@ class Journal:
         redelivery: bool = False,
         kind: str = "",
         response_body: str = "",
+        response_content_type: str = "",
     ) -> int:
         return self._append(
             {
@@ -131,6 +132,8 @@ class Journal:
                 # What the receiver answered, as a provider's dashboard shows it (Stripe keeps the response of
                 # every delivery attempt): the app's acknowledgement says whether it took a copy as a duplicate.
                 "response_body": response_body[:RESPONSE_BODY_LIMIT],
+                # Twilio reads the answer to a call or a text as TwiML only when it says it is XML.
+                "response_content_type": response_content_type,
                 "error": error,
                 "copy": copy_index,
                 "redelivery": redelivery,

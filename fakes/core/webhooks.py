@@ -52,6 +52,7 @@ class DeliveryResult:
     status_code: int | None
     error: str | None
     response_body: str = ""
+    response_content_type: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -150,10 +151,11 @@ class WebhookDispatcher:
         started_at, started_ts = iso_now(), time.time()
         status: int | None = None
         error: str | None = None
-        response_body = ""
+        response_body = content_type = ""
         try:
             response = self._client.request(webhook.method, webhook.url, content=webhook.body, headers=dict(webhook.headers))
             status, response_body = response.status_code, response.text
+            content_type = response.headers.get("content-type", "")
         except Exception as exc:  # transport errors, and a client closed by shutdown: journal either
             error = f"{type(exc).__name__}: {exc}"
         self._journal.record_outbound(
@@ -170,8 +172,9 @@ class WebhookDispatcher:
             redelivery=redelivery,
             kind=webhook.kind,
             response_body=response_body,
+            response_content_type=content_type,
         )
-        return DeliveryResult(webhook.delivery_id, status, error, response_body)
+        return DeliveryResult(webhook.delivery_id, status, error, response_body, content_type)
 
 
 class WebhookBurst:

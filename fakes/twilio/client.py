@@ -59,6 +59,11 @@ class TwilioFakeClient(ControlClient):
         messages: list[dict[str, Any]] = self._call("GET", "/_fake/messages", params=params)["messages"]
         return messages
 
+    def alerts(self, *, contains: str | None = None) -> list[dict[str, Any]]:
+        """What Twilio's debugger would log about the app's answers to its webhooks (11200, 12300, 12100)."""
+        found: list[dict[str, Any]] = self._call("GET", "/_fake/alerts", params={"contains": contains})["alerts"]
+        return found
+
     def numbers(self) -> list[dict[str, Any]]:
         numbers: list[dict[str, Any]] = self._call("GET", "/_fake/numbers")["numbers"]
         return numbers

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from fakes.core import DeliveryResult, Request, Response, Router, control_error
 from fakes.core.validate import optional_bool, optional_int, optional_str, require_choice, require_str
 from fakes.twilio import progression
+from fakes.twilio.alerts import alerts
 from fakes.twilio.callbacks import CALL_STATUSES, compliance_params, inbound_sms_params, voice_status_params
 from fakes.twilio.models import Message, PhoneNumber
 from fakes.twilio.optout import opt_out_type
@@ -36,6 +37,7 @@ def install(app: TwilioFake) -> None:
     router.add("POST", r"/_fake/brands/(?P<sid>[^/]+)/status", lambda r: set_brand_status(app, r))
     router.add("GET", r"/_fake/opt-outs", lambda r: Response.json({"opt_outs": app.opt_outs.pairs()}))
     router.add("GET", r"/_fake/config", lambda r: Response.json(app.config.to_dict()))
+    router.add("GET", r"/_fake/alerts", lambda r: list_alerts(app, r))
     router.add("POST", r"/_fake/config", lambda r: update_config(app, r))
 
 
@@ -141,6 +143,17 @@ def post_inbound_sms(app: TwilioFake, request: Request) -> Response:
     )
     result = app.webhooks.deliver(signed_webhook(url, params, app.config.auth_token, kind="inbound-sms"))
     return Response.json({"message_sid": message.sid, "opt_out_type": keyword, **_delivery(result)})
+
+
+def list_alerts(app: TwilioFake, request: Request) -> Response:
+    """What Twilio's debugger would log about the app's answers (``fakes.twilio.alerts``); ``contains`` filters
+    the deliveries as ``/_fake/requests`` does (a number, a SID)."""
+    contains = request.query.get("contains") or None
+    with app.lock:
+        twiml_urls = {url for number in app.numbers.values()
+                      for url in (number.setting("sms_url"), number.setting("voice_url")) if url}
+    entries = app.journal.entries(contains=contains, direction="outbound")
+    return Response.json({"alerts": alerts(entries, twiml_urls=twiml_urls)})
 
 
 def list_messages(app: TwilioFake, request: Request) -> Response:

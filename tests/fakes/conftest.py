@@ -27,11 +27,14 @@ class ReceivedWebhook:
 
 
 class WebhookReceiver:
-    """Local HTTP server standing in for the app: records every POST and answers ``status``."""
+    """Local HTTP server standing in for the app: records every POST and answers ``status`` with ``body``
+    (declared as ``content_type`` when one is set)."""
 
     def __init__(self) -> None:
         self.received: list[ReceivedWebhook] = []
         self.status = 200
+        self.body = b"ok"
+        self.content_type: str | None = None
         self._changed = threading.Condition()
         receiver = self
 
@@ -43,9 +46,11 @@ class WebhookReceiver:
                     receiver.received.append(hit)
                     receiver._changed.notify_all()
                 self.send_response(receiver.status)
-                self.send_header("Content-Length", "2")
+                if receiver.content_type:
+                    self.send_header("Content-Type", receiver.content_type)
+                self.send_header("Content-Length", str(len(receiver.body)))
                 self.end_headers()
-                self.wfile.write(b"ok")
+                self.wfile.write(receiver.body)
 
             def log_message(self, format: str, *args: object) -> None:
                 pass

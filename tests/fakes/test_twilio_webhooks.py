@@ -290,3 +290,50 @@ def test_journal_filters_one_tenants_traffic(
     assert mine[0]["headers"]["Authorization"].startswith("Basic ")
     assert any(e["direction"] == "outbound" and e["form"]["CallStatus"] == "no-answer" for e in mine)
     assert all("another tenant" not in e["body"] for e in mine)
+
+
+TWIML = b'<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+@pytest.mark.parametrize(("status", "content_type", "body", "code"), [
+    (200, "text/xml", TWIML, None),
+    (200, "application/xml; charset=utf-8", b"<Response/>", None),
+    (200, None, TWIML, "12300"),                              # TwiML not declared as XML
+    (200, "application/json", b'{"ok": true}', "12300"),
+    (200, "text/xml", b"ok", "12100"),                         # not XML at all
+    (200, "text/xml", b"<Other/>", "12100"),                   # XML, but not a TwiML document
+    (403, "text/xml", TWIML, "11200"),                         # refused
+    (404, "application/json", b'{"code": "unknown_number"}', "11200"),
+])
+def test_alerts_say_what_twilio_would_log_about_the_answer_to_a_text(
+    client: Client, twilio_fake: RunningTwilioFake, receiver: WebhookReceiver,
+    status: int, content_type: str | None, body: bytes, code: str | None,
+) -> None:
+    receiver.status, receiver.content_type, receiver.body = status, content_type, body
+    sms = twilio_fake.control.inbound_sms(from_=CUSTOMER, to=BUSINESS, body="hi")
+    alerts = twilio_fake.control.alerts(contains=BUSINESS)
+    assert [a["error_code"] for a in alerts] == ([code] if code else [])
+    for alert in alerts:
+        assert alert["resource_sid"] == sms["message_sid"] and alert["delivery_id"] == sms["delivery_id"]
+        assert alert["request_url"] == receiver.url("/webhooks/twilio/sms") and alert["request_method"] == "POST"
+        assert alert["request_variables"]["Body"] == "hi" and alert["response_body"] == body.decode()
+
+
+def test_status_callbacks_are_not_read_as_twiml_but_must_be_answered_2xx(
+    client: Client, twilio_fake: RunningTwilioFake, receiver: WebhookReceiver
+) -> None:
+    # The fixture's StatusCallback is not its VoiceUrl: Twilio ignores what a status callback answers...
+    twilio_fake.control.missed_call(from_=CUSTOMER, to=BUSINESS)
+    client.messages.create(to=CUSTOMER, from_=BUSINESS, body="hello",
+                           status_callback=receiver.url("/webhooks/twilio/message-status"))
+    receiver.wait_for(3)
+    assert twilio_fake.control.alerts() == []
+    # ... but not a refusal, and a call whose status callback falls back to the VoiceUrl is answered with TwiML.
+    receiver.status = 500
+    call = twilio_fake.control.missed_call(from_=CUSTOMER, to=BUSINESS)
+    assert [(a["error_code"], a["resource_sid"]) for a in twilio_fake.control.alerts()] == [("11200", call["call_sid"])]
+    client.incoming_phone_numbers.create(phone_number="+15550100002", voice_url=receiver.url("/webhooks/twilio/voice"))
+    receiver.status = 200
+    other = twilio_fake.control.missed_call(from_=CUSTOMER, to="+15550100002")
+    assert [(a["error_code"], a["resource_sid"]) for a in twilio_fake.control.alerts(contains="+15550100002")] == [
+        ("12300", other["call_sid"])]
