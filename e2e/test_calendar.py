@@ -209,6 +209,16 @@ def test_google_busy_time_leaves_the_offers_and_bookings_reach_google(
                and not free_on(friday), message="the shared account's busy times, both pages of them")
     # Its changes are pushed from now on: a live channel on the shared account's calendar.
     wait_until(lambda: [c for c in google.channels(office) if c["live"]], message="a push channel on the shared account")
+    # And back to the owner's own account. It gave the app offline access before, so Google sends a refresh token
+    # again only if the app asks for its consent screen again (prompt=consent); without one the app would refresh
+    # an hour later with the shared account's token and read the wrong calendar.
+    calendar.connect_google(tenant.owner.email)
+    wait_until(lambda: not free_on(tuesday) and free_on(wednesday), message="the owner's calendar counting again")
+    assert google.expire_access_tokens(tenant.owner.email) >= 1
+    next_monday = date(2030, 1, 14)
+    assert free_on(next_monday)
+    google.add_all_day_event(tenant.owner.email, first=next_monday, last=next_monday, summary="Training")  # pushed
+    wait_until(lambda: not free_on(next_monday), message="the owner's new day off, read on a refreshed token")
 
 
 def free_times(app_api: httpx.Client, item: str, day: date) -> list[str]:

@@ -103,8 +103,9 @@ class GoogleCalendarFake(FakeApp):
         self.calendars: dict[str, Calendar] = {}
         self.seq = 0
         self.oldest_valid_token = 0
-        # authorization code -> (redirect_uri, account email, whether access_type=offline was asked for)
+        # authorization code -> (redirect_uri, account email, whether it earns a refresh token)
         self.codes: dict[str, tuple[str, str, bool]] = {}
+        self.offline_granted: set[str] = set()  # accounts that already gave this client offline access
         self.access_tokens: dict[str, str] = {}  # token -> account email
         self.refresh_tokens: dict[str, str] = {}
         self.channels: dict[str, Channel] = {}
@@ -246,7 +247,8 @@ class GoogleCalendarFake(FakeApp):
                                  "are required.</p>", 400)
         fields = "".join(f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">'
                          for k, v in (("redirect_uri", redirect_uri), ("state", state),
-                                      ("access_type", query.get("access_type") or "online")))
+                                      ("access_type", query.get("access_type") or "online"),
+                                      ("prompt", query.get("prompt") or "")))
         email = escape(query.get("login_hint") or "")
         return Response.html(
             "<!doctype html><title>Sign in - Google Accounts</title><h1>NeverMissCall wants to access your Google "
@@ -256,13 +258,18 @@ class GoogleCalendarFake(FakeApp):
             '<button name=decision value=deny formnovalidate>Cancel</button></form>')
 
     def approve(self, request: Request) -> Response:
-        # As at Google: only a consent asked for with access_type=offline gets a refresh token.
-        offline = request.form().get("access_type") == "offline"
+        # As at Google: only a consent asked for with access_type=offline gets a refresh token, and only the
+        # account's first one, unless the consent screen was asked for again (prompt=consent): an app that
+        # leaves it out gets no refresh token when an account that connected before connects again.
+        form = request.form()
+        offline, prompted = form.get("access_type") == "offline", "consent" in (form.get("prompt") or "").split()
 
         def grant(redirect_uri: str, email: str) -> str:
             code = "4/" + secrets.token_urlsafe(16)
             with self.lock:
-                self.codes[code] = (redirect_uri, email, offline)
+                self.codes[code] = (redirect_uri, email, offline and (prompted or email not in self.offline_granted))
+                if offline:
+                    self.offline_granted.add(email)
             return code
 
         return answer_consent(request, account_kind="Google account", grant=grant)

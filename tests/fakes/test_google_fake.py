@@ -35,21 +35,24 @@ def access_token(google: RunningGoogle, account: str = "") -> str:
 
 
 def tokens_of(google: RunningGoogle, account: str = "") -> dict[str, str]:
-    tokens = consent_tokens(google, account, access_type="offline")
+    tokens = consent_tokens(google, account, access_type="offline", prompt="consent")
     assert tokens["refresh_token"].startswith("1//")
     return {"access_token": str(tokens["access_token"]), "refresh_token": str(tokens["refresh_token"])}
 
 
-def consent_tokens(google: RunningGoogle, account: str = "", *, access_type: str) -> dict[str, Any]:
-    """The token answer for a consent asked for with this access_type (Google: "offline" gets a refresh token)."""
+def consent_tokens(google: RunningGoogle, account: str = "", *, access_type: str, prompt: str = "") -> dict[str, Any]:
+    """The token answer for a consent asked for with this access_type (Google: "offline" gets a refresh token)
+    and prompt ("consent": a refresh token even for an account that gave one before)."""
     account = account or ACCOUNT
     consent = httpx.get(google.base_url + "/o/oauth2/auth", params={
         "client_id": "nmc-test-client", "redirect_uri": REDIRECT, "response_type": "code", "state": "s1",
-        "login_hint": account, "access_type": access_type})
+        "login_hint": account, "access_type": access_type, "prompt": prompt})
     assert consent.status_code == 200 and "Allow" in consent.text and account in consent.text
     assert f'name="access_type" value="{access_type}"' in consent.text  # carried to Allow, as Google does
+    assert f'name="prompt" value="{prompt}"' in consent.text
     approved = httpx.post(google.base_url + "/o/oauth2/approve", data={
-        "redirect_uri": REDIRECT, "state": "s1", "email": account, "decision": "allow", "access_type": access_type})
+        "redirect_uri": REDIRECT, "state": "s1", "email": account, "decision": "allow", "access_type": access_type,
+        "prompt": prompt})
     query = httpx.URL(approved.headers["location"]).params
     assert query["state"] == "s1"
     tokens = httpx.post(google.base_url + "/token", data={
@@ -62,6 +65,17 @@ def consent_tokens(google: RunningGoogle, account: str = "", *, access_type: str
 def test_only_an_offline_consent_gets_a_refresh_token(google: RunningGoogle) -> None:
     assert "refresh_token" not in consent_tokens(google, access_type="online")
     assert consent_tokens(google, access_type="offline")["refresh_token"].startswith("1//")
+
+
+def test_an_account_gets_a_second_refresh_token_only_when_asked_to_consent_again(google: RunningGoogle) -> None:
+    account = "again@example.test"
+    first = consent_tokens(google, account, access_type="offline")["refresh_token"]
+    assert "refresh_token" not in consent_tokens(google, account, access_type="offline")
+    assert "refresh_token" not in consent_tokens(google, account, access_type="offline", prompt="select_account")
+    second = consent_tokens(google, account, access_type="offline", prompt="select_account consent")
+    assert second["refresh_token"].startswith("1//") and second["refresh_token"] != first
+    # Another account's first offline consent gets one without being prompted.
+    assert consent_tokens(google, "other@example.test", access_type="offline")["refresh_token"].startswith("1//")
 
 
 def event_body(event_id: str, hour: int) -> dict[str, Any]:
