@@ -4,7 +4,9 @@ Provider routes (what ``google-api-python-client`` calls when pointed here):
 
 * ``GET  /calendar/v3/calendars/{calendarId}/events`` — list; a full sync pages with ``pageToken`` and ends
   with ``nextSyncToken``; ``syncToken`` lists only what changed since (cancelled events included), and a
-  token from before the last invalidation is ``410 fullSyncRequired``, as Google does.
+  token from before the last invalidation is ``410 fullSyncRequired``, as Google does. A recurring event is
+  listed as it is stored (its first occurrence's times and a ``recurrence`` rule) unless ``singleEvents=true``
+  asks for its occurrences, each an event of its own (``recurringEventId``, ``originalStartTime``).
 * ``POST /calendar/v3/calendars/{calendarId}/events`` — insert; a client-given ``id`` that exists is
   ``409 duplicate`` (what makes the app's retries idempotent).
 * ``POST /calendar/v3/calendars/{calendarId}/events/watch`` — a push channel: a ``sync`` notification at
@@ -27,7 +29,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from html import escape
 from typing import Any
 
@@ -176,6 +178,8 @@ class GoogleCalendarFake(FakeApp):
                 ordered = [e for e in ordered if e["status"] != "cancelled"]  # a full sync omits deleted events
             else:
                 ordered = [e for e in ordered if calendar.changed_at[e["id"]] > since]
+            if query.get("singleEvents") == "true":
+                ordered = [instance for event in ordered for instance in _occurrences(event)]
             start = _token_seq(page_token, "pageToken") if page_token else 0
             max_results = min(max_results, calendar.page_size or max_results)
             page = ordered[start:start + max_results]
@@ -320,6 +324,11 @@ class GoogleCalendarFake(FakeApp):
             event["transparency"] = "transparent"
         if optional_bool(data, "tentative", False):  # an invitation answered "Maybe": still busy in Google's free/busy
             event["status"] = "tentative"
+        weeks = optional_int(data, "weekly", 0, minimum=0, maximum=52)
+        if weeks:
+            if "dateTime" not in start_field:
+                raise control_error(422, "'weekly' is for timed events")
+            event["recurrence"] = [f"RRULE:FREQ=WEEKLY;COUNT={weeks}"]
         with self.lock:
             if event["id"] in self._calendar(calendar_id).events:
                 raise control_error(409, f"event {event['id']} exists", "duplicate")
@@ -414,6 +423,23 @@ def _required_query(request: Request, key: str) -> str:
     if not value:
         raise control_error(422, f"query parameter '{key}' is required (the account's email)")
     return value
+
+
+def _occurrences(event: dict[str, Any]) -> list[dict[str, Any]]:
+    """A weekly event's occurrences as ``singleEvents=true`` lists them (the same wall-clock time and offset each
+    week: the fake's rules are FREQ=WEEKLY;COUNT=n on timed events); any other event as it is."""
+    rule = next(iter(event.get("recurrence") or []), "")
+    if not rule.startswith("RRULE:FREQ=WEEKLY;COUNT="):
+        return [event]
+    first, last = datetime.fromisoformat(event["start"]["dateTime"]), datetime.fromisoformat(event["end"]["dateTime"])
+    occurrences = []
+    for week in range(int(rule.rsplit("=", 1)[1])):
+        start, end = first + timedelta(weeks=week), last + timedelta(weeks=week)
+        instance = {k: v for k, v in event.items() if k != "recurrence"}
+        occurrences.append({**instance, "id": f"{event['id']}_{start.astimezone(UTC):%Y%m%dT%H%M%SZ}",
+                            "recurringEventId": event["id"], "originalStartTime": {"dateTime": start.isoformat()},
+                            "start": {"dateTime": start.isoformat()}, "end": {"dateTime": end.isoformat()}})
+    return occurrences
 
 
 def _int_param(raw: str | None, name: str, default: int, low: int, high: int) -> int:

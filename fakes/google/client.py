@@ -12,12 +12,14 @@ class GoogleFakeClient(ControlClient):
     """`calendar_id` is the Google account's email: its primary calendar, as the app sees it."""
 
     def add_event(self, calendar_id: str, *, start: datetime, end: datetime, summary: str = "Busy",
-                  event_id: str | None = None, free: bool = False, tentative: bool = False) -> dict[str, Any]:
+                  event_id: str | None = None, free: bool = False, tentative: bool = False,
+                  weekly: int = 0) -> dict[str, Any]:
         """An event created in Google Calendar itself (not by the app); notifies watching channels. `free`: shown
         as free ("transparency": "transparent"), as for a reminder that takes no time. `tentative`: an invitation
-        the owner answered "Maybe" ("status": "tentative")."""
+        the owner answered "Maybe" ("status": "tentative"). `weekly`: repeats every week, that many times in all
+        ("recurrence": ["RRULE:FREQ=WEEKLY;COUNT=n"])."""
         body: dict[str, Any] = {"start": start.isoformat(), "end": end.isoformat(), "summary": summary,
-                                "calendar_id": calendar_id, "free": free, "tentative": tentative}
+                                "calendar_id": calendar_id, "free": free, "tentative": tentative, "weekly": weekly}
         if event_id:
             body["id"] = event_id
         return self._call("POST", "/_fake/google/events", json=body)

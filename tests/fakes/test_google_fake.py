@@ -155,6 +155,28 @@ def test_an_invitation_answered_maybe_is_tentative(google: RunningGoogle) -> Non
     assert {e["summary"]: e["status"] for e in events} == {"Maybe": "tentative", "Yes": "confirmed"}
 
 
+def test_a_weekly_event_is_listed_once_or_as_its_occurrences_with_single_events(google: RunningGoogle) -> None:
+    weekly = google.control.add_event(ACCOUNT, start=T0, end=T0 + timedelta(hours=1), summary="Standup", weekly=3)
+    assert weekly["recurrence"] == ["RRULE:FREQ=WEEKLY;COUNT=3"]
+    events = google.api_client(access_token(google)).events()
+    (stored,) = events.list(calendarId="primary").execute()["items"]
+    assert (stored["id"], stored["start"]["dateTime"]) == (weekly["id"], T0.isoformat())
+    full = events.list(calendarId="primary", singleEvents=True).execute()
+    starts = [T0 + timedelta(weeks=n) for n in range(3)]
+    assert [(e["id"], e["recurringEventId"], e["start"]["dateTime"], e["end"]["dateTime"]) for e in full["items"]] == [
+        (f"{weekly['id']}_{start:%Y%m%dT%H%M%SZ}", weekly["id"], start.isoformat(), (start + timedelta(hours=1)).isoformat())
+        for start in starts]
+    assert all("recurrence" not in e for e in full["items"])
+    # Deleting the series cancels every occurrence in the next incremental sync.
+    google.control.delete_event(ACCOUNT, weekly["id"])
+    changed = events.list(calendarId="primary", singleEvents=True, syncToken=full["nextSyncToken"]).execute()["items"]
+    assert [e["status"] for e in changed] == ["cancelled"] * 3
+    with pytest.raises(FakeControlError) as all_day:
+        google.control._call("POST", "/_fake/google/events", json={
+            "calendar_id": ACCOUNT, "all_day": True, "start": "2030-01-07", "end": "2030-01-08", "weekly": 2})
+    assert all_day.value.status == 422
+
+
 def test_all_day_events_have_dates_with_the_end_day_excluded(google: RunningGoogle) -> None:
     google.control.add_all_day_event(ACCOUNT, first=date(2030, 1, 8), last=date(2030, 1, 9), summary="Away")
     [event] = google.api_client(access_token(google)).events().list(calendarId="primary").execute()["items"]
