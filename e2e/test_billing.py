@@ -76,6 +76,16 @@ def period_end_of(stripe: StripeFakeClient, subscription_id: str) -> datetime:
     return datetime.fromtimestamp(int(period_end), UTC)
 
 
+def mirrored(app_api: httpx.Client, wait_until: WaitUntil, stripe_status: str) -> dict[str, Any]:
+    """The status API's answer once it reports the subscription with Stripe's own `stripe_status`."""
+    def answer() -> dict[str, Any] | None:
+        status: dict[str, Any] = app_api.get(STATUS_API_PATH).json()
+        return status if (status["subscription"] or {}).get("status") == stripe_status else None
+    found = wait_until(answer, message=f"the subscription {stripe_status} at the app")
+    assert found is not None  # wait_until returns a truthy value
+    return found
+
+
 def wait_for_plan(page: Page, wait_until: WaitUntil, state: str) -> BillingPage:
     """Waits until the app has mirrored Stripe's change, then opens Billing and checks it shows it."""
     wait_until(lambda: billing_state(page) == state, message=f"the plan to become {state}")
@@ -168,6 +178,14 @@ def test_subscribe_and_pay_turns_the_plan_active(owner_page: Page, tenant: Tenan
         assert replayed.status_code == expected, (signed_at, replayed.text)
     assert replayed.json()["code"] == "invalid_signature", replayed.text
     assert app_api.get("/api/v1/billing/status").json()["state"] == "active"
+    # Stripe's own moves. A free trial given in its Dashboard: still a plan, nothing to subscribe to...
+    stripe.move_subscription(subscription["id"], "trialing")
+    status = mirrored(app_api, wait_until, "trialing")
+    assert (status["state"], status["can_subscribe"]) == ("active", False), status
+    BillingPage(owner_page).goto().expect_state("active")
+    # ... and the trial ending without a card pauses the subscription: the plan is over, a new one may start.
+    stripe.move_subscription(subscription["id"], "paused")
+    wait_for_plan(owner_page, wait_until, "canceled").expect_can_subscribe("Subscribe again")
 
 
 def test_failed_renewal_is_past_due_until_paid_and_cancel_ends_the_plan(
@@ -187,6 +205,14 @@ def test_failed_renewal_is_past_due_until_paid_and_cancel_ends_the_plan(
     assert (status["state"], status["can_subscribe"], status["has_customer"]) == ("past_due", False, True), status
     again = app_api.post("/api/v1/billing/checkout")
     assert (again.status_code, again.json().get("code")) == (409, "already_subscribed"), again.text
+    # Stripe's retries run out and, as the business's Stripe settings say, it marks the subscription unpaid: for
+    # the app still past due (the card is what to fix; no second plan).
+    stripe.move_subscription(subscription_id, "unpaid")
+    status = mirrored(app_api, wait_until, "unpaid")
+    assert (status["state"], status["can_subscribe"]) == ("past_due", False), status
+    billing = BillingPage(owner_page).goto()
+    billing.expect_state("past_due")
+    billing.expect_cannot_subscribe()
     # Stripe's portal is down (the app's one retry included): the owner is told so, about the portal.
     stripe.add_fault(r"/v1/billing_portal/sessions$", "status", method="POST", code=503, times=2)
     billing.manage_billing_button.click()

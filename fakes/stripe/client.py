@@ -52,6 +52,11 @@ class StripeFakeClient(ControlClient):
         """Cancel at the end of the period (still active until then): ``customer.subscription.updated``."""
         return self._post(f"subscriptions/{subscription_id}/cancel_at_period_end", {"wait": wait})
 
+    def move_subscription(self, subscription_id: str, status: str, *, wait: bool = False) -> dict[str, Any]:
+        """What Stripe does without the app: ``trialing`` (a trial given in the Dashboard), ``unpaid`` (a past-due
+        renewal's retries exhausted), ``paused`` (a trial ended without a card): ``customer.subscription.updated``."""
+        return self._post(f"subscriptions/{subscription_id}/status", {"status": status, "wait": wait})
+
     def complete_checkout(self, session_id: str, *, card_number: str = SUCCESS_CARD, wait: bool = False) -> dict[str, Any]:
         """Pay a checkout session without a browser (same effects as Pay on the hosted page).
 

@@ -17,7 +17,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TYPE_CHECKING, Any
 
 from fakes.core import Request, Response, Router, control_error
-from fakes.core.validate import optional_bool, optional_str
+from fakes.core.validate import optional_bool, optional_str, require_str
 from fakes.stripe.cards import SUCCESS_CARD, check_card
 from fakes.stripe.delivery import PreparedDelivery, prepare
 from fakes.stripe.errors import StripeApiError
@@ -53,6 +53,8 @@ def install_control_routes(router: Router, app: StripeFake) -> None:
                         sub = app.state.fail_payment(sub_id)
                     elif action == "payment_succeeded":
                         sub = app.state.succeed_payment(sub_id)
+                    elif action == "status":  # Stripe's own moves: a trial, dunning's "unpaid", a paused trial
+                        sub = app.state.move_subscription(sub_id, require_str(body, "status"))
                     elif action == "cancel_at_period_end":  # the customer cancels, effective at the period's end
                         sub = app.state.update_subscription(sub_id, cancel_at_period_end=True, metadata=None,
                                                             description=None, origin=None)
@@ -141,7 +143,7 @@ def install_control_routes(router: Router, app: StripeFake) -> None:
             raise control_error(409, f"no enabled webhook endpoint listens for {event['type']}", "no_endpoint")
         return finish(deliveries, True, {"event_id": event_id})
 
-    for action in ("payment_failed", "payment_succeeded", "cancel", "cancel_at_period_end"):
+    for action in ("payment_failed", "payment_succeeded", "cancel", "cancel_at_period_end", "status"):
         router.add("POST", rf"/_fake/subscriptions/(?P<id>[^/]+)/{action}", subscription_action(action))
     router.add("POST", r"/_fake/checkout_sessions/(?P<id>[^/]+)/complete", complete_checkout)
     router.add("GET", r"/_fake/events", list_events)

@@ -374,6 +374,27 @@ class StripeState:
             self.emit("customer.subscription.updated", sub, origin, previous)
         return sub
 
+    def move_subscription(self, subscription_id: str, status: str) -> Obj:
+        """What Stripe does to a live subscription without the app asking (customer.subscription.updated):
+        ``trialing``, a free trial given in the Dashboard (14 days from now); ``unpaid``, every retry of a failed
+        renewal exhausted under "mark the subscription as unpaid"; ``paused``, a trial that ended without a
+        payment method under ``trial_settings.end_behavior.missing_payment_method=pause``."""
+        sub = self.subscription(subscription_id)
+        allowed_from = {"trialing": ("active", "past_due"), "unpaid": ("past_due",), "paused": ("trialing",)}
+        if status not in allowed_from:
+            raise StateConflict(f"status must be one of {', '.join(allowed_from)}; got {status!r}")
+        if sub["status"] not in allowed_from[status]:
+            raise StateConflict(f"subscription {subscription_id} is {sub['status']}; only a subscription that is "
+                                f"{' or '.join(allowed_from[status])} becomes {status}")
+        previous: Obj = {"status": sub["status"]}
+        if status == "trialing":
+            previous.update(trial_start=sub["trial_start"], trial_end=sub["trial_end"])
+            now = self.now()
+            sub.update(trial_start=now, trial_end=now + 14 * 86400)
+        sub["status"] = status
+        self.emit("customer.subscription.updated", sub, None, previous)
+        return sub
+
     def cancel_subscription(self, subscription_id: str, origin: Origin | None) -> Obj:
         sub = self.subscription(subscription_id)
         if sub["status"] == "canceled":

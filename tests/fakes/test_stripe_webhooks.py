@@ -174,6 +174,29 @@ def test_payment_succeeded_on_an_active_subscription_is_a_renewal(
     assert after.status == "active"
 
 
+def test_stripes_own_moves_trial_unpaid_and_paused(
+    stripe_fake: RunningStripe, sdk: stripe.StripeClient, receiver: Any, endpoint_secret: str
+) -> None:
+    sub_id = active_subscription(stripe_fake, sdk, receiver)
+    receiver.received.clear()
+    trial = stripe_fake.control.move_subscription(sub_id, "trialing", wait=True)["subscription"]
+    assert trial["status"] == "trialing" and trial["trial_end"] - trial["trial_start"] == 14 * 86400
+    (updated,) = (verified(h, endpoint_secret) for h in receiver.wait_for(1))
+    assert updated.type == "customer.subscription.updated" and updated.data.object["status"] == "trialing"
+    assert updated.data["previous_attributes"].to_dict() == {"status": "active", "trial_start": None, "trial_end": None}
+    stripe_fake.control.move_subscription(sub_id, "paused", wait=True)
+    assert sdk.v1.subscriptions.retrieve(sub_id).status == "paused"
+    # Only from where Stripe goes there: unpaid after past_due, paused after a trial; nothing after a cancel.
+    for status in ("unpaid", "paused", "active", "canceled"):
+        with pytest.raises(FakeControlError) as refused:
+            stripe_fake.control.move_subscription(sub_id, status)
+        assert refused.value.status == 409, status
+    other = active_subscription(stripe_fake, sdk, receiver)
+    stripe_fake.control.payment_failed(other)
+    assert stripe_fake.control.move_subscription(other, "unpaid")["subscription"]["status"] == "unpaid"
+    assert stripe_fake.control.payment_succeeded(other)["subscription"]["status"] == "active"  # the invoice paid
+
+
 def test_cancel_control_deletes_the_subscription(
     stripe_fake: RunningStripe, sdk: stripe.StripeClient, receiver: Any, endpoint_secret: str
 ) -> None:
