@@ -85,7 +85,7 @@ class TestObservations:
         return [f"Twilio alert {a['error_code']} on {a['request_method']} {a['request_url']} ({a['resource_sid']}): "
                 f"{a['alert_text']}" for number in sorted(numbers) for a in self.twilio.alerts(contains=number)]
 
-    def problems(self, tenant_ids: set[str], numbers: set[str]) -> list[str]:
+    def problems(self, tenant_ids: set[str], numbers: set[str] | None = None) -> list[str]:
         found = [f"uncaught page error: {message}" for message in self.page_errors]
         found += [f"app answered {e['status']} to the browser: {e['method']} {e['url']}" for e in self.browser_server_errors]
         found += [f"security header missing: {problem}" for problem in self.missing_headers]
@@ -95,7 +95,7 @@ class TestObservations:
                 what = f"{entry.get('method', '')} {entry.get('path', '')} -> {entry.get('status')}".strip()
                 detail = entry.get("exc", "").splitlines()[-1:] if entry.get("exc") else []
                 found.append(f"app log: {entry.get('message', what)} {' '.join(detail)}".rstrip())
-        return found + self.twilio_alerts(numbers)
+        return found + self.twilio_alerts(numbers or set())
 
 
 def tenant_ids_of(item: pytest.Item) -> set[str]:

@@ -57,6 +57,11 @@ def csp_problems(policy: str) -> list[str]:
         found.append("CSP sets neither script-src nor default-src")
     elif any(source in ("'unsafe-inline'", "*", "data:", "http:", "https:") for source in scripts):
         found.append(f"CSP allows inline or foreign script: script-src {' '.join(scripts)}")
+    # Markup slipped into a customer's text or name must not restyle the page either (CSS injection: a fake
+    # "Pay here" box over the real one, attribute values read out through selectors and background images).
+    styles = parsed.get("style-src", parsed.get("default-src"))
+    if styles is not None and any(source in ("'unsafe-inline'", "*", "data:", "http:", "https:") for source in styles):
+        found.append(f"CSP allows inline or foreign style: style-src {' '.join(styles)}")
     # base-uri does not fall back to default-src: without it an injected <base> re-points every relative
     # script and form URL of the page at another site.
     bases = parsed.get("base-uri")

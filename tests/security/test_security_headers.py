@@ -36,6 +36,19 @@ def test_pages_and_api_answers_carry_the_security_headers(world: RouteWorld) -> 
     assert answers["signed-in page"].status_code == 200 and answers["booking page"].status_code == 200
 
 
+@pytest.mark.parametrize("policy", [
+    "default-src 'self'; style-src 'self' 'unsafe-inline'; base-uri 'self'; frame-ancestors 'none'",
+    "default-src 'self' 'unsafe-inline'; script-src 'self'; base-uri 'self'; frame-ancestors 'none'",  # the fallback
+    "default-src 'self'; style-src https:; base-uri 'self'; frame-ancestors 'none'",
+])
+def test_the_guard_refuses_a_policy_that_lets_injected_markup_restyle_the_page(policy: str) -> None:
+    headers = {"content-security-policy": policy, "x-content-type-options": "nosniff",
+               "referrer-policy": "same-origin", "x-frame-options": "DENY", "cache-control": "no-store"}
+    assert [p for p in header_problems(headers) if p.startswith("CSP allows inline or foreign style")], policy
+    assert not header_problems({**headers, "content-security-policy": policy.replace("'unsafe-inline'", "").replace(
+        "https:", "'self'")})
+
+
 def test_static_files_may_be_cached_but_keep_nosniff(client: TestClient) -> None:
     response = client.get("/static/app.css")
     assert response.status_code == 200
