@@ -290,6 +290,12 @@ def test_a_google_outage_shows_and_clears(
     calendar.reconnect_google_refused(tenant.owner.email)
     calendar.expect_connect_error("Google Calendar could not be connected. Try again.")
     expect(calendar.status_badge).to_have_attribute("data-state", "connected")
+    # ... and while Google refuses the code (400 invalid_grant: a consent sent twice, a code already used).
+    google.add_fault(r"/token$", "status", method="POST", code=400, times=1,
+                     body={"error": "invalid_grant", "error_description": "Bad Request"})
+    calendar.reconnect_google_refused(tenant.owner.email)
+    calendar.expect_connect_error("Google Calendar could not be connected. Try again.")
+    expect(calendar.status_badge).to_have_attribute("data-state", "connected")
     # Google rate-limits the reads (429, its "rateLimitExceeded"): an outage to wait out, not a refusal.
     since = google.journal_end()
     google.add_fault(EVENTS, "status", method="GET", code=429, times=1000)
@@ -322,17 +328,28 @@ def test_a_google_outage_shows_and_clears(
     reads = wait_until(retried, message="the retry of the throttled read")
     delay = retry_delay_s(seeder, tenant, reads[-1])
     assert delay >= 2 ** len(reads) / 2 - 0.2, f"{len(reads)} refused reads, then a retry due {delay:.2f}s after"
+    # A booking made while the reads fail still goes to Google (it takes writes): the owner's calendar has it.
+    # (Google's push of the new event makes the app read again: done with the timing of the retries above.)
+    assert calendar.state() == "error"
+    hold = app_api.post("/api/v1/holds", json={"item_id": leak_id, "starts_at": local(11).isoformat()})
+    assert hold.status_code == 201, hold.text
+    assert app_api.post("/api/v1/bookings", json={"hold_id": hold.json()["id"]}).status_code == 201
+    wait_until(lambda: [e for e in google.events(tenant.owner.email) if e["summary"] == "Leak repair (NeverMissCall)"
+                        and e["start"]["dateTime"] == local(11).isoformat()], message="the booking in Google")
     google.clear_faults()
     # Back: the next change's notification (or the next retry, whichever comes first) syncs again.
     google.add_event(tenant.owner.email, start=local(16), end=local(17), summary="After the outage")
     wait_until(lambda: calendar.state() == "connected", message="recovery after Google is back")
     # Google refusing a read (a 400, the lowest refusal) is no answer to sync from: shown with Google's own words.
-    refusal = {"error": {"code": 400, "message": "Invalid calendar id", "errors": [{"reason": "invalid"}]}}
+    # Its words are shown as words: markup in them (a provider's message passed through, or doctored on the way)
+    # is never the page's own.
+    words = 'Invalid calendar id <a href="https://evil.example/fix">fix it here</a>'
+    refusal = {"error": {"code": 400, "message": words, "errors": [{"reason": "invalid"}]}}
     google.add_fault(EVENTS, "status", method="GET", code=400, body=refusal,
                      times=1000)
     google.add_event(tenant.owner.email, start=local(9), end=local(10), summary="While Google refuses")
     wait_until(lambda: calendar.state() == "error", message="the refusal on the Calendar page")
-    calendar.expect_error_mentions("Google Calendar refused the request (HTTP 400: Invalid calendar id)")
+    calendar.expect_error_mentions(f"Google Calendar refused the request (HTTP 400: {words})")
     # The sync in between succeeded, so the backoff starts over: the n-th refusal waits under 2^n seconds.
     def refusals() -> list[dict[str, Any]]:
         return [r for r in google.requests(since_id=since) if r["status"] == 400]
@@ -626,6 +643,12 @@ def test_a_jobber_outage_shows_and_clears(
     jobber_calendar.reconnect_jobber_refused(tenant.owner.email)
     jobber_calendar.expect_connect_error("Jobber could not be connected. Try again.")
     jobber_calendar.expect_status("connected", provider="jobber")
+    # ... and while Jobber refuses the code (400 invalid_grant).
+    jobber.add_fault(r"^/api/oauth/token$", "status", method="POST", code=400, times=1,
+                     body={"error": "invalid_grant", "error_description": "The authorization code is invalid"})
+    jobber_calendar.reconnect_jobber_refused(tenant.owner.email)
+    jobber_calendar.expect_connect_error("Jobber could not be connected. Try again.")
+    jobber_calendar.expect_status("connected", provider="jobber")
     # The access token's hour is over as Jobber fails: the sync refreshes it (Jobber rotates the refresh token with
     # it), then its read fails. The new tokens must outlive the failed sync: Jobber has already replaced the old
     # refresh token, so the next sync could not refresh with it.
@@ -644,3 +667,8 @@ def test_a_jobber_outage_shows_and_clears(
     refreshes = [r["status"] for r in app_requests_to(jobber, "/api/oauth/token", since=since,
                                                       contains="grant_type=refresh_token")]
     assert refreshes == [200], refreshes  # one refresh, kept through the failure
+    # Jobber stops answering (each read held past the app's 1 s timeout): an outage as well, shown as one.
+    jobber.add_fault(r"^/api/graphql$", "timeout", method="POST", hold_ms=1500, times=1000)
+    jobber.add_visit(tenant.owner.email, start=local(9), end=local(10), title="While Jobber hangs")
+    wait_until(lambda: jobber_calendar.state("jobber") == "error", message="the hanging Jobber on the Calendar page")
+    jobber_calendar.expect_error_mentions("Jobber did not answer (ReadTimeout)", provider="jobber")

@@ -132,8 +132,10 @@ class CalendarPage(BasePage):
         expect(self.connect_error).to_have_text(text)
 
     def expect_error_mentions(self, text: str, provider: str = "google") -> None:
+        """The sync error says `text`, as words: nothing in the provider's message becomes the page's markup."""
         test_id = JOBBER_LAST_ERROR_TEST_ID if provider == "jobber" else LAST_ERROR_TEST_ID
         expect(self.page.get_by_test_id(test_id)).to_contain_text(text)
+        expect(self.page.get_by_test_id(test_id).locator("*")).to_have_count(0)
 
     def state(self, provider: str = "google") -> str:
         """The status after a reload (the page does not update itself)."""
