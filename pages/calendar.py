@@ -123,6 +123,9 @@ class CalendarPage(BasePage):
         """The provider's badge as the owner reads it: "connected" or "sync failing" (data-state connected | error)."""
         expect(self.badge(provider)).to_have_attribute("data-state", state)
         expect(self.badge(provider)).to_have_text({"connected": "connected", "error": "sync failing"}[state])
+        # ...in its colour: green while connected, red while failing
+        expect(self.badge(provider)).to_have_class(re.compile(
+            r"\bbadge-approved\b" if state == "connected" else r"\bbadge-rejected\b"))
 
     @property
     def connect_error(self) -> Locator:
@@ -134,7 +137,10 @@ class CalendarPage(BasePage):
     def expect_error_mentions(self, text: str, provider: str = "google") -> None:
         """The sync error says `text`, as words: nothing in the provider's message becomes the page's markup."""
         test_id = JOBBER_LAST_ERROR_TEST_ID if provider == "jobber" else LAST_ERROR_TEST_ID
+        name, what = ("Jobber", "the visits") if provider == "jobber" else ("Google Calendar", "the busy time")
         expect(self.page.get_by_test_id(test_id)).to_contain_text(text)
+        expect(self.page.get_by_test_id(test_id)).to_have_text(re.compile(
+            rf"^We could not reach {name}: .*\. We keep trying; offers use {what} we last saw\.$"))
         expect(self.page.get_by_test_id(test_id).locator("*")).to_have_count(0)
 
     def state(self, provider: str = "google") -> str:
