@@ -39,6 +39,10 @@ from fakes.core.journal import iso_now
 from fakes.core.validate import optional_bool, optional_int, optional_str, require_str
 
 PAGE_SIZE = 250
+CALENDAR = "https://www.googleapis.com/auth/calendar"
+#: Scopes that let a token list or watch a calendar's events, and those that let it write them.
+READ_SCOPES = frozenset({CALENDAR, CALENDAR + ".readonly", CALENDAR + ".events", CALENDAR + ".events.readonly"})
+WRITE_SCOPES = frozenset({CALENDAR, CALENDAR + ".events"})
 DEFAULT_CHANNEL_TTL_S = 604800  # a channel's life when `params.ttl` is not given (Google's default: a week)
 MAX_CHANNEL_TTL_S = 30 * 86400
 
@@ -106,10 +110,11 @@ class GoogleCalendarFake(FakeApp):
         self.seq = 0
         self.oldest_valid_token = 0
         # authorization code -> (redirect_uri, account email, whether it earns a refresh token)
-        self.codes: dict[str, tuple[str, str, bool]] = {}
+        self.codes: dict[str, tuple[str, str, bool, str]] = {}  # ... and the scopes granted, space-separated
         self.offline_granted: set[str] = set()  # accounts that already gave this client offline access
         self.access_tokens: dict[str, str] = {}  # token -> account email
         self.refresh_tokens: dict[str, str] = {}
+        self.scopes: dict[str, frozenset[str]] = {}  # access or refresh token -> the scopes the consent granted
         self.channels: dict[str, Channel] = {}
         self.drop_notifications = 0
         self.dropped: list[str] = []
@@ -130,9 +135,14 @@ class GoogleCalendarFake(FakeApp):
     def _authorize(self, request: Request) -> str:
         """The calendar the request's path names, "primary" resolved to the token's account."""
         header = request.headers.get("Authorization", "")
-        account = self.access_tokens.get(header[len("Bearer "):]) if header.startswith("Bearer ") else None
+        token = header[len("Bearer "):] if header.startswith("Bearer ") else ""
+        account = self.access_tokens.get(token)
         if account is None:
             raise google_error(401, "authError", "Invalid Credentials")
+        # As at Google: reading needs one of the calendar scopes, writing one that allows it.
+        needed = READ_SCOPES if request.method == "GET" or request.path.endswith("/watch") else WRITE_SCOPES
+        if not self.scopes.get(token, frozenset()) & needed:
+            raise google_error(403, "insufficientPermissions", "Request had insufficient authentication scopes.")
         calendar = request.path_params.get("calendar", "primary")
         return account if calendar == "primary" else calendar
 
@@ -249,10 +259,12 @@ class GoogleCalendarFake(FakeApp):
         if not redirect_uri.startswith(("http://", "https://")) or query.get("response_type") != "code":
             return Response.html("<h1>Error 400: invalid_request</h1><p>redirect_uri and response_type=code "
                                  "are required.</p>", 400)
+        if not query.get("scope"):
+            return Response.html("<h1>Error 400: invalid_request</h1><p>Missing required parameter: scope</p>", 400)
         fields = "".join(f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">'
                          for k, v in (("redirect_uri", redirect_uri), ("state", state),
                                       ("access_type", query.get("access_type") or "online"),
-                                      ("prompt", query.get("prompt") or "")))
+                                      ("prompt", query.get("prompt") or ""), ("scope", query.get("scope") or "")))
         email = escape(query.get("login_hint") or "")
         return Response.html(
             "<!doctype html><title>Sign in - Google Accounts</title><h1>NeverMissCall wants to access your Google "
@@ -267,11 +279,13 @@ class GoogleCalendarFake(FakeApp):
         # leaves it out gets no refresh token when an account that connected before connects again.
         form = request.form()
         offline, prompted = form.get("access_type") == "offline", "consent" in (form.get("prompt") or "").split()
+        scope = form.get("scope") or ""
 
         def grant(redirect_uri: str, email: str) -> str:
             code = "4/" + secrets.token_urlsafe(16)
             with self.lock:
-                self.codes[code] = (redirect_uri, email, offline and (prompted or email not in self.offline_granted))
+                self.codes[code] = (redirect_uri, email, offline and (prompted or email not in self.offline_granted),
+                                    scope)
                 if offline:
                     self.offline_granted.add(email)
             return code
@@ -283,23 +297,26 @@ class GoogleCalendarFake(FakeApp):
         if form.get("client_id") != self.client_id or form.get("client_secret") != self.client_secret:
             return Response.json({"error": "invalid_client"}, 401)
         with self.lock:
-            body: dict[str, Any] = {"expires_in": 3599, "token_type": "Bearer",
-                                    "scope": "https://www.googleapis.com/auth/calendar.events"}
+            body: dict[str, Any] = {"expires_in": 3599, "token_type": "Bearer"}
             if form.get("grant_type") == "authorization_code":
-                redirect_uri, email, offline = self.codes.pop(form.get("code") or "", ("", "", False))
+                redirect_uri, email, offline, scope = self.codes.pop(form.get("code") or "", ("", "", False, ""))
                 if not email or redirect_uri != form.get("redirect_uri"):
                     return Response.json({"error": "invalid_grant", "error_description": "Bad code or redirect_uri"}, 400)
                 if offline:
                     body["refresh_token"] = "1//" + secrets.token_urlsafe(24)
                     self.refresh_tokens[body["refresh_token"]] = email
+                    self.scopes[body["refresh_token"]] = frozenset(scope.split())
             elif form.get("grant_type") == "refresh_token":
                 email = self.refresh_tokens.get(form.get("refresh_token") or "", "")
+                scope = " ".join(sorted(self.scopes.get(form.get("refresh_token") or "", frozenset())))
                 if not email:
                     return Response.json({"error": "invalid_grant", "error_description": "Token has been revoked"}, 400)
             else:
                 return Response.json({"error": "unsupported_grant_type"}, 400)
             body["access_token"] = "ya29." + secrets.token_urlsafe(24)
             self.access_tokens[body["access_token"]] = email
+            self.scopes[body["access_token"]] = frozenset(scope.split())
+            body["scope"] = scope
         return Response.json(body)
 
     # -- control -----------------------------------------------------------------------------------

@@ -54,7 +54,8 @@ def connect(owner: TestClient, google: RunningGoogle) -> httpx.Response:
     query = dict(httpx.QueryParams(consent.query))
     allowed = httpx.post(google.base_url + "/o/oauth2/approve", data={  # what the consent page's Allow posts
         "redirect_uri": query["redirect_uri"], "state": query["state"], "email": query["login_hint"], "decision": "allow",
-        "access_type": query.get("access_type", "online")})
+        "access_type": query.get("access_type", "online"), "prompt": query.get("prompt", ""),
+        "scope": query.get("scope", "")})
     back = urlsplit(allowed.headers["location"])
     return owner.get(f"{back.path}?{back.query}", follow_redirects=False)
 

@@ -21,6 +21,7 @@ from tests.fakes.conftest import WebhookReceiver
 
 T0 = datetime(2030, 1, 7, 15, 0, tzinfo=UTC)
 REDIRECT = "http://127.0.0.1:9/calendar/google/callback"
+EVENTS_SCOPE = "https://www.googleapis.com/auth/calendar.events"  # what the app asks for
 ACCOUNT = "olive@example.test"  # "primary" is this account's calendar
 
 
@@ -40,19 +41,21 @@ def tokens_of(google: RunningGoogle, account: str = "") -> dict[str, str]:
     return {"access_token": str(tokens["access_token"]), "refresh_token": str(tokens["refresh_token"])}
 
 
-def consent_tokens(google: RunningGoogle, account: str = "", *, access_type: str, prompt: str = "") -> dict[str, Any]:
-    """The token answer for a consent asked for with this access_type (Google: "offline" gets a refresh token)
-    and prompt ("consent": a refresh token even for an account that gave one before)."""
+def consent_tokens(google: RunningGoogle, account: str = "", *, access_type: str, prompt: str = "",
+                   scope: str = EVENTS_SCOPE) -> dict[str, Any]:
+    """The token answer for a consent asked for with this access_type (Google: "offline" gets a refresh token),
+    prompt ("consent": a refresh token even for an account that gave one before) and scope."""
     account = account or ACCOUNT
     consent = httpx.get(google.base_url + "/o/oauth2/auth", params={
         "client_id": "nmc-test-client", "redirect_uri": REDIRECT, "response_type": "code", "state": "s1",
-        "login_hint": account, "access_type": access_type, "prompt": prompt})
+        "login_hint": account, "access_type": access_type, "prompt": prompt, "scope": scope})
     assert consent.status_code == 200 and "Allow" in consent.text and account in consent.text
-    assert f'name="access_type" value="{access_type}"' in consent.text  # carried to Allow, as Google does
-    assert f'name="prompt" value="{prompt}"' in consent.text
+    # Carried to Allow, as Google does.
+    for name, value in (("access_type", access_type), ("prompt", prompt), ("scope", scope)):
+        assert f'name="{name}" value="{value}"' in consent.text, name
     approved = httpx.post(google.base_url + "/o/oauth2/approve", data={
         "redirect_uri": REDIRECT, "state": "s1", "email": account, "decision": "allow", "access_type": access_type,
-        "prompt": prompt})
+        "prompt": prompt, "scope": scope})
     query = httpx.URL(approved.headers["location"]).params
     assert query["state"] == "s1"
     tokens = httpx.post(google.base_url + "/token", data={
@@ -60,6 +63,28 @@ def consent_tokens(google: RunningGoogle, account: str = "", *, access_type: str
         "client_id": "nmc-test-client", "client_secret": "nmc-test-secret"}).json()
     assert isinstance(tokens, dict) and tokens["access_token"], tokens
     return tokens
+
+
+def test_a_token_reads_and_writes_only_as_far_as_its_scope_allows(google: RunningGoogle) -> None:
+    readonly = consent_tokens(google, "viewer@example.test", access_type="offline", scope=EVENTS_SCOPE.replace(
+        "calendar.events", "calendar.readonly"))
+    assert readonly["scope"] == "https://www.googleapis.com/auth/calendar.readonly"
+    service = google.api_client(readonly["access_token"]).events()
+    assert service.list(calendarId="primary").execute()["items"] == []
+    with pytest.raises(HttpError) as refused:
+        service.insert(calendarId="primary", body=event_body("nmcscope1", 1)).execute()
+    assert refused.value.resp.status == 403 and "insufficientPermissions" in refused.value.content.decode()
+    # A refreshed token keeps the consent's scope.
+    refreshed = httpx.post(google.base_url + "/token", data={
+        "grant_type": "refresh_token", "refresh_token": readonly["refresh_token"],
+        "client_id": "nmc-test-client", "client_secret": "nmc-test-secret"}).json()
+    assert refreshed["scope"] == readonly["scope"]
+    # The events scope (the app's) writes; a consent asked for without any scope is refused by Google's page.
+    writer = google.api_client(access_token(google, "writer@example.test")).events()
+    assert writer.insert(calendarId="primary", body=event_body("nmcscope2", 1)).execute()["id"] == "nmcscope2"
+    no_scope = httpx.get(google.base_url + "/o/oauth2/auth", params={
+        "client_id": "nmc-test-client", "redirect_uri": REDIRECT, "response_type": "code", "state": "s1"})
+    assert no_scope.status_code == 400 and "scope" in no_scope.text
 
 
 def test_only_an_offline_consent_gets_a_refresh_token(google: RunningGoogle) -> None:
