@@ -43,12 +43,14 @@ def voice_status_params(
 
 
 def inbound_sms_params(
-    *, account_sid: str, message_sid: str, from_: str, to: str, body: str, num_segments: int, opt_out_type: str | None
+    *, account_sid: str, message_sid: str, from_: str, to: str, body: str, num_segments: int, opt_out_type: str | None,
+    media: tuple[tuple[str, str], ...] = (),
 ) -> dict[str, str]:
+    """`media`: (URL, content type) of each picture of an MMS (its Body is often empty)."""
     params = {
         **_location("To"),
         "SmsMessageSid": message_sid,
-        "NumMedia": "0",
+        "NumMedia": str(len(media)),
         "SmsSid": message_sid,
         "SmsStatus": "received",
         "Body": body,
@@ -60,6 +62,9 @@ def inbound_sms_params(
         "ApiVersion": API_VERSION,
         **_location("From"),
     }
+    for index, (url, content_type) in enumerate(media):
+        params[f"MediaContentType{index}"] = content_type
+        params[f"MediaUrl{index}"] = url
     if opt_out_type is not None:
         params["OptOutType"] = opt_out_type
     return params

@@ -24,9 +24,13 @@ class TwilioFakeClient(ControlClient):
         """A call the business did not answer (``no-answer`` unless told ``busy``/``failed``)."""
         return self.call(from_=from_, to=to, status=status, duration=duration)
 
-    def inbound_sms(self, *, from_: str, to: str, body: str) -> dict[str, Any]:
-        """A customer texts ``to``. Returns ``{message_sid, opt_out_type, status_code, delivery_id, error}``."""
-        result: dict[str, Any] = self._call("POST", "/_fake/sms", json={"from": from_, "to": to, "body": body})
+    def inbound_sms(self, *, from_: str, to: str, body: str, media: list[str] | None = None) -> dict[str, Any]:
+        """A customer texts ``to`` (``media``: the URLs of an MMS's pictures; ``body`` may then be "").
+        Returns ``{message_sid, opt_out_type, status_code, delivery_id, error}``."""
+        json_body: dict[str, Any] = {"from": from_, "to": to, "body": body}
+        if media:
+            json_body["media"] = media
+        result: dict[str, Any] = self._call("POST", "/_fake/sms", json=json_body)
         return result
 
     def set_brand_status(

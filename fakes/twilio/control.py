@@ -112,7 +112,12 @@ def post_inbound_sms(app: TwilioFake, request: Request) -> Response:
     from_, to = _sender(data), _e164(data, "to")
     body = data.get("body")
     if not isinstance(body, str):
-        raise control_error(422, "body is required and must be a string")
+        raise control_error(422, "body is required and must be a string (\"\" for a picture alone)")
+    media = data.get("media", [])
+    if not isinstance(media, list) or not all(isinstance(url, str) and url.startswith("https://") for url in media):
+        raise control_error(422, "media must be a list of https:// URLs (the pictures of an MMS)")
+    if len(media) > 10:
+        raise control_error(422, "an MMS carries at most 10 pictures")
     keyword = opt_out_type(body)
     with app.lock:
         number = _owned_number(app, to)
@@ -140,6 +145,7 @@ def post_inbound_sms(app: TwilioFake, request: Request) -> Response:
         body=body,
         num_segments=message.num_segments,
         opt_out_type=keyword,
+        media=tuple((url, "image/jpeg") for url in media),
     )
     result = app.webhooks.deliver(signed_webhook(url, params, app.config.auth_token, kind="inbound-sms"))
     return Response.json({"message_sid": message.sid, "opt_out_type": keyword, **_delivery(result)})

@@ -108,6 +108,22 @@ def test_inbound_sms_is_signed_and_shaped_like_twilio(
     assert bad_sender.value.status == 422
 
 
+def test_a_picture_without_words_is_an_mms_with_an_empty_body(
+    client: Client, twilio_fake: RunningTwilioFake, receiver: WebhookReceiver
+) -> None:
+    photo = "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1"
+    twilio_fake.control.inbound_sms(from_=CUSTOMER, to=BUSINESS, body="", media=[photo])
+    (hit,) = receiver.wait_for(1, path="/webhooks/twilio/sms")
+    assert_signed(hit, twilio_fake)
+    assert (hit.form["Body"], hit.form["NumMedia"], hit.form["MediaUrl0"], hit.form["MediaContentType0"]) == (
+        "", "1", photo, "image/jpeg")
+    for media in (["http://insecure.example/x.jpg"], "https://one.example/x.jpg", [photo] * 11):
+        with pytest.raises(FakeControlError) as refused:
+            twilio_fake.control._call("POST", "/_fake/sms", json={"from": CUSTOMER, "to": BUSINESS, "body": "",
+                                                                  "media": media})
+        assert refused.value.status == 422, media
+
+
 def test_message_status_callbacks_follow_queued_sent_delivered(
     client: Client, twilio_fake: RunningTwilioFake, receiver: WebhookReceiver
 ) -> None:
