@@ -398,6 +398,11 @@ def test_an_expired_google_token_is_refreshed_once_and_moved_or_deleted_events_f
     google.move_event(tenant.owner.email, event["id"], start=local(12), end=local(13))
     moved = ["Mon Jan 7, 9:30 AM", "Mon Jan 7, 1:00 PM", "Mon Jan 7, 2:30 PM"]
     wait_until(lambda: offered_after_reload(offers) == moved, message="the offers to follow the moved event")
+    # The owner shows it as Free in Google, then as Busy again: its time is offered, then taken again.
+    google.show_as(tenant.owner.email, event["id"], free=True)
+    wait_until(lambda: offered_after_reload(offers) == LEAK_OFFERS, message="the event shown as free to free its time")
+    google.show_as(tenant.owner.email, event["id"], free=False)
+    wait_until(lambda: offered_after_reload(offers) == moved, message="the event shown as busy again")
     # Deleted in Google (a "cancelled" event in the incremental sync): its time is offered again.
     google.delete_event(tenant.owner.email, event["id"])
     wait_until(lambda: offered_after_reload(offers) == LEAK_OFFERS, message="the deleted event's time offered again")

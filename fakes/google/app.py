@@ -359,14 +359,24 @@ class GoogleCalendarFake(FakeApp):
         return event
 
     def control_move(self, request: Request) -> Response:
+        """Moves an event (`start` and `end`) and/or shows it as free or busy (`free`), as the owner does in Google."""
         data = request.json_object()
         calendar_id = require_str(data, "calendar_id")
-        start, end = _control_time(data, "start"), _control_time(data, "end")
-        if end <= start:
-            raise control_error(422, "'end' must be after 'start'")
+        moving, free = "start" in data or "end" in data, data.get("free")
+        if not moving and free is None:
+            raise control_error(422, "give 'start' and 'end' (a move), 'free' (show as free or busy), or both")
+        if moving:
+            start, end = _control_time(data, "start"), _control_time(data, "end")
+            if end <= start:
+                raise control_error(422, "'end' must be after 'start'")
         with self.lock:
             event = dict(self._existing(request, calendar_id))
-            event["start"], event["end"] = {"dateTime": start.isoformat()}, {"dateTime": end.isoformat()}
+            if moving:
+                event["start"], event["end"] = {"dateTime": start.isoformat()}, {"dateTime": end.isoformat()}
+            if optional_bool(data, "free", False):
+                event["transparency"] = "transparent"
+            elif free is not None:
+                event.pop("transparency", None)  # Google leaves it out for "Busy"
             self._changed(calendar_id, event)
         return Response.json(event)
 

@@ -34,6 +34,10 @@ class GoogleFakeClient(ControlClient):
         return self._call("PATCH", f"/_fake/google/events/{event_id}",
                           json={"start": start.isoformat(), "end": end.isoformat(), "calendar_id": calendar_id})
 
+    def show_as(self, calendar_id: str, event_id: str, *, free: bool) -> dict[str, Any]:
+        """The owner switches an event's "Show as" between Free and Busy in Google (notifies watching channels)."""
+        return self._call("PATCH", f"/_fake/google/events/{event_id}", json={"free": free, "calendar_id": calendar_id})
+
     def delete_event(self, calendar_id: str, event_id: str) -> dict[str, Any]:
         return self._call("DELETE", f"/_fake/google/events/{event_id}",
                           params={"calendar_id": calendar_id})

@@ -173,6 +173,20 @@ def test_an_event_shown_as_free_is_transparent_and_a_busy_one_says_nothing(googl
     assert refused.value.status == 422 and "free" in str(refused.value)
 
 
+def test_an_event_switched_to_free_and_back_is_listed_as_changed(google: RunningGoogle) -> None:
+    event = google.control.add_event(ACCOUNT, start=T0, end=T0 + timedelta(hours=1), summary="Gym")
+    service = google.api_client(access_token(google)).events()
+    token = service.list(calendarId="primary").execute()["nextSyncToken"]
+    assert google.control.show_as(ACCOUNT, event["id"], free=True)["transparency"] == "transparent"
+    changed = service.list(calendarId="primary", syncToken=token).execute()
+    assert [(e["id"], e.get("transparency")) for e in changed["items"]] == [(event["id"], "transparent")]
+    busy = google.control.show_as(ACCOUNT, event["id"], free=False)
+    assert "transparency" not in busy and busy["start"] == event["start"]
+    with pytest.raises(FakeControlError) as nothing:
+        google.control._call("PATCH", f"/_fake/google/events/{event['id']}", json={"calendar_id": ACCOUNT})
+    assert nothing.value.status == 422
+
+
 def test_an_invitation_answered_maybe_is_tentative(google: RunningGoogle) -> None:
     google.control.add_event(ACCOUNT, start=T0, end=T0 + timedelta(hours=1), summary="Maybe", tentative=True)
     google.control.add_event(ACCOUNT, start=T0, end=T0 + timedelta(hours=1), summary="Yes")
