@@ -107,6 +107,12 @@ class DashboardPage(BasePage):
         expect(cells.nth(1)).to_have_text(str(waiting))
         expect(row.get_by_test_id(DAY_P50_TEST_ID)).to_have_text(p50)
         expect(row.get_by_test_id(DAY_P95_TEST_ID)).to_have_text(p95)
+        # Greyed out (day-empty) only when nothing happened: a day with customers still waiting must stand out.
+        empty = re.compile(r"\bday-empty\b")
+        if answered or waiting:
+            expect(row).not_to_have_class(empty)
+        else:
+            expect(row).to_have_class(empty)
 
     def bar_width_rem(self, label: str) -> float:
         """The drawn width of the p95 bar in the row headed ``label``, in rem (the slowest day's is 8 rem)."""
