@@ -168,10 +168,10 @@ def test_google_busy_time_leaves_the_offers_and_bookings_reach_google(
     wait_until(lambda: inserts()[before:], message="the refused write to Google")
     settle.assert_no_new(inserts, what="a retry of the write Google refused")
     assert len(inserts()) == before + 1, inserts()[before:]
-    # Google down for good when the third booking is written: retried, up to the stack's OUTBOX_MAX_ATTEMPTS (4,
-    # playwright.config.toml) in all, then given up (not tried forever).
+    # Google down for good when the third booking is written (its gateway timing out: 504): retried, up to the
+    # stack's OUTBOX_MAX_ATTEMPTS (4, playwright.config.toml) in all, then given up (not tried forever).
     google.clear_faults()
-    google.add_fault(EVENTS, "status", method="POST", code=503, times=1000)
+    google.add_fault(EVENTS, "status", method="POST", code=504, times=1000)
     before = len(inserts())
     hold = app_api.post("/api/v1/holds", json={"item_id": leak_id, "starts_at": local(14, 45).isoformat()})
     assert hold.status_code == 201, hold.text
