@@ -41,7 +41,9 @@ def events_about(stripe: StripeFakeClient, *object_ids: str) -> list[dict[str, A
     """Events the fake emitted about these objects (a session, a subscription, its invoices)."""
     def about(event: dict[str, Any]) -> bool:
         obj = event["data"]["object"]
-        return obj.get("id") in object_ids or obj.get("subscription") in object_ids
+        # An invoice names its subscription under parent.subscription_details (current API versions).
+        invoiced = ((obj.get("parent") or {}).get("subscription_details") or {}).get("subscription")
+        return obj.get("id") in object_ids or obj.get("subscription") in object_ids or invoiced in object_ids
     return [event for event in stripe.events() if about(event)]
 
 

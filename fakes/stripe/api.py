@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from fakes.core.http import Request
 from fakes.stripe.errors import invalid_request, missing_param, no_such
 from fakes.stripe.expand import line_items_list
-from fakes.stripe.objects import Obj, list_object
+from fakes.stripe.objects import Obj, invoice_subscription, list_object
 from fakes.stripe.params import Params, merge_metadata, to_integer
 from fakes.stripe.state import LineItemRequest, Origin, StateConflict, StripeState, public_copy
 
@@ -434,7 +434,7 @@ def list_invoices(call: ApiCall) -> Obj:
         i
         for i in call.state.invoices.values()
         if (customer is None or i["customer"] == customer)
-        and (subscription is None or i["subscription"] == subscription)
+        and (subscription is None or invoice_subscription(i) == subscription)
         and (status is None or i["status"] == status)
     ]
     return paginate(call, "/v1/invoices", items)

@@ -265,8 +265,6 @@ def subscription(*, created: int, customer_id: str, price_obj: Obj, quantity: in
             "collection_method": "charge_automatically",
             "created": created,
             "currency": price_obj["currency"],
-            "current_period_end": period_end,
-            "current_period_start": created,
             "customer": customer_id,
             "days_until_due": None,
             "default_payment_method": new_id("pm"),
@@ -299,10 +297,22 @@ def cancellation_details(reason: str | None) -> Obj:
 
 
 def set_period(sub: Obj, start: int, end: int) -> None:
-    """Move a subscription (and its item, where newer API versions read it) to a billing period."""
-    sub["current_period_start"], sub["current_period_end"] = start, end
+    """Move a subscription to a billing period: its items carry it (API versions since 2025-03-31 have no
+    current_period_start/end on the subscription itself, as Stripe's published fixtures show)."""
     for item in sub["items"]["data"]:
         item["current_period_start"], item["current_period_end"] = start, end
+
+
+def invoice_subscription(inv: Obj) -> str | None:
+    """The subscription an invoice bills (named under parent.subscription_details in current API versions)."""
+    details = (inv.get("parent") or {}).get("subscription_details") or {}
+    found = details.get("subscription")
+    return str(found) if found else None
+
+
+def period_end(sub: Obj) -> int:
+    """The end of the subscription's current billing period (its first item's)."""
+    return int(sub["items"]["data"][0]["current_period_end"])
 
 
 def invoice(*, created: int, sub: Obj, customer_obj: Obj, billing_reason: str, number: str, paid: bool) -> Obj:
@@ -310,7 +320,7 @@ def invoice(*, created: int, sub: Obj, customer_obj: Obj, billing_reason: str, n
     item = sub["items"]["data"][0]
     price_obj = item["price"]
     amount = int(price_obj["unit_amount"]) * int(item["quantity"])
-    period = {"start": sub["current_period_start"], "end": sub["current_period_end"]}
+    period = {"start": item["current_period_start"], "end": item["current_period_end"]}
     line = stripe_object(
         "line_item",
         {
@@ -394,7 +404,7 @@ def invoice(*, created: int, sub: Obj, customer_obj: Obj, billing_reason: str, n
                 "paid_at": None,
                 "voided_at": None,
             },
-            "subscription": sub["id"],
+            "subscription": None,  # current API versions name it under parent.subscription_details only
             "subtotal": amount,
             "subtotal_excluding_tax": amount,
             "total": amount,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from html import escape
 
-from fakes.stripe.objects import Obj
+from fakes.stripe.objects import Obj, period_end
 
 _ZERO_DECIMAL = {
     "bif",
@@ -148,13 +148,13 @@ def portal_page(portal: Obj, customer: Obj, subscriptions: list[Obj], *, notice:
         status = str(sub["status"]).replace("_", " ")
         amount = money(int(price["unit_amount"]) * int(item["quantity"]), str(price["currency"]))
         if sub["status"] == "canceled":
-            when = f"Canceled on {_date(int(sub['canceled_at'] or sub['current_period_end']))}"
+            when = f"Canceled on {_date(int(sub['canceled_at'] or period_end(sub)))}"
             action = ""
         else:
             when = (
-                f"Cancels on {_date(int(sub['current_period_end']))}"
+                f"Cancels on {_date(period_end(sub))}"
                 if sub["cancel_at_period_end"]
-                else f"Renews on {_date(int(sub['current_period_end']))}"
+                else f"Renews on {_date(period_end(sub))}"
             )
             action = (
                 f'<form method="post" action="/portal/{escape(portal["id"])}/subscriptions/'

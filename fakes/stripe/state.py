@@ -360,7 +360,7 @@ class StripeState:
         before = copy.deepcopy(sub)
         if cancel_at_period_end is not None and cancel_at_period_end != sub["cancel_at_period_end"]:
             sub["cancel_at_period_end"] = cancel_at_period_end
-            sub["cancel_at"] = sub["current_period_end"] if cancel_at_period_end else None
+            sub["cancel_at"] = objects.period_end(sub) if cancel_at_period_end else None
             sub["canceled_at"] = self.now() if cancel_at_period_end else None
             sub["cancellation_details"] = objects.cancellation_details(
                 "cancellation_requested" if cancel_at_period_end else None
@@ -407,9 +407,9 @@ class StripeState:
 
     def _renew(self, sub: Obj, *, paid: bool) -> tuple[Obj, Obj]:
         """Start the next billing period with a new invoice; returns (invoice, previous attributes)."""
-        previous = {key: sub[key] for key in ("current_period_start", "current_period_end", "latest_invoice")}
+        previous = {"items": copy.deepcopy(sub["items"]), "latest_invoice": sub["latest_invoice"]}
         recurring = sub["items"]["data"][0]["price"]["recurring"]
-        start = sub["current_period_end"]
+        start = objects.period_end(sub)
         objects.set_period(sub, start, objects.add_interval(start, recurring["interval"], recurring["interval_count"]))
         inv = self._new_invoice(sub, "subscription_cycle", paid=paid)
         sub["latest_invoice"] = inv["id"]

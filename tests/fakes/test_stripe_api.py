@@ -172,7 +172,10 @@ def test_subscription_retrieve_after_checkout(stripe_fake: RunningStripe, sdk: s
     assert sub.id.startswith("sub_")
     assert (sub.object, sub.status, sub.livemode) == ("subscription", "active", False)
     assert sub["items"].data[0].price.id == "price_nmc_monthly"
-    assert sub["current_period_start"] < sub["current_period_end"]
+    # The billing period is the item's: the subscription itself has none in current API versions.
+    item = sub["items"].data[0]
+    assert item["current_period_start"] < item["current_period_end"]
+    assert "current_period_end" not in sub and "current_period_start" not in sub
     assert sub.metadata.to_dict() == {"tenant_id": "tenant_42"}
     customer = sdk.v1.customers.retrieve(str(sub.customer))
     assert customer.email == "owner@plumbing.example.test"
@@ -180,7 +183,9 @@ def test_subscription_retrieve_after_checkout(stripe_fake: RunningStripe, sdk: s
     invoice = expanded.latest_invoice
     assert isinstance(invoice, stripe.Invoice)
     assert invoice.id.startswith("in_") if invoice.id else False
-    assert (invoice.status, invoice.amount_paid, invoice["subscription"]) == ("paid", 4900, sub.id)
+    assert (invoice.status, invoice.amount_paid, invoice["parent"]["subscription_details"]["subscription"]) == (
+        "paid", 4900, sub.id)
+    assert invoice["subscription"] is None  # named under parent only, in current API versions
     session = stripe_fake.control.checkout_sessions()[0]["session"]
     assert (session["status"], session["payment_status"], session["subscription"], session["customer"]) == (
         "complete",
@@ -194,7 +199,7 @@ def test_subscription_update_cancel_at_period_end_and_metadata(stripe_fake: Runn
     sub = paid_subscription(stripe_fake, sdk)
     updated = sdk.v1.subscriptions.update(sub.id, params={"cancel_at_period_end": True, "metadata": {"k": "v"}})
     assert updated.cancel_at_period_end is True
-    assert updated.cancel_at == sub["current_period_end"]
+    assert updated.cancel_at == sub["items"].data[0]["current_period_end"]
     assert updated.status == "active"
     assert updated.metadata.to_dict() == {"k": "v"}
     (event,) = stripe_fake.control.events(type="customer.subscription.updated")

@@ -94,7 +94,7 @@ def test_checkout_completion_delivers_three_signed_events_in_order(
     assert completed.data.object["client_reference_id"] == "tenant_42"
     assert completed.data.object["subscription"] == created.data.object["id"]
     assert created.data.object["status"] == "active"
-    assert paid.data.object["subscription"] == created.data.object["id"]
+    assert paid.data.object["parent"]["subscription_details"]["subscription"] == created.data.object["id"]
     for event, hit in zip(events, hits, strict=True):
         assert event.id.startswith("evt_")
         assert event.object == "event"
@@ -169,7 +169,7 @@ def test_payment_succeeded_on_an_active_subscription_is_a_renewal(
     before = sdk.v1.subscriptions.retrieve(sub_id)
     stripe_fake.control.payment_succeeded(sub_id, wait=True)
     after = sdk.v1.subscriptions.retrieve(sub_id)
-    assert after["current_period_start"] == before["current_period_end"]
+    assert after["items"]["data"][0]["current_period_start"] == before["items"]["data"][0]["current_period_end"]
     assert after.latest_invoice != before.latest_invoice
     assert after.status == "active"
 
