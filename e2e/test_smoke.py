@@ -14,6 +14,7 @@ from e2e.support import StripeFakeClient, TenantHandle, TenantSeeder, TwilioFake
 from pages.flows import open_inbox
 from pages.login import LoginPage
 from seed import http
+from seed.operator import OperatorError
 from stack.description import Stack
 
 pytestmark = pytest.mark.smoke
@@ -78,3 +79,59 @@ def test_owner_lands_on_the_inbox(owner_page: Page, tenant: TenantHandle) -> Non
     inbox.navigation.expect_signed_in_as(tenant.owner.name)
     inbox.navigation.expect_current("Inbox")
     inbox.expect_empty()
+
+
+def test_the_operator_api_refuses_what_it_cannot_create_and_leaves_nothing_behind(
+    tenant: TenantHandle, seeder: TenantSeeder, twilio: TwilioFakeClient,
+) -> None:
+    """The seeding module stands on the operator API: what it creates, finds and refuses is part of the app."""
+    operator, factory = seeder.operator, seeder.factory
+    run_label = f"refused-{tenant.seed_key}"
+
+    def spec(**changes: object) -> dict[str, object]:
+        owner = factory.person("owner")
+        return {"name": "Refused Plumbing", "timezone": "America/New_York", "phone_number": factory.phone_number(),
+                "owner": {"email": owner.email, "password": owner.password, "name": owner.name}, "techs": [],
+                "compliance": "approved", "catalog": [item.to_api() for item in tenant.catalog],
+                "business_hours": tenant.business_hours, "ephemeral": True, "ttl_seconds": 600,
+                "labels": {"run": run_label}, **changes}
+
+    def refused(body: dict[str, object]) -> tuple[int, str | None]:
+        with pytest.raises(OperatorError) as error:
+            created = operator.create_tenant(body)
+            seeder.adopt(created)  # (created after all: deleted with this test's tenants)
+        return error.value.status_code, error.value.code
+
+    owner = factory.person("owner")
+    same_email = {"email": owner.email.upper(), "password": owner.password, "name": "Twin"}
+    item = tenant.catalog[0].to_api()
+    attempts = {
+        "owner and tech with one email": spec(owner={"email": owner.email, "password": owner.password, "name": "A"},
+                                              techs=[same_email]),
+        "two items with one name": spec(catalog=[item, {**item, "name": item["name"].upper()}]),
+        "a time zone that is a path": spec(timezone="../etc"),
+        "a day that closes before it opens": spec(business_hours={**tenant.business_hours, "mon": ["17:00", "09:00"]}),
+        "another business's number": spec(phone_number=tenant.phone_number),
+    }
+    answers = {what: refused(body) for what, body in attempts.items()}
+    assert answers == {
+        "owner and tech with one email": (409, "email_taken"),
+        "two items with one name": (409, "duplicate_name"),
+        "a time zone that is a path": (422, answers["a time zone that is a path"][1]),
+        "a day that closes before it opens": (422, answers["a day that closes before it opens"][1]),
+        "another business's number": (409, "phone_number_taken"),
+    }, answers
+    # Nothing of them stays behind: no tenant, and every number provisioned at Twilio on the way given back.
+    assert operator.list_tenants(labels={"run": run_label}) == []
+    tried = {str(body["phone_number"]) for body in attempts.values()} - {tenant.phone_number}
+    assert tried & {n["phone_number"] for n in twilio.numbers()} == set()
+    # A tenant is found by all of its labels, not any one of them.
+    assert [t["id"] for t in operator.list_tenants(labels={"seed_key": tenant.seed_key})] == [tenant.id]
+    assert operator.list_tenants(labels={"seed_key": tenant.seed_key, "run_id": "another-run"}) == []
+    # An ephemeral tenant created without a time to live still expires (the app's default: an hour).
+    lasting = operator.create_tenant({**spec(), "ttl_seconds": None, "labels": {"run": run_label}})
+    seeder.adopt(lasting)
+    assert lasting["expires_at"] is not None, lasting
+    # A session is minted for a user named by email, whatever its letter case.
+    minted = operator.mint_session(tenant.id, tenant.owner.email.upper())
+    assert minted.user_id == tenant.owner.user_id

@@ -107,6 +107,15 @@ class TenantSeeder:
             return handle
         raise SeedingFailed(f"could not create tenant {name!r} after {CREATE_ATTEMPTS} attempts: {last_error}")
 
+    def adopt(self, created: dict[str, Any]) -> TenantHandle:
+        """A tenant the test created through the operator API itself (`created`: the API's answer): from now on
+        this seeder's, deleted with the others."""
+        key = f"{self.run.run_id}.{self.run.worker}.{next(self._keys)}"
+        self._record("created", key=key, tenant_id=created["id"])
+        handle = self._bare_handle(created, key=key)
+        self.created.append(handle)
+        return handle
+
     def _adopt_half_created(self, key: str, **handle_parts: Any) -> None:
         """After a 5xx the tenant may exist anyway: find it by its labels so teardown deletes it too."""
         try:
