@@ -315,6 +315,14 @@ def test_sign_out_ends_the_session(owner_page: Page, new_context: CreateContextC
     for path, form in forms:
         forged = owner_page.request.post(path, form=form, max_redirects=0)
         assert forged.status == 403, f"a cross-site POST {path} answered {forged.status}, not 403"
+    # So are the API's other changing methods sent with the session cookie alone (no X-CSRF-Token): a price
+    # changed and an item deleted from another site would be as bad as a form posted.
+    [item, *_] = owner_page.request.get("/api/v1/catalog/items").json()["items"]
+    for method in ("PATCH", "DELETE"):
+        forged = owner_page.request.fetch(f"/api/v1/catalog/items/{item['id']}", method=method,
+                                          data={"price_cents": 100} if method == "PATCH" else None)
+        assert (forged.status, forged.json().get("code")) == (403, "csrf_failed"), (method, forged.text())
+    assert owner_page.request.get(f"/api/v1/catalog/items/{item['id']}").json() == item  # unchanged, still there
     inbox = open_inbox(owner_page)
     # Nor does a CSRF token the app signed for another browser (the attacker's own, valid) pass for this one's.
     attackers_token = http.get(f"{stack.base_url}/login", timeout=30).cookies["nmc_csrf"]
