@@ -24,6 +24,10 @@ def safe_next(path: str | None) -> str:
     parsed = urlparse(path)
     if parsed.scheme or parsed.netloc or not path.startswith("/") or path.startswith("//"):
         return "/"
+    # Browsers read "\" in a URL as "/" and drop tabs and newlines, so "/\evil.example" and "/\t/evil.example"
+    # are "//evil.example" to them: another site.
+    if "\\" in path or any(ord(char) < 0x20 or ord(char) == 0x7F for char in path):
+        return "/"
     return path
 
 
