@@ -254,8 +254,9 @@ def test_a_link_without_the_customers_number_asks_for_it(
     lapsed.expect_offers(["Mon Jan 7, 9:45 AM", "Mon Jan 7, 11:15 AM", "Mon Jan 7, 12:45 PM"])
     held = lapsed.pick_slot(2)
     held.expect_held("Mon Jan 7, 11:15 AM")
-    # Typed with the country code this time, as many people do: the same number.
-    booked_page = held.confirm(phone="1 " + national(customer_phone), name="Sam Walkin")
+    # Typed with the country code and dots this time, as many people do: the same number.
+    digits = customer_phone.removeprefix("+1")
+    booked_page = held.confirm(phone=f"1 {digits[:3]}.{digits[3:6]}.{digits[6:]}", name="Sam Walkin")
     booked_page.expect_booking(service="Leak repair", when="Mon Jan 7, 11:15 AM", price=price)
     # No conversation to send a confirmation in (the app sends none for such links): the page promises none.
     booked_page.expect_no_text_promised()
