@@ -133,6 +133,18 @@ def test_quote_and_book_on_the_booking_page(
     appointments.expect_appointment(when=LEAK_OFFERS[1], service="Leak repair", price=price, customer=customer_phone,
                                     name="Pat Customer")
 
+    # A second job in the same conversation, booked on its own link: it gets a confirmation of its own.
+    drain = item(tenant, "Drain cleaning")
+    quote = text_the_business(twilio, tenant=tenant, customer=customer_phone, body="My shower drain is clogged too",
+                              wait_until=wait_until)
+    offers = OffersPage.open(customer_page, booking_link_in(quote))
+    when = offers.slot_labels()[0]
+    offers.pick_slot(1).confirm(name="Pat Customer").expect_booking(service="Drain cleaning", when=when,
+                                                                     price=dollars(drain.price_cents))
+    wait_until(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone)[-1]
+               == confirmation(tenant, "Drain cleaning", when, dollars(drain.price_cents)),
+               message="the second booking's confirmation SMS")
+
 
 def test_two_customers_race_for_one_slot(
     tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, second_customer_phone: str,
@@ -300,6 +312,12 @@ def test_booking_by_sms_replies(
     # Started and last active that Monday morning on the business's clock (not the server's).
     assert (conversation["created_at"][:13], conversation["last_activity_at"][:13]) == (
         "2030-01-07T13", "2030-01-07T14"), conversation
+    # The customer books a second job in the same conversation: it gets a confirmation of its own.
+    assert reply_to(JOB).startswith("Leak repair: ")
+    second = re.fullmatch(r"Holding (.+) for you until .+\. Reply YES to book it\.", reply_to("1"))
+    assert second, "the second job's hold"
+    leak_price = dollars(item(tenant, "Leak repair").price_cents)
+    assert reply_to("yes") == confirmation(tenant, "Leak repair", second.group(1), leak_price)
 
 
 def test_the_owner_adds_an_item_and_the_assistant_quotes_it(
