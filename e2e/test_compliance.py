@@ -308,8 +308,18 @@ def test_the_owner_registers_on_the_compliance_page_and_texting_starts_on_approv
     compliance.expect_status("none")
     # (the use case too: a select that forgot it would show the placeholder again)
     compliance.expect_form_values(legal_name=legal_name, ein="123456789", website=website, use_case="MIXED")
+    second_tab = CompliancePage(owner_page.context.new_page()).goto()  # the same form, open in another tab
     compliance.submit_button.click()
     compliance.expect_submitted()
+    # Sent again from the other tab (a double submission): the page says the registration is already pending,
+    # keeping what was typed, and Twilio gets no second brand.
+    with second_tab.expect_form_answer(409):
+        second_tab.register(legal_name=legal_name, ein="123456789", website=website, use_case="MIXED")
+    expect(second_tab.form_error).to_have_text("The business registration is already pending.")
+    second_tab.expect_status("pending")
+    second_tab.expect_details(legal_name=legal_name, ein="12-3456789", website=website,
+                              use_case_label="Mixed (customer care and notifications)")
+    second_tab.page.close()
     compliance.expect_details(legal_name=legal_name, ein="12-3456789", website=website,
                               use_case_label="Mixed (customer care and notifications)")
     [brand] = [b for b in twilio.brands() if b["sid"] not in brands_before]
