@@ -22,10 +22,12 @@ from e2e.support import (
     TwilioFakeClient,
     WaitUntil,
     approve_brand,
+    bodies_to,
     decide_brand,
     expect_banner_link,
     first_attempt_unanswered,
     first_reply,
+    handoff,
     texts_to,
 )
 from pages.banners import COMPLIANCE_BANNER_TEST_ID
@@ -406,17 +408,33 @@ def test_texts_held_for_more_than_a_day_are_dropped_when_approval_comes(
     younger = ConversationPage.from_inbox(owner_page, later_caller)
     younger.expect_held_messages(1)
 
+    # Half a day in, the first caller writes again: the assistant's answer is held too, and is half a day old at
+    # the approval. Its own age counts, not its conversation's (a day old by then).
+    seeder.set_clock(tenant, advance_seconds=12 * 3600)
+    assert twilio.inbound_sms(from_=customer_phone, to=tenant.phone_number, body="Hello? Is anyone there?")[
+        "status_code"] == 200
+
+    def held_for_first_caller() -> list[str]:
+        [first] = [c for c in app_api.get("/api/v1/conversations").json()["conversations"]
+                   if c["customer_phone"] == customer_phone]
+        thread = app_api.get(f"/api/v1/conversations/{first['id']}").json()["messages"]
+        return [m["body"] for m in thread if m["status"] == "held"]
+
+    wait_until(lambda: held_for_first_caller() == [first_reply(tenant), handoff(tenant)],
+               message="the answer to the first caller's text held too")
     # Approval comes just over a day after the first reply was held, and just under a day after the second
     # (five minutes under: the real seconds the test takes meanwhile also count on the tenant clock).
-    clock = seeder.set_clock(tenant, advance_seconds=24 * 3600 - 5 * 60)
+    clock = seeder.set_clock(tenant, advance_seconds=12 * 3600 - 5 * 60)
     approve_brand(twilio, tenant)
     # The decision is dated on the business's clock, as the held texts' ages are.
     decided_at = app_api.get("/api/v1/compliance").json()["registration"]["decided_at"]
     assert datetime.fromisoformat(decided_at) >= clock, f"approved at {decided_at}, before the business's now {clock}"
     [sent] = wait_until(lambda: texts_to(twilio, tenant=tenant, customer=later_caller), message="the younger held text")
     assert sent["body"] == first_reply(tenant)
-    # Dropped in the same transaction that queued the younger one: nothing to wait for.
-    assert texts_to(twilio, tenant=tenant, customer=customer_phone) == []
+    # The first caller gets the young answer only: the day-old first reply was dropped (in the same transaction
+    # that queued the young ones: nothing more to wait for once the answer is there).
+    wait_until(lambda: texts_to(twilio, tenant=tenant, customer=customer_phone), message="the young held answer")
+    assert bodies_to(twilio, tenant=tenant, customer=customer_phone) == [handoff(tenant)]
     # The open page sees the approval by itself: it reloads with the composer enabled and nothing held. Waiting
     # for that reload also keeps it from interrupting the next navigation (it did once, in CI).
     younger.expect_composer_enabled()
