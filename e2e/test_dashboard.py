@@ -120,9 +120,14 @@ def test_first_response_figures_after_a_few_missed_calls(
     dashboard.goto()
     dashboard.expect_today(day="2030-01-07", answered=5, waiting=0, p50=minutes(1), p95=LONGEST)
     dashboard.expect_day_labels(["Today", "Yesterday", "Sat Jan 5", "Fri Jan 4"])
+    # The next morning (Tuesday, ten hours on: not a day later) Monday evening's activity is yesterday's in New
+    # York, dated by its weekday: a time alone would read as this morning's.
+    seeder.set_clock(tenant, advance_seconds=10 * 3600)
+    labels = [c["last_activity_label"] for c in app_api.get("/api/v1/conversations").json()["conversations"]]
+    assert labels and all(re.fullmatch(r"Mon (8|9|10):\d{2} PM", label) for label in labels), labels
 
-    # Six days later (Sunday) Monday is the oldest of the 7 days: its waits still count...
-    seeder.set_clock(tenant, advance_seconds=6 * 24 * 3600)
+    # Six days after Monday evening (Sunday evening) Monday is the oldest of the 7 days: its waits still count...
+    seeder.set_clock(tenant, advance_seconds=6 * 24 * 3600 - 10 * 3600)
     dashboard.goto()
     dashboard.expect_week(answered=5, waiting=0, p50=minutes(1), p95=LONGEST)
     # ...and the inbox still dates Monday's activity by its weekday (six days ago is this week).
@@ -162,6 +167,12 @@ def test_first_response_figures_after_a_few_missed_calls(
     # The JSON API's window is the one asked for: the last 7 tenant-local days, newest first.
     week = owner_page.request.get(f"{FIGURES_API_PATH}?days=7").json()
     assert [d["day"] for d in week["days"]] == [f"2030-01-{d}" for d in range(20, 13, -1)], week["days"]
+    # Up to 90 days, a quarter, may be asked for; no fewer than one, no more than 90.
+    quarter = owner_page.request.get(f"{FIGURES_API_PATH}?days=90")
+    assert quarter.status == 200 and len(quarter.json()["days"]) == 90, quarter.text()
+    for days in (0, 91):
+        refused = owner_page.request.get(f"{FIGURES_API_PATH}?days={days}")
+        assert (refused.status, refused.json()["code"]) == (422, "validation_error"), (days, refused.text())
     # The page writes the API's figures to the second: "1 min 4 s", and "1 min" only when the seconds are 0.
     [monday] = [d for d in owner_page.request.get(f"{FIGURES_API_PATH}?days=14").json()["days"] if d["day"] == "2030-01-07"]
     minutes_part, seconds_part = divmod(round(monday["p50_ms"] / 1000), 60)
