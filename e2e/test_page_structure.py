@@ -26,6 +26,7 @@ from pytest_playwright.pytest_playwright import CreateContextCallback
 from e2e.plugins import traces
 from e2e.plugins.snapshots import Snapshots
 from e2e.support import (
+    CREATE_MESSAGE,
     StripeFakeClient,
     TenantHandle,
     TenantSeeder,
@@ -51,6 +52,7 @@ pytestmark = [pytest.mark.pages, pytest.mark.tenant(catalog=["Leak repair", "Dra
 MONDAY_MORNING = datetime(2030, 1, 7, 13, 55, tzinfo=UTC)  # 08:55 in America/New_York (the factory's zone)
 JOB = "Hi, there's a leaking pipe under my kitchen sink, can someone come today?"
 THANKS = "Thanks, I'll wait for your call."
+REFUSED = "Calling you back in ten minutes."
 LINK = re.compile(r"https?://\S+/book/[A-Za-z0-9_-]+")
 PHONE_NUMBER = re.compile(r"\+\d{8,15}")
 RENEWAL = re.compile(r"^(Renews on|Your plan ends on) ")
@@ -136,6 +138,17 @@ def test_inbox_and_conversation_states(owner_page: Page, new_context: CreateCont
     conversation.expect_message(THANKS, author="Customer")
     snapshots.aria(thread(owner_page), "thread-redrawn")
     check_as_served(new_context, owner_page, snapshots, "thread-redrawn", region=thread)
+    # The inbox marks the conversation waiting for the person (its row stands out, not only its badge)...
+    InboxPage(owner_page).goto().expect_needs_attention(customer_phone, "The customer replied")
+    check_page(owner_page, snapshots, "inbox-attention")
+    # ...and a reply Twilio refuses (a permanent 4xx) stands out in the thread as not sent.
+    conversation = ConversationPage.from_inbox(owner_page, customer_phone)
+    twilio.add_fault(CREATE_MESSAGE, "status", method="POST", code=400, times=1, body={
+        "code": 21610, "message": "Attempt to send to unsubscribed recipient", "status": 400,
+        "more_info": "https://www.twilio.com/docs/errors/21610"})
+    conversation.send(REFUSED)
+    conversation.expect_message(REFUSED, status="Failed")
+    check_page(owner_page, snapshots, "conversation-failed-text")
 
     assert twilio.inbound_sms(from_=customer_phone, to=tenant.phone_number, body="STOP")["status_code"] == 200
     conversation.expect_state("blocked")  # the page reloads itself
