@@ -203,9 +203,10 @@ def test_google_busy_time_leaves_the_offers_and_bookings_reach_google(
     # days were written before the owner's calendar was last read), and the owner's day off no longer does.
     # Google answers that read one event a page (it may send fewer than asked for): the second page counts too.
     google.limit_pages(office, 1)
-    # Google refuses the first push channel asked for on it (a 503): the retry still opens one (below).
+    # Google refuses the first push channel asked for on it (a 503): "sync failing" until the retry opens one.
     google.add_fault(r"/events/watch$", "status", method="POST", code=503, times=1)
-    calendar.connect_google(office, hint=tenant.owner.email)
+    calendar.through_google_consent(office, hint=tenant.owner.email)
+    wait_until(lambda: calendar.state() == "connected", message="the shared account connected after the retry")
     # The days are the business's own (New York's), so Tuesday is whole again, evening included.
     wait_until(lambda: free_on(tuesday) == tuesday_free and not free_on(wednesday) and not free_on(thursday)
                and not free_on(friday), message="the shared account's busy times, both pages of them")
