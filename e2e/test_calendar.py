@@ -443,9 +443,14 @@ def test_the_push_channel_is_renewed_before_google_lets_it_expire(
     with settle.window(lambda: google.channels(tenant.owner.email), what="the push channel renewed early"):
         seeder.set_clock(tenant, advance_seconds=5 * 86400 + 12 * 3600)
     # A day later (Sunday the 13th, 8:55 PM) half a day is left: time to renew it. (The fake silences it already,
-    # so the change below can only arrive on the new channel.)
+    # so the change below can only arrive on the new channel.) Google refuses the first new channel asked for
+    # (a 503): the old one must not have been stopped for it, or the business would be left with none.
     google.expire_channels(tenant.owner.email)
+    google.add_fault(r"/events/watch$", "status", method="POST", code=503, times=1)
+    since = google.journal_end()
     seeder.set_clock(tenant, advance_seconds=86400)
+    wait_until(lambda: [r for r in google.requests(since_id=since) if r["status"] == 503], message="the refused channel")
+    seeder.set_clock(tenant, advance_seconds=POLL_INTERVAL_S)  # the next poll tries again
     # Renewed: a new channel open, and the old one stopped (not merely left to expire).
     def replaced() -> list[dict[str, object]]:
         channels = google.channels(tenant.owner.email)
@@ -453,6 +458,10 @@ def test_the_push_channel_is_renewed_before_google_lets_it_expire(
 
     (renewed,) = wait_until(replaced, message="the old push channel replaced by a new one")
     assert renewed["live"]
+    # In Google's journal: the refused channel, the new one, and only then the old one stopped.
+    channel_calls = [(str(r["path"]).rsplit("/", 1)[-1], r["status"]) for r in google.requests(since_id=since)
+                     if r["method"] == "POST" and str(r["path"]).endswith(("/events/watch", "/channels/stop"))]
+    assert channel_calls[:3] == [("watch", 503), ("watch", 200), ("stop", 204)], channel_calls
     # Anyone can post to the webhook: a push naming the channel without its token is refused.
     for token in ({"X-Goog-Channel-Token": "guessed"}, {}):  # a wrong token, and none at all
         forged = http.post(tenant.url("/webhooks/google/calendar"), timeout=30, headers={

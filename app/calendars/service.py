@@ -170,10 +170,17 @@ def next_work_in(*, db: Session, tenant: Tenant) -> float | None:
 def renew_channel(*, db: Session, settings: Settings, connection: CalendarConnection) -> None:
     """Opens a new push channel before the old one expires, then stops the old one. Raises google.CalendarError
     when Google refuses the new channel (the poll keeps the calendar in step meanwhile, and tries again)."""
-    old_id, old_resource = connection.channel_id, connection.channel_resource_id
+    old_id, old_token, old_resource = connection.channel_id, connection.channel_token, connection.channel_resource_id
     connection.channel_id, connection.channel_token = new_id(), secrets.token_urlsafe(24)
     db.commit()  # the new channel's first message must find it; the old one's late messages are refused
-    start_watch(db=db, settings=settings, connection=connection)
+    try:
+        start_watch(db=db, settings=settings, connection=connection)
+    except google.CalendarError:
+        # Google never opened the new channel: the old one is still the business's (and the one the next try
+        # must stop once a new one is open).
+        connection.channel_id, connection.channel_token = old_id, old_token
+        db.commit()
+        raise
     db.commit()
     if old_id and old_resource:
         try:
