@@ -459,7 +459,8 @@ def test_the_push_channel_is_renewed_before_google_lets_it_expire(
     (renewed,) = wait_until(replaced, message="the old push channel replaced by a new one")
     assert renewed["live"]
     # In Google's journal: the refused channel, the new one, and only then the old one stopped.
-    channel_calls = [(str(r["path"]).rsplit("/", 1)[-1], r["status"]) for r in google.requests(since_id=since)
+    channel_calls = [(str(r["path"]).rsplit("/", 1)[-1], r["status"])
+                     for r in google.requests(since_id=since, direction="inbound")
                      if r["method"] == "POST" and str(r["path"]).endswith(("/events/watch", "/channels/stop"))]
     assert channel_calls[:3] == [("watch", 503), ("watch", 200), ("stop", 204)], channel_calls
     # Anyone can post to the webhook: a push naming the channel without its token is refused.
