@@ -170,9 +170,9 @@ def test_first_response_figures_after_a_few_missed_calls(
     # Up to 90 days, a quarter, may be asked for; no fewer than one, no more than 90.
     quarter = owner_page.request.get(f"{FIGURES_API_PATH}?days=90")
     assert quarter.status == 200 and len(quarter.json()["days"]) == 90, quarter.text()
-    for days in (0, 91):
-        refused = owner_page.request.get(f"{FIGURES_API_PATH}?days={days}")
-        assert (refused.status, refused.json()["code"]) == (422, "validation_error"), (days, refused.text())
+    for wrong in (0, 91):
+        refused = owner_page.request.get(f"{FIGURES_API_PATH}?days={wrong}")
+        assert (refused.status, refused.json()["code"]) == (422, "validation_error"), (wrong, refused.text())
     # The page writes the API's figures to the second: "1 min 4 s", and "1 min" only when the seconds are 0.
     [monday] = [d for d in owner_page.request.get(f"{FIGURES_API_PATH}?days=14").json()["days"] if d["day"] == "2030-01-07"]
     minutes_part, seconds_part = divmod(round(monday["p50_ms"] / 1000), 60)

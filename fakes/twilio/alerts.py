@@ -16,9 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any
-from xml.etree.ElementTree import ParseError
 
-from defusedxml.ElementTree import fromstring
+from defusedxml.ElementTree import ParseError, fromstring
 
 TWIML_CONTENT_TYPES = ("text/xml", "application/xml")
 
