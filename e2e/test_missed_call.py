@@ -65,6 +65,10 @@ def test_a_missed_call_gets_a_first_sms_and_shows_in_the_inbox(
     wait_until(lambda: bodies_to(twilio, tenant=tenant, customer=customer_phone)[1:] == [handoff(tenant)],
                message="the hand-off after the picture")
     conversation.expect_message(handoff(tenant))
+    # The API says which of the assistant's skills wrote each reply: the hand-off is the fallback's.
+    thread = owner_page.request.get(f"/api/v1/conversations/{conversation.conversation_id}/messages").json()
+    [handed] = [m for m in thread["messages"] if m["body"] == handoff(tenant)]
+    assert (handed["author"], handed["author_name"], handed["author_label"]) == ("assistant", "fallback", "Assistant")
 
 
 def test_five_deliveries_of_one_missed_call_make_one_conversation_and_one_sms(
