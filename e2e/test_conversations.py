@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
+from pytest_playwright.pytest_playwright import CreateContextCallback
 
 from e2e.support import (
     Settle,
@@ -232,3 +233,21 @@ def test_needs_attention_follows_who_must_answer_and_a_missed_call_during_a_take
     inbox.expect_first(customer_phone, state="human")
     assert bodies_to(twilio, tenant=tenant, customer=customer_phone) == [
         first_reply(tenant), handoff(tenant), "Sorry we missed you again — calling you back now."]
+
+
+@pytest.mark.tenant(compliance="pending")  # the first replies are held: the calls are all this test needs
+def test_the_inbox_lists_every_caller_not_only_the_latest_twenty(
+    owner_page: Page, tenant: TenantHandle, twilio: TwilioFakeClient, new_customer_phone: Callable[[], str],
+    app_api: httpx.Client, new_context: CreateContextCallback,
+) -> None:
+    callers = [new_customer_phone() for _ in range(25)]  # a busy Monday's missed calls
+    for caller in callers:
+        assert twilio.missed_call(from_=caller, to=tenant.phone_number)["status_code"] == 200
+    inbox = InboxPage(owner_page).goto()
+    inbox.expect_conversation_count(len(callers))
+    inbox.expect_first(callers[-1])
+    # ...as the server sends the page, too (what shows before its script first asks the API for the list).
+    served = new_context(storage_state=owner_page.context.storage_state(), java_script_enabled=False).new_page()
+    InboxPage(served).goto().expect_conversation_count(len(callers))
+    listed = app_api.get("/api/v1/conversations").json()["conversations"]
+    assert [c["customer_phone"] for c in listed] == callers[::-1]  # newest first, all of them
