@@ -223,3 +223,21 @@ def test_twilio_reporting_a_text_of_a_business_that_left_gets_an_empty_answer(
     # would be an error in Twilio's debugger and a callback retried for nothing: the app answers, empty TwiML.
     force(twilio, first["sid"], "delivered")
     assert twilio.alerts(contains=tenant.phone_number) == []
+
+
+def test_without_twilio_idempotency_tokens_a_replay_is_told_from_news_by_its_fields(
+    owner_page: Page, tenant: TenantHandle, twilio: TwilioFakeClient, customer_phone: str, wait_until: WaitUntil,
+    settle: Settle,
+) -> None:
+    # A proxy in front of the app strips Twilio's I-Twilio-Idempotency-Token, and every webhook comes twice: the
+    # app tells a replay from news by the webhook's own fields (a call's SID and status, a text's SID and status).
+    twilio.configure(idempotency_tokens=False)
+    twilio.configure_webhooks(duplicate=2)
+    twilio.missed_call(from_=customer_phone, to=tenant.phone_number)
+    sent_text(twilio, wait_until, tenant=tenant, customer=customer_phone, body=first_reply(tenant))
+    conversation = ConversationPage.from_inbox(owner_page, customer_phone)
+    # "sent" then "delivered" for one text: two pieces of news, not one and its replay.
+    conversation.expect_message(first_reply(tenant), status="Delivered")
+    settle.assert_no_new(lambda: texts_to(twilio, tenant=tenant, customer=customer_phone), what="a second first reply")
+    assert bodies_to(twilio, tenant=tenant, customer=customer_phone) == [first_reply(tenant)]
+    assert list(outcomes(conversation).values()) == [("delivered", None, True)]

@@ -332,7 +332,8 @@ def twilio(stack: Stack, _twilio_control: TwilioFakeClient | None) -> Iterator[T
     if not stack.shared:
         _twilio_control.clear_faults()
         _twilio_control.configure_webhooks(duplicate=1, delay_ms=0, reorder=False)
-        restorable = {k: before[k] for k in ("compliance_callback_url", "status_interval_ms", "auto_status") if k in before}
+        restorable = {k: before[k] for k in ("compliance_callback_url", "status_interval_ms", "auto_status",
+                                             "idempotency_tokens") if k in before}
         if restorable:
             _twilio_control.configure(**restorable)
 

@@ -86,12 +86,14 @@ class TwilioFakeClient(ControlClient):
         compliance_callback_url: str | None = None,
         status_interval_ms: int | None = None,
         auto_status: bool | None = None,
+        idempotency_tokens: bool | None = None,
     ) -> dict[str, Any]:
         """Change runtime settings (omitted ones keep their value); returns the whole config."""
         changes = {
             "compliance_callback_url": compliance_callback_url,
             "status_interval_ms": status_interval_ms,
             "auto_status": auto_status,
+            "idempotency_tokens": idempotency_tokens,
         }
         body = {key: value for key, value in changes.items() if value is not None}
         result: dict[str, Any] = self._call("POST", "/_fake/config", json=body)

@@ -33,6 +33,8 @@ class TwilioFakeConfig:
     status_interval_ms: int = DEFAULT_STATUS_INTERVAL_MS
     #: False = messages stay ``queued`` until a test forces a status.
     auto_status: bool = True
+    #: False = webhooks carry no ``I-Twilio-Idempotency-Token`` (as behind a proxy that strips it).
+    idempotency_tokens: bool = True
     #: How long the fake waits for the app to answer a webhook.
     webhook_timeout_s: float = 10.0
 

@@ -102,7 +102,8 @@ def post_call(app: TwilioFake, request: Request) -> Response:
     params = voice_status_params(
         account_sid=app.config.account_sid, call_sid=call_sid, from_=from_, to=to, status=status, duration_s=duration
     )
-    result = app.webhooks.deliver(signed_webhook(url, params, app.config.auth_token, kind="voice-status"))
+    result = app.webhooks.deliver(signed_webhook(url, params, app.config.auth_token, kind="voice-status",
+                                                      idempotency_token=app.config.idempotency_tokens))
     return Response.json({"call_sid": call_sid, **_delivery(result)})
 
 
@@ -147,7 +148,8 @@ def post_inbound_sms(app: TwilioFake, request: Request) -> Response:
         opt_out_type=keyword,
         media=tuple((url, "image/jpeg") for url in media),
     )
-    result = app.webhooks.deliver(signed_webhook(url, params, app.config.auth_token, kind="inbound-sms"))
+    result = app.webhooks.deliver(signed_webhook(url, params, app.config.auth_token, kind="inbound-sms",
+                                                      idempotency_token=app.config.idempotency_tokens))
     return Response.json({"message_sid": message.sid, "opt_out_type": keyword, **_delivery(result)})
 
 
@@ -224,7 +226,8 @@ def set_brand_status(app: TwilioFake, request: Request) -> Response:
         )
     result = None
     if url:
-        result = app.webhooks.deliver(signed_webhook(url, params, app.config.auth_token, kind="compliance"))
+        result = app.webhooks.deliver(signed_webhook(url, params, app.config.auth_token, kind="compliance",
+                                                      idempotency_token=app.config.idempotency_tokens))
     note = None if url else "no compliance callback URL configured: status changed, nothing posted"
     return Response.json({"brand_sid": sid, "status": status, "callback_url": url, "note": note, **_delivery(result)})
 
@@ -232,7 +235,7 @@ def set_brand_status(app: TwilioFake, request: Request) -> Response:
 def update_config(app: TwilioFake, request: Request) -> Response:
     """Change runtime settings; everything is validated before anything changes."""
     data = request.json_object()
-    unknown = set(data) - {"compliance_callback_url", "status_interval_ms", "auto_status"}
+    unknown = set(data) - {"compliance_callback_url", "status_interval_ms", "auto_status", "idempotency_tokens"}
     if unknown:
         raise control_error(422, f"unknown config field(s): {', '.join(sorted(unknown))}")
     with app.lock:
@@ -240,8 +243,10 @@ def update_config(app: TwilioFake, request: Request) -> Response:
         callback_url = optional_str(data, "compliance_callback_url", config.compliance_callback_url)
         interval = optional_int(data, "status_interval_ms", config.status_interval_ms, minimum=0, maximum=600_000)
         auto_status = optional_bool(data, "auto_status", config.auto_status)
+        tokens = optional_bool(data, "idempotency_tokens", config.idempotency_tokens)
         if "compliance_callback_url" in data:
             config.compliance_callback_url = callback_url or None
         config.status_interval_ms = interval
         config.auto_status = auto_status
+        config.idempotency_tokens = tokens
         return Response.json(config.to_dict())

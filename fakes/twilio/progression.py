@@ -52,7 +52,8 @@ def status_webhook(app: TwilioFake, sid: str) -> Webhook | None:
     if not message.status_callback:
         return None
     params = message_status_params(message)
-    return signed_webhook(message.status_callback, params, app.config.auth_token, kind="message-status")
+    return signed_webhook(message.status_callback, params, app.config.auth_token, kind="message-status",
+                          idempotency_token=app.config.idempotency_tokens)
 
 
 @dataclass(frozen=True)

@@ -25,12 +25,16 @@ def compute_signature(auth_token: str, url: str, params: Mapping[str, str]) -> s
     return base64.b64encode(digest).decode()
 
 
-def signed_webhook(url: str, params: Mapping[str, str], auth_token: str, *, kind: str) -> Webhook:
-    """A form webhook carrying its signature and a fresh idempotency token (kept on redelivery)."""
+def signed_webhook(url: str, params: Mapping[str, str], auth_token: str, *, kind: str,
+                   idempotency_token: bool = True) -> Webhook:
+    """A form webhook carrying its signature and a fresh idempotency token (kept on redelivery); without
+    ``idempotency_token`` none, as a proxy in front of the app may strip it: the receiver must then tell a
+    replay from news by the webhook's own fields."""
     headers = {
         SIGNATURE_HEADER: compute_signature(auth_token, url, params),
-        IDEMPOTENCY_HEADER: str(uuid.uuid4()),
         "User-Agent": "TwilioProxy/1.1",
         "Accept": "*/*",
     }
+    if idempotency_token:
+        headers[IDEMPOTENCY_HEADER] = str(uuid.uuid4())
     return Webhook.form(url, params, headers, kind=kind)

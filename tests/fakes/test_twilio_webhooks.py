@@ -353,3 +353,19 @@ def test_status_callbacks_are_not_read_as_twiml_but_must_be_answered_2xx(
     other = twilio_fake.control.missed_call(from_=CUSTOMER, to="+15550100002")
     assert [(a["error_code"], a["resource_sid"]) for a in twilio_fake.control.alerts(contains="+15550100002")] == [
         ("12300", other["call_sid"])]
+
+
+def test_webhooks_can_come_without_idempotency_tokens(
+    client: Client, twilio_fake: RunningTwilioFake, receiver: WebhookReceiver
+) -> None:
+    assert twilio_fake.control.configure(idempotency_tokens=False)["idempotency_tokens"] is False
+    twilio_fake.control.missed_call(from_=CUSTOMER, to=BUSINESS)
+    (hit,) = receiver.wait_for(1)
+    assert "I-Twilio-Idempotency-Token" not in hit.headers
+    assert RequestValidator(twilio_fake.auth_token).validate(hit.url, hit.form, hit.headers["X-Twilio-Signature"])
+    with pytest.raises(FakeControlError) as refused:
+        twilio_fake.control._call("POST", "/_fake/config", json={"idempotency_tokens": "no"})
+    assert refused.value.status == 422
+    twilio_fake.control.configure(idempotency_tokens=True)
+    twilio_fake.control.missed_call(from_=CUSTOMER, to=BUSINESS)
+    assert "I-Twilio-Idempotency-Token" in receiver.wait_for(2)[1].headers
