@@ -23,6 +23,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.support import Settle, StripeFakeClient, TenantHandle, TenantSeeder, WaitUntil, drop_first, expect_banner_link
+from fakes.stripe.objects import invoice_subscription
 from fakes.stripe.signing import signature_header
 from pages.banners import BILLING_BANNER_TEST_ID
 from pages.billing import STATUS_API_PATH, BillingPage, CheckoutSuccessPage, billing_state, subscribe_and_pay
@@ -41,9 +42,8 @@ def events_about(stripe: StripeFakeClient, *object_ids: str) -> list[dict[str, A
     """Events the fake emitted about these objects (a session, a subscription, its invoices)."""
     def about(event: dict[str, Any]) -> bool:
         obj = event["data"]["object"]
-        # An invoice names its subscription under parent.subscription_details (current API versions).
-        invoiced = ((obj.get("parent") or {}).get("subscription_details") or {}).get("subscription")
-        return obj.get("id") in object_ids or obj.get("subscription") in object_ids or invoiced in object_ids
+        return obj.get("id") in object_ids or obj.get("subscription") in object_ids or (
+            obj.get("object") == "invoice" and invoice_subscription(obj) in object_ids)
     return [event for event in stripe.events() if about(event)]
 
 

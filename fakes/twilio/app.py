@@ -5,14 +5,16 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from fakes.core import FakeApp, Request, Response
+from fakes.core import FakeApp, Request, Response, Webhook
 from fakes.twilio import control, errors, rest_api, rest_messaging
 from fakes.twilio.config import TwilioFakeConfig
 from fakes.twilio.models import Brand, Message, PhoneNumber
 from fakes.twilio.optout import OptOutLedger
+from fakes.twilio.signing import signed_webhook
 
 
 class TwilioFake(FakeApp):
@@ -66,6 +68,12 @@ class TwilioFake(FakeApp):
         expected = f"{self.config.account_sid}:{self.config.auth_token}"
         if scheme.lower() != "basic" or not hmac.compare_digest(f"{username}:{password}", expected):
             raise errors.authentication_failed()
+
+    def signed(self, url: str, params: Mapping[str, str], *, kind: str) -> Webhook:
+        """A webhook to ``url`` signed with this account's token, with an idempotency token unless the
+        config says to leave it out."""
+        return signed_webhook(url, params, self.config.auth_token, kind=kind,
+                              idempotency_token=self.config.idempotency_tokens)
 
     def number_by_phone(self, phone: str) -> PhoneNumber | None:
         """The owned IncomingPhoneNumber with this E.164 number (caller holds ``self.lock``)."""

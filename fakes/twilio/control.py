@@ -13,7 +13,6 @@ from fakes.twilio.callbacks import CALL_STATUSES, compliance_params, inbound_sms
 from fakes.twilio.models import Message, PhoneNumber
 from fakes.twilio.optout import opt_out_type
 from fakes.twilio.shapes import is_e164, new_sid, num_segments, utc_now
-from fakes.twilio.signing import signed_webhook
 
 if TYPE_CHECKING:
     from fakes.twilio.app import TwilioFake
@@ -102,8 +101,7 @@ def post_call(app: TwilioFake, request: Request) -> Response:
     params = voice_status_params(
         account_sid=app.config.account_sid, call_sid=call_sid, from_=from_, to=to, status=status, duration_s=duration
     )
-    result = app.webhooks.deliver(signed_webhook(url, params, app.config.auth_token, kind="voice-status",
-                                                      idempotency_token=app.config.idempotency_tokens))
+    result = app.webhooks.deliver(app.signed(url, params, kind="voice-status"))
     return Response.json({"call_sid": call_sid, **_delivery(result)})
 
 
@@ -148,8 +146,7 @@ def post_inbound_sms(app: TwilioFake, request: Request) -> Response:
         opt_out_type=keyword,
         media=tuple((url, "image/jpeg") for url in media),
     )
-    result = app.webhooks.deliver(signed_webhook(url, params, app.config.auth_token, kind="inbound-sms",
-                                                      idempotency_token=app.config.idempotency_tokens))
+    result = app.webhooks.deliver(app.signed(url, params, kind="inbound-sms"))
     return Response.json({"message_sid": message.sid, "opt_out_type": keyword, **_delivery(result)})
 
 
@@ -226,8 +223,7 @@ def set_brand_status(app: TwilioFake, request: Request) -> Response:
         )
     result = None
     if url:
-        result = app.webhooks.deliver(signed_webhook(url, params, app.config.auth_token, kind="compliance",
-                                                      idempotency_token=app.config.idempotency_tokens))
+        result = app.webhooks.deliver(app.signed(url, params, kind="compliance"))
     note = None if url else "no compliance callback URL configured: status changed, nothing posted"
     return Response.json({"brand_sid": sid, "status": status, "callback_url": url, "note": note, **_delivery(result)})
 

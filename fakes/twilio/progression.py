@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 from fakes.core import DeliveryResult, Webhook, WebhookBurst
 from fakes.twilio.callbacks import message_status_params
-from fakes.twilio.signing import signed_webhook
 
 if TYPE_CHECKING:
     from fakes.twilio.app import TwilioFake
@@ -52,8 +51,7 @@ def status_webhook(app: TwilioFake, sid: str) -> Webhook | None:
     if not message.status_callback:
         return None
     params = message_status_params(message)
-    return signed_webhook(message.status_callback, params, app.config.auth_token, kind="message-status",
-                          idempotency_token=app.config.idempotency_tokens)
+    return app.signed(message.status_callback, params, kind="message-status")
 
 
 @dataclass(frozen=True)
