@@ -33,7 +33,7 @@ def google() -> Iterator[RunningGoogle]:
 def settings(database_url: str, google: RunningGoogle) -> Settings:
     return make_settings(database_url, google_client_id="nmc-test-client", google_client_secret="nmc-test-secret",
                          google_api_base=google.base_url, google_oauth_base=google.base_url,
-                         google_token_url=google.base_url + "/token", google_http_timeout_seconds=0.5,
+                         google_token_url=google.base_url + "/token", google_http_timeout_seconds=1.0,
                          calendar_poll_interval_seconds=POLL_INTERVAL_S)
 
 

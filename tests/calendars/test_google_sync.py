@@ -141,7 +141,7 @@ def test_a_booking_is_written_to_google_once_even_when_the_first_attempt_times_o
     database: Database,
 ) -> None:
     owner = connected(shop, login_as, google, worker, database)
-    # The insert reaches Google but its answer comes after our 0.5 s timeout: the retry must not add a twin.
+    # The insert reaches Google but its answer comes after our 1 s timeout: the retry must not add a twin.
     google.control.add_fault(r"/events$", "delay", method="POST", ms=1500)
     csrf = {"X-CSRF-Token": csrf_of(owner)}
     held = owner.post("/api/v1/holds", json={"item_id": shop["items"]["Leak repair"],

@@ -53,7 +53,9 @@ def jobber(receiver: WebhookReceiver) -> Iterator[RunningJobber]:
 @pytest.fixture
 def settings(database_url: str, jobber: RunningJobber) -> Settings:
     return make_settings(database_url, jobber_client_id="nmc-test-client", jobber_client_secret=SECRET,
-                         jobber_api_base=jobber.base_url, jobber_http_timeout_seconds=0.5,
+                         # 1 s: short enough for the 1.5 s "late answer" faults below to time out, long enough
+                         # for an ordinary read on a loaded 2-core CI machine (0.5 s timed one out once)
+                         jobber_api_base=jobber.base_url, jobber_http_timeout_seconds=1.0,
                          calendar_poll_interval_seconds=POLL_INTERVAL_S)
 
 
@@ -171,7 +173,7 @@ def test_a_booking_is_written_to_jobber_once_even_when_the_first_attempt_times_o
     database: Database, client: TestClient, receiver: WebhookReceiver,
 ) -> None:
     owner = connected(shop, login_as, jobber, worker, database)
-    # The mutation reaches Jobber but its answer comes after our 0.5 s timeout: the retry must not add a twin.
+    # The mutation reaches Jobber but its answer comes after our 1 s timeout: the retry must not add a twin.
     jobber.control.add_fault(r"^/api/graphql$", "delay", method="POST", ms=1500, times=1)
     csrf = {"X-CSRF-Token": csrf_of(owner)}
     held = owner.post("/api/v1/holds", json={"item_id": shop["items"]["Leak repair"],

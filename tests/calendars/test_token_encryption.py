@@ -36,9 +36,9 @@ def jobber() -> Iterator[RunningJobber]:
 def settings(database_url: str, google: RunningGoogle, jobber: RunningJobber) -> Settings:
     return make_settings(database_url, google_client_id="nmc-test-client", google_client_secret="nmc-test-secret",
                          google_api_base=google.base_url, google_oauth_base=google.base_url,
-                         google_token_url=google.base_url + "/token", google_http_timeout_seconds=0.5,
+                         google_token_url=google.base_url + "/token", google_http_timeout_seconds=1.0,
                          jobber_client_id="nmc-test-client", jobber_client_secret=test_jobber_sync.SECRET,
-                         jobber_api_base=jobber.base_url, jobber_http_timeout_seconds=0.5,
+                         jobber_api_base=jobber.base_url, jobber_http_timeout_seconds=1.0,
                          calendar_poll_interval_seconds=POLL_INTERVAL_S)
 
 
